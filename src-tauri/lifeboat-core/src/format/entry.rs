@@ -1,0 +1,272 @@
+//! The logical stream inside the data chunks: entries, each a small header followed by
+//! its content in length-prefixed pieces, then an end tag. Pieces let a file that
+//! changes size while it is read be stored as it was read, without a size up front.
+
+use std::io::{Read, Seek, Write};
+
+use super::index::Index;
+use super::stream::{ChunkReader, ChunkWriter, Footer};
+use super::{MAX_PATH_BYTES, MAX_PIECE};
+use crate::error::{Error, Result};
+
+const TAG_ENTRY: u8 = b'E';
+const TAG_END: u8 = b'Z';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+}
+
+impl EntryKind {
+    fn code(self) -> u8 {
+        match self {
+            EntryKind::Dir => 0,
+            EntryKind::File => 1,
+            EntryKind::Symlink => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => EntryKind::Dir,
+            1 => EntryKind::File,
+            2 => EntryKind::Symlink,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryHeader {
+    /// Position of the item in the index's item list.
+    pub item: u32,
+    pub kind: EntryKind,
+    /// Relative to the item's root, '/'-separated; empty for the root itself.
+    pub path: String,
+    pub mode: u32,
+    pub mtime: i64,
+    pub mtime_nanos: u32,
+}
+
+/// Where an entry starts: the data chunk and the offset within its block.
+pub type StreamPosition = (u64, u32);
+
+pub struct EntryWriter<W: Write> {
+    chunks: ChunkWriter<W>,
+    block: Vec<u8>,
+    block_size: usize,
+    chunk_offsets: Vec<u64>,
+}
+
+impl<W: Write> EntryWriter<W> {
+    pub fn new(chunks: ChunkWriter<W>, block_size: u32) -> Self {
+        EntryWriter { chunks, block: Vec::with_capacity(block_size as usize), block_size: block_size as usize, chunk_offsets: Vec::new() }
+    }
+
+    pub fn begin_entry(&mut self, h: &EntryHeader) -> Result<StreamPosition> {
+        if h.path.len() > MAX_PATH_BYTES {
+            return Err(Error::input(format!("path longer than {MAX_PATH_BYTES} bytes: {}", h.path)));
+        }
+        let position = (self.chunks.counter(), self.block.len() as u32);
+        let mut head = Vec::with_capacity(24 + h.path.len());
+        head.push(TAG_ENTRY);
+        head.extend_from_slice(&h.item.to_le_bytes());
+        head.push(h.kind.code());
+        head.extend_from_slice(&(h.path.len() as u16).to_le_bytes());
+        head.extend_from_slice(h.path.as_bytes());
+        head.extend_from_slice(&h.mode.to_le_bytes());
+        head.extend_from_slice(&h.mtime.to_le_bytes());
+        head.extend_from_slice(&h.mtime_nanos.to_le_bytes());
+        self.push(&head)?;
+        Ok(position)
+    }
+
+    /// Appends content to the current entry. Empty pieces are skipped (zero ends an entry).
+    pub fn write_piece(&mut self, data: &[u8]) -> Result<()> {
+        for piece in data.chunks(MAX_PIECE as usize) {
+            self.push(&(piece.len() as u32).to_le_bytes())?;
+            self.push(piece)?;
+        }
+        Ok(())
+    }
+
+    pub fn end_entry(&mut self) -> Result<()> {
+        self.push(&0u32.to_le_bytes())
+    }
+
+    /// Ends the data, writes `index` as the final chunks and the footer. Returns the sink,
+    /// the file's SHA-256 and its size.
+    pub fn finish(mut self, mut index: Index) -> Result<(W, [u8; 32], u64)> {
+        self.push(&[TAG_END])?;
+        self.flush_block()?;
+        let index_first_chunk = self.chunks.counter();
+        let index_offset = self.chunks.offset();
+        index.chunk_offsets = std::mem::take(&mut self.chunk_offsets);
+        let bytes = serde_json::to_vec(&index).map_err(|e| Error::operation(format!("encoding index: {e}")))?;
+        let mut blocks = bytes.chunks(self.block_size).peekable();
+        while let Some(block) = blocks.next() {
+            self.chunks.write_block(block, blocks.peek().is_none())?;
+        }
+        let chunk_count = self.chunks.counter();
+        self.chunks.finish(Footer { index_offset, index_first_chunk, chunk_count })
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
+        while !bytes.is_empty() {
+            let room = self.block_size - self.block.len();
+            let take = room.min(bytes.len());
+            self.block.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.block.len() == self.block_size {
+                self.flush_block()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> Result<()> {
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        self.chunk_offsets.push(self.chunks.offset());
+        self.chunks.write_block(&self.block, false)?;
+        self.block.clear();
+        Ok(())
+    }
+}
+
+/// Reads entries from the data chunks, authenticating each chunk as it is reached.
+pub struct EntryReader<R: Read + Seek> {
+    chunks: ChunkReader<R>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read + Seek> EntryReader<R> {
+    /// A reader at the start of the data.
+    pub fn new(mut chunks: ChunkReader<R>, body_offset: u64) -> Result<Self> {
+        chunks.seek_chunk(0, body_offset)?;
+        Ok(EntryReader { chunks, block: Vec::new(), pos: 0 })
+    }
+
+    /// Moves to an entry start recorded in the index.
+    pub fn seek(&mut self, index: &Index, (chunk, offset): StreamPosition) -> Result<()> {
+        let chunk_offset = *index
+            .chunk_offsets
+            .get(chunk as usize)
+            .ok_or_else(|| Error::integrity("The backup index points past the data."))?;
+        self.chunks.seek_chunk(chunk, chunk_offset)?;
+        self.load_block()?;
+        if offset as usize > self.block.len() {
+            return Err(Error::integrity("The backup index points past the end of a block."));
+        }
+        self.pos = offset as usize;
+        Ok(())
+    }
+
+    /// The next entry header, or None at the end tag.
+    pub fn next_entry(&mut self) -> Result<Option<EntryHeader>> {
+        let mut tag = [0u8];
+        self.read_exact(&mut tag)?;
+        match tag[0] {
+            TAG_END => return Ok(None),
+            TAG_ENTRY => {}
+            other => return Err(damaged(&format!("unexpected tag {other:#04x} where an entry should start"))),
+        }
+        let mut fixed = [0u8; 7];
+        self.read_exact(&mut fixed)?;
+        let item = u32::from_le_bytes(fixed[0..4].try_into().expect("4 bytes"));
+        let kind = EntryKind::from_code(fixed[4]).ok_or_else(|| damaged("unknown entry kind"))?;
+        let path_len = u16::from_le_bytes([fixed[5], fixed[6]]) as usize;
+        if path_len > MAX_PATH_BYTES {
+            return Err(damaged("an entry path is too long"));
+        }
+        let mut path = vec![0u8; path_len];
+        self.read_exact(&mut path)?;
+        let path = String::from_utf8(path).map_err(|_| damaged("an entry path is not UTF-8"))?;
+        let mut rest = [0u8; 16];
+        self.read_exact(&mut rest)?;
+        Ok(Some(EntryHeader {
+            item,
+            kind,
+            path,
+            mode: u32::from_le_bytes(rest[0..4].try_into().expect("4 bytes")),
+            mtime: i64::from_le_bytes(rest[4..12].try_into().expect("8 bytes")),
+            mtime_nanos: u32::from_le_bytes(rest[12..16].try_into().expect("4 bytes")),
+        }))
+    }
+
+    /// Streams the current entry's content to `sink`; returns its length.
+    pub fn read_content(&mut self, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<u64> {
+        let mut total = 0u64;
+        loop {
+            let mut len = [0u8; 4];
+            self.read_exact(&mut len)?;
+            let mut remaining = u32::from_le_bytes(len) as usize;
+            if remaining == 0 {
+                return Ok(total);
+            }
+            if remaining > MAX_PIECE as usize {
+                return Err(damaged("a content piece is larger than allowed"));
+            }
+            total += remaining as u64;
+            while remaining > 0 {
+                self.ensure_data()?;
+                let take = remaining.min(self.block.len() - self.pos);
+                sink(&self.block[self.pos..self.pos + take])?;
+                self.pos += take;
+                remaining -= take;
+            }
+        }
+    }
+
+    /// After the end tag: checks the data ended exactly where the index begins.
+    pub fn check_data_end(&mut self) -> Result<()> {
+        let footer = self.chunks.footer();
+        if self.pos != self.block.len()
+            || self.chunks.counter_next() != footer.index_first_chunk
+            || self.chunks.position()? != footer.index_offset
+        {
+            return Err(damaged("data continues after the end of the entries"));
+        }
+        Ok(())
+    }
+
+    pub fn into_chunks(self) -> ChunkReader<R> {
+        self.chunks
+    }
+
+    fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<()> {
+        while !buf.is_empty() {
+            self.ensure_data()?;
+            let take = buf.len().min(self.block.len() - self.pos);
+            buf[..take].copy_from_slice(&self.block[self.pos..self.pos + take]);
+            self.pos += take;
+            buf = &mut buf[take..];
+        }
+        Ok(())
+    }
+
+    fn ensure_data(&mut self) -> Result<()> {
+        while self.pos == self.block.len() {
+            self.load_block()?;
+        }
+        Ok(())
+    }
+
+    fn load_block(&mut self) -> Result<()> {
+        if self.chunks.counter_next() >= self.chunks.footer().index_first_chunk {
+            return Err(damaged("the data ends in the middle of an entry"));
+        }
+        self.chunks.next_block(&mut self.block)?;
+        self.pos = 0;
+        Ok(())
+    }
+}
+
+fn damaged(why: &str) -> Error {
+    Error::integrity(format!("The backup content is damaged: {why}."))
+}

@@ -1,0 +1,286 @@
+//! The body: a STREAM of AES-256-GCM chunks, each holding one block of the logical
+//! stream, zstd-compressed unless that does not make it smaller. Then the footer.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use sha2::{Digest, Sha256};
+
+use super::keys::TAG_LEN;
+use super::{PayloadCipher, FOOTER_MAGIC, MAX_INDEX_BYTES};
+use crate::error::{Error, Result};
+
+pub const FOOTER_LEN: u64 = 32;
+const ENCODING_STORED: u8 = 0;
+const ENCODING_ZSTD: u8 = 1;
+const ZSTD_LEVEL: i32 = 3;
+/// The smallest possible chunk: length prefix, encoding byte, tag.
+const MIN_CHUNK_LEN: u64 = 4 + 1 + TAG_LEN as u64;
+
+/// Turns a block into a chunk plaintext (encoding byte + data) and back.
+pub struct BlockCodec {
+    compressor: zstd::bulk::Compressor<'static>,
+    decompressor: zstd::bulk::Decompressor<'static>,
+    scratch: Vec<u8>,
+}
+
+impl BlockCodec {
+    pub fn new() -> Result<Self> {
+        let zstd_err = |e: std::io::Error| Error::operation(format!("starting zstd: {e}"));
+        Ok(BlockCodec {
+            compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(zstd_err)?,
+            decompressor: zstd::bulk::Decompressor::new().map_err(zstd_err)?,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends the encoded block to `out`: compressed if that saves space, else stored.
+    pub fn encode(&mut self, block: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.scratch.clear();
+        self.scratch.reserve(zstd::zstd_safe::compress_bound(block.len()));
+        self.compressor
+            .compress_to_buffer(block, &mut self.scratch)
+            .map_err(|e| Error::operation(format!("compressing: {e}")))?;
+        if self.scratch.len() < block.len() {
+            out.push(ENCODING_ZSTD);
+            out.extend_from_slice(&self.scratch);
+        } else {
+            out.push(ENCODING_STORED);
+            out.extend_from_slice(block);
+        }
+        Ok(())
+    }
+
+    /// Decodes a chunk plaintext into `out` (replacing its content); fails on anything
+    /// that would decode to more than `max_len` bytes.
+    pub fn decode(&mut self, plain: &[u8], max_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
+        let (&encoding, data) = plain.split_first().ok_or("empty chunk")?;
+        match encoding {
+            ENCODING_STORED if data.len() <= max_len => out.extend_from_slice(data),
+            ENCODING_STORED => return Err("stored block larger than the block size".into()),
+            ENCODING_ZSTD => {
+                out.reserve(max_len);
+                self.decompressor
+                    .decompress_to_buffer(data, out)
+                    .map_err(|e| format!("block does not decompress: {e}"))?;
+            }
+            other => return Err(format!("unknown block encoding {other}")),
+        }
+        Ok(())
+    }
+}
+
+/// Largest chunk ciphertext a block of `block_size` can produce.
+pub fn max_chunk_len(block_size: u32) -> usize {
+    1 + zstd::zstd_safe::compress_bound(block_size as usize).max(block_size as usize) + TAG_LEN
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footer {
+    /// Byte offset of the first index chunk (its length prefix).
+    pub index_offset: u64,
+    /// Chunk number of the first index chunk; the chunks before it hold data.
+    pub index_first_chunk: u64,
+    pub chunk_count: u64,
+}
+
+impl Footer {
+    fn to_bytes(self) -> [u8; FOOTER_LEN as usize] {
+        let mut out = [0u8; FOOTER_LEN as usize];
+        out[0..8].copy_from_slice(&self.index_offset.to_le_bytes());
+        out[8..16].copy_from_slice(&self.index_first_chunk.to_le_bytes());
+        out[16..24].copy_from_slice(&self.chunk_count.to_le_bytes());
+        out[24..32].copy_from_slice(FOOTER_MAGIC);
+        out
+    }
+}
+
+/// Reads the footer and checks it is consistent with the file size. What it claims is
+/// proven later: a wrong number makes a chunk fail authentication.
+pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer> {
+    let len = r.seek(SeekFrom::End(0)).map_err(|e| Error::operation(format!("reading backup: {e}")))?;
+    let truncated = || Error::integrity("The backup file is truncated or has data appended: its footer is missing.");
+    if len < body_offset + MIN_CHUNK_LEN * 2 + FOOTER_LEN {
+        return Err(truncated());
+    }
+    let mut buf = [0u8; FOOTER_LEN as usize];
+    r.seek(SeekFrom::Start(len - FOOTER_LEN))
+        .and_then(|_| r.read_exact(&mut buf))
+        .map_err(|e| Error::operation(format!("reading backup footer: {e}")))?;
+    if &buf[24..32] != FOOTER_MAGIC {
+        return Err(truncated());
+    }
+    let num = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
+    let footer = Footer { index_offset: num(0), index_first_chunk: num(8), chunk_count: num(16) };
+    let body_end = len - FOOTER_LEN;
+    let plausible = footer.index_offset >= body_offset + MIN_CHUNK_LEN
+        && footer.index_offset + MIN_CHUNK_LEN <= body_end
+        && footer.index_first_chunk >= 1
+        && footer.index_first_chunk < footer.chunk_count
+        && footer.chunk_count <= (body_end - body_offset) / MIN_CHUNK_LEN
+        && body_end - footer.index_offset <= MAX_INDEX_BYTES;
+    if !plausible {
+        return Err(Error::integrity(
+            "The backup footer is damaged: the positions it records do not fit in the file.",
+        ));
+    }
+    Ok(footer)
+}
+
+/// Writes chunks after the header, hashing every byte of the file as it goes.
+pub struct ChunkWriter<W: Write> {
+    out: W,
+    cipher: PayloadCipher,
+    codec: BlockCodec,
+    counter: u64,
+    offset: u64,
+    hasher: Sha256,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> ChunkWriter<W> {
+    pub fn new(mut out: W, cipher: PayloadCipher, header: &[u8]) -> Result<Self> {
+        out.write_all(header).map_err(write_err)?;
+        let mut hasher = Sha256::new();
+        hasher.update(header);
+        Ok(ChunkWriter {
+            out,
+            cipher,
+            codec: BlockCodec::new()?,
+            counter: 0,
+            offset: header.len() as u64,
+            hasher,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Number of the next chunk to be written.
+    pub fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// Byte offset the next chunk will start at.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn write_block(&mut self, block: &[u8], last: bool) -> Result<()> {
+        self.buf.clear();
+        self.codec.encode(block, &mut self.buf)?;
+        self.cipher.seal(self.counter, last, &mut self.buf);
+        let len = (self.buf.len() as u32).to_le_bytes();
+        self.emit_len_and_buf(len)?;
+        self.counter += 1;
+        Ok(())
+    }
+
+    fn emit_len_and_buf(&mut self, len: [u8; 4]) -> Result<()> {
+        self.out.write_all(&len).map_err(write_err)?;
+        self.out.write_all(&self.buf).map_err(write_err)?;
+        self.hasher.update(len);
+        self.hasher.update(&self.buf);
+        self.offset += 4 + self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the footer; returns the sink, the file's SHA-256 and its length.
+    pub fn finish(mut self, footer: Footer) -> Result<(W, [u8; 32], u64)> {
+        let bytes = footer.to_bytes();
+        self.out.write_all(&bytes).map_err(write_err)?;
+        self.hasher.update(bytes);
+        self.out.flush().map_err(write_err)?;
+        Ok((self.out, self.hasher.finalize().into(), self.offset + FOOTER_LEN))
+    }
+}
+
+fn write_err(e: std::io::Error) -> Error {
+    Error::Io { message: "writing the backup file".into(), source: e }
+}
+
+/// Reads and authenticates chunks, sequentially or from a known position.
+pub struct ChunkReader<R: Read + Seek> {
+    inner: R,
+    cipher: PayloadCipher,
+    codec: BlockCodec,
+    footer: Footer,
+    block_size: u32,
+    counter: u64,
+    ct: Vec<u8>,
+}
+
+impl<R: Read + Seek> ChunkReader<R> {
+    pub fn new(inner: R, cipher: PayloadCipher, footer: Footer, block_size: u32) -> Result<Self> {
+        Ok(ChunkReader { inner, cipher, codec: BlockCodec::new()?, footer, block_size, counter: 0, ct: Vec::new() })
+    }
+
+    pub fn footer(&self) -> Footer {
+        self.footer
+    }
+
+    /// Number of the chunk `next_block` will read.
+    pub fn counter_next(&self) -> u64 {
+        self.counter
+    }
+
+    /// Positions the reader at chunk `counter`, which starts at byte `offset`.
+    pub fn seek_chunk(&mut self, counter: u64, offset: u64) -> Result<()> {
+        self.inner
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::operation(format!("reading backup: {e}")))?;
+        self.counter = counter;
+        Ok(())
+    }
+
+    /// Reads, authenticates and decodes the next chunk into `out`. Returns the chunk's
+    /// number, or None past the last chunk.
+    pub fn next_block(&mut self, out: &mut Vec<u8>) -> Result<Option<u64>> {
+        if self.counter >= self.footer.chunk_count {
+            return Ok(None);
+        }
+        let counter = self.counter;
+        let mut len = [0u8; 4];
+        self.inner.read_exact(&mut len).map_err(|e| self.read_failure(counter, e))?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len < 1 + TAG_LEN || len > max_chunk_len(self.block_size) {
+            return Err(Error::integrity(format!(
+                "The backup is damaged: chunk {counter} has an impossible length ({len} bytes)."
+            )));
+        }
+        self.ct.resize(len, 0);
+        self.inner.read_exact(&mut self.ct).map_err(|e| self.read_failure(counter, e))?;
+        let last = counter + 1 == self.footer.chunk_count;
+        self.cipher.open(counter, last, &mut self.ct).map_err(|()| chunk_auth_error(counter))?;
+        self.codec
+            .decode(&self.ct, self.block_size as usize, out)
+            .map_err(|why| Error::integrity(format!("The backup is damaged: chunk {counter}: {why}.")))?;
+        self.counter += 1;
+        Ok(Some(counter))
+    }
+
+    pub fn file_len(&mut self) -> Result<u64> {
+        let here = self.position()?;
+        let len = self.inner.seek(SeekFrom::End(0)).map_err(|e| Error::operation(format!("reading backup: {e}")))?;
+        self.inner.seek(SeekFrom::Start(here)).map_err(|e| Error::operation(format!("reading backup: {e}")))?;
+        Ok(len)
+    }
+
+    /// Current byte position; after the last chunk it must be where the footer starts.
+    pub fn position(&mut self) -> Result<u64> {
+        self.inner.stream_position().map_err(|e| Error::operation(format!("reading backup: {e}")))
+    }
+
+    fn read_failure(&self, counter: u64, e: std::io::Error) -> Error {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::integrity(format!("The backup is truncated: chunk {counter} is incomplete."))
+        } else {
+            Error::operation(format!("reading backup chunk {counter}: {e}"))
+        }
+    }
+}
+
+fn chunk_auth_error(counter: u64) -> Error {
+    Error::integrity(format!(
+        "The backup failed authentication at chunk {counter}: its content was changed, truncated, \
+         reordered or extended, or its body belongs to another backup. Do not trust this file."
+    ))
+}
