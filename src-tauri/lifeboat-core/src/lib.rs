@@ -2,8 +2,15 @@
 //! catalog, and the operations users run (backup, restore, verify). No GUI dependency.
 
 mod b64;
+pub mod backup;
+pub mod catalog;
 pub mod error;
 pub mod format;
+pub mod items;
+pub mod progress;
+pub mod restore;
 pub mod protector;
+pub mod target;
+pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};

@@ -142,6 +142,8 @@ impl<W: Write> EntryWriter<W> {
 pub struct EntryReader<R: Read + Seek> {
     chunks: ChunkReader<R>,
     block: Vec<u8>,
+    /// Chunk number of `block`, once one is loaded.
+    block_chunk: Option<u64>,
     pos: usize,
 }
 
@@ -149,11 +151,16 @@ impl<R: Read + Seek> EntryReader<R> {
     /// A reader at the start of the data.
     pub fn new(mut chunks: ChunkReader<R>, body_offset: u64) -> Result<Self> {
         chunks.seek_chunk(0, body_offset)?;
-        Ok(EntryReader { chunks, block: Vec::new(), pos: 0 })
+        Ok(EntryReader { chunks, block: Vec::new(), block_chunk: None, pos: 0 })
     }
 
-    /// Moves to an entry start recorded in the index.
+    /// Moves to an entry start recorded in the index. Within the loaded block this
+    /// costs nothing, so walking entries in order reads each chunk once.
     pub fn seek(&mut self, index: &Index, (chunk, offset): StreamPosition) -> Result<()> {
+        if self.block_chunk == Some(chunk) && offset as usize <= self.block.len() {
+            self.pos = offset as usize;
+            return Ok(());
+        }
         let chunk_offset = *index
             .chunk_offsets
             .get(chunk as usize)
@@ -261,7 +268,7 @@ impl<R: Read + Seek> EntryReader<R> {
         if self.chunks.counter_next() >= self.chunks.footer().index_first_chunk {
             return Err(damaged("the data ends in the middle of an entry"));
         }
-        self.chunks.next_block(&mut self.block)?;
+        self.block_chunk = self.chunks.next_block(&mut self.block)?;
         self.pos = 0;
         Ok(())
     }

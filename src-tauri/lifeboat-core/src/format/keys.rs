@@ -21,7 +21,7 @@ const PAYLOAD_INFO: &[u8] = b"lifeboat/v1/payload";
 pub struct FileKey([u8; 32]);
 
 impl FileKey {
-    pub fn generate(rng: &mut impl CryptoRng) -> Self {
+    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut key = [0u8; 32];
         rng.fill_bytes(&mut key);
         FileKey(key)
@@ -104,7 +104,7 @@ impl PayloadCipher {
         let split = buf.len() - TAG_LEN;
         let tag = Tag::try_from(&buf[split..]).map_err(|_| ())?;
         self.0
-            .decrypt_inout_detached(&stream_nonce(counter, last), &[], buf[..split].as_mut().into(), &tag)
+            .decrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[..split]).into(), &tag)
             .map_err(|_| ())?;
         buf.truncate(split);
         Ok(())

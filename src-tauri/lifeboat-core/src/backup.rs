@@ -1,0 +1,279 @@
+//! Writing a backup: protected items in, one self-contained backup file out.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rand::CryptoRng;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::format::{
+    ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Header, HeaderBytes, Index,
+    IndexEntry, IndexItem, Installation, ItemKind, PayloadParams, DEFAULT_BLOCK_SIZE,
+};
+use crate::items::PlannedEntry;
+use crate::progress::{Cancel, Phase, Progress};
+use crate::protector::Recipient;
+
+/// An item ready to be written: what to call it, where it came from, what to read.
+pub struct Source {
+    pub name: String,
+    pub kind: ItemKind,
+    /// Where the item lives on this machine (recorded for restores to the original place).
+    pub origin: String,
+    pub entries: Vec<PlannedEntry>,
+}
+
+pub struct BackupMeta {
+    pub backup_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub installation: Installation,
+}
+
+pub struct WrittenBackup<W> {
+    pub out: W,
+    pub header: Header,
+    pub sha256: [u8; 32],
+    pub size: u64,
+    pub warnings: Vec<String>,
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+const READ_BUFFER: usize = 1 << 20;
+
+/// Writes a backup of `sources` to `out`. Every random value comes from `rng`, so a
+/// seeded generator reproduces a file byte for byte (the test vectors rely on it).
+pub fn write_backup<W: Write>(
+    out: W,
+    meta: BackupMeta,
+    recipients: &[&dyn Recipient],
+    sources: &[Source],
+    mut warnings: Vec<String>,
+    rng: &mut dyn CryptoRng,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<WrittenBackup<W>> {
+    let encryption = recipients.first().map(|r| r.encryption()).ok_or_else(|| {
+        Error::input("No encryption is configured: set a certificate (recommended), a passphrase or a key first.")
+    })?;
+    if recipients.iter().any(|r| r.encryption() != encryption) {
+        return Err(Error::input("All recipients of a backup must use the same kind of encryption."));
+    }
+    if encryption == EncryptionKind::None && recipients.len() > 1 {
+        return Err(Error::input("An unencrypted backup cannot also have other recipients."));
+    }
+    let file_key = FileKey::generate(rng);
+    let mut salt = vec![0u8; 32];
+    rng.fill_bytes(&mut salt);
+    let stanzas = recipients.iter().map(|r| r.wrap(&file_key, rng)).collect::<Result<Vec<_>>>()?;
+    let header = Header {
+        backup_id: meta.backup_id,
+        created_at: meta.created_at,
+        expires_at: meta.expires_at,
+        installation: meta.installation,
+        lifeboat_version: env!("CARGO_PKG_VERSION").to_owned(),
+        encryption,
+        recipients: stanzas,
+        payload: PayloadParams { salt, block_size: DEFAULT_BLOCK_SIZE, compression: "zstd".into() },
+    };
+    let sealed = HeaderBytes::seal(header, &file_key)?;
+    let cipher = file_key.payload_cipher(&sealed.header.payload.salt);
+    let chunks = ChunkWriter::new(out, cipher, &sealed.to_bytes())?;
+    let mut writer = EntryWriter::new(chunks, DEFAULT_BLOCK_SIZE);
+
+    let total_bytes = sources.iter().flat_map(|s| &s.entries).map(|e| e.size).sum();
+    let total_entries = sources.iter().map(|s| s.entries.len() as u64).sum();
+    progress.phase(Phase::Writing);
+    progress.total(total_bytes, total_entries);
+
+    let mut index = Index { items: Vec::new(), entries: Vec::new(), warnings: Vec::new(), chunk_offsets: Vec::new() };
+    let mut buf = vec![0u8; READ_BUFFER];
+    for (item_no, source) in sources.iter().enumerate() {
+        let mut item = IndexItem {
+            name: source.name.clone(),
+            kind: source.kind,
+            source: source.origin.clone(),
+            files: 0,
+            bytes: 0,
+        };
+        for planned in &source.entries {
+            cancel.check()?;
+            let label = if planned.rel.is_empty() { source.name.clone() } else { format!("{}/{}", source.name, planned.rel) };
+            if let Some(entry) =
+                write_entry(&mut writer, item_no as u32, planned, &label, &mut buf, &mut warnings, progress, cancel)?
+            {
+                if entry.kind == EntryKind::File {
+                    item.files += 1;
+                    item.bytes += entry.size;
+                }
+                index.entries.push(entry);
+            }
+            progress.advance(0, 1);
+        }
+        index.items.push(item);
+    }
+    index.warnings = warnings.clone();
+    progress.phase(Phase::Publishing);
+    let entries = index.entries.len() as u64;
+    let bytes = index.items.iter().map(|i| i.bytes).sum();
+    let (out, sha256, size) = writer.finish(index)?;
+    Ok(WrittenBackup { out, header: sealed.header, sha256, size, warnings, entries, bytes })
+}
+
+/// Stores one entry. A file that cannot be opened is a warning, not a failure: one
+/// unreadable file must not cost the whole backup.
+#[allow(clippy::too_many_arguments)]
+fn write_entry<W: Write>(
+    writer: &mut EntryWriter<W>,
+    item: u32,
+    planned: &PlannedEntry,
+    label: &str,
+    buf: &mut [u8],
+    warnings: &mut Vec<String>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Option<IndexEntry>> {
+    let warn = |warnings: &mut Vec<String>, what: String| {
+        tracing::warn!("{what}");
+        warnings.push(what);
+    };
+    let mut file = None;
+    let meta = match planned.kind {
+        EntryKind::File => match File::open(&planned.path).and_then(|f| f.metadata().map(|m| (f, m))) {
+            Ok((f, m)) => {
+                file = Some(f);
+                m
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                warn(warnings, format!("{label}: vanished before it could be read; not in this backup"));
+                return Ok(None);
+            }
+            Err(e) => {
+                warn(warnings, format!("{label}: could not be read ({e}); not in this backup"));
+                return Ok(None);
+            }
+        },
+        _ => match std::fs::symlink_metadata(&planned.path) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(warnings, format!("{label}: could not be read ({e}); not in this backup"));
+                return Ok(None);
+            }
+        },
+    };
+    let (mtime, mtime_nanos) = mtime_of(&meta);
+    let header = EntryHeader {
+        item,
+        kind: planned.kind,
+        path: planned.rel.clone(),
+        mode: mode_of(&meta),
+        mtime,
+        mtime_nanos,
+    };
+    let position = writer.begin_entry(&header)?;
+    let mut size = 0u64;
+    match (planned.kind, file) {
+        (EntryKind::File, Some(mut f)) => {
+            loop {
+                cancel.check()?;
+                let n = match f.read(buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        warn(warnings, format!("{label}: read failed after {size} bytes ({e}); stored in part"));
+                        break;
+                    }
+                };
+                writer.write_piece(&buf[..n])?;
+                size += n as u64;
+                progress.advance(n as u64, 0);
+            }
+            let changed = std::fs::metadata(&planned.path)
+                .map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos))
+                .unwrap_or(true);
+            if changed {
+                warn(warnings, format!("{label}: changed while it was being read; the stored copy may mix old and new content"));
+            }
+        }
+        (EntryKind::Symlink, _) => match std::fs::read_link(&planned.path) {
+            Ok(target) => {
+                let target = target.to_string_lossy().into_owned();
+                writer.write_piece(target.as_bytes())?;
+                size = target.len() as u64;
+            }
+            Err(e) => warn(warnings, format!("{label}: link target could not be read ({e})")),
+        },
+        _ => {}
+    }
+    writer.end_entry()?;
+    Ok(Some(IndexEntry {
+        item,
+        path: header.path,
+        kind: header.kind,
+        mode: header.mode,
+        mtime,
+        mtime_nanos,
+        size,
+        chunk: position.0,
+        offset: position.1,
+    }))
+}
+
+fn mtime_of(meta: &std::fs::Metadata) -> (i64, u32) {
+    match meta.modified() {
+        Ok(t) => match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+            Err(e) => {
+                let d = e.duration();
+                // Before 1970: floor to whole seconds, nanoseconds stay non-negative.
+                let (secs, nanos) = (d.as_secs() as i64, d.subsec_nanos());
+                if nanos == 0 { (-secs, 0) } else { (-secs - 1, 1_000_000_000 - nanos) }
+            }
+        },
+        Err(_) => (0, 0),
+    }
+}
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    if meta.permissions().readonly() { 0o444 } else { 0o644 }
+}
+
+/// Name of a published backup: sorts chronologically.
+pub fn backup_file_name(created_at: DateTime<Utc>, id: Uuid) -> String {
+    format!("lifeboat-{}-{}.{}", created_at.format("%Y%m%dT%H%M%SZ"), &id.simple().to_string()[..8], crate::target::BACKUP_EXTENSION)
+}
+
+/// Temporary files (SQLite copies) for one backup run, removed when dropped.
+pub struct Scratch {
+    dir: std::path::PathBuf,
+}
+
+impl Scratch {
+    pub fn new(parent: &Path, id: Uuid) -> Result<Self> {
+        let dir = parent.join(format!("backup-{}", id.simple()));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io { message: format!("creating {}", dir.display()), source: e })?;
+        Ok(Scratch { dir })
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,186 @@
+//! Protected items: what a backup covers, how each kind is validated when added, and
+//! how it is read at backup time (folder walks, consistent SQLite copies).
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::catalog::ProtectedItem;
+use crate::error::{Error, IoContext, Result};
+use crate::format::{EntryKind, ItemKind};
+
+/// The built-in item holding Lifeboat's own configuration.
+pub const CONFIG_ITEM: &str = "lifeboat-config";
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Validates a new item and fills in what was left out (name, kind).
+pub fn new_item(path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<ProtectedItem> {
+    let shown = path.display();
+    let path = std::path::absolute(path).with_path("resolving", path)?;
+    let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(format!("{shown} does not exist.")),
+        std::io::ErrorKind::PermissionDenied => Error::input(format!("{shown} cannot be read: permission denied.")),
+        _ => Error::input(format!("{shown} cannot be read: {e}.")),
+    })?;
+    if path.to_str().is_none() {
+        return Err(Error::input(format!("{shown}: Lifeboat needs paths that are valid UTF-8.")));
+    }
+    let detected = if meta.is_dir() {
+        ItemKind::Folder
+    } else if is_sqlite_file(&path) {
+        ItemKind::Sqlite
+    } else {
+        ItemKind::File
+    };
+    let kind = match (kind, detected) {
+        (None, d) => d,
+        (Some(ItemKind::Config), _) => return Err(Error::input("The configuration item is built in; it cannot be added.")),
+        (Some(ItemKind::Folder), ItemKind::Folder) => ItemKind::Folder,
+        (Some(ItemKind::Folder), _) => return Err(Error::input(format!("{shown} is a file, not a folder."))),
+        (Some(_), ItemKind::Folder) => return Err(Error::input(format!("{shown} is a folder; use --kind folder."))),
+        (Some(ItemKind::Sqlite), ItemKind::File) => {
+            return Err(Error::input(format!("{shown} is not a SQLite database (no SQLite header).")))
+        }
+        (Some(k), _) => k,
+    };
+    if !excludes.is_empty() && kind != ItemKind::Folder {
+        return Err(Error::input("Exclude patterns apply to folders only."));
+    }
+    build_excludes(&excludes)?;
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => path.file_name().and_then(|n| n.to_str()).unwrap_or("root").to_owned(),
+    };
+    check_item_name(&name)?;
+    Ok(ProtectedItem { name, kind, path, excludes })
+}
+
+pub fn check_item_name(name: &str) -> Result<()> {
+    let valid_chars = name.chars().all(|c| c.is_alphanumeric() || " -_.()".contains(c));
+    if name.is_empty() || name.chars().count() > 64 || !valid_chars || name.trim() != name || name.starts_with('.') {
+        return Err(Error::input(format!(
+            "{name:?} is not a valid item name: use 1 to 64 letters, digits, spaces, and - _ . ( ), \
+             not starting with a dot or a space."
+        )));
+    }
+    if name == CONFIG_ITEM {
+        return Err(Error::input(format!("{CONFIG_ITEM:?} is reserved for Lifeboat's own configuration.")));
+    }
+    Ok(())
+}
+
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == SQLITE_MAGIC
+}
+
+fn build_excludes(patterns: &[String]) -> Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern)
+            .map_err(|e| Error::input(format!("The exclude pattern {pattern:?} is not a valid glob: {e}.")))?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| Error::input(format!("The exclude patterns cannot be used: {e}.")))
+}
+
+/// One thing to store, found by walking an item.
+#[derive(Debug, Clone)]
+pub struct PlannedEntry {
+    pub kind: EntryKind,
+    /// Relative to the item root, '/'-separated; empty for the root.
+    pub rel: String,
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// Walks a folder (excludes match paths relative to it, and a matching folder is
+/// skipped whole), or returns the single entry of a file item. Unreadable parts
+/// become warnings.
+pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec<PlannedEntry>> {
+    let meta = std::fs::symlink_metadata(&item.path).map_err(|e| {
+        Error::operation(format!("The item {:?} ({}) cannot be read: {e}.", item.name, item.path.display()))
+    })?;
+    if item.kind != ItemKind::Folder {
+        if !meta.is_file() {
+            return Err(Error::operation(format!("The item {:?} ({}) is no longer a file.", item.name, item.path.display())));
+        }
+        return Ok(vec![PlannedEntry { kind: EntryKind::File, rel: String::new(), path: item.path.clone(), size: meta.len() }]);
+    }
+    if !meta.is_dir() {
+        return Err(Error::operation(format!("The item {:?} ({}) is no longer a folder.", item.name, item.path.display())));
+    }
+    let excludes = build_excludes(&item.excludes)?;
+    let mut entries = Vec::new();
+    let mut walk = walkdir::WalkDir::new(&item.path).follow_links(false).sort_by_file_name().into_iter();
+    while let Some(next) = walk.next() {
+        let entry = match next {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(format!("{}: skipped: {}", item.name, e));
+                continue;
+            }
+        };
+        let rel_path = entry.path().strip_prefix(&item.path).expect("walk stays below its root");
+        let Some(rel) = rel_path.to_str().map(|s| s.replace(std::path::MAIN_SEPARATOR, "/")) else {
+            warnings.push(format!("{}: skipped {}: the name is not valid UTF-8", item.name, entry.path().display()));
+            continue;
+        };
+        if !rel.is_empty() && excludes.is_match(rel_path) {
+            if entry.file_type().is_dir() {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        let file_type = entry.file_type();
+        let kind = if file_type.is_dir() {
+            EntryKind::Dir
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else if file_type.is_symlink() {
+            EntryKind::Symlink
+        } else {
+            warnings.push(format!("{}/{rel}: skipped: not a regular file, folder or link", item.name));
+            continue;
+        };
+        let size = if kind == EntryKind::File { entry.metadata().map(|m| m.len()).unwrap_or(0) } else { 0 };
+        entries.push(PlannedEntry { kind, rel, path: entry.into_path(), size });
+    }
+    Ok(entries)
+}
+
+/// A consistent copy of a SQLite database that other programs may be writing, made
+/// with SQLite's online backup API in one step (under a read transaction), so the copy
+/// is a single committed state and never a torn file.
+pub fn sqlite_snapshot(source: &Path, dest: &Path) -> Result<()> {
+    let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| Error::operation(format!("opening the database {}: {e}", source.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    sqlite_snapshot_conn(&conn, dest)
+        .map_err(|e| Error::operation(format!("copying the database {}: {e}", source.display())))
+}
+
+pub(crate) fn sqlite_snapshot_conn(conn: &Connection, dest: &Path) -> Result<()> {
+    let mut out = Connection::open(dest)?;
+    {
+        let backup = rusqlite::backup::Backup::new(conn, &mut out)?;
+        // Busy/Locked means another connection holds a lock we need; retry for a while.
+        let mut waits = 0;
+        loop {
+            match backup.step(-1)? {
+                rusqlite::backup::StepResult::Done => break,
+                _ if waits < 600 => {
+                    waits += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                _ => return Err(Error::operation("the database stayed locked by another program for 30 s")),
+            }
+        }
+    }
+    // The copy is stored as one self-contained file: no WAL beside it.
+    out.pragma_update(None, "journal_mode", "DELETE")?;
+    out.close().map_err(|(_, e)| e)?;
+    Ok(())
+}
