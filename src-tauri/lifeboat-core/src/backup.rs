@@ -165,6 +165,8 @@ fn write_entry<W: Write>(
             }
         },
     };
+    // A database copy carries the original's mode and time.
+    let meta = planned.attrs_from.as_ref().and_then(|p| std::fs::metadata(p).ok()).unwrap_or(meta);
     let (mtime, mtime_nanos) = mtime_of(&meta);
     let header = EntryHeader {
         item,
@@ -193,9 +195,10 @@ fn write_entry<W: Write>(
                 size += n as u64;
                 progress.advance(n as u64, 0);
             }
-            let changed = std::fs::metadata(&planned.path)
-                .map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos))
-                .unwrap_or(true);
+            let changed = planned.attrs_from.is_none()
+                && std::fs::metadata(&planned.path)
+                    .map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos))
+                    .unwrap_or(true);
             if changed {
                 warn(warnings, format!("{label}: changed while it was being read; the stored copy may mix old and new content"));
             }

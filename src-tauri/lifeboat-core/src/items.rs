@@ -94,6 +94,8 @@ pub struct PlannedEntry {
     pub rel: String,
     pub path: PathBuf,
     pub size: u64,
+    /// Where to take mode and time from when `path` is a copy (database snapshots).
+    pub attrs_from: Option<PathBuf>,
 }
 
 /// Walks a folder (excludes match paths relative to it, and a matching folder is
@@ -107,7 +109,7 @@ pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec
         if !meta.is_file() {
             return Err(Error::operation(format!("The item {:?} ({}) is no longer a file.", item.name, item.path.display())));
         }
-        return Ok(vec![PlannedEntry { kind: EntryKind::File, rel: String::new(), path: item.path.clone(), size: meta.len() }]);
+        return Ok(vec![PlannedEntry { kind: EntryKind::File, rel: String::new(), path: item.path.clone(), size: meta.len(), attrs_from: None }]);
     }
     if !meta.is_dir() {
         return Err(Error::operation(format!("The item {:?} ({}) is no longer a folder.", item.name, item.path.display())));
@@ -146,7 +148,7 @@ pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec
             continue;
         };
         let size = if kind == EntryKind::File { entry.metadata().map(|m| m.len()).unwrap_or(0) } else { 0 };
-        entries.push(PlannedEntry { kind, rel, path: entry.into_path(), size });
+        entries.push(PlannedEntry { kind, rel, path: entry.into_path(), size, attrs_from: None });
     }
     Ok(entries)
 }

@@ -1,0 +1,758 @@
+//! The engine as front ends see it: one data folder (catalog, secrets, scratch space),
+//! the user's settings, and the operations (backup, list, verify, restore). The CLI
+//! and the desktop app call only this.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::backup::{backup_file_name, write_backup, BackupMeta, Scratch, Source};
+use crate::catalog::{BackupRecord, Catalog, ProtectedItem};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{read_header, EncryptionKind, Header, Installation, ItemKind, Stanza};
+use crate::fsutil::write_atomic;
+use crate::items::{new_item, plan_item, sqlite_snapshot, PlannedEntry, CONFIG_ITEM};
+use crate::progress::{Cancel, Phase, Progress};
+use crate::protector::{
+    parse_legacy_key, CertificateInfo, Identity, KeyRecipient, NoneRecipient, PassphraseRecipient, Recipient,
+    RsaRecipient,
+};
+use crate::restore::{restore, Destination, RestoreOptions, RestoreReport};
+use crate::target::{LocalFolder, ReadSeek, Target};
+use crate::verify::{verify_all, OpenedBackup, VerifyReport};
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub const DEFAULT_EXPIRY_DAYS: u32 = 30;
+
+const SETTING_INSTALLATION: &str = "installation";
+const SETTING_LOCATION: &str = "location";
+const SETTING_ENCRYPTION: &str = "encryption";
+const SETTING_KEY_RETIRED: &str = "encryption.key_retired_at";
+const SETTING_EXPIRY_DAYS: &str = "backup.expiry_days";
+const SECRET_PASSPHRASE_KEK: &str = "passphrase.kek";
+const SECRET_LEGACY_KEY: &str = "legacy.key";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Location {
+    Local { path: PathBuf },
+}
+
+/// How new backups are encrypted. Secrets (the passphrase-derived key, the legacy key)
+/// are kept in the data folder's `secrets/`, never in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum EncryptionSetting {
+    Certificate {
+        certificates: Vec<CertificateInfo>,
+    },
+    Passphrase {
+        #[serde(with = "crate::b64")]
+        salt: Vec<u8>,
+        m_kib: u32,
+        t: u32,
+        p: u32,
+        set_at: DateTime<Utc>,
+    },
+    Key {
+        key_id: String,
+        set_at: DateTime<Utc>,
+    },
+    None {
+        set_at: DateTime<Utc>,
+    },
+}
+
+/// What `encryption show` shows: public facts only.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionInfo {
+    pub mode: Option<String>,
+    pub certificates: Vec<CertificateSummary>,
+    pub key_id: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateSummary {
+    pub thumbprint: String,
+    pub subject: String,
+    pub not_after: DateTime<Utc>,
+    pub key_bits: usize,
+}
+
+impl From<&CertificateInfo> for CertificateSummary {
+    fn from(c: &CertificateInfo) -> Self {
+        CertificateSummary { thumbprint: c.thumbprint.clone(), subject: c.subject.clone(), not_after: c.not_after, key_bits: c.key_bits }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationInfo {
+    pub kind: String,
+    pub path: PathBuf,
+    pub description: String,
+    pub free_bytes: Option<u64>,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSummary {
+    pub id: String,
+    pub file_name: String,
+    pub location: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub encryption: String,
+    pub entries: u64,
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+    pub removed_incomplete: Vec<String>,
+}
+
+/// A backup as listed from its header alone (no key needed).
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupListing {
+    pub file_name: String,
+    pub size: u64,
+    pub id: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub installation: Option<String>,
+    pub lifeboat_version: Option<String>,
+    pub encryption: Option<String>,
+    /// Thumbprints, key ids, "passphrase" or "none".
+    pub recipients: Vec<String>,
+    pub expired: bool,
+    pub unencrypted: bool,
+    /// From the catalog when this installation made it: complete | warnings.
+    pub status: Option<String>,
+    /// Why the header could not be read, for files that are not usable backups.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyOutcome {
+    pub id: String,
+    /// "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only).
+    pub method: String,
+    pub entries: Option<u64>,
+    pub bytes: Option<u64>,
+}
+
+pub struct RestoreRequest {
+    pub items: Vec<String>,
+    pub paths: Vec<String>,
+    pub to: Option<PathBuf>,
+}
+
+pub struct Engine {
+    data_dir: PathBuf,
+    catalog: Catalog,
+    clock: Clock,
+}
+
+impl Engine {
+    /// The data folder used when none is given: the user's data directory.
+    pub fn default_data_dir() -> Result<PathBuf> {
+        dirs::data_dir()
+            .map(|d| d.join("lifeboat"))
+            .ok_or_else(|| Error::input("No user data directory is known here; give --data-dir or LIFEBOAT_DATA_DIR."))
+    }
+
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with_clock(data_dir, Arc::new(Utc::now))
+    }
+
+    /// Like `open`, with the time source injected (tests use a fixed clock).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Self> {
+        let data_dir = std::path::absolute(data_dir).with_path("resolving", data_dir)?;
+        fs::create_dir_all(&data_dir).with_path("creating the data folder", &data_dir)?;
+        let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
+        let engine = Engine { data_dir, catalog, clock };
+        if engine.catalog.setting::<Installation>(SETTING_INSTALLATION)?.is_none() {
+            let name = gethostname::gethostname().to_string_lossy().into_owned();
+            engine.catalog.set_setting(SETTING_INSTALLATION, &Installation { id: Uuid::new_v4(), name })?;
+        }
+        Ok(engine)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn installation(&self) -> Result<Installation> {
+        self.catalog
+            .setting(SETTING_INSTALLATION)?
+            .ok_or_else(|| Error::operation("the catalog has no installation id"))
+    }
+
+    // ---- protected items ----
+
+    pub fn add_item(&self, path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<ProtectedItem> {
+        let item = new_item(path, name, kind, excludes)?;
+        if item.path.starts_with(&self.data_dir) || self.data_dir.starts_with(&item.path) {
+            return Err(Error::input(format!(
+                "{} overlaps Lifeboat's data folder {}; its configuration is backed up as the built-in {CONFIG_ITEM} item.",
+                item.path.display(),
+                self.data_dir.display()
+            )));
+        }
+        self.catalog.add_item(&item, self.now())?;
+        Ok(item)
+    }
+
+    pub fn items(&self) -> Result<Vec<ProtectedItem>> {
+        self.catalog.items()
+    }
+
+    pub fn remove_item(&self, name: &str) -> Result<()> {
+        if self.catalog.remove_item(name)? {
+            Ok(())
+        } else {
+            Err(Error::input(format!("There is no item named {name:?} (see `lifeboat items list`).")))
+        }
+    }
+
+    // ---- location ----
+
+    pub fn set_local_location(&self, dir: &Path) -> Result<LocationInfo> {
+        let path = std::path::absolute(dir).with_path("resolving", dir)?;
+        let target = LocalFolder::new(&path)?;
+        probe_writable(&path)?;
+        drop(target);
+        self.catalog.set_setting(SETTING_LOCATION, &Location::Local { path })?;
+        self.location()
+    }
+
+    fn current_location(&self) -> Result<(Location, bool)> {
+        Ok(match self.catalog.setting::<Location>(SETTING_LOCATION)? {
+            Some(l) => (l, false),
+            None => (Location::Local { path: self.data_dir.join("backups") }, true),
+        })
+    }
+
+    pub fn location(&self) -> Result<LocationInfo> {
+        let (location, is_default) = self.current_location()?;
+        let target = self.target()?;
+        let Location::Local { path } = location;
+        Ok(LocationInfo { kind: "local".into(), path, description: target.describe(), free_bytes: target.free_space()?, is_default })
+    }
+
+    pub fn target(&self) -> Result<Box<dyn Target>> {
+        let (Location::Local { path }, _) = self.current_location()?;
+        Ok(Box::new(LocalFolder::new(path)?))
+    }
+
+    // ---- encryption ----
+
+    fn encryption_setting(&self) -> Result<Option<EncryptionSetting>> {
+        self.catalog.setting(SETTING_ENCRYPTION)
+    }
+
+    /// Sets the certificate new backups are encrypted to; with `add`, adds it beside
+    /// the current ones (e.g. an escrow certificate).
+    pub fn set_certificate(&self, bytes: &[u8], add: bool) -> Result<CertificateInfo> {
+        let info = CertificateInfo::from_public_file(bytes)?;
+        let now = self.now();
+        let mut certificates = match (self.encryption_setting()?, add) {
+            (Some(EncryptionSetting::Certificate { certificates }), true) => certificates,
+            (_, true) => return Err(Error::input("There is no certificate to add to: use `encryption set-certificate` first.")),
+            (Some(EncryptionSetting::Key { .. }), false) => {
+                self.catalog.set_setting(SETTING_KEY_RETIRED, &now)?;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        if certificates.iter().any(|c| c.thumbprint == info.thumbprint) {
+            return Err(Error::input(format!("The certificate {} is already a recipient.", info.thumbprint)));
+        }
+        certificates.push(info.clone());
+        self.catalog.set_setting(SETTING_ENCRYPTION, &EncryptionSetting::Certificate { certificates })?;
+        self.forget_secrets()?;
+        Ok(info)
+    }
+
+    /// An empty passphrase turns encryption off (recorded in every backup and flagged).
+    pub fn set_passphrase(&self, passphrase: &str) -> Result<EncryptionInfo> {
+        let now = self.now();
+        if passphrase.is_empty() {
+            self.forget_secrets()?;
+            self.catalog.set_setting(SETTING_ENCRYPTION, &EncryptionSetting::None { set_at: now })?;
+            return self.encryption();
+        }
+        let recipient = PassphraseRecipient::derive(passphrase, &mut rand::rng())?;
+        self.forget_secrets()?;
+        self.write_secret(SECRET_PASSPHRASE_KEK, recipient.kek())?;
+        self.catalog.set_setting(
+            SETTING_ENCRYPTION,
+            &EncryptionSetting::Passphrase { salt: recipient.salt.clone(), m_kib: recipient.m_kib, t: recipient.t, p: recipient.p, set_at: now },
+        )?;
+        self.encryption()
+    }
+
+    pub fn set_key(&self, key_base64: &str) -> Result<EncryptionInfo> {
+        if let Some(at) = self.catalog.setting::<DateTime<Utc>>(SETTING_KEY_RETIRED)? {
+            return Err(Error::input(format!(
+                "This configuration switched from the legacy encryption key to a certificate on {}; \
+                 switching back to a key is not allowed. Use a certificate (recommended) or a passphrase.",
+                at.format("%Y-%m-%d")
+            )));
+        }
+        let key = parse_legacy_key(key_base64)?;
+        let key_id = key.key_id();
+        self.forget_secrets()?;
+        let raw = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(key.to_base64().as_bytes()).expect("own base64"));
+        self.write_secret(SECRET_LEGACY_KEY, &raw)?;
+        self.catalog.set_setting(SETTING_ENCRYPTION, &EncryptionSetting::Key { key_id, set_at: self.now() })?;
+        self.encryption()
+    }
+
+    pub fn encryption(&self) -> Result<EncryptionInfo> {
+        let now = self.now();
+        let mut info = EncryptionInfo { mode: None, certificates: Vec::new(), key_id: None, warnings: Vec::new() };
+        match self.encryption_setting()? {
+            None => info.warnings.push("No encryption is set: backups cannot run until you set a certificate (recommended), a passphrase or a key.".into()),
+            Some(EncryptionSetting::Certificate { certificates }) => {
+                info.mode = Some("certificate".into());
+                for c in &certificates {
+                    if c.is_expired(now) {
+                        info.warnings.push(format!("The certificate {} expired on {}; set a new one.", c.thumbprint, c.not_after.format("%Y-%m-%d")));
+                    } else if c.not_after < now + Duration::days(30) {
+                        info.warnings.push(format!("The certificate {} expires on {}.", c.thumbprint, c.not_after.format("%Y-%m-%d")));
+                    }
+                }
+                info.certificates = certificates.iter().map(CertificateSummary::from).collect();
+            }
+            Some(EncryptionSetting::Passphrase { .. }) => info.mode = Some("passphrase".into()),
+            Some(EncryptionSetting::Key { key_id, .. }) => {
+                info.mode = Some("key".into());
+                info.key_id = Some(key_id);
+                info.warnings.push("The legacy encryption key is kept for compatibility; switching to a certificate is recommended (and one-way).".into());
+            }
+            Some(EncryptionSetting::None { .. }) => {
+                info.mode = Some("none".into());
+                info.warnings.push("Encryption is OFF (empty passphrase): anyone who can read a backup file can read its content.".into());
+            }
+        }
+        Ok(info)
+    }
+
+    fn recipients(&self) -> Result<Vec<Box<dyn Recipient>>> {
+        let setting = self.encryption_setting()?.ok_or_else(|| {
+            Error::input(
+                "No encryption is set: run `lifeboat encryption set-certificate FILE.cer` (recommended; \
+                 `lifeboat cert create` makes one), or set a passphrase or key.",
+            )
+        })?;
+        Ok(match setting {
+            EncryptionSetting::Certificate { certificates } => certificates
+                .into_iter()
+                .map(|c| RsaRecipient::new(c).map(|r| Box::new(r) as Box<dyn Recipient>))
+                .collect::<Result<_>>()?,
+            EncryptionSetting::Passphrase { salt, m_kib, t, p, .. } => {
+                let kek = self.read_secret(SECRET_PASSPHRASE_KEK)?;
+                let kek: [u8; 32] = kek.as_slice().try_into().map_err(|_| Error::operation("the stored passphrase key is damaged; set the passphrase again"))?;
+                vec![Box::new(PassphraseRecipient::from_kek(kek, salt, m_kib, t, p))]
+            }
+            EncryptionSetting::Key { .. } => {
+                let raw = self.read_secret(SECRET_LEGACY_KEY)?;
+                let key = parse_legacy_key(&base64::engine::general_purpose::STANDARD.encode(raw.as_slice()))?;
+                vec![Box::new(KeyRecipient(key))]
+            }
+            EncryptionSetting::None { .. } => vec![Box::new(NoneRecipient)],
+        })
+    }
+
+    fn secrets_dir(&self) -> PathBuf {
+        self.data_dir.join("secrets")
+    }
+
+    fn write_secret(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let dir = self.secrets_dir();
+        fs::create_dir_all(&dir).with_path("creating", &dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).with_path("protecting", &dir)?;
+        }
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
+        write_atomic(&dir.join(name), text.as_bytes(), true)
+    }
+
+    fn read_secret(&self, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+        let path = self.secrets_dir().join(name);
+        let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| {
+            Error::operation(format!("The stored encryption secret {} cannot be read ({e}); set the encryption again.", path.display()))
+        })?);
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(Zeroizing::new)
+            .map_err(|_| Error::operation(format!("The stored encryption secret {} is damaged; set the encryption again.", path.display())))
+    }
+
+    fn forget_secrets(&self) -> Result<()> {
+        for name in [SECRET_PASSPHRASE_KEK, SECRET_LEGACY_KEY] {
+            let path = self.secrets_dir().join(name);
+            if path.exists() {
+                fs::remove_file(&path).with_path("removing", &path)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn expiry_days(&self) -> Result<u32> {
+        Ok(self.catalog.setting(SETTING_EXPIRY_DAYS)?.unwrap_or(DEFAULT_EXPIRY_DAYS))
+    }
+
+    pub fn set_expiry_days(&self, days: u32) -> Result<()> {
+        if !(1..=3650).contains(&days) {
+            return Err(Error::input("The backup expiry must be 1 to 3650 days."));
+        }
+        self.catalog.set_setting(SETTING_EXPIRY_DAYS, &days)
+    }
+
+    // ---- operations ----
+
+    /// Runs a backup of every protected item and Lifeboat's configuration, and waits.
+    pub fn backup_now(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
+        let _lock = OperationLock::acquire(&self.data_dir, "backup", self.now())?;
+        self.catalog.fail_interrupted_operations(self.now())?;
+        let op_id = Uuid::new_v4().to_string();
+        self.catalog.start_operation(&op_id, "backup", self.now())?;
+        let result = self.run_backup(progress, cancel);
+        let (status, message) = match &result {
+            Ok(_) => ("succeeded", None),
+            Err(Error::Canceled) => ("canceled", None),
+            Err(e) => ("failed", Some(e.to_string())),
+        };
+        let backup_id = result.as_ref().ok().map(|s| s.id.as_str());
+        self.catalog.finish_operation(&op_id, status, backup_id, message.as_deref(), self.now())?;
+        result
+    }
+
+    fn run_backup(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
+        let recipients = self.recipients()?;
+        let target = self.target()?;
+        let removed_incomplete = target.remove_incomplete()?;
+        progress.phase(Phase::Scanning);
+        let id = Uuid::new_v4();
+        let now = self.now();
+        let scratch = Scratch::new(&self.data_dir.join("tmp"), id)?;
+        let mut warnings = Vec::new();
+        let mut sources = Vec::new();
+        for item in self.items()? {
+            cancel.check()?;
+            let entries = match item.kind {
+                ItemKind::Sqlite => {
+                    let copy = scratch.path(&format!("item-{}.sqlite", sources.len()));
+                    sqlite_snapshot(&item.path, &copy).and_then(|()| snapshot_entry(&item.path, copy))
+                }
+                _ => plan_item(&item, &mut warnings),
+            };
+            match entries {
+                Ok(entries) => sources.push(Source {
+                    name: item.name.clone(),
+                    kind: item.kind,
+                    origin: item.path.to_string_lossy().into_owned(),
+                    entries,
+                }),
+                Err(e) => warnings.push(format!("{}: not in this backup: {e}", item.name)),
+            }
+        }
+        let config_copy = scratch.path("catalog.db");
+        self.catalog.snapshot_to(&config_copy)?;
+        sources.push(Source {
+            name: CONFIG_ITEM.into(),
+            kind: ItemKind::Config,
+            origin: self.catalog.path().to_string_lossy().into_owned(),
+            entries: snapshot_entry(self.catalog.path(), config_copy)?,
+        });
+
+        let meta = BackupMeta {
+            backup_id: id,
+            created_at: now,
+            expires_at: now + Duration::days(self.expiry_days()? as i64),
+            installation: self.installation()?,
+        };
+        let file_name = backup_file_name(now, id);
+        let upload = target.create(&file_name)?;
+        let recipient_refs: Vec<&dyn Recipient> = recipients.iter().map(|r| r.as_ref()).collect();
+        let written = write_backup(upload, meta, &recipient_refs, &sources, warnings, &mut rand::rng(), progress, cancel)?;
+        written.out.commit()?;
+
+        let record = BackupRecord {
+            id: id.to_string(),
+            file_name: file_name.clone(),
+            location: target.describe(),
+            size: written.size,
+            sha256: hex::encode(written.sha256),
+            created_at: now,
+            expires_at: written.header.expires_at,
+            encryption: written.header.encryption.as_str().into(),
+            recipients: recipient_labels(&written.header),
+            status: if written.warnings.is_empty() { "complete" } else { "warnings" }.into(),
+            warnings: written.warnings.clone(),
+        };
+        self.catalog.record_backup(&record)?;
+        Ok(BackupSummary {
+            id: record.id,
+            file_name,
+            location: record.location,
+            size: record.size,
+            sha256: record.sha256,
+            created_at: now,
+            expires_at: record.expires_at,
+            encryption: record.encryption,
+            entries: written.entries,
+            bytes: written.bytes,
+            warnings: written.warnings,
+            removed_incomplete,
+        })
+    }
+
+    /// Lists the backups at the configured location, reading only their headers.
+    pub fn list_backups(&self) -> Result<Vec<BackupListing>> {
+        let target = self.target()?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for file in target.list()? {
+            let mut listing = BackupListing {
+                file_name: file.name.clone(),
+                size: file.size,
+                id: None,
+                created_at: None,
+                expires_at: None,
+                installation: None,
+                lifeboat_version: None,
+                encryption: None,
+                recipients: Vec::new(),
+                expired: false,
+                unencrypted: false,
+                status: None,
+                problem: None,
+            };
+            match target.open(&file.name).and_then(|mut r| read_header(&mut r)) {
+                Ok(h) => {
+                    let h = h.header;
+                    listing.status = self.catalog.backup(&h.backup_id.to_string())?.map(|r| r.status);
+                    listing.id = Some(h.backup_id.to_string());
+                    listing.created_at = Some(h.created_at);
+                    listing.expires_at = Some(h.expires_at);
+                    listing.expired = h.expires_at <= now;
+                    listing.unencrypted = h.encryption == EncryptionKind::None;
+                    listing.installation = Some(h.installation.name.clone());
+                    listing.lifeboat_version = Some(h.lifeboat_version.clone());
+                    listing.encryption = Some(h.encryption.as_str().into());
+                    listing.recipients = recipient_labels(&h);
+                }
+                Err(e) => listing.problem = Some(e.to_string()),
+            }
+            out.push(listing);
+        }
+        Ok(out)
+    }
+
+    /// Finds a backup by id (or a unique prefix of at least 8 characters), file name,
+    /// or path to a backup file anywhere.
+    fn open_selected(&self, selector: &str) -> Result<(Box<dyn ReadSeek>, String)> {
+        let path = Path::new(selector);
+        if path.is_file() {
+            let file = File::open(path).with_path("opening", path)?;
+            return Ok((Box::new(file), path.display().to_string()));
+        }
+        let target = self.target()?;
+        let listing = self.list_backups()?;
+        let wanted = selector.to_ascii_lowercase();
+        let matches: Vec<&BackupListing> = listing
+            .iter()
+            .filter(|l| {
+                l.file_name == selector
+                    || l.id.as_deref() == Some(wanted.as_str())
+                    || (wanted.len() >= 8 && l.id.as_deref().is_some_and(|id| id.starts_with(&wanted)))
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((target.open(&one.file_name)?, one.file_name.clone())),
+            [] => Err(Error::input(format!(
+                "No backup {selector:?} at {}: give a backup id (see `lifeboat backups list`) or the path of a backup file.",
+                target.describe()
+            ))),
+            _ => Err(Error::input(format!("{selector:?} matches {} backups; give more of the id.", matches.len()))),
+        }
+    }
+
+    /// With an identity (or for an unencrypted backup): authenticates every byte.
+    /// Without one: checks the file against the SHA-256 recorded when it was written.
+    pub fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
+        let _lock = OperationLock::acquire(&self.data_dir, "verify", self.now())?;
+        let (mut file, _) = self.open_selected(selector)?;
+        let header = read_header(&mut file)?.header;
+        let id = header.backup_id.to_string();
+        if identity.is_none() && header.encryption != EncryptionKind::None {
+            return self.verify_checksum(file, &header, progress, cancel);
+        }
+        file.rewind().context(|| "reading the backup".into())?;
+        progress.phase(Phase::Reading);
+        let opened = OpenedBackup::open(file, identity, |_| Ok(()))?;
+        let VerifyReport { entries, bytes } = verify_all(opened, progress, cancel)?;
+        Ok(VerifyOutcome { id, method: "authenticated".into(), entries: Some(entries), bytes: Some(bytes) })
+    }
+
+    fn verify_checksum(&self, mut file: Box<dyn ReadSeek>, header: &Header, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let id = header.backup_id.to_string();
+        let record = self.catalog.backup(&id)?.ok_or_else(|| {
+            Error::input(format!(
+                "No checksum of backup {id} is recorded here (it was made elsewhere); give an identity to verify it."
+            ))
+        })?;
+        let len = file.seek(std::io::SeekFrom::End(0)).context(|| "reading the backup".into())?;
+        file.rewind().context(|| "reading the backup".into())?;
+        progress.phase(Phase::Verifying);
+        progress.total(len, 1);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            cancel.check()?;
+            let n = file.read(&mut buf).context(|| "reading the backup".into())?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            progress.advance(n as u64, 0);
+        }
+        if hex::encode(hasher.finalize()) != record.sha256 || len != record.size {
+            return Err(Error::integrity(format!(
+                "Backup {id} does not match the checksum recorded when it was written: it was changed or damaged."
+            )));
+        }
+        Ok(VerifyOutcome { id, method: "checksum".into(), entries: None, bytes: Some(len) })
+    }
+
+    /// Restores from a backup. Refuses expired backups and backups of a newer format
+    /// before any key is used; authenticates everything it restores before moving it
+    /// into place; keeps a safety copy of what it replaces.
+    pub fn restore(
+        &self,
+        selector: &str,
+        identity: Option<&dyn Identity>,
+        request: RestoreRequest,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<RestoreReport> {
+        let _lock = OperationLock::acquire(&self.data_dir, "restore", self.now())?;
+        let op_id = Uuid::new_v4().to_string();
+        self.catalog.start_operation(&op_id, "restore", self.now())?;
+        let now = self.now();
+        let result = (|| {
+            let (file, _) = self.open_selected(selector)?;
+            progress.phase(Phase::Reading);
+            let opened = OpenedBackup::open(file, identity, |h| {
+                if h.expires_at <= now {
+                    return Err(Error::Expired { expired_at: h.expires_at.format("%Y-%m-%d %H:%M:%S UTC").to_string() });
+                }
+                Ok(())
+            })?;
+            let destination = match request.to {
+                Some(dir) => Destination::Folder(std::path::absolute(&dir).with_path("resolving", &dir)?),
+                None => Destination::Original,
+            };
+            let options = RestoreOptions {
+                items: request.items,
+                paths: request.paths,
+                destination,
+                safety_dir: self.data_dir.join("safety-copies"),
+                restore_id: format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &op_id[..8]),
+            };
+            restore(opened, &options, progress, cancel)
+        })();
+        let (status, message) = match &result {
+            Ok(_) => ("succeeded", None),
+            Err(Error::Canceled) => ("canceled", None),
+            Err(e) => ("failed", Some(e.to_string())),
+        };
+        self.catalog.finish_operation(&op_id, status, None, message.as_deref(), self.now())?;
+        result
+    }
+}
+
+/// The single entry of a file-like item whose content was copied first (databases).
+fn snapshot_entry(original: &Path, copy: PathBuf) -> Result<Vec<PlannedEntry>> {
+    let size = fs::metadata(&copy).with_path("reading", &copy)?.len();
+    Ok(vec![PlannedEntry {
+        kind: crate::format::EntryKind::File,
+        rel: String::new(),
+        path: copy,
+        size,
+        attrs_from: Some(original.to_owned()),
+    }])
+}
+
+fn recipient_labels(h: &Header) -> Vec<String> {
+    h.recipients
+        .iter()
+        .map(|s| match s {
+            Stanza::Rsa { thumbprint, .. } => thumbprint.clone(),
+            Stanza::Argon2id { .. } => "passphrase".into(),
+            Stanza::Key { key_id, .. } => format!("key {key_id}"),
+            Stanza::None { .. } => "none".into(),
+        })
+        .collect()
+}
+
+fn probe_writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(format!(".lifeboat-probe-{}", std::process::id()));
+    fs::write(&probe, b"probe").map_err(|e| Error::input(format!("Lifeboat cannot write to {}: {e}.", dir.display())))?;
+    fs::remove_file(&probe).with_path("removing", &probe)
+}
+
+/// Only one data-moving operation at a time, across processes. Held until dropped.
+struct OperationLock {
+    _file: File,
+    info_path: PathBuf,
+}
+
+impl OperationLock {
+    fn acquire(data_dir: &Path, kind: &str, now: DateTime<Utc>) -> Result<Self> {
+        let path = data_dir.join("operation.lock");
+        let info_path = data_dir.join("operation.json");
+        let file = File::options().create(true).truncate(false).write(true).open(&path).with_path("opening", &path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let running = fs::read_to_string(&info_path).unwrap_or_default();
+                let running: serde_json::Value = serde_json::from_str(&running).unwrap_or_default();
+                return Err(Error::Busy(format!(
+                    "a {} started at {} (process {})",
+                    running["kind"].as_str().unwrap_or("operation"),
+                    running["started_at"].as_str().unwrap_or("an unknown time"),
+                    running["pid"].as_u64().map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::Io { message: format!("locking {}", path.display()), source: e }),
+        }
+        let info = serde_json::json!({ "kind": kind, "started_at": now.to_rfc3339(), "pid": std::process::id() });
+        fs::write(&info_path, info.to_string()).with_path("writing", &info_path)?;
+        Ok(OperationLock { _file: file, info_path })
+    }
+}
+
+impl Drop for OperationLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.info_path);
+    }
+}

@@ -1,0 +1,42 @@
+//! Small file-system helpers shared across the engine.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, IoContext, Result};
+
+/// Writes a whole file atomically: temporary name, fsync, rename, fsync the folder.
+/// With `private`, the file is readable by its owner only (Unix).
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::input(format!("{} is not a file path.", path.display())))?;
+    let temp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&temp).with_path("creating", &temp)?;
+        file.write_all(bytes).with_path("writing", &temp)?;
+        file.sync_all().with_path("flushing", &temp)?;
+        fs::rename(&temp, path).with_path("writing", path)?;
+        crate::target::sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Refuses to overwrite: for files that hold keys, a silent overwrite can lose the
+/// only copy of a private key.
+pub fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(Error::input(format!("{} already exists; choose another path or move it away first.", path.display())));
+    }
+    write_atomic(path, bytes, private)
+}
