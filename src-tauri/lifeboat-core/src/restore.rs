@@ -302,11 +302,9 @@ fn replaced_paths(unit: &Unit) -> Vec<PathBuf> {
 
 fn safety_path(options: &RestoreOptions, unit: &Unit, existing: &Path) -> PathBuf {
     let base = options.safety_dir.join(&options.restore_id).join(&unit.item_name);
-    let below = if unit.rel.is_empty() { PathBuf::new() } else { PathBuf::from(&unit.rel) };
-    match (unit.rel.is_empty(), existing.file_name()) {
-        (true, Some(name)) if existing != unit.target => base.join(name),
-        (true, _) => base.join("content"),
-        (false, _) => base.join(below),
+    match existing.file_name() {
+        Some(name) if unit.rel.is_empty() => base.join(name),
+        _ => base.join(&unit.rel),
     }
 }
 
