@@ -31,6 +31,7 @@ pub struct BackupMeta {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub installation: Installation,
+    pub lifeboat_version: String,
 }
 
 pub struct WrittenBackup<W> {
@@ -75,7 +76,7 @@ pub fn write_backup<W: Write>(
         created_at: meta.created_at,
         expires_at: meta.expires_at,
         installation: meta.installation,
-        lifeboat_version: env!("CARGO_PKG_VERSION").to_owned(),
+        lifeboat_version: meta.lifeboat_version,
         encryption,
         recipients: stanzas,
         payload: PayloadParams { salt, block_size: DEFAULT_BLOCK_SIZE, compression: "zstd".into() },

@@ -486,6 +486,7 @@ impl Engine {
             created_at: now,
             expires_at: now + Duration::days(self.expiry_days()? as i64),
             installation: self.installation()?,
+            lifeboat_version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         let file_name = backup_file_name(now, id);
         let upload = target.create(&file_name)?;

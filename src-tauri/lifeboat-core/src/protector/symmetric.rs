@@ -220,7 +220,9 @@ impl Identity for KeyIdentity {
         for stanza in stanzas {
             if let Stanza::Key { key_id, wrapped_key } = stanza {
                 if *key_id == id {
-                    return Ok(open_key(&self.0.kek(), KEY_AAD, wrapped_key));
+                    return open_key(&self.0.kek(), KEY_AAD, wrapped_key).map(Some).ok_or_else(|| {
+                        Error::integrity("The wrapped key for this key id failed authentication: the backup header is damaged.")
+                    });
                 }
             }
         }

@@ -1,0 +1,131 @@
+//! Helpers shared by the engine's integration tests.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use chrono::{DateTime, TimeZone, Utc};
+use lifeboat_core::engine::Engine;
+use rand::{RngExt, SeedableRng};
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
+
+impl TestClock {
+    pub fn new() -> Self {
+        TestClock(Arc::new(Mutex::new(Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap())))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+pub fn engine(data_dir: &Path, clock: &TestClock) -> Engine {
+    let clock = clock.0.clone();
+    Engine::open_with_clock(data_dir, Arc::new(move || *clock.lock().unwrap())).unwrap()
+}
+
+fn set_mtime(path: &Path, secs: u64) {
+    let f = fs::File::options().write(!path.is_dir()).read(path.is_dir()).open(path).unwrap();
+    f.set_modified(UNIX_EPOCH + Duration::new(secs, 123_456_789)).unwrap();
+}
+
+/// A small tree with what trips backup tools up: empty files and folders, non-ASCII
+/// names, modes, a link, data that crosses block boundaries, incompressible data.
+pub fn make_tree(root: &Path) {
+    fs::create_dir_all(root.join("nested/deeper")).unwrap();
+    fs::create_dir_all(root.join("empty-dir")).unwrap();
+    fs::write(root.join("hello.txt"), "Hello, Lifeboat!\n").unwrap();
+    fs::write(root.join("empty.txt"), "").unwrap();
+    fs::write(root.join("nested/ünïcødé €.conf"), "key = välue\n").unwrap();
+    fs::write(root.join("nested/deeper/日本語.json"), "{\"a\": 1}\n").unwrap();
+    let compressible: String = (0..200_000).map(|i| format!("line {i} of a log file\n")).collect();
+    fs::write(root.join("nested/big.log"), compressible).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let random: Vec<u8> = (0..2_500_000).map(|_| rng.random::<u8>()).collect();
+    fs::write(root.join("nested/random.bin"), random).unwrap();
+    fs::write(root.join("script.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    fs::set_permissions(root.join("script.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    fs::write(root.join("secret.key"), "s3cr3t").unwrap();
+    fs::set_permissions(root.join("secret.key"), fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink("hello.txt", root.join("link-to-hello")).unwrap();
+    for (i, p) in ["hello.txt", "empty.txt", "nested/big.log", "script.sh", "nested/deeper/日本語.json"].iter().enumerate() {
+        set_mtime(&root.join(p), 1_600_000_000 + i as u64 * 1000);
+    }
+    for (i, p) in ["nested/deeper", "nested", "empty-dir"].iter().enumerate() {
+        set_mtime(&root.join(p), 1_500_000_000 + i as u64);
+    }
+    fs::set_permissions(root.join("empty-dir"), fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+/// Every path below `root`, relative, sorted.
+fn listing(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir(root).into_iter().map(|p| p.strip_prefix(root).unwrap().to_owned()).collect();
+    out.sort();
+    out
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        out.push(path.clone());
+        if fs::symlink_metadata(&path).unwrap().is_dir() {
+            out.extend(walkdir(&path));
+        }
+    }
+    out
+}
+
+/// Same paths, kinds, contents, modes and modification times (links: same target).
+pub fn assert_same_tree(expected: &Path, actual: &Path) {
+    assert_eq!(listing(expected), listing(actual), "different paths in {} and {}", expected.display(), actual.display());
+    for rel in listing(expected).into_iter().chain([PathBuf::new()]) {
+        let (a, b) = (expected.join(&rel), actual.join(&rel));
+        let (ma, mb) = (fs::symlink_metadata(&a).unwrap(), fs::symlink_metadata(&b).unwrap());
+        assert_eq!(ma.file_type(), mb.file_type(), "{}", rel.display());
+        if ma.file_type().is_symlink() {
+            assert_eq!(fs::read_link(&a).unwrap(), fs::read_link(&b).unwrap());
+            continue;
+        }
+        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "mode of {}", rel.display());
+        assert_eq!(ma.modified().unwrap(), mb.modified().unwrap(), "mtime of {}", rel.display());
+        if ma.is_file() {
+            assert!(fs::read(&a).unwrap() == fs::read(&b).unwrap(), "content of {}", rel.display());
+        }
+    }
+}
+
+pub fn make_sqlite(path: &Path, rows: usize) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);").unwrap();
+    let tx = conn.unchecked_transaction().unwrap();
+    for i in 0..rows {
+        tx.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i} {}", "x".repeat(100))]).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+pub fn sqlite_ok(path: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok", "integrity_check of {}", path.display());
+    conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+}
+
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is installed (scripts/setup.sh)");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
