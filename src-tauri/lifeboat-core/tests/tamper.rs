@@ -1,0 +1,164 @@
+//! Any change to a backup file is detected by verify and restore, and a restore that
+//! fails authentication writes nothing.
+
+mod common;
+
+use std::fs;
+use std::io::Cursor;
+use std::path::Path;
+
+use lifeboat_core::backup::{write_backup, BackupMeta, Source};
+use lifeboat_core::engine::RestoreRequest;
+use lifeboat_core::format::{Installation, ItemKind};
+use lifeboat_core::items::{plan_item, PlannedEntry};
+use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::protector::{parse_legacy_key, KeyIdentity, KeyRecipient};
+use lifeboat_core::verify::{verify_all, OpenedBackup};
+use lifeboat_core::{Error, ErrorKind};
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn small_tree(root: &Path) -> Vec<PlannedEntry> {
+    fs::create_dir_all(root.join("d")).unwrap();
+    fs::write(root.join("a.txt"), "alpha\n").unwrap();
+    fs::write(root.join("d/b.txt"), "bravo ".repeat(50)).unwrap();
+    fs::write(root.join("d/empty"), "").unwrap();
+    let item = lifeboat_core::catalog::ProtectedItem { name: "t".into(), kind: ItemKind::Folder, path: root.to_owned(), excludes: vec![] };
+    plan_item(&item, &mut Vec::new()).unwrap()
+}
+
+fn make_backup(root: &Path, block_size_bytes: Option<usize>) -> Vec<u8> {
+    let mut entries = small_tree(root);
+    if let Some(n) = block_size_bytes {
+        fs::write(root.join("big.bin"), (0..n).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>()).unwrap();
+        entries = small_tree(root);
+    }
+    let meta = BackupMeta {
+        backup_id: uuid::Uuid::new_v4(),
+        created_at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(30),
+        installation: Installation { id: uuid::Uuid::new_v4(), name: "host".into() },
+        lifeboat_version: "test".into(),
+    };
+    let recipient = KeyRecipient(parse_legacy_key(KEY).unwrap());
+    let source = Source { name: "t".into(), kind: ItemKind::Folder, origin: root.display().to_string(), entries };
+    write_backup(Vec::new(), meta, &[&recipient], &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap().out
+}
+
+fn verify_bytes(bytes: &[u8]) -> Result<(), Error> {
+    let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
+    let opened = OpenedBackup::open(Cursor::new(bytes), Some(&identity), |_| Ok(()))?;
+    verify_all(opened, &NoProgress, &Cancel::default()).map(|_| ())
+}
+
+fn header_len(bytes: &[u8]) -> usize {
+    14 + u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize + 32
+}
+
+#[test]
+fn every_flipped_byte_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = make_backup(tmp.path(), None);
+    verify_bytes(&original).unwrap();
+    let body_start = header_len(&original);
+    for i in 0..original.len() {
+        for bit in [0x01u8, 0x80] {
+            let mut bytes = original.clone();
+            bytes[i] ^= bit;
+            let err = verify_bytes(&bytes).expect_err(&format!("flipping byte {i} (bit {bit:#x}) went unnoticed"));
+            assert!(!err.to_string().is_empty());
+            if i >= body_start {
+                assert_eq!(err.kind(), ErrorKind::Integrity, "byte {i}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn flips_in_a_multi_block_backup_are_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = make_backup(tmp.path(), Some(3 << 20));
+    verify_bytes(&original).unwrap();
+    for i in (0..original.len()).step_by(4093) {
+        let mut bytes = original.clone();
+        bytes[i] ^= 0x20;
+        assert!(verify_bytes(&bytes).is_err(), "flipping byte {i} went unnoticed");
+    }
+}
+
+#[test]
+fn truncating_and_appending_are_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = make_backup(tmp.path(), None);
+    for len in 0..original.len() {
+        let err = verify_bytes(&original[..len]).expect_err(&format!("truncation to {len} bytes went unnoticed"));
+        if len > header_len(&original) {
+            assert_eq!(err.kind(), ErrorKind::Integrity, "truncated to {len}: {err}");
+        }
+    }
+    for extra in [&b"x"[..], &[0u8; 32], &original[original.len() - 40..]] {
+        let mut bytes = original.clone();
+        bytes.extend_from_slice(extra);
+        let err = verify_bytes(&bytes).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Integrity, "{err}");
+    }
+}
+
+#[test]
+fn swapped_headers_are_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = make_backup(&tmp.path().join("a"), None);
+    let b = make_backup(&tmp.path().join("b"), None);
+    let mut swapped = a[..header_len(&a)].to_vec();
+    swapped.extend_from_slice(&b[header_len(&b)..]);
+    let err = verify_bytes(&swapped).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Integrity);
+    assert!(err.to_string().contains("failed authentication"), "{err}");
+}
+
+#[test]
+fn a_restore_of_a_tampered_backup_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::make_tree(&root.join("tree"));
+    let clock = common::TestClock::new();
+    let engine = common::engine(&root.join("data"), &clock);
+    engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
+    engine.set_key(KEY).unwrap();
+    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let file = root.join("data/backups").join(&summary.file_name);
+    let original = fs::read(&file).unwrap();
+    let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
+
+    // Early, middle and late in the body; the index; the footer.
+    let len = original.len();
+    for at in [header_len(&original) + 10, len / 2, len - 200, len - 20] {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x04;
+        let tampered = root.join("tampered.lbk");
+        fs::write(&tampered, &bytes).unwrap();
+        let out = root.join("out");
+        let err = engine
+            .restore(tampered.to_str().unwrap(), Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(out.clone()) }, &NoProgress, &Cancel::default())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Integrity, "byte {at}: {err}");
+        let leftovers: Vec<_> = fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("lifeboat-restore")).collect();
+        assert!(!out.join("tree").exists() && leftovers.is_empty(), "byte {at}: restore left files behind");
+
+        // Restoring over the original place leaves it untouched too.
+        fs::write(root.join("tree/hello.txt"), "current").unwrap();
+        let err = engine
+            .restore(tampered.to_str().unwrap(), Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: None }, &NoProgress, &Cancel::default())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Integrity);
+        assert_eq!(fs::read_to_string(root.join("tree/hello.txt")).unwrap(), "current");
+    }
+
+    // Without a key, verify checks the recorded checksum.
+    let mut bytes = original.clone();
+    bytes[len / 3] ^= 1;
+    fs::write(&file, &bytes).unwrap();
+    let err = engine.verify(&summary.id, None, &NoProgress, &Cancel::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Integrity);
+    assert!(err.to_string().contains("does not match the checksum"), "{err}");
+}
