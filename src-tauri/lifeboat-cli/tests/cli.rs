@@ -1,0 +1,158 @@
+//! The `lifeboat` binary end to end: a realistic generated tree and a database,
+//! certificate encryption, JSON output, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    data: PathBuf,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "lifeboat {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str], stdin: &str) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all, stdin)).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], stdin: &str, code: i32, message: &str) {
+        let out = self.run(args, stdin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "lifeboat {args:?}: {stderr}");
+        assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
+    }
+}
+
+fn dataset_script() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen-dataset.py");
+    assert!(script.exists(), "the data-set generator is expected at {} (shared/ beside the repository)", script.display());
+    script
+}
+
+fn manifest(root: &Path) -> String {
+    let out = Command::new("python3").arg(dataset_script()).args(["manifest", "--root"]).arg(root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn realistic_tree_round_trip_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let tree = root.join("workstation");
+    let status = Command::new("python3")
+        .arg(dataset_script())
+        .args(["create", "--scale", "0.01", "--seed", "3", "--root"])
+        .arg(&tree)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli = Cli { data: root.join("data") };
+    let pfx = root.join("restore.pfx");
+    let cer = root.join("backup.cer");
+    let created = cli.json(&["cert", "create", "--subject", "CLI test", "--pfx-out", pfx.to_str().unwrap(), "--cer-out", cer.to_str().unwrap()], "a good password\n");
+    let thumbprint = created["thumbprint"].as_str().unwrap().to_owned();
+    assert_eq!(thumbprint.len(), 40);
+    assert!(cli.ok(&["cert", "show", cer.to_str().unwrap()], "").contains(&thumbprint));
+
+    // Encryption must be chosen before the first backup.
+    cli.fails(&["backup", "now"], "", 2, "No encryption is set");
+    cli.ok(&["encryption", "set-certificate", cer.to_str().unwrap()], "");
+    cli.ok(&["items", "add", tree.to_str().unwrap(), "--name", "workstation"], "");
+    let items = cli.json(&["items", "list"], "");
+    assert_eq!(items[0]["name"], "workstation");
+    assert_eq!(items[0]["kind"], "folder");
+
+    let summary = cli.json(&["backup", "now"], "");
+    let id = summary["id"].as_str().unwrap().to_owned();
+    let list = cli.json(&["backups", "list"], "");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["recipients"][0], thumbprint.as_str());
+    assert_eq!(list[0]["unencrypted"], false);
+
+    // Plain progress lines when stderr is not a terminal.
+    let out = cli.run(&["verify", &id, "--identity", pfx.to_str().unwrap(), "--password-stdin"], "a good password");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("verifying..."));
+    assert_eq!(cli.json(&["verify", &id], "")["method"], "checksum");
+
+    let restored = root.join("restored");
+    cli.ok(&["restore", &id[..8], "--identity", pfx.to_str().unwrap(), "--password-stdin", "--to", restored.to_str().unwrap()], "a good password");
+    assert_eq!(manifest(&tree), manifest(&restored.join("workstation")), "restored tree differs");
+
+    // Wrong password: input error naming the problem. A damaged copy: integrity error.
+    cli.fails(&["restore", &id, "--identity", pfx.to_str().unwrap(), "--password-stdin", "--to", "x"], "wrong", 2, "PFX password is wrong");
+    let file = root.join("data/backups").join(summary["file_name"].as_str().unwrap());
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    let damaged = root.join("damaged.lbk");
+    std::fs::write(&damaged, bytes).unwrap();
+    cli.fails(&["verify", damaged.to_str().unwrap(), "--identity", pfx.to_str().unwrap(), "--password-stdin"], "a good password", 3, "failed authentication");
+
+    // Usage errors exit 2; secrets are refused as arguments because no such flag exists.
+    cli.fails(&["encryption", "set-passphrase", "--passphrase", "hunter22"], "", 2, "unexpected argument");
+    cli.fails(&["items", "add", "/definitely/not/here"], "", 2, "does not exist");
+}
+
+#[test]
+fn database_and_passphrase_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let db = root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);").unwrap();
+    let cli = Cli { data: root.join("data") };
+    cli.fails(&["encryption", "set-passphrase", "--passphrase-stdin"], "short", 2, "too short");
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "a long passphrase\n");
+    assert_eq!(cli.json(&["encryption", "show"], "")["mode"], "passphrase");
+    cli.ok(&["items", "add", db.to_str().unwrap()], "");
+    let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+    drop(conn);
+    let out = root.join("out");
+    cli.ok(&["restore", &id, "--passphrase-stdin", "--to", out.to_str().unwrap()], "a long passphrase\n");
+    let restored = rusqlite::Connection::open(out.join("app.db/app.db")).unwrap();
+    let check: String = restored.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let count: i64 = restored.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+    assert_eq!(count, 3);
+    let err = cli.run(&["--json", "restore", &id, "--passphrase-stdin", "--to", out.to_str().unwrap()], "wrong passphrase\n");
+    assert_eq!(err.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&err.stdout).unwrap();
+    assert_eq!(body["error"]["kind"], "input");
+
+    // An empty passphrase turns encryption off, and listings say so.
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "");
+    cli.ok(&["backup", "now"], "");
+    assert!(cli.ok(&["backups", "list"], "").contains("UNENCRYPTED"));
+
+    // Legacy keys: generate, set, and the one-way switch to certificates.
+    let key = cli.json(&["key", "generate"], "")["key"].as_str().unwrap().to_owned();
+    cli.ok(&["encryption", "set-key", "--key-stdin"], &key);
+    let cer = root.join("c.cer");
+    cli.ok(&["cert", "create", "--subject", "x", "--pfx-out", root.join("c.pfx").to_str().unwrap(), "--cer-out", cer.to_str().unwrap()], "a good password");
+    cli.ok(&["encryption", "set-certificate", cer.to_str().unwrap()], "");
+    cli.fails(&["encryption", "set-key", "--key-stdin"], &key, 2, "switching back to a key is not allowed");
+}
