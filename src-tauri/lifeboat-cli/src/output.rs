@@ -115,7 +115,8 @@ pub fn cert_json(info: &CertificateInfo) -> serde_json::Value {
     })
 }
 
-pub fn backup_summary(s: &BackupSummary) -> String {
+pub fn backup_summary(summary: &BackupSummary) -> String {
+    let s = &summary.record;
     let mut lines = vec![
         s.id.clone(),
         format!(
@@ -123,16 +124,16 @@ pub fn backup_summary(s: &BackupSummary) -> String {
             s.file_name,
             s.location,
             size(s.size),
-            s.entries,
-            size(s.bytes),
+            summary.entries,
+            size(summary.bytes),
             s.expires_at.format("%Y-%m-%d %H:%M UTC")
         ),
     ];
     if s.encryption == "none" {
         lines.push("WARNING: this backup is NOT encrypted (empty passphrase).".into());
     }
-    if !s.removed_incomplete.is_empty() {
-        lines.push(format!("Removed {} incomplete backup file(s) left by an earlier run.", s.removed_incomplete.len()));
+    if !summary.removed_incomplete.is_empty() {
+        lines.push(format!("Removed {} incomplete backup file(s) left by an earlier run.", summary.removed_incomplete.len()));
     }
     lines.extend(s.warnings.iter().map(|w| format!("WARNING: {w}")));
     lines.join("\n")

@@ -20,7 +20,7 @@ use crate::fsutil::write_atomic;
 use crate::items::{new_item, plan_item, sqlite_snapshot, PlannedEntry, CONFIG_ITEM};
 use crate::progress::{Cancel, Phase, Progress};
 use crate::protector::{
-    parse_legacy_key, CertificateInfo, Identity, KeyRecipient, NoneRecipient, PassphraseRecipient, Recipient,
+    parse_legacy_key, CertificateInfo, Identity, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
     RsaRecipient,
 };
 use crate::restore::{restore, Destination, RestoreOptions, RestoreReport};
@@ -104,17 +104,10 @@ pub struct LocationInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupSummary {
-    pub id: String,
-    pub file_name: String,
-    pub location: String,
-    pub size: u64,
-    pub sha256: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub encryption: String,
+    #[serde(flatten)]
+    pub record: BackupRecord,
     pub entries: u64,
     pub bytes: u64,
-    pub warnings: Vec<String>,
     pub removed_incomplete: Vec<String>,
 }
 
@@ -314,8 +307,7 @@ impl Engine {
         let key = parse_legacy_key(key_base64)?;
         let key_id = key.key_id();
         self.forget_secrets()?;
-        let raw = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(key.to_base64().as_bytes()).expect("own base64"));
-        self.write_secret(SECRET_LEGACY_KEY, &raw)?;
+        self.write_secret(SECRET_LEGACY_KEY, key.as_bytes())?;
         self.catalog.set_setting(SETTING_ENCRYPTION, &EncryptionSetting::Key { key_id, set_at: self.now() })?;
         self.encryption()
     }
@@ -368,8 +360,8 @@ impl Engine {
                 vec![Box::new(PassphraseRecipient::from_kek(kek, salt, m_kib, t, p))]
             }
             EncryptionSetting::Key { .. } => {
-                let raw = self.read_secret(SECRET_LEGACY_KEY)?;
-                let key = parse_legacy_key(&base64::engine::general_purpose::STANDARD.encode(raw.as_slice()))?;
+                let key = LegacyKey::from_bytes(&self.read_secret(SECRET_LEGACY_KEY)?)
+                    .map_err(|_| Error::operation("the stored legacy key is damaged; set the key again"))?;
                 vec![Box::new(KeyRecipient(key))]
             }
             EncryptionSetting::None { .. } => vec![Box::new(NoneRecipient)],
@@ -438,7 +430,7 @@ impl Engine {
             Err(Error::Canceled) => ("canceled", None),
             Err(e) => ("failed", Some(e.to_string())),
         };
-        let backup_id = result.as_ref().ok().map(|s| s.id.as_str());
+        let backup_id = result.as_ref().ok().map(|s| s.record.id.as_str());
         self.catalog.finish_operation(&op_id, status, backup_id, message.as_deref(), self.now())?;
         result
     }
@@ -496,7 +488,7 @@ impl Engine {
 
         let record = BackupRecord {
             id: id.to_string(),
-            file_name: file_name.clone(),
+            file_name,
             location: target.describe(),
             size: written.size,
             sha256: hex::encode(written.sha256),
@@ -505,23 +497,10 @@ impl Engine {
             encryption: written.header.encryption.as_str().into(),
             recipients: recipient_labels(&written.header),
             status: if written.warnings.is_empty() { "complete" } else { "warnings" }.into(),
-            warnings: written.warnings.clone(),
+            warnings: written.warnings,
         };
         self.catalog.record_backup(&record)?;
-        Ok(BackupSummary {
-            id: record.id,
-            file_name,
-            location: record.location,
-            size: record.size,
-            sha256: record.sha256,
-            created_at: now,
-            expires_at: record.expires_at,
-            encryption: record.encryption,
-            entries: written.entries,
-            bytes: written.bytes,
-            warnings: written.warnings,
-            removed_incomplete,
-        })
+        Ok(BackupSummary { record, entries: written.entries, bytes: written.bytes, removed_incomplete })
     }
 
     /// Lists the backups at the configured location, reading only their headers.

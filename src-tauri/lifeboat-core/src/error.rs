@@ -1,8 +1,6 @@
 //! One error type for the engine. Every variant says what is wrong and, where there is
 //! one, what to do; `kind()` lets front ends map errors to exit codes and styles.
 
-use std::path::PathBuf;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What kind of failure this is, for exit codes and UI treatment.
@@ -92,9 +90,4 @@ impl<T> IoContext<T> for std::io::Result<T> {
     fn with_path(self, what: &str, path: &std::path::Path) -> Result<T> {
         self.context(|| format!("{what} {}", path.display()))
     }
-}
-
-/// A path shown in messages.
-pub fn show(path: &std::path::Path) -> String {
-    PathBuf::from(path).display().to_string()
 }

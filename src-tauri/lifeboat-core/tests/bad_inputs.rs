@@ -48,7 +48,7 @@ fn world(tmp: &Path) -> World {
     let created = create_certificate("Bad inputs", 1, "pfx-password", now, &mut rand::rng()).unwrap();
     let other = create_certificate("Other", 1, "pfx-password", now, &mut rand::rng()).unwrap();
     engine.set_certificate(&created.info.der, false).unwrap();
-    let cert_backup = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
+    let cert_backup = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().record.id;
     World {
         root,
         engine,
@@ -119,7 +119,7 @@ fn cases() -> Vec<Case> {
             let engine = common::engine(&data, &w.clock);
             engine.add_item(&w.root.join("src"), None, None, vec![])?;
             engine.set_passphrase("right passphrase")?;
-            let id = engine.backup_now(&NoProgress, &Cancel::default())?.id;
+            let id = engine.backup_now(&NoProgress, &Cancel::default())?.record.id;
             engine.verify(&id, Some(&PassphraseIdentity::new(Zeroizing::new("wrong passphrase".into()))), &NoProgress, &Cancel::default()).map(drop)
         })),
         // Passphrases and keys for encryption.
@@ -136,7 +136,7 @@ fn cases() -> Vec<Case> {
         ("wrong legacy key", ErrorKind::Input, "legacy encryption key with id", Box::new(|w| {
             let engine = common::engine(&w.root.join("data-key2"), &w.clock);
             engine.set_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
-            let id = engine.backup_now(&NoProgress, &Cancel::default())?.id;
+            let id = engine.backup_now(&NoProgress, &Cancel::default())?.record.id;
             let wrong = KeyIdentity(parse_legacy_key("HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=")?);
             engine.verify(&id, Some(&wrong), &NoProgress, &Cancel::default()).map(drop)
         })),

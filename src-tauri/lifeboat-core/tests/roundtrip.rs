@@ -44,7 +44,7 @@ fn restore_to(s: &Setup, id: &str, identity: Option<&dyn Identity>, to: &str) {
 }
 
 fn backup(s: &Setup) -> String {
-    s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id
+    s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap().record.id
 }
 
 #[test]

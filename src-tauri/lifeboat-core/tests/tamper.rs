@@ -126,7 +126,7 @@ fn a_restore_of_a_tampered_backup_writes_nothing() {
     engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
     engine.set_key(KEY).unwrap();
     let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
-    let file = root.join("data/backups").join(&summary.file_name);
+    let file = root.join("data/backups").join(&summary.record.file_name);
     let original = fs::read(&file).unwrap();
     let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
 
@@ -158,7 +158,7 @@ fn a_restore_of_a_tampered_backup_writes_nothing() {
     let mut bytes = original.clone();
     bytes[len / 3] ^= 1;
     fs::write(&file, &bytes).unwrap();
-    let err = engine.verify(&summary.id, None, &NoProgress, &Cancel::default()).unwrap_err();
+    let err = engine.verify(&summary.record.id, None, &NoProgress, &Cancel::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Integrity);
     assert!(err.to_string().contains("does not match the checksum"), "{err}");
 }

@@ -165,16 +165,24 @@ pub fn parse_legacy_key(text: &str) -> Result<LegacyKey> {
             .decode(text)
             .map_err(|_| Error::input("The encryption key is not valid base64."))?,
     );
-    let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-        Error::input(format!(
-            "The encryption key decodes to {} bytes; a legacy key is 256 bits (32 bytes, 44 base64 characters).",
-            bytes.len()
-        ))
-    })?;
-    Ok(LegacyKey(Zeroizing::new(key)))
+    LegacyKey::from_bytes(&bytes)
 }
 
 impl LegacyKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let key: [u8; 32] = bytes.try_into().map_err(|_| {
+            Error::input(format!(
+                "The encryption key decodes to {} bytes; a legacy key is 256 bits (32 bytes, 44 base64 characters).",
+                bytes.len()
+            ))
+        })?;
+        Ok(LegacyKey(Zeroizing::new(key)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     pub fn generate(rng: &mut dyn CryptoRng) -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(key.as_mut());
