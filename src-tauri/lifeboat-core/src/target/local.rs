@@ -1,0 +1,150 @@
+//! A folder on a local (or locally mounted) file system.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{check_backup_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
+use crate::error::{Error, IoContext, Result};
+
+const PARTIAL_SUFFIX: &str = ".partial";
+
+pub struct LocalFolder {
+    root: PathBuf,
+}
+
+impl LocalFolder {
+    /// A folder target; the folder is created if it does not exist.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        if !root.is_absolute() {
+            return Err(Error::input(format!("The backup folder must be an absolute path, not {}.", root.display())));
+        }
+        if root.exists() && !root.is_dir() {
+            return Err(Error::input(format!("{} exists and is not a folder.", root.display())));
+        }
+        fs::create_dir_all(&root).with_path("creating the backup folder", &root)?;
+        Ok(LocalFolder { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, name: &str) -> Result<PathBuf> {
+        check_backup_name(name)?;
+        Ok(self.root.join(name))
+    }
+}
+
+impl Target for LocalFolder {
+    fn describe(&self) -> String {
+        format!("local folder {}", self.root.display())
+    }
+
+    fn list(&self) -> Result<Vec<StoredFile>> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.root).with_path("listing", &self.root)? {
+            let entry = entry.with_path("listing", &self.root)?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if check_backup_name(&name).is_err() {
+                continue;
+            }
+            let meta = entry.metadata().with_path("reading", &entry.path())?;
+            if meta.is_file() {
+                files.push(StoredFile { name, size: meta.len() });
+            }
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    fn open(&self, name: &str) -> Result<Box<dyn ReadSeek>> {
+        let path = self.path_of(name)?;
+        Ok(Box::new(File::open(&path).with_path("opening", &path)?))
+    }
+
+    fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
+        let final_path = self.path_of(name)?;
+        let temp_path = self.root.join(format!(".{name}{PARTIAL_SUFFIX}"));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+            .with_path("creating", &temp_path)?;
+        Ok(Box::new(LocalUpload { out: Some(BufWriter::with_capacity(1 << 20, file)), temp_path, final_path }))
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        let path = self.path_of(name)?;
+        fs::remove_file(&path).with_path("deleting", &path)?;
+        sync_dir(&self.root)
+    }
+
+    fn free_space(&self) -> Result<Option<u64>> {
+        Ok(Some(fs4::available_space(&self.root).with_path("checking free space of", &self.root)?))
+    }
+
+    fn remove_incomplete(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for entry in fs::read_dir(&self.root).with_path("listing", &self.root)? {
+            let entry = entry.with_path("listing", &self.root)?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            let is_partial = name.starts_with('.')
+                && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}"));
+            if is_partial {
+                fs::remove_file(entry.path()).with_path("removing incomplete backup", &entry.path())?;
+                removed.push(name);
+            }
+        }
+        Ok(removed)
+    }
+}
+
+struct LocalUpload {
+    out: Option<BufWriter<File>>,
+    temp_path: PathBuf,
+    final_path: PathBuf,
+}
+
+impl Write for LocalUpload {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.as_mut().expect("upload is open until commit").write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.as_mut().expect("upload is open until commit").write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.as_mut().expect("upload is open until commit").flush()
+    }
+}
+
+impl Upload for LocalUpload {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let out = self.out.take().expect("commit happens once");
+        let file = out.into_inner().map_err(|e| e.into_error()).with_path("writing", &self.temp_path)?;
+        file.sync_all().with_path("flushing to disk", &self.temp_path)?;
+        drop(file);
+        fs::rename(&self.temp_path, &self.final_path).with_path("publishing", &self.final_path)?;
+        sync_dir(self.final_path.parent().expect("backup files live in a folder"))
+    }
+}
+
+impl Drop for LocalUpload {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            // Not committed: the backup failed or was canceled. The next run removes
+            // the file if this fails too.
+            let _ = fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+/// Makes a rename or delete in `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir).and_then(|d| d.sync_all()).with_path("flushing folder", dir)?;
+    Ok(())
+}

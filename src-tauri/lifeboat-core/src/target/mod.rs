@@ -1,0 +1,55 @@
+//! Where backups are stored. Every target publishes atomically: a backup is written
+//! under a temporary name and appears under its final name only when complete.
+
+mod local;
+
+pub use local::{sync_dir, LocalFolder};
+
+use std::io::{Read, Seek, Write};
+
+use crate::error::{Error, Result};
+
+/// Extension of published backup files.
+pub const BACKUP_EXTENSION: &str = "lbk";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub name: String,
+    pub size: u64,
+}
+
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// A backup being written. Dropping it without `commit` discards it.
+pub trait Upload: Write + Send {
+    /// Makes the file durable and publishes it under its final name.
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+pub trait Target: Send + Sync {
+    /// Where this is, for people ("local folder /var/backups").
+    fn describe(&self) -> String;
+    /// Published backup files, sorted by name (which is chronological).
+    fn list(&self) -> Result<Vec<StoredFile>>;
+    fn open(&self, name: &str) -> Result<Box<dyn ReadSeek>>;
+    fn create(&self, name: &str) -> Result<Box<dyn Upload>>;
+    fn delete(&self, name: &str) -> Result<()>;
+    /// Bytes available to us, when the target can tell.
+    fn free_space(&self) -> Result<Option<u64>>;
+    /// Removes leftovers of backups that never completed; returns their names.
+    fn remove_incomplete(&self) -> Result<Vec<String>>;
+}
+
+/// Backup file names are plain names: no separators, no dot-files, our extension.
+pub fn check_backup_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name.ends_with(&format!(".{BACKUP_EXTENSION}"));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!("{name:?} is not a Lifeboat backup file name")))
+    }
+}
