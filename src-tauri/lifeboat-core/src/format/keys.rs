@@ -39,22 +39,23 @@ impl FileKey {
     }
 
     pub fn header_mac(&self, header: &[u8]) -> [u8; 32] {
-        let mac_key = self.derive(&[], HEADER_MAC_INFO);
-        let mut mac = <Hmac<Sha256>>::new_from_slice(mac_key.as_ref()).expect("HMAC takes any key length");
-        mac.update(header);
-        mac.finalize().into_bytes().into()
+        self.header_hmac(header).finalize().into_bytes().into()
     }
 
     pub fn verify_header_mac(&self, header: &[u8], expected: &[u8; 32]) -> Result<()> {
-        let mac_key = self.derive(&[], HEADER_MAC_INFO);
-        let mut mac = <Hmac<Sha256>>::new_from_slice(mac_key.as_ref()).expect("HMAC takes any key length");
-        mac.update(header);
-        mac.verify_slice(expected).map_err(|_| {
+        self.header_hmac(header).verify_slice(expected).map_err(|_| {
             Error::integrity(
                 "The backup header failed authentication: it was changed after the backup was made, \
                  or belongs to another backup. Do not trust this file.",
             )
         })
+    }
+
+    fn header_hmac(&self, header: &[u8]) -> Hmac<Sha256> {
+        let mac_key = self.derive(&[], HEADER_MAC_INFO);
+        let mut mac = <Hmac<Sha256>>::new_from_slice(mac_key.as_ref()).expect("HMAC takes any key length");
+        mac.update(header);
+        mac
     }
 
     pub fn payload_cipher(&self, salt: &[u8]) -> PayloadCipher {
