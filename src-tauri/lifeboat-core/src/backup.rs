@@ -1,7 +1,7 @@
 //! Writing a backup: protected items in, one self-contained backup file out.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -44,11 +44,12 @@ pub struct WrittenBackup<W> {
     pub bytes: u64,
 }
 
-const READ_BUFFER: usize = 1 << 20;
+/// Compression workers; more than the cores only adds memory.
+const MAX_WORKERS: usize = 8;
 
 /// Writes a backup of `sources` to `out`. Every random value comes from `rng`, so a
 /// seeded generator reproduces a file byte for byte (the test vectors rely on it).
-pub fn write_backup<W: Write>(
+pub fn write_backup<W: Write + Send + 'static>(
     out: W,
     meta: BackupMeta,
     recipients: &[&dyn Recipient],
@@ -83,8 +84,9 @@ pub fn write_backup<W: Write>(
     };
     let sealed = HeaderBytes::seal(header, &file_key)?;
     let cipher = file_key.payload_cipher(&sealed.header.payload.salt);
-    let chunks = ChunkWriter::new(out, cipher, &sealed.to_bytes())?;
-    let mut writer = EntryWriter::new(chunks, DEFAULT_BLOCK_SIZE);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(MAX_WORKERS);
+    let chunks = ChunkWriter::new(out, cipher, &sealed.to_bytes(), DEFAULT_BLOCK_SIZE, threads)?;
+    let mut writer = EntryWriter::new(chunks);
 
     let total_bytes = sources.iter().flat_map(|s| &s.entries).map(|e| e.size).sum();
     let total_entries = sources.iter().map(|s| s.entries.len() as u64).sum();
@@ -92,7 +94,6 @@ pub fn write_backup<W: Write>(
     progress.total(total_bytes, total_entries);
 
     let mut index = Index { items: Vec::new(), entries: Vec::new(), warnings: Vec::new(), chunk_offsets: Vec::new() };
-    let mut buf = vec![0u8; READ_BUFFER];
     for (item_no, source) in sources.iter().enumerate() {
         let mut item = IndexItem {
             name: source.name.clone(),
@@ -105,7 +106,7 @@ pub fn write_backup<W: Write>(
             cancel.check()?;
             let label = if planned.rel.is_empty() { source.name.clone() } else { format!("{}/{}", source.name, planned.rel) };
             if let Some(entry) =
-                write_entry(&mut writer, item_no as u32, planned, &label, &mut buf, &mut warnings, progress, cancel)?
+                write_entry(&mut writer, item_no as u32, planned, &label, &mut warnings, progress, cancel)?
             {
                 if entry.kind == EntryKind::File {
                     item.files += 1;
@@ -128,12 +129,11 @@ pub fn write_backup<W: Write>(
 /// Stores one entry. A file that cannot be opened is a warning, not a failure: one
 /// unreadable file must not cost the whole backup.
 #[allow(clippy::too_many_arguments)]
-fn write_entry<W: Write>(
+fn write_entry<W: Write + Send + 'static>(
     writer: &mut EntryWriter<W>,
     item: u32,
     planned: &PlannedEntry,
     label: &str,
-    buf: &mut [u8],
     warnings: &mut Vec<String>,
     progress: &dyn Progress,
     cancel: &Cancel,
@@ -181,25 +181,17 @@ fn write_entry<W: Write>(
     let mut size = 0u64;
     match (planned.kind, file) {
         (EntryKind::File, Some(mut f)) => {
-            loop {
-                cancel.check()?;
-                let n = match f.read(buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        warn(warnings, format!("{label}: read failed after {size} bytes ({e}); stored in part"));
-                        break;
-                    }
-                };
-                writer.write_piece(&buf[..n])?;
-                size += n as u64;
+            let (read, error) = writer.copy_from(&mut f, |n| {
                 progress.advance(n as u64, 0);
+                cancel.check()
+            })?;
+            size = read;
+            if let Some(e) = error {
+                warn(warnings, format!("{label}: read failed after {size} bytes ({e}); stored in part"));
             }
+            // fstat on the open file: an in-place change shows in its size or time.
             let changed = planned.attrs_from.is_none()
-                && std::fs::metadata(&planned.path)
-                    .map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos))
-                    .unwrap_or(true);
+                && f.metadata().map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos)).unwrap_or(true);
             if changed {
                 warn(warnings, format!("{label}: changed while it was being read; the stored copy may mix old and new content"));
             }

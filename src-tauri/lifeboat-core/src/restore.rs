@@ -80,6 +80,7 @@ pub fn restore<R: Read + Seek>(
     let mut reader = factory.reader()?;
     let extracted = (|| -> Result<u64> {
         let mut dirs = Vec::new();
+        let mut made_dirs = std::collections::HashSet::new();
         let mut bytes = 0;
         for unit in &units {
             if let Some(parent) = unit.staging_dir.parent() {
@@ -99,13 +100,18 @@ pub fn restore<R: Read + Seek>(
             match header.kind {
                 EntryKind::Dir => {
                     fs::create_dir_all(&dest).with_path("creating", &dest)?;
+                    made_dirs.insert(dest.clone());
                     reader.read_content(|_| Ok(()))?;
                     dirs.push((dest, header.mode, header.mtime, header.mtime_nanos));
                 }
                 EntryKind::File => {
                     if let Some(parent) = dest.parent() {
-                        fs::create_dir_all(parent).with_path("creating", parent)?;
+                        if made_dirs.insert(parent.to_owned()) {
+                            fs::create_dir_all(parent).with_path("creating", parent)?;
+                        }
                     }
+                    // Written here, in order: creating files in parallel was slower
+                    // (see docs/performance.md).
                     let mut file = File::create(&dest).with_path("creating", &dest)?;
                     bytes += reader.read_content(|piece| {
                         file.write_all(piece).with_path("writing", &dest)?;
@@ -113,7 +119,7 @@ pub fn restore<R: Read + Seek>(
                         cancel.check()
                     })?;
                     set_times(&file, header.mtime, header.mtime_nanos).with_path("setting the time of", &dest)?;
-                    set_mode(&dest, header.mode)?;
+                    set_file_mode(&file, &dest, header.mode)?;
                 }
                 EntryKind::Symlink => {
                     let mut target = Vec::new();
@@ -352,6 +358,17 @@ fn set_times(file: &File, secs: i64, nanos: u32) -> std::io::Result<()> {
         std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs()) + std::time::Duration::new(0, nanos)
     };
     file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
+}
+
+#[cfg(unix)]
+fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
+}
+
+#[cfg(not(unix))]
+fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]

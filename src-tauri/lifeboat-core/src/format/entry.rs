@@ -54,23 +54,27 @@ pub struct EntryHeader {
 /// Where an entry starts: the data chunk and the offset within its block.
 pub type StreamPosition = (u64, u32);
 
-pub struct EntryWriter<W: Write> {
+pub struct EntryWriter<W: Write + Send + 'static> {
     chunks: ChunkWriter<W>,
+    /// Always `block_size` long; `filled` says how much of it is content.
     block: Vec<u8>,
-    block_size: usize,
-    chunk_offsets: Vec<u64>,
+    filled: usize,
 }
 
-impl<W: Write> EntryWriter<W> {
-    pub fn new(chunks: ChunkWriter<W>, block_size: u32) -> Self {
-        EntryWriter { chunks, block: Vec::with_capacity(block_size as usize), block_size: block_size as usize, chunk_offsets: Vec::new() }
+/// Smallest room worth starting a content piece in (length prefix plus some bytes).
+const MIN_PIECE_ROOM: usize = 4 + 512;
+
+impl<W: Write + Send + 'static> EntryWriter<W> {
+    pub fn new(mut chunks: ChunkWriter<W>) -> Self {
+        let block = chunks.take_buffer();
+        EntryWriter { chunks, block, filled: 0 }
     }
 
     pub fn begin_entry(&mut self, h: &EntryHeader) -> Result<StreamPosition> {
         if h.path.len() > MAX_PATH_BYTES {
             return Err(Error::input(format!("path longer than {MAX_PATH_BYTES} bytes: {}", h.path)));
         }
-        let position = (self.chunks.counter(), self.block.len() as u32);
+        let position = (self.chunks.counter(), self.filled as u32);
         let mut head = Vec::with_capacity(24 + h.path.len());
         head.push(TAG_ENTRY);
         head.extend_from_slice(&h.item.to_le_bytes());
@@ -93,6 +97,34 @@ impl<W: Write> EntryWriter<W> {
         Ok(())
     }
 
+    /// Reads `source` to its end straight into the stream as content pieces, calling
+    /// `each` with every piece's length. Returns the bytes read and the read error
+    /// that stopped it early, if any (what was read before it is kept).
+    pub fn copy_from(
+        &mut self,
+        source: &mut impl Read,
+        mut each: impl FnMut(usize) -> Result<()>,
+    ) -> Result<(u64, Option<std::io::Error>)> {
+        let mut total = 0u64;
+        loop {
+            if self.block.len() - self.filled < MIN_PIECE_ROOM {
+                self.flush_block()?;
+            }
+            let start = self.filled + 4;
+            let end = self.block.len().min(start + MAX_PIECE as usize);
+            let n = match source.read(&mut self.block[start..end]) {
+                Ok(0) => return Ok((total, None)),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Ok((total, Some(e))),
+            };
+            self.block[self.filled..start].copy_from_slice(&(n as u32).to_le_bytes());
+            self.filled = start + n;
+            total += n as u64;
+            each(n)?;
+        }
+    }
+
     pub fn end_entry(&mut self) -> Result<()> {
         self.push(&0u32.to_le_bytes())
     }
@@ -103,12 +135,14 @@ impl<W: Write> EntryWriter<W> {
         self.push(&[TAG_END])?;
         self.flush_block()?;
         let index_first_chunk = self.chunks.counter();
-        let index_offset = self.chunks.offset();
-        index.chunk_offsets = std::mem::take(&mut self.chunk_offsets);
+        let (offsets, index_offset) = self.chunks.wait_written()?;
+        index.chunk_offsets = offsets;
         let bytes = serde_json::to_vec(&index).map_err(|e| Error::operation(format!("encoding index: {e}")))?;
-        let mut blocks = bytes.chunks(self.block_size).peekable();
-        while let Some(block) = blocks.next() {
-            self.chunks.write_block(block, blocks.peek().is_none())?;
+        let mut blocks = bytes.chunks(self.block.len()).peekable();
+        while let Some(part) = blocks.next() {
+            let mut buffer = self.chunks.take_buffer();
+            buffer[..part.len()].copy_from_slice(part);
+            self.chunks.submit(buffer, part.len(), blocks.peek().is_none())?;
         }
         let chunk_count = self.chunks.counter();
         self.chunks.finish(Footer { index_offset, index_first_chunk, chunk_count })
@@ -116,11 +150,12 @@ impl<W: Write> EntryWriter<W> {
 
     fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
-            let room = self.block_size - self.block.len();
+            let room = self.block.len() - self.filled;
             let take = room.min(bytes.len());
-            self.block.extend_from_slice(&bytes[..take]);
+            self.block[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
+            self.filled += take;
             bytes = &bytes[take..];
-            if self.block.len() == self.block_size {
+            if self.filled == self.block.len() {
                 self.flush_block()?;
             }
         }
@@ -128,13 +163,12 @@ impl<W: Write> EntryWriter<W> {
     }
 
     fn flush_block(&mut self) -> Result<()> {
-        if self.block.is_empty() {
+        if self.filled == 0 {
             return Ok(());
         }
-        self.chunk_offsets.push(self.chunks.offset());
-        self.chunks.write_block(&self.block, false)?;
-        self.block.clear();
-        Ok(())
+        let next = self.chunks.take_buffer();
+        let full = std::mem::replace(&mut self.block, next);
+        self.chunks.submit(full, std::mem::take(&mut self.filled), false)
     }
 }
 

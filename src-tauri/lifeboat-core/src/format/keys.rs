@@ -88,11 +88,11 @@ fn stream_nonce(counter: u64, last: bool) -> Nonce<Aes256Gcm> {
 }
 
 impl PayloadCipher {
-    /// Encrypts `buf` in place and appends the tag.
-    pub fn seal(&self, counter: u64, last: bool, buf: &mut Vec<u8>) {
+    /// Encrypts `buf[start..]` in place and appends the tag.
+    pub fn seal_from(&self, counter: u64, last: bool, buf: &mut Vec<u8>, start: usize) {
         let tag = self
             .0
-            .encrypt_inout_detached(&stream_nonce(counter, last), &[], buf.as_mut_slice().into())
+            .encrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[start..]).into())
             .expect("chunk is far below the AES-GCM length limit");
         buf.extend_from_slice(&tag);
     }

@@ -3,6 +3,9 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use sha2::{Digest, Sha256};
 
 use super::keys::TAG_LEN;
@@ -127,69 +130,191 @@ pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer
     Ok(footer)
 }
 
-/// Writes chunks after the header, hashing every byte of the file as it goes.
-pub struct ChunkWriter<W: Write> {
-    out: W,
-    cipher: PayloadCipher,
-    codec: BlockCodec,
+/// Writes chunks after the header. Blocks are compressed and sealed by a pool of
+/// worker threads (they are independent of each other); one writer thread puts the
+/// chunks in order, hashes every byte of the file and records where each chunk starts.
+pub struct ChunkWriter<W: Write + Send + 'static> {
+    jobs: Option<Sender<Job>>,
+    recycled: Receiver<Vec<u8>>,
+    acks: Receiver<(u64, u64)>,
+    footer: Option<Sender<Footer>>,
+    workers: Vec<JoinHandle<Result<()>>>,
+    writer: Option<JoinHandle<Result<(W, [u8; 32], u64)>>>,
     counter: u64,
-    offset: u64,
-    hasher: Sha256,
-    buf: Vec<u8>,
+    block_size: usize,
+    offsets: Vec<u64>,
+    end: u64,
 }
 
-impl<W: Write> ChunkWriter<W> {
-    pub fn new(mut out: W, cipher: PayloadCipher, header: &[u8]) -> Result<Self> {
+struct Job {
+    counter: u64,
+    last: bool,
+    block: Vec<u8>,
+    len: usize,
+}
+
+/// Blocks in flight per worker: enough to keep every core busy while the reader
+/// fills the next block, few enough to bound memory (about 2 MiB each).
+const QUEUE_PER_WORKER: usize = 2;
+
+impl<W: Write + Send + 'static> ChunkWriter<W> {
+    pub fn new(mut out: W, cipher: PayloadCipher, header: &[u8], block_size: u32, threads: usize) -> Result<Self> {
         out.write_all(header).map_err(write_err)?;
+        let threads = threads.max(1);
+        let (jobs_tx, jobs_rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
+        let (sealed_tx, sealed_rx) = bounded::<(u64, Vec<u8>)>(threads * QUEUE_PER_WORKER);
+        let (recycle_tx, recycle_rx) = unbounded::<Vec<u8>>();
+        // (start, end) of each chunk written, in order.
+        let (ack_tx, ack_rx) = unbounded::<(u64, u64)>();
+        let (footer_tx, footer_rx) = bounded::<Footer>(1);
+        let mut workers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (jobs, sealed, recycle, cipher) = (jobs_rx.clone(), sealed_tx.clone(), recycle_tx.clone(), cipher.clone());
+            workers.push(std::thread::spawn(move || -> Result<()> {
+                let mut codec = BlockCodec::new()?;
+                for job in jobs {
+                    let mut chunk = Vec::with_capacity(job.len + 64);
+                    chunk.extend_from_slice(&[0; 4]);
+                    codec.encode(&job.block[..job.len], &mut chunk)?;
+                    let _ = recycle.send(job.block);
+                    cipher.seal_from(job.counter, job.last, &mut chunk, 4);
+                    let len = (chunk.len() - 4) as u32;
+                    chunk[..4].copy_from_slice(&len.to_le_bytes());
+                    if sealed.send((job.counter, chunk)).is_err() {
+                        break; // the writer stopped; it reports why
+                    }
+                }
+                Ok(())
+            }));
+        }
+        drop(sealed_tx);
+        let start = header.len() as u64;
         let mut hasher = Sha256::new();
         hasher.update(header);
+        let writer = std::thread::spawn(move || -> Result<(W, [u8; 32], u64)> {
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            let mut offset = start;
+            for (counter, chunk) in sealed_rx {
+                pending.insert(counter, chunk);
+                while let Some(chunk) = pending.remove(&next) {
+                    out.write_all(&chunk).map_err(write_err)?;
+                    hasher.update(&chunk);
+                    let _ = ack_tx.send((offset, offset + chunk.len() as u64));
+                    offset += chunk.len() as u64;
+                    next += 1;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(Error::operation("a backup worker stopped before its chunk was written"));
+            }
+            let Ok(footer) = footer_rx.recv() else {
+                return Err(Error::Canceled); // dropped without finishing
+            };
+            if footer.chunk_count != next {
+                return Err(Error::operation("the backup ended with chunks missing"));
+            }
+            let bytes = footer.to_bytes();
+            out.write_all(&bytes).map_err(write_err)?;
+            hasher.update(bytes);
+            out.flush().map_err(write_err)?;
+            Ok((out, hasher.finalize().into(), offset + FOOTER_LEN))
+        });
         Ok(ChunkWriter {
-            out,
-            cipher,
-            codec: BlockCodec::new()?,
+            jobs: Some(jobs_tx),
+            recycled: recycle_rx,
+            acks: ack_rx,
+            footer: Some(footer_tx),
+            workers,
+            writer: Some(writer),
             counter: 0,
-            offset: header.len() as u64,
-            hasher,
-            buf: Vec::new(),
+            block_size: block_size as usize,
+            offsets: Vec::new(),
+            end: start,
         })
     }
 
-    /// Number of the next chunk to be written.
+    /// Number of the next chunk to be submitted.
     pub fn counter(&self) -> u64 {
         self.counter
     }
 
-    /// Byte offset the next chunk will start at.
-    pub fn offset(&self) -> u64 {
-        self.offset
+    /// An empty block buffer (`block_size` long), recycled when one is free.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        self.recycled.try_recv().unwrap_or_else(|_| vec![0; self.block_size])
     }
 
-    pub fn write_block(&mut self, block: &[u8], last: bool) -> Result<()> {
-        self.buf.clear();
-        self.codec.encode(block, &mut self.buf)?;
-        self.cipher.seal(self.counter, last, &mut self.buf);
-        let len = (self.buf.len() as u32).to_le_bytes();
-        self.emit_len_and_buf(len)?;
+    /// Queues `block[..len]` as the next chunk.
+    pub fn submit(&mut self, block: Vec<u8>, len: usize, last: bool) -> Result<()> {
+        let job = Job { counter: self.counter, last, block, len };
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job).is_ok()).unwrap_or(false);
+        if !sent {
+            return Err(self.failure());
+        }
         self.counter += 1;
         Ok(())
     }
 
-    fn emit_len_and_buf(&mut self, len: [u8; 4]) -> Result<()> {
-        self.out.write_all(&len).map_err(write_err)?;
-        self.out.write_all(&self.buf).map_err(write_err)?;
-        self.hasher.update(len);
-        self.hasher.update(&self.buf);
-        self.offset += 4 + self.buf.len() as u64;
-        Ok(())
+    /// Waits until every submitted chunk is written; returns the byte offsets of all
+    /// chunks so far and the offset the next chunk will start at.
+    pub fn wait_written(&mut self) -> Result<(Vec<u64>, u64)> {
+        while (self.offsets.len() as u64) < self.counter {
+            match self.acks.recv() {
+                Ok((start, end)) => {
+                    self.offsets.push(start);
+                    self.end = end;
+                }
+                Err(_) => return Err(self.failure()),
+            }
+        }
+        Ok((self.offsets.clone(), self.end))
     }
 
-    /// Writes the footer; returns the sink, the file's SHA-256 and its length.
+    /// Writes the footer after the last chunk; returns the sink, the file's SHA-256
+    /// and its size.
     pub fn finish(mut self, footer: Footer) -> Result<(W, [u8; 32], u64)> {
-        let bytes = footer.to_bytes();
-        self.out.write_all(&bytes).map_err(write_err)?;
-        self.hasher.update(bytes);
-        self.out.flush().map_err(write_err)?;
-        Ok((self.out, self.hasher.finalize().into(), self.offset + FOOTER_LEN))
+        drop(self.jobs.take());
+        let sent = self.footer.take().map(|f| f.send(footer).is_ok()).unwrap_or(false);
+        if !sent {
+            return Err(self.failure());
+        }
+        for worker in std::mem::take(&mut self.workers) {
+            worker.join().map_err(|_| Error::operation("a backup worker crashed"))??;
+        }
+        self.writer.take().expect("joined once").join().map_err(|_| Error::operation("the backup writer crashed"))?
+    }
+
+    /// The first error a worker or the writer met.
+    fn failure(&mut self) -> Error {
+        drop(self.jobs.take());
+        drop(self.footer.take());
+        let mut first = None;
+        for worker in std::mem::take(&mut self.workers) {
+            if let Ok(Err(e)) = worker.join() {
+                first.get_or_insert(e);
+            }
+        }
+        if let Some(writer) = self.writer.take() {
+            if let Ok(Err(e)) = writer.join() {
+                first = Some(e);
+            }
+        }
+        first.unwrap_or_else(|| Error::operation("the backup pipeline stopped unexpectedly"))
+    }
+}
+
+impl<W: Write + Send + 'static> Drop for ChunkWriter<W> {
+    fn drop(&mut self) {
+        // Unfinished (an error or a cancel): stop the threads; the writer drops the
+        // sink, which discards an unpublished upload.
+        drop(self.jobs.take());
+        drop(self.footer.take());
+        for worker in std::mem::take(&mut self.workers) {
+            let _ = worker.join();
+        }
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
     }
 }
 
