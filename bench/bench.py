@@ -37,13 +37,12 @@ class Lifeboat:
     def __init__(self, exe, work):
         self.exe, self.work, self.pw = os.path.abspath(exe), work, "bench-password"
         self.data = f"{work}/lifeboat-data"
-        fresh(self.data)
-        sh(f"{self.exe} cert create --subject bench --pfx-out {work}/lb.pfx --cer-out {work}/lb.cer", input=self.pw)
-        sh(f"{self.exe} --data-dir {self.data} encryption set-certificate {work}/lb.cer")
+        if not os.path.exists(f"{work}/lb.pfx"):
+            sh(f"{self.exe} cert create --subject bench --pfx-out {work}/lb.pfx --cer-out {work}/lb.cer", input=self.pw)
     def lb(self, args):
         return f"{self.exe} --data-dir {self.data} {args}"
     def setup(self, source):
-        sh(f"rm -rf {self.data}/catalog.db* {self.data}/backups")
+        fresh(self.data)
         sh(f"{self.exe} --data-dir {self.data} encryption set-certificate {self.work}/lb.cer")
         sh(self.lb(f"items add {source} --name data"))
     def backup(self, source):
@@ -96,17 +95,24 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 def measure(tools, source, work, rounds, script, log):
+    """Interleaved rounds. Every restore goes into a new folder, and the restored trees
+    are deleted only after the last round: on ext4, creating files right after deleting
+    tens of thousands costs several times more (its inode allocator skips recently
+    freed inodes), which would charge one tool for another's clean-up."""
     expected = manifest(script, source)
     results = {t.name: {"backup": [], "restore": [], "verify": [], "size": 0} for t in tools}
     for t in tools:
         t.setup(source)
+    targets = f"{work}/restored"
+    fresh(targets)
     for r in range(1, rounds + 1):
         for t in tools:
+            sh("sync")
             b = t.backup(source)
             results[t.name]["backup"].append(b)
             results[t.name]["size"] = t.size()
-            target = f"{work}/restore-{t.name}"
-            fresh(target)
+            target = f"{targets}/{t.name}-{r}"
+            os.makedirs(target)
             sh("sync")
             res, restored = t.restore(target)
             results[t.name]["restore"].append(res)
@@ -114,9 +120,9 @@ def measure(tools, source, work, rounds, script, log):
                 sys.exit(f"{t.name}: restored tree differs from the source")
             if hasattr(t, "verify"):
                 results[t.name]["verify"].append(t.verify())
-            shutil.rmtree(target)
-            sh("sync")
             log(f"  round {r} {t.name:9} backup {b[0]:6.2f} s  restore {res[0]:6.2f} s")
+    shutil.rmtree(targets)
+    sh("sync")
     return results
 
 def table(results, rounds):
@@ -164,8 +170,12 @@ def main():
     os.makedirs(work, exist_ok=True)
     rounds = a.rounds or (1 if a.smoke else 3 if a.quick else 5)
     out = []
+    os.makedirs("bench/results", exist_ok=True)
+    result_file = "bench/results/smoke.md" if a.smoke else "bench/results/latest.md"
     def log(line=""):
         print(line, flush=True); out.append(line)
+        with open(result_file, "w") as f:
+            f.write("\n".join(out) + "\n")
 
     versions = {
         "lifeboat": sh(f"{a.lifeboat} --version").strip(),
@@ -228,11 +238,7 @@ def main():
         zb = sh(f"zstd -b3 -T1 {sample} 2>&1 | tr '\\r' '\\n' | tail -1")
         log(f"- zstd -b3 -T1 on the data set's text files: {zb.strip()}")
 
-    os.makedirs("bench/results", exist_ok=True)
-    name = "bench/results/smoke.md" if a.smoke else "bench/results/latest.md"
-    with open(name, "w") as f:
-        f.write("\n".join(out) + "\n")
-    print(f"\nWritten to {name}")
+    print(f"\nWritten to {result_file}")
 
 if __name__ == "__main__":
     main()
