@@ -231,11 +231,17 @@ def main():
                 name = words[0]
             if "thrpt:" in line and name:
                 log(f"- Lifeboat {name}: {' '.join(line.split('[')[1].split()[2:4])}")
+                name = None  # the next thrpt line is the change since the last run
         aes = sh("openssl speed -evp aes-256-gcm -seconds 1 2>/dev/null | tail -1")
         log(f"- openssl speed -evp aes-256-gcm (bytes/s in thousands, 16 B .. 16 KiB blocks): {' '.join(aes.split()[1:])}")
         sample = f"{work}/zstd-sample.txt"
-        sh(f"find {source} -name '*.log' -o -name '*.json' | head -400 | xargs cat > {sample}")
-        zb = sh(f"zstd -b3 -T1 {sample} 2>&1 | tr '\\r' '\\n' | tail -1")
+        texts = [os.path.join(d, f) for d, _, fs in os.walk(source) for f in fs if f.endswith((".log", ".json"))][:400]
+        with open(sample, "wb") as out_file:
+            for path in texts:
+                with open(path, "rb") as f:
+                    out_file.write(f.read())
+        zb = subprocess.run(["zstd", "-b3", "-T1", sample], capture_output=True, text=True).stderr
+        zb = [part for part in zb.replace("\r", "\n").splitlines() if "MB/s" in part][-1]
         log(f"- zstd -b3 -T1 on the data set's text files: {zb.strip()}")
 
     print(f"\nWritten to {result_file}")
