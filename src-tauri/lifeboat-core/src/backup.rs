@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::format::{
-    ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Header, HeaderBytes, Index,
+    ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Finished, Header, HeaderBytes, Index,
     IndexEntry, IndexItem, Installation, ItemKind, PayloadParams, DEFAULT_BLOCK_SIZE,
 };
 use crate::items::PlannedEntry;
@@ -122,7 +122,7 @@ pub fn write_backup<W: Write + Send + 'static>(
     progress.phase(Phase::Publishing);
     let entries = index.entries.len() as u64;
     let bytes = index.items.iter().map(|i| i.bytes).sum();
-    let (out, sha256, size) = writer.finish(index)?;
+    let Finished { out, sha256, size } = writer.finish(index)?;
     Ok(WrittenBackup { out, header: sealed.header, sha256, size, warnings, entries, bytes })
 }
 

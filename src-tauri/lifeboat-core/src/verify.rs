@@ -27,7 +27,7 @@ impl<R: Read + Seek> OpenedBackup<R> {
         check(&header.header)?;
         let file_key = unwrap_file_key(&header.header, identity)?;
         header.verify(&file_key)?;
-        let body_offset = header.len();
+        let body_offset = header.body_offset();
         let footer = read_footer(&mut r, body_offset)?;
         let cipher = file_key.payload_cipher(&header.header.payload.salt);
         let mut chunks = ChunkReader::new(r, cipher, footer, header.header.payload.block_size)?;

@@ -5,7 +5,7 @@
 use std::io::{Read, Seek, Write};
 
 use super::index::Index;
-use super::stream::{ChunkReader, ChunkWriter, Footer};
+use super::stream::{ChunkReader, ChunkWriter, Finished, Footer};
 use super::{MAX_PATH_BYTES, MAX_PIECE};
 use crate::error::{Error, Result};
 
@@ -129,9 +129,8 @@ impl<W: Write + Send + 'static> EntryWriter<W> {
         self.push(&0u32.to_le_bytes())
     }
 
-    /// Ends the data, writes `index` as the final chunks and the footer. Returns the sink,
-    /// the file's SHA-256 and its size.
-    pub fn finish(mut self, mut index: Index) -> Result<(W, [u8; 32], u64)> {
+    /// Ends the data, writes `index` as the final chunks and the footer.
+    pub fn finish(mut self, mut index: Index) -> Result<Finished<W>> {
         self.push(&[TAG_END])?;
         self.flush_block()?;
         let index_first_chunk = self.chunks.counter();

@@ -123,8 +123,8 @@ impl HeaderBytes {
         Ok(HeaderBytes { header, signed, mac })
     }
 
-    /// Byte length of the header on disk; the body starts here.
-    pub fn len(&self) -> u64 {
+    /// Byte length of the header on disk: where the body starts.
+    pub fn body_offset(&self) -> u64 {
         (self.signed.len() + 32) as u64
     }
 

@@ -21,7 +21,7 @@ pub use header::{
 pub use index::{Index, IndexEntry, IndexItem, ItemKind};
 pub use keys::{FileKey, PayloadCipher};
 pub use stream::{
-    read_footer, BlockCodec, ChunkReader, ChunkWriter, Footer, FOOTER_LEN,
+    read_footer, BlockCodec, ChunkReader, ChunkWriter, Finished, Footer, FOOTER_LEN,
 };
 
 /// The format version this program writes and the newest it reads.

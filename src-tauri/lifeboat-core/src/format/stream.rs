@@ -130,6 +130,13 @@ pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer
     Ok(footer)
 }
 
+/// A completed backup file: the sink it was written to, its SHA-256 and its size.
+pub struct Finished<W> {
+    pub out: W,
+    pub sha256: [u8; 32],
+    pub size: u64,
+}
+
 /// Writes chunks after the header. Blocks are compressed and sealed by a pool of
 /// worker threads (they are independent of each other); one writer thread puts the
 /// chunks in order, hashes every byte of the file and records where each chunk starts.
@@ -139,7 +146,7 @@ pub struct ChunkWriter<W: Write + Send + 'static> {
     acks: Receiver<(u64, u64)>,
     footer: Option<Sender<Footer>>,
     workers: Vec<JoinHandle<Result<()>>>,
-    writer: Option<JoinHandle<Result<(W, [u8; 32], u64)>>>,
+    writer: Option<JoinHandle<Result<Finished<W>>>>,
     counter: u64,
     block_size: usize,
     offsets: Vec<u64>,
@@ -191,7 +198,7 @@ impl<W: Write + Send + 'static> ChunkWriter<W> {
         let start = header.len() as u64;
         let mut hasher = Sha256::new();
         hasher.update(header);
-        let writer = std::thread::spawn(move || -> Result<(W, [u8; 32], u64)> {
+        let writer = std::thread::spawn(move || -> Result<Finished<W>> {
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
             let mut offset = start;
@@ -218,7 +225,7 @@ impl<W: Write + Send + 'static> ChunkWriter<W> {
             out.write_all(&bytes).map_err(write_err)?;
             hasher.update(bytes);
             out.flush().map_err(write_err)?;
-            Ok((out, hasher.finalize().into(), offset + FOOTER_LEN))
+            Ok(Finished { out, sha256: hasher.finalize().into(), size: offset + FOOTER_LEN })
         });
         Ok(ChunkWriter {
             jobs: Some(jobs_tx),
@@ -270,9 +277,8 @@ impl<W: Write + Send + 'static> ChunkWriter<W> {
         Ok((self.offsets.clone(), self.end))
     }
 
-    /// Writes the footer after the last chunk; returns the sink, the file's SHA-256
-    /// and its size.
-    pub fn finish(mut self, footer: Footer) -> Result<(W, [u8; 32], u64)> {
+    /// Writes the footer after the last chunk.
+    pub fn finish(mut self, footer: Footer) -> Result<Finished<W>> {
         drop(self.jobs.take());
         let sent = self.footer.take().map(|f| f.send(footer).is_ok()).unwrap_or(false);
         if !sent {
