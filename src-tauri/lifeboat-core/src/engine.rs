@@ -223,9 +223,8 @@ impl Engine {
 
     pub fn set_local_location(&self, dir: &Path) -> Result<LocationInfo> {
         let path = std::path::absolute(dir).with_path("resolving", dir)?;
-        let target = LocalFolder::new(&path)?;
+        LocalFolder::new(&path)?; // creates the folder
         probe_writable(&path)?;
-        drop(target);
         self.catalog.set_setting(SETTING_LOCATION, &Location::Local { path })?;
         self.location()
     }
@@ -409,13 +408,6 @@ impl Engine {
         Ok(self.catalog.setting(SETTING_EXPIRY_DAYS)?.unwrap_or(DEFAULT_EXPIRY_DAYS))
     }
 
-    pub fn set_expiry_days(&self, days: u32) -> Result<()> {
-        if !(1..=3650).contains(&days) {
-            return Err(Error::input("The backup expiry must be 1 to 3650 days."));
-        }
-        self.catalog.set_setting(SETTING_EXPIRY_DAYS, &days)
-    }
-
     // ---- operations ----
 
     /// Runs a backup of every protected item and Lifeboat's configuration, and waits.
@@ -547,11 +539,10 @@ impl Engine {
 
     /// Finds a backup by id (or a unique prefix of at least 8 characters), file name,
     /// or path to a backup file anywhere.
-    fn open_selected(&self, selector: &str) -> Result<(Box<dyn ReadSeek>, String)> {
+    fn open_selected(&self, selector: &str) -> Result<Box<dyn ReadSeek>> {
         let path = Path::new(selector);
         if path.is_file() {
-            let file = File::open(path).with_path("opening", path)?;
-            return Ok((Box::new(file), path.display().to_string()));
+            return Ok(Box::new(File::open(path).with_path("opening", path)?));
         }
         let target = self.target()?;
         let listing = self.list_backups()?;
@@ -565,7 +556,7 @@ impl Engine {
             })
             .collect();
         match matches.as_slice() {
-            [one] => Ok((target.open(&one.file_name)?, one.file_name.clone())),
+            [one] => target.open(&one.file_name),
             [] => Err(Error::input(format!(
                 "No backup {selector:?} at {}: give a backup id (see `lifeboat backups list`) or the path of a backup file.",
                 target.describe()
@@ -578,7 +569,7 @@ impl Engine {
     /// Without one: checks the file against the SHA-256 recorded when it was written.
     pub fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
         let _lock = OperationLock::acquire(&self.data_dir, "verify", self.now())?;
-        let (mut file, _) = self.open_selected(selector)?;
+        let mut file = self.open_selected(selector)?;
         let header = read_header(&mut file)?.header;
         let id = header.backup_id.to_string();
         if identity.is_none() && header.encryption != EncryptionKind::None {
@@ -639,7 +630,7 @@ impl Engine {
         self.catalog.start_operation(&op_id, "restore", self.now())?;
         let now = self.now();
         let result = (|| {
-            let (file, _) = self.open_selected(selector)?;
+            let file = self.open_selected(selector)?;
             progress.phase(Phase::Reading);
             let opened = OpenedBackup::open(file, identity, |h| {
                 if h.expires_at <= now {

@@ -140,24 +140,11 @@ impl Catalog {
     }
 
     pub fn backup(&self, id: &str) -> Result<Option<BackupRecord>> {
-        self.backups_where("WHERE id = ?1", [id]).map(|mut v| v.pop())
-    }
-
-    pub fn backup_by_file(&self, file_name: &str) -> Result<Option<BackupRecord>> {
-        self.backups_where("WHERE file_name = ?1", [file_name]).map(|mut v| v.pop())
-    }
-
-    pub fn backups(&self) -> Result<Vec<BackupRecord>> {
-        self.backups_where("", [])
-    }
-
-    fn backups_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<BackupRecord>> {
-        let sql = format!(
+        let mut stmt = self.conn.prepare(
             "SELECT id, file_name, location, size, sha256, created_at, expires_at, encryption, recipients, status, warnings
-             FROM backups {condition} ORDER BY created_at"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(args, |r| {
+             FROM backups WHERE id = ?1",
+        )?;
+        let record = stmt.query_row([id], |r| {
             let json = |i: usize| -> rusqlite::Result<Vec<String>> {
                 let text: String = r.get(i)?;
                 Ok(serde_json::from_str(&text).unwrap_or_default())
@@ -181,8 +168,8 @@ impl Catalog {
                 status: r.get(9)?,
                 warnings: json(10)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        });
+        Ok(record.optional()?)
     }
 
     pub fn start_operation(&self, id: &str, kind: &str, now: DateTime<Utc>) -> Result<()> {

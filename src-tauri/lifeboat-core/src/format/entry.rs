@@ -275,10 +275,6 @@ impl<R: Read + Seek> EntryReader<R> {
         Ok(())
     }
 
-    pub fn into_chunks(self) -> ChunkReader<R> {
-        self.chunks
-    }
-
     fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<()> {
         while !buf.is_empty() {
             self.ensure_data()?;

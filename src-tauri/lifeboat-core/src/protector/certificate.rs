@@ -266,10 +266,6 @@ impl RsaIdentity {
         }
         Ok(RsaIdentity { key: keys.swap_remove(0), certificate: None })
     }
-
-    pub fn certificate(&self) -> Option<&CertificateInfo> {
-        self.certificate.as_ref()
-    }
 }
 
 fn not_rsa_key() -> Error {

@@ -27,10 +27,6 @@ impl LocalFolder {
         Ok(LocalFolder { root })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     fn path_of(&self, name: &str) -> Result<PathBuf> {
         check_backup_name(name)?;
         Ok(self.root.join(name))
