@@ -434,7 +434,13 @@ impl Engine {
         progress.phase(Phase::Scanning);
         let id = Uuid::new_v4();
         let now = self.now();
-        let scratch = Scratch::new(&self.data_dir.join("tmp"), id)?;
+        // Database copies left by a backup that crashed; we hold the operation lock,
+        // so no other backup is using them.
+        let scratch_root = self.data_dir.join("tmp");
+        if scratch_root.exists() {
+            fs::remove_dir_all(&scratch_root).with_path("removing leftovers in", &scratch_root)?;
+        }
+        let scratch = Scratch::new(&scratch_root, id)?;
         let mut warnings = Vec::new();
         let mut sources = Vec::new();
         for item in self.items()? {

@@ -290,10 +290,14 @@ fn leftovers_of_a_crashed_backup_are_never_listed_and_are_cleaned_up() {
     let backups = s.root.join("data/backups");
     fs::create_dir_all(&backups).unwrap();
     fs::write(backups.join(".lifeboat-20260301T000000Z-deadbeef.lbk.partial"), b"LIFEBOAT half written").unwrap();
+    let stale_scratch = s.root.join("data/tmp/backup-deadbeef");
+    fs::create_dir_all(&stale_scratch).unwrap();
+    fs::write(stale_scratch.join("item-0.sqlite"), b"copy of a database").unwrap();
     assert!(s.engine.list_backups().unwrap().is_empty());
     let summary = s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
     assert_eq!(summary.removed_incomplete.len(), 1);
     assert_eq!(fs::read_dir(&backups).unwrap().count(), 1);
+    assert!(!stale_scratch.exists(), "a crashed backup's scratch copies are removed by the next run");
 }
 
 #[test]
