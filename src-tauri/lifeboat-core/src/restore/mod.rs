@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
@@ -13,6 +13,9 @@ use crate::format::{EntryKind, IndexEntry, ItemKind};
 use crate::items::CONFIG_ITEM;
 use crate::progress::{Cancel, Phase, Progress};
 use crate::verify::OpenedBackup;
+
+mod writers;
+use writers::{FileMeta, FileWriters};
 
 #[derive(Debug, Clone)]
 pub enum Destination {
@@ -78,7 +81,9 @@ pub fn restore<R: Read + Seek>(
     progress.total(selected.iter().map(|(e, _)| e.size).sum(), selected.len() as u64);
 
     let mut reader = factory.reader()?;
-    let extracted = (|| -> Result<u64> {
+    let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let extracted = std::thread::scope(|scope| -> Result<u64> {
+        let mut files = FileWriters::start(scope, writers);
         let mut dirs = Vec::new();
         let mut made_dirs = std::collections::HashSet::new();
         let mut bytes = 0;
@@ -110,16 +115,14 @@ pub fn restore<R: Read + Seek>(
                             fs::create_dir_all(parent).with_path("creating", parent)?;
                         }
                     }
-                    // Written here, in order: creating files in parallel was slower
-                    // (see docs/performance.md).
-                    let mut file = File::create(&dest).with_path("creating", &dest)?;
+                    let meta = FileMeta { mode: header.mode, mtime: header.mtime, mtime_nanos: header.mtime_nanos };
+                    files.create(dest, meta)?;
                     bytes += reader.read_content(|piece| {
-                        file.write_all(piece).with_path("writing", &dest)?;
+                        files.write(piece)?;
                         progress.advance(piece.len() as u64, 0);
                         cancel.check()
                     })?;
-                    set_times(&file, header.mtime, header.mtime_nanos).with_path("setting the time of", &dest)?;
-                    set_file_mode(&file, &dest, header.mode)?;
+                    files.finish_file()?;
                 }
                 EntryKind::Symlink => {
                     let mut target = Vec::new();
@@ -139,6 +142,7 @@ pub fn restore<R: Read + Seek>(
             }
             progress.advance(0, 1);
         }
+        files.join()?;
         // Deepest first, and after their content: writing into a folder changes its
         // time, and a read-only folder could not be filled.
         for (dir, mode, mtime, nanos) in dirs.iter().rev() {
@@ -147,7 +151,7 @@ pub fn restore<R: Read + Seek>(
             set_mode(dir, *mode)?;
         }
         Ok(bytes)
-    })();
+    });
     let bytes = match extracted {
         Ok(bytes) => bytes,
         Err(e) => {

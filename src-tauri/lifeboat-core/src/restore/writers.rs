@@ -1,0 +1,207 @@
+//! Writes restored files on several threads while the caller keeps decoding.
+//!
+//! Creating files and copying into the page cache is kernel time; one thread spends
+//! most of a restore there (see docs/performance.md). Files of one folder go to the
+//! same writer, because creates in a single folder serialise on its lock, while
+//! different folders proceed in parallel.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::thread::{Scope, ScopedJoinHandle};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::error::{Error, IoContext, Result};
+
+/// What a restored file gets once its content is written.
+pub struct FileMeta {
+    pub mode: u32,
+    pub mtime: i64,
+    pub mtime_nanos: u32,
+}
+
+enum Job {
+    Start(PathBuf, FileMeta),
+    Data(Vec<u8>),
+    Finish,
+}
+
+/// Buffers handed to a writer before it blocks the caller: bounds memory to
+/// `writers × QUEUE × BUFFER` plus the recycled buffers.
+const QUEUE: usize = 8;
+const BUFFER: usize = 1 << 20;
+
+pub struct FileWriters<'scope> {
+    queues: Vec<Sender<Job>>,
+    threads: Vec<ScopedJoinHandle<'scope, Result<()>>>,
+    recycled: Receiver<Vec<u8>>,
+    /// Writer of the current file and the folder it was chosen for.
+    current: usize,
+    folder: Option<PathBuf>,
+    pending: Vec<u8>,
+}
+
+impl<'scope> FileWriters<'scope> {
+    pub fn start<'env>(scope: &'scope Scope<'scope, 'env>, count: usize) -> Self {
+        let (give_back, recycled) = bounded(count * (QUEUE + 2));
+        let mut queues = Vec::new();
+        let mut threads = Vec::new();
+        for _ in 0..count.max(1) {
+            let (queue, jobs) = bounded(QUEUE);
+            let give_back = give_back.clone();
+            queues.push(queue);
+            threads.push(scope.spawn(move || write_files(jobs, give_back)));
+        }
+        FileWriters { queues, threads, recycled, current: 0, folder: None, pending: Vec::new() }
+    }
+
+    /// Starts a file; its parent folder must exist.
+    pub fn create(&mut self, path: PathBuf, meta: FileMeta) -> Result<()> {
+        let parent = path.parent().map(Path::to_owned);
+        if parent != self.folder {
+            self.current = (self.current + 1) % self.queues.len();
+            self.folder = parent;
+        }
+        self.pending = self.take_buffer();
+        self.send(Job::Start(path, meta))
+    }
+
+    /// Appends content to the file started last.
+    pub fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let take = data.len().min(BUFFER - self.pending.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.pending.len() == BUFFER {
+                let fresh = self.take_buffer();
+                let full = std::mem::replace(&mut self.pending, fresh);
+                self.send(Job::Data(full))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the file started last: its writer sets its time and mode and closes it.
+    pub fn finish_file(&mut self) -> Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            self.send(Job::Data(rest))?;
+        }
+        self.send(Job::Finish)
+    }
+
+    /// Waits for every file to be written; the first error of any writer.
+    pub fn join(mut self) -> Result<()> {
+        self.queues.clear();
+        let mut first = Ok(());
+        for thread in self.threads.drain(..) {
+            let outcome = thread.join().unwrap_or_else(|_| Err(Error::operation("a restore writer crashed")));
+            if first.is_ok() {
+                first = outcome;
+            }
+        }
+        first
+    }
+
+    fn take_buffer(&self) -> Vec<u8> {
+        self.recycled.try_recv().map(|mut b| { b.clear(); b }).unwrap_or_else(|_| Vec::with_capacity(BUFFER))
+    }
+
+    fn send(&mut self, job: Job) -> Result<()> {
+        if self.queues[self.current].send(job).is_ok() {
+            return Ok(());
+        }
+        // That writer stopped on an error: stop the others and report it.
+        let failed = self.threads.remove(self.current);
+        self.queues.clear();
+        let error = failed.join().unwrap_or_else(|_| Err(Error::operation("a restore writer crashed")));
+        Err(error.err().unwrap_or_else(|| Error::operation("a restore writer stopped unexpectedly")))
+    }
+}
+
+fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
+    let mut open: Option<(File, PathBuf, FileMeta)> = None;
+    for job in jobs {
+        match job {
+            Job::Start(path, meta) => {
+                let file = File::create(&path).with_path("creating", &path)?;
+                open = Some((file, path, meta));
+            }
+            Job::Data(data) => {
+                let (file, path, _) = open.as_mut().ok_or_else(|| Error::operation("restore writer got data before a file"))?;
+                file.write_all(&data).with_path("writing", path)?;
+                let _ = give_back.try_send(data);
+            }
+            Job::Finish => {
+                let (file, path, meta) = open.take().ok_or_else(|| Error::operation("restore writer finished no file"))?;
+                super::set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
+                super::set_file_mode(&file, &path, meta.mode)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> FileMeta {
+        FileMeta { mode: 0o640, mtime: 1_700_000_000, mtime_nanos: 5 }
+    }
+
+    #[test]
+    fn writes_files_across_folders_with_their_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let content: Vec<u8> = (0..3 * BUFFER + 17).map(|i| (i % 251) as u8).collect();
+        let folders = ["a", "b", "c"];
+        std::thread::scope(|scope| {
+            let mut files = FileWriters::start(scope, 2);
+            for folder in folders {
+                std::fs::create_dir(dir.path().join(folder)).unwrap();
+                for name in ["big", "empty"] {
+                    files.create(dir.path().join(folder).join(name), meta()).unwrap();
+                    if name == "big" {
+                        for piece in content.chunks(70_000) {
+                            files.write(piece).unwrap();
+                        }
+                    }
+                    files.finish_file().unwrap();
+                }
+            }
+            files.join().unwrap();
+        });
+        for folder in folders {
+            assert_eq!(std::fs::read(dir.path().join(folder).join("big")).unwrap(), content);
+            let empty = std::fs::metadata(dir.path().join(folder).join("empty")).unwrap();
+            assert_eq!(empty.len(), 0);
+            let modified = empty.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap();
+            assert_eq!((modified.as_secs(), modified.subsec_nanos()), (1_700_000_000, 5));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(empty.permissions().mode() & 0o777, 0o640);
+            }
+        }
+    }
+
+    #[test]
+    fn a_failing_writer_reports_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-folder").join("file");
+        let error = std::thread::scope(|scope| {
+            let mut files = FileWriters::start(scope, 2);
+            files.create(missing.clone(), meta()).unwrap();
+            // Keep sending until the failure reaches the sender, or join reports it.
+            for _ in 0..1000 {
+                if let Err(e) = files.write(&[0; BUFFER]) {
+                    return e;
+                }
+            }
+            files.join().unwrap_err()
+        });
+        let text = error.to_string();
+        assert!(text.contains("creating") && text.contains("no-such-folder"), "{text}");
+    }
+}
