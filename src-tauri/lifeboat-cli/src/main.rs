@@ -6,9 +6,15 @@ mod progress;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use lifeboat_core::engine::{Engine, RestoreRequest};
+use lifeboat_core::engine::{Clock, Engine, RestoreRequest};
+use lifeboat_core::progress::NoProgress;
+use lifeboat_core::retention::RetentionPolicy;
+use lifeboat_core::schedule::Schedule;
+use lifeboat_core::scheduler::{real_sleep, Scheduler};
 use lifeboat_core::format::ItemKind;
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::protector::{
@@ -83,6 +89,100 @@ enum Command {
     /// Legacy symmetric keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// When automatic backups run (times are UTC).
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Which backups are kept: by age and by count.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// How long new backups can be restored.
+    #[command(subcommand)]
+    Expiry(ExpiryCommand),
+    /// Automatic backups, last backup, location, encryption, retention and counts.
+    Status,
+    /// Running and past operations.
+    #[command(subcommand)]
+    Operations(OperationsCommand),
+    /// Run the scheduler in the foreground until interrupted (for servers; the desktop
+    /// app runs the same scheduler itself).
+    Service {
+        /// Testing only: the scheduler's clock runs this many times faster than real time.
+        #[arg(long, hide = true, value_name = "FACTOR")]
+        test_clock_speed: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// Set how often automatic backups run.
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["every_hours", "daily_at"])))]
+    Set {
+        /// Every N hours (4 to 12), counted from now.
+        #[arg(long, value_name = "N")]
+        every_hours: Option<u32>,
+        /// Daily at HH:MM UTC.
+        #[arg(long, value_name = "HH:MM")]
+        daily_at: Option<String>,
+    },
+    /// Turn automatic backups on; they resume at the next slot.
+    Enable,
+    /// Turn automatic backups off; every setting and the schedule are kept.
+    Disable,
+    Show,
+}
+
+#[derive(Args)]
+struct RetentionArgs {
+    /// Delete backups older than N days (2 to 14; default: the current setting).
+    #[arg(long, value_name = "N")]
+    days: Option<u32>,
+    /// Delete backups beyond the newest M (1 to 1000; default: the current setting).
+    #[arg(long, value_name = "M")]
+    max_count: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Save a retention policy; asks for --yes when it would delete backups.
+    Set {
+        #[command(flatten)]
+        policy: RetentionArgs,
+        /// Confirm deleting the backups the new policy no longer keeps (they are deleted now).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show what a policy would keep and delete, and why, without changing anything.
+    Preview {
+        #[command(flatten)]
+        policy: RetentionArgs,
+    },
+    /// Apply the current policy now.
+    Run,
+    Show,
+}
+
+#[derive(Subcommand)]
+enum ExpiryCommand {
+    /// New backups can be restored for N days (1 to 3650; default 30).
+    Set {
+        #[arg(long, value_name = "N")]
+        days: u32,
+    },
+    Show,
+}
+
+#[derive(Subcommand)]
+enum OperationsCommand {
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One operation in full (id or a unique prefix).
+    Show { id: String },
+    /// Ask a running operation to stop, whichever Lifeboat process runs it.
+    Cancel { id: String },
+    /// Fail an operation when nothing progresses for this long (1 to 86400 s; default 300).
+    SetStallTimeout { seconds: u64 },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +319,9 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Some(d) => d,
         None => Engine::default_data_dir()?,
     };
+    if let Command::Service { test_clock_speed } = cli.command {
+        return service(&data_dir, test_clock_speed, out);
+    }
     let engine = Engine::open(&data_dir)?;
     let cancel = Cancel::default();
     {
@@ -264,8 +367,144 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
             let report = report?;
             out.value(&report, || output::restore(&report))
         }
-        Command::Key(_) | Command::Cert(_) => unreachable!("handled above"),
+        Command::Schedule(c) => schedule(&engine, c, out),
+        Command::Retention(c) => retention(&engine, c, out, &cancel),
+        Command::Expiry(ExpiryCommand::Set { days }) => {
+            let days = engine.set_expiry_days(days)?;
+            out.value(&serde_json::json!({ "expiry_days": days }), || {
+                format!("New backups can be restored for {days} days; existing backups keep their expiry.")
+            })
+        }
+        Command::Expiry(ExpiryCommand::Show) => {
+            let days = engine.expiry_days()?;
+            out.value(&serde_json::json!({ "expiry_days": days }), || format!("New backups can be restored for {days} days."))
+        }
+        Command::Status => {
+            let status = engine.status()?;
+            out.value(&status, || output::status(&status))
+        }
+        Command::Operations(c) => operations(&engine, c, out),
+        Command::Key(_) | Command::Cert(_) | Command::Service { .. } => unreachable!("handled above"),
     }
+}
+
+fn schedule(engine: &Engine, command: ScheduleCommand, out: &Output) -> Result<()> {
+    let info = match command {
+        ScheduleCommand::Set { every_hours: Some(hours), .. } => engine.set_schedule(Schedule::every_hours(hours, engine.now())?)?,
+        ScheduleCommand::Set { daily_at: Some(at), .. } => engine.set_schedule(Schedule::daily_at(&at)?)?,
+        ScheduleCommand::Set { .. } => return Err(Error::input("Give --every-hours N or --daily-at HH:MM.")),
+        ScheduleCommand::Enable => engine.set_automatic(true)?,
+        ScheduleCommand::Disable => engine.set_automatic(false)?,
+        ScheduleCommand::Show => engine.schedule_info()?,
+    };
+    out.value(&info, || output::schedule(&info))
+}
+
+fn retention(engine: &Engine, command: RetentionCommand, out: &Output, cancel: &Cancel) -> Result<()> {
+    let policy = |args: &RetentionArgs| -> Result<RetentionPolicy> {
+        let current = engine.retention()?;
+        RetentionPolicy::new(args.days.unwrap_or(current.days), args.max_count.unwrap_or(current.max_count))
+    };
+    match command {
+        RetentionCommand::Set { policy: args, yes } => {
+            let policy = policy(&args)?;
+            let doomed = engine.set_retention(policy, yes)?;
+            let report = if doomed.is_empty() {
+                None
+            } else {
+                let progress = progress::CliProgress::new(out.is_json());
+                let report = engine.retention_now(&progress, cancel);
+                progress.finish();
+                Some(report?)
+            };
+            let json = serde_json::json!({ "retention": policy, "deleted": report.as_ref().map(|r| &r.deleted) });
+            out.value(&json, || {
+                let mut text = format!("Retention: {}.", output::policy(&policy));
+                if let Some(r) = &report {
+                    text.push('\n');
+                    text.push_str(&output::retention_report(r));
+                }
+                text
+            })
+        }
+        RetentionCommand::Preview { policy: args } => {
+            let policy = policy(&args)?;
+            let decisions = engine.preview_retention(policy)?;
+            out.value(&decisions, || output::decisions(&policy, &decisions))
+        }
+        RetentionCommand::Run => {
+            let progress = progress::CliProgress::new(out.is_json());
+            let report = engine.retention_now(&progress, cancel);
+            progress.finish();
+            let report = report?;
+            out.value(&report, || output::retention_report(&report))
+        }
+        RetentionCommand::Show => {
+            let policy = engine.retention()?;
+            out.value(&policy, || format!("Retention: {}.", output::policy(&policy)))
+        }
+    }
+}
+
+fn operations(engine: &Engine, command: OperationsCommand, out: &Output) -> Result<()> {
+    match command {
+        OperationsCommand::List { limit } => {
+            let list = engine.operations(limit)?;
+            out.value(&list, || output::operation_list(&list))
+        }
+        OperationsCommand::Show { id } => {
+            let op = engine.operation(&id)?;
+            out.value(&op, || output::operation(&op))
+        }
+        OperationsCommand::Cancel { id } => {
+            let op = engine.cancel_operation(&id)?;
+            out.value(&op, || format!("Asked operation {} ({}) to stop.", op.id, op.kind))
+        }
+        OperationsCommand::SetStallTimeout { seconds } => {
+            let seconds = engine.set_stall_timeout_secs(seconds)?;
+            out.value(&serde_json::json!({ "stall_timeout_secs": seconds }), || {
+                format!("Operations now fail when nothing progresses for {seconds} s.")
+            })
+        }
+    }
+}
+
+/// Runs the scheduler until Ctrl-C or SIGTERM, printing every event as it happens.
+fn service(data_dir: &Path, test_clock_speed: Option<u32>, out: &Output) -> Result<()> {
+    let speed = test_clock_speed.unwrap_or(1).max(1);
+    let clock: Clock = if speed == 1 {
+        Arc::new(chrono::Utc::now)
+    } else {
+        eprintln!("TEST CLOCK: the scheduler's time runs {speed} times faster than real time.");
+        let (start, real_start) = (chrono::Utc::now(), Instant::now());
+        Arc::new(move || start + chrono::Duration::from_std(real_start.elapsed() * speed).unwrap_or_default())
+    };
+    let engine = Engine::open_with_clock(data_dir, clock)?;
+    let events = engine.events().subscribe();
+    let scheduler = Scheduler::new(engine)?;
+    let stop = Cancel::default();
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.cancel()).map_err(|e| Error::operation(format!("installing the signal handler: {e}")))?;
+    }
+    let json = out.is_json();
+    let printer = std::thread::spawn(move || {
+        for event in events {
+            output::event_line(&event, json);
+        }
+    });
+    let info = scheduler.engine().schedule_info()?;
+    eprintln!("Lifeboat scheduler running for {}: {}.", data_dir.display(), output::schedule(&info));
+    let sleep = move |duration: chrono::Duration, stop: &Cancel| real_sleep(duration / speed as i32, stop);
+    scheduler.run(&NoProgress, &stop, &sleep, |tick| {
+        if let Err(e) = tick {
+            eprintln!("error: {e}");
+        }
+    });
+    drop(scheduler);
+    let _ = printer.join();
+    eprintln!("Lifeboat scheduler stopped.");
+    Ok(())
 }
 
 fn items(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {

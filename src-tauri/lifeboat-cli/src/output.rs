@@ -1,7 +1,10 @@
 //! Human and JSON output.
 
 use lifeboat_core::catalog::ProtectedItem;
-use lifeboat_core::engine::{BackupListing, BackupSummary, EncryptionInfo, LocationInfo, VerifyOutcome};
+use lifeboat_core::engine::{BackupListing, BackupSummary, EncryptionInfo, LocationInfo, RetentionReport, ScheduleInfo, Status, VerifyOutcome};
+use lifeboat_core::events::Event;
+use lifeboat_core::operation::OperationView;
+use lifeboat_core::retention::{Decision, RetentionPolicy};
 use lifeboat_core::protector::CertificateInfo;
 use lifeboat_core::restore::RestoreReport;
 use lifeboat_core::{Error, ErrorKind, Result};
@@ -39,9 +42,15 @@ impl Output {
                 ErrorKind::Busy => "busy",
                 ErrorKind::Canceled => "canceled",
             };
-            println!("{}", serde_json::json!({ "error": { "kind": kind, "message": e.to_string() } }));
+            println!(
+                "{}",
+                serde_json::json!({ "error": { "kind": kind, "code": e.code(), "message": e.to_string(), "hint": e.hint() } })
+            );
         }
         eprintln!("error: {e}");
+        if let Some(hint) = e.hint() {
+            eprintln!("hint: {hint}");
+        }
     }
 }
 
@@ -136,6 +145,14 @@ pub fn backup_summary(summary: &BackupSummary) -> String {
         lines.push(format!("Removed {} incomplete backup file(s) left by an earlier run.", summary.removed_incomplete.len()));
     }
     lines.extend(s.warnings.iter().map(|w| format!("WARNING: {w}")));
+    if let Some(r) = &summary.retention {
+        if !r.deleted.is_empty() {
+            lines.push(retention_report(r));
+        }
+    }
+    if let Some(e) = &summary.retention_error {
+        lines.push(format!("WARNING: the retention sweep after this backup did not run: {e}"));
+    }
     lines.join("\n")
 }
 
@@ -198,4 +215,154 @@ pub fn restore(r: &RestoreReport) -> String {
         lines.extend(r.replaced.iter().map(|x| format!("  {} -> {}", x.path.display(), x.safety_copy.display())));
     }
     lines.join("\n")
+}
+
+fn utc(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn schedule(info: &ScheduleInfo) -> String {
+    if info.enabled {
+        format!("Automatic backups ON, {}; next backup {}", info.description, utc(&info.next_due))
+    } else {
+        format!("Automatic backups OFF (schedule kept: {}; the next slot would be {})", info.description, utc(&info.next_due))
+    }
+}
+
+pub fn policy(p: &RetentionPolicy) -> String {
+    format!("delete backups older than {} days or beyond the newest {}; the newest good backup is always kept", p.days, p.max_count)
+}
+
+pub fn decisions(policy: &RetentionPolicy, decisions: &[Decision]) -> String {
+    if decisions.is_empty() {
+        return "No backups at this location yet.".into();
+    }
+    let deleted = decisions.iter().filter(|d| !d.keep).count();
+    let mut lines = vec![format!("With {}: {deleted} of {} backups would be deleted.", self::policy(policy), decisions.len())];
+    lines.push(format!("{:<8} {:<20} {:<36} {}", "ACTION", "CREATED (UTC)", "ID", "REASON"));
+    for d in decisions {
+        lines.push(format!(
+            "{:<8} {:<20} {:<36} {}",
+            if d.keep { "keep" } else { "DELETE" },
+            d.created_at.format("%Y-%m-%d %H:%M:%S"),
+            d.id,
+            d.reason
+        ));
+    }
+    lines.join("\n")
+}
+
+pub fn retention_report(r: &RetentionReport) -> String {
+    if r.deleted.is_empty() {
+        return format!("Retention deleted nothing; {} backup(s) kept.", r.kept);
+    }
+    let mut lines = vec![format!("Retention deleted {} backup(s); {} kept:", r.deleted.len(), r.kept)];
+    lines.extend(r.deleted.iter().map(|d| format!("  {} {} ({})", utc(&d.created_at), d.id, d.reason)));
+    lines.join("\n")
+}
+
+fn operation_result(o: &OperationView) -> String {
+    match o.status.as_str() {
+        "running" => {
+            let pct = if o.bytes_total > 0 { format!(" {:.0}%", 100.0 * o.bytes_done as f64 / o.bytes_total as f64) } else { String::new() };
+            let eta = o.eta_seconds.map(|s| format!(", {s} s left")).unwrap_or_default();
+            format!("running ({}{pct}{eta})", o.phase.as_deref().unwrap_or("starting"))
+        }
+        "failed" | "skipped" => format!("{}: {}", o.status, o.message.as_deref().unwrap_or("")),
+        other => other.to_owned(),
+    }
+}
+
+pub fn operation_list(list: &[OperationView]) -> String {
+    if list.is_empty() {
+        return "No operations yet.".into();
+    }
+    let mut lines = vec![format!("{:<20} {:<36} {:<9} {:<9} {}", "STARTED (UTC)", "ID", "KIND", "TRIGGER", "RESULT")];
+    for o in list {
+        lines.push(format!(
+            "{:<20} {:<36} {:<9} {:<9} {}",
+            o.started_at.format("%Y-%m-%d %H:%M:%S"),
+            o.id,
+            o.kind,
+            o.trigger,
+            operation_result(o)
+        ));
+    }
+    lines.join("\n")
+}
+
+pub fn operation(o: &OperationView) -> String {
+    let mut lines = vec![
+        format!("Operation {} ({}, {})", o.id, o.kind, o.trigger),
+        format!("Status:   {}", operation_result(o)),
+        format!("Started:  {}", o.started_at.format("%Y-%m-%d %H:%M:%S UTC")),
+    ];
+    if let Some(f) = o.finished_at {
+        lines.push(format!("Finished: {} ({} s)", f.format("%Y-%m-%d %H:%M:%S UTC"), (f - o.started_at).num_seconds()));
+    }
+    if o.bytes_total > 0 || o.items_total > 0 {
+        lines.push(format!("Progress: {} of {}, {} of {} items", size(o.bytes_done), size(o.bytes_total), o.items_done, o.items_total));
+    }
+    if let Some(rate) = o.rate {
+        lines.push(format!("Rate:     {}/s", size(rate as u64)));
+    }
+    if let Some(code) = &o.error_code {
+        lines.push(format!("Error:    {code}"));
+    }
+    if let Some(hint) = &o.hint {
+        lines.push(format!("Hint:     {hint}"));
+    }
+    if let Some(id) = &o.backup_id {
+        lines.push(format!("Backup:   {id}"));
+    }
+    lines.join("\n")
+}
+
+pub fn status(s: &Status) -> String {
+    let mut lines = vec![schedule(&s.schedule)];
+    match &s.last_backup {
+        Some(o) => lines.push(format!("Last backup: {} ({}), {}", o.started_at.format("%Y-%m-%d %H:%M UTC"), o.trigger, operation_result(o))),
+        None => lines.push("Last backup: none yet".into()),
+    }
+    if let Some(t) = s.last_successful_backup_at {
+        lines.push(format!("Last successful backup: {}", utc(&t)));
+    }
+    if let Some(o) = &s.running {
+        lines.push(format!("Running now: {} {} {}", o.kind, o.id, operation_result(o)));
+    }
+    match (&s.location, &s.location_problem) {
+        (Some(l), _) => lines.push(format!("Location: {}", location(l))),
+        (None, Some(p)) => lines.push(format!("Location: UNREACHABLE: {p}")),
+        _ => {}
+    }
+    lines.push(encryption(&s.encryption));
+    lines.push(format!("Retention: {}", policy(&s.retention)));
+    lines.push(format!("Expiry: new backups can be restored for {} days", s.expiry_days));
+    let span = match (s.oldest_backup_at, s.newest_backup_at) {
+        (Some(a), Some(b)) => format!(", oldest {}, newest {}", utc(&a), utc(&b)),
+        _ => String::new(),
+    };
+    let expired = if s.expired_backups > 0 { format!(" ({} expired)", s.expired_backups) } else { String::new() };
+    lines.push(format!("Backups: {}{expired}{span}", s.backups));
+    lines.join("\n")
+}
+
+/// One line per event for `lifeboat service` (JSON lines with --json).
+pub fn event_line(event: &Event, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(event).expect("events serialize"));
+        return;
+    }
+    let text = match event {
+        Event::OperationProgress { .. } => return,
+        Event::OperationStarted { operation: o } => format!("{} {} started ({})", o.kind, o.id, o.trigger),
+        Event::OperationFinished { operation: o } => format!("{} {} ({}) {}", o.kind, o.id, o.trigger, operation_result(o)),
+        Event::SlotSkipped { slot, reason } => format!("skipped the slot at {}: {reason}", utc(slot)),
+        Event::BackupsMissed { count, first, last } => format!("{count} backup slot(s) missed ({} to {}); one catch-up backup follows", utc(first), utc(last)),
+        Event::LocationUnreachable { location, error } => format!("backup location {location} unreachable: {error}"),
+        Event::LocationReachable { location } => format!("backup location {location} reachable again"),
+        Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => format!("certificate {thumbprint} expires {} ({days_left} days left)", utc(not_after)),
+        Event::BackupsDeleted { backups } => format!("retention deleted {} backup(s): {}", backups.len(), backups.iter().map(|b| format!("{} ({})", b.id, b.reason)).collect::<Vec<_>>().join(", ")),
+    };
+    println!("{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
 }

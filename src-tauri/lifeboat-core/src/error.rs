@@ -48,6 +48,9 @@ pub enum Error {
     #[error("The operation was canceled")]
     Canceled,
 
+    #[error("The operation stalled: nothing progressed for {seconds} s while {during}")]
+    Stalled { seconds: u64, during: String },
+
     #[error("catalog database error: {0}")]
     Catalog(#[from] rusqlite::Error),
 }
@@ -56,11 +59,44 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) => ErrorKind::Input,
-            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) => ErrorKind::Operation,
+            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } => ErrorKind::Operation,
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy(_) => ErrorKind::Busy,
             Error::Canceled => ErrorKind::Canceled,
         }
+    }
+
+    /// A stable code for scripts, the catalog and the GUI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "invalid-input",
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => "disk-full",
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => "access-denied",
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "not-found",
+            Error::Io { .. } => "io-error",
+            Error::Operation(_) => "operation-failed",
+            Error::Integrity(_) => "integrity",
+            Error::Expired { .. } => "expired",
+            Error::WrongIdentity(_) => "wrong-identity",
+            Error::Busy(_) => "busy",
+            Error::Canceled => "canceled",
+            Error::Stalled { .. } => "stalled",
+            Error::Catalog(_) => "catalog",
+        }
+    }
+
+    /// What the administrator can do about it, when the message alone does not say.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self.code() {
+            "disk-full" => "Free space at the backup location, or lower retention so older backups are deleted.",
+            "access-denied" => "Give the account Lifeboat runs as permission to that path.",
+            "not-found" => "Check that the path exists and is reachable (a removed drive or an unmounted share).",
+            "integrity" => "Use another backup; keep this file for investigation.",
+            "stalled" => "Check the storage or source that stopped answering; the stall timeout is `lifeboat operations set-stall-timeout`.",
+            "busy" => "Wait for it to finish, or cancel it with `lifeboat operations cancel ID`.",
+            "catalog" => "Lifeboat's catalog could not be read or written; check the data folder's disk and permissions.",
+            _ => return None,
+        })
     }
 
     pub fn input(msg: impl Into<String>) -> Self {

@@ -15,6 +15,7 @@ pub enum Phase {
     Verifying,
     Restoring,
     Replacing,
+    Deleting,
 }
 
 impl Phase {
@@ -27,6 +28,7 @@ impl Phase {
             Phase::Verifying => "verifying",
             Phase::Restoring => "restoring",
             Phase::Replacing => "replacing",
+            Phase::Deleting => "deleting",
         }
     }
 }

@@ -257,7 +257,7 @@ fn one_operation_at_a_time_and_cancel() {
         entered_rx.recv().unwrap();
         let err = s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Busy);
-        assert!(err.to_string().contains("a backup started at"), "{err}");
+        assert!(err.to_string().contains("backup ") && err.to_string().contains(" started at "), "{err}");
         cancel.cancel();
         release_tx.send(()).unwrap();
         assert_eq!(running.join().unwrap().unwrap_err().kind(), ErrorKind::Canceled);

@@ -10,8 +10,12 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::format::ItemKind;
+use crate::operation::{Counters, OperationView};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_operations.sql")),
+];
 
 pub struct Catalog {
     conn: Connection,
@@ -46,6 +50,10 @@ impl Catalog {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // In WAL mode NORMAL stays consistent through crashes and power loss (a power
+        // cut may only roll back the last commits); the scheduler commits on every
+        // wake-up, and FULL would fsync each time.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut conn)
@@ -149,12 +157,7 @@ impl Catalog {
                 let text: String = r.get(i)?;
                 Ok(serde_json::from_str(&text).unwrap_or_default())
             };
-            let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
-                let text: String = r.get(i)?;
-                DateTime::parse_from_rfc3339(&text)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-            };
+            let time = |i: usize| time_at(r, i);
             Ok(BackupRecord {
                 id: r.get(0)?,
                 file_name: r.get(1)?,
@@ -172,40 +175,157 @@ impl Catalog {
         Ok(record.optional()?)
     }
 
-    pub fn start_operation(&self, id: &str, kind: &str, now: DateTime<Utc>) -> Result<()> {
+    /// complete | warnings | damaged (a verify failed) | deleted (by retention or by hand)
+    pub fn set_backup_status(&self, id: &str, status: &str, now: DateTime<Utc>) -> Result<()> {
+        let deleted_at = (status == "deleted").then(|| now.to_rfc3339());
         self.conn.execute(
-            "INSERT INTO operations (id, kind, started_at, status) VALUES (?1, ?2, ?3, 'running')",
-            params![id, kind, now.to_rfc3339()],
+            "UPDATE backups SET status = ?2, deleted_at = coalesce(?3, deleted_at) WHERE id = ?1",
+            params![id, status, deleted_at],
         )?;
         Ok(())
     }
 
+    pub fn set_verified(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute("UPDATE backups SET verified_at = ?2 WHERE id = ?1", params![id, now.to_rfc3339()])?;
+        Ok(())
+    }
+
+    pub fn start_operation(&self, id: &str, kind: &str, trigger: &str, pid: u32, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO operations (id, kind, trigger, pid, started_at, updated_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'running')",
+            params![id, kind, trigger, pid, now.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn save_progress(&self, id: &str, c: &Counters, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE operations SET phase = ?2, bytes_done = ?3, bytes_total = ?4, items_done = ?5, items_total = ?6, updated_at = ?7
+             WHERE id = ?1",
+            params![id, c.phase, c.bytes_done as i64, c.bytes_total as i64, c.items_done as i64, c.items_total as i64, now.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// `error` is (code, message, hint).
     pub fn finish_operation(
         &self,
         id: &str,
         status: &str,
         backup_id: Option<&str>,
-        message: Option<&str>,
+        error: Option<(&str, String, Option<&str>)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let (code, message, hint) = match error {
+            Some((code, message, hint)) => (Some(code), Some(message), hint),
+            None => (None, None, None),
+        };
         self.conn.execute(
-            "UPDATE operations SET status = ?2, backup_id = ?3, message = ?4, finished_at = ?5 WHERE id = ?1",
-            params![id, status, backup_id, message, now.to_rfc3339()],
+            "UPDATE operations SET status = ?2, backup_id = ?3, error_code = ?4, message = ?5, hint = ?6, finished_at = ?7, updated_at = ?7
+             WHERE id = ?1",
+            params![id, status, backup_id, code, message, hint, now.to_rfc3339()],
         )?;
         Ok(())
+    }
+
+    /// A scheduled slot that did not run: recorded so the history shows it.
+    pub fn record_skipped(&self, kind: &str, trigger: &str, reason: &str, now: DateTime<Utc>) -> Result<String> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.conn.execute(
+            "INSERT INTO operations (id, kind, trigger, pid, started_at, finished_at, updated_at, status, error_code, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, 'skipped', 'busy', ?6)",
+            params![id, kind, trigger, std::process::id(), now.to_rfc3339(), reason],
+        )?;
+        Ok(id)
     }
 
     /// Operations left 'running' by a process that died are marked failed.
     pub fn fail_interrupted_operations(&self, now: DateTime<Utc>) -> Result<usize> {
         Ok(self.conn.execute(
-            "UPDATE operations SET status = 'failed', message = 'interrupted: the program stopped while it ran', finished_at = ?1
+            "UPDATE operations SET status = 'failed', error_code = 'interrupted',
+                 message = 'Interrupted: the Lifeboat process running it stopped (crashed, killed or shut down).',
+                 hint = 'Run it again; nothing half-written is ever listed as a backup.', finished_at = ?1
              WHERE status = 'running'",
             [now.to_rfc3339()],
         )?)
+    }
+
+    pub fn request_cancel(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.execute("UPDATE operations SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'", [id])? > 0)
+    }
+
+    pub fn operation(&self, id: &str) -> Result<Option<OperationView>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], operation_row).optional()?)
+    }
+
+    /// Operations whose id starts with `prefix` (the CLI accepts short ids).
+    pub fn operations_by_prefix(&self, prefix: &str) -> Result<Vec<OperationView>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations WHERE substr(id, 1, length(?1)) = ?1 ORDER BY started_at DESC LIMIT 2"
+        ))?;
+        let rows = stmt.query_map([prefix], operation_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The most recent operations, newest first.
+    pub fn operations(&self, limit: u32) -> Result<Vec<OperationView>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations ORDER BY started_at DESC, rowid DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], operation_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest finished backup operation (any trigger), for status displays.
+    pub fn last_backup_operation(&self) -> Result<Option<OperationView>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations WHERE kind = 'backup' AND status != 'running'
+             ORDER BY started_at DESC, rowid DESC LIMIT 1"
+        ))?;
+        Ok(stmt.query_row([], operation_row).optional()?)
     }
 
     /// A consistent copy of the catalog, made with SQLite's online backup API.
     pub fn snapshot_to(&self, dest: &Path) -> Result<()> {
         crate::items::sqlite_snapshot_conn(&self.conn, dest)
     }
+}
+
+const OPERATION_COLUMNS: &str = "id, kind, trigger, status, phase, started_at, finished_at, bytes_done, bytes_total, \
+     items_done, items_total, error_code, message, hint, backup_id, pid, cancel_requested";
+
+fn time_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text: String = r.get(i)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn operation_row(r: &rusqlite::Row) -> rusqlite::Result<OperationView> {
+    let finished: Option<String> = r.get(6)?;
+    Ok(OperationView {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        trigger: r.get(2)?,
+        status: r.get(3)?,
+        phase: r.get(4)?,
+        started_at: time_at(r, 5)?,
+        finished_at: match finished {
+            Some(_) => Some(time_at(r, 6)?),
+            None => None,
+        },
+        bytes_done: r.get::<_, i64>(7)? as u64,
+        bytes_total: r.get::<_, i64>(8)? as u64,
+        items_done: r.get::<_, i64>(9)? as u64,
+        items_total: r.get::<_, i64>(10)? as u64,
+        rate: None,
+        eta_seconds: None,
+        error_code: r.get(11)?,
+        message: r.get(12)?,
+        hint: r.get(13)?,
+        backup_id: r.get(14)?,
+        pid: r.get::<_, Option<i64>>(15)?.map(|p| p as u32),
+        cancel_requested: r.get::<_, i64>(16)? != 0,
+    })
 }

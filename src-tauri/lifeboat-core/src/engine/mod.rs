@@ -18,7 +18,9 @@ use crate::error::{Error, IoContext, Result};
 use crate::format::{read_header, EncryptionKind, Header, Installation, ItemKind, Stanza};
 use crate::fsutil::write_atomic;
 use crate::items::{new_item, plan_item, sqlite_snapshot, PlannedEntry, CONFIG_ITEM};
-use crate::progress::{Cancel, Phase, Progress};
+use crate::events::EventBus;
+use crate::operation::{OperationKind, RunningOperation, StartOptions, Trigger};
+use crate::progress::{Cancel, NoProgress, Phase, Progress};
 use crate::protector::{
     parse_legacy_key, CertificateInfo, Identity, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
     RsaRecipient,
@@ -26,6 +28,9 @@ use crate::protector::{
 use crate::restore::{restore, Destination, RestoreOptions, RestoreReport};
 use crate::target::{LocalFolder, ReadSeek, Target};
 use crate::verify::{verify_all, OpenedBackup, VerifyReport};
+
+mod automation;
+pub use automation::{RetentionReport, ScheduleInfo, Status};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -109,6 +114,10 @@ pub struct BackupSummary {
     pub entries: u64,
     pub bytes: u64,
     pub removed_incomplete: Vec<String>,
+    /// The retention sweep that follows every successful backup.
+    pub retention: Option<RetentionReport>,
+    /// Why that sweep did not run or failed (the backup itself succeeded).
+    pub retention_error: Option<String>,
 }
 
 /// A backup as listed from its header alone (no key needed).
@@ -120,6 +129,7 @@ pub struct BackupListing {
     pub created_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub installation: Option<String>,
+    pub installation_id: Option<String>,
     pub lifeboat_version: Option<String>,
     pub encryption: Option<String>,
     /// Thumbprints, key ids, "passphrase" or "none".
@@ -149,8 +159,12 @@ pub struct RestoreRequest {
 
 pub struct Engine {
     data_dir: PathBuf,
-    catalog: Catalog,
+    pub(crate) catalog: Catalog,
     clock: Clock,
+    events: Arc<EventBus>,
+    /// Recorded as the trigger of operations the user starts: `cli` for the command
+    /// line, `on-demand` for the desktop app.
+    interactive: Trigger,
 }
 
 impl Engine {
@@ -168,14 +182,36 @@ impl Engine {
     /// Like `open`, with the time source injected (tests use a fixed clock).
     pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Self> {
         let data_dir = std::path::absolute(data_dir).with_path("resolving", data_dir)?;
-        fs::create_dir_all(&data_dir).with_path("creating the data folder", &data_dir)?;
+        let events = Arc::new(EventBus::with_log(data_dir.join("logs")));
+        Self::open_shared(&data_dir, clock, events)
+    }
+
+    /// Another engine on the same data folder, clock and event bus (for a worker
+    /// thread: an engine holds a database connection and stays on one thread).
+    pub fn reopen(&self) -> Result<Self> {
+        let mut engine = Self::open_shared(&self.data_dir, self.clock.clone(), self.events.clone())?;
+        engine.interactive = self.interactive;
+        Ok(engine)
+    }
+
+    fn open_shared(data_dir: &Path, clock: Clock, events: Arc<EventBus>) -> Result<Self> {
+        fs::create_dir_all(data_dir).with_path("creating the data folder", data_dir)?;
         let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
-        let engine = Engine { data_dir, catalog, clock };
+        let engine = Engine { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli };
         if engine.catalog.setting::<Installation>(SETTING_INSTALLATION)?.is_none() {
             let name = gethostname::gethostname().to_string_lossy().into_owned();
             engine.catalog.set_setting(SETTING_INSTALLATION, &Installation { id: Uuid::new_v4(), name })?;
         }
         Ok(engine)
+    }
+
+    /// The trigger recorded for operations the user starts through this engine.
+    pub fn set_interactive_trigger(&mut self, trigger: Trigger) {
+        self.interactive = trigger;
+    }
+
+    pub fn events(&self) -> &Arc<EventBus> {
+        &self.events
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -250,7 +286,7 @@ impl Engine {
 
     // ---- encryption ----
 
-    fn encryption_setting(&self) -> Result<Option<EncryptionSetting>> {
+    pub(crate) fn encryption_setting(&self) -> Result<Option<EncryptionSetting>> {
         self.catalog.setting(SETTING_ENCRYPTION)
     }
 
@@ -410,21 +446,39 @@ impl Engine {
 
     // ---- operations ----
 
-    /// Runs a backup of every protected item and Lifeboat's configuration, and waits.
+    /// Runs a backup of every protected item and Lifeboat's configuration for the
+    /// user, and waits. Does not move the next scheduled backup.
     pub fn backup_now(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
-        let _lock = OperationLock::acquire(&self.data_dir, "backup", self.now())?;
-        self.catalog.fail_interrupted_operations(self.now())?;
-        let op_id = Uuid::new_v4().to_string();
-        self.catalog.start_operation(&op_id, "backup", self.now())?;
-        let result = self.run_backup(progress, cancel);
-        let (status, message) = match &result {
-            Ok(_) => ("succeeded", None),
-            Err(Error::Canceled) => ("canceled", None),
-            Err(e) => ("failed", Some(e.to_string())),
-        };
-        let backup_id = result.as_ref().ok().map(|s| s.record.id.as_str());
-        self.catalog.finish_operation(&op_id, status, backup_id, message.as_deref(), self.now())?;
-        result
+        self.backup(self.interactive, progress, cancel)
+    }
+
+    /// A backup, then the retention sweep that follows every successful one.
+    pub fn backup(&self, trigger: Trigger, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
+        let op = self.start_operation(OperationKind::Backup, trigger, cancel)?;
+        let result = op.run(progress, |progress, cancel| self.run_backup(progress, cancel));
+        let backup_id = result.as_ref().ok().map(|s| s.record.id.clone());
+        let mut summary = op.finish(&self.catalog, result, backup_id.as_deref())?;
+        match self.run_retention(trigger, &NoProgress, &Cancel::default()) {
+            Ok(report) => summary.retention = Some(report),
+            Err(e) => summary.retention_error = Some(e.to_string()),
+        }
+        Ok(summary)
+    }
+
+    fn start_operation(&self, kind: OperationKind, trigger: Trigger, cancel: &Cancel) -> Result<RunningOperation> {
+        RunningOperation::start(
+            &self.catalog,
+            StartOptions {
+                data_dir: self.data_dir.clone(),
+                catalog_path: self.catalog.path().to_owned(),
+                kind,
+                trigger,
+                stall_timeout: std::time::Duration::from_secs(self.stall_timeout_secs()?),
+                cancel: cancel.clone(),
+                events: self.events.clone(),
+                clock: self.clock.clone(),
+            },
+        )
     }
 
     fn run_backup(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
@@ -498,7 +552,7 @@ impl Engine {
             warnings: written.warnings,
         };
         self.catalog.record_backup(&record)?;
-        Ok(BackupSummary { record, entries: written.entries, bytes: written.bytes, removed_incomplete })
+        Ok(BackupSummary { record, entries: written.entries, bytes: written.bytes, removed_incomplete, retention: None, retention_error: None })
     }
 
     /// Lists the backups at the configured location, reading only their headers.
@@ -514,6 +568,7 @@ impl Engine {
                 created_at: None,
                 expires_at: None,
                 installation: None,
+                installation_id: None,
                 lifeboat_version: None,
                 encryption: None,
                 recipients: Vec::new(),
@@ -532,6 +587,7 @@ impl Engine {
                     listing.expired = h.expires_at <= now;
                     listing.unencrypted = h.encryption == EncryptionKind::None;
                     listing.installation = Some(h.installation.name.clone());
+                    listing.installation_id = Some(h.installation.id.to_string());
                     listing.lifeboat_version = Some(h.lifeboat_version.clone());
                     listing.encryption = Some(h.encryption.as_str().into());
                     listing.recipients = recipient_labels(&h);
@@ -574,7 +630,14 @@ impl Engine {
     /// With an identity (or for an unencrypted backup): authenticates every byte.
     /// Without one: checks the file against the SHA-256 recorded when it was written.
     pub fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
-        let _lock = OperationLock::acquire(&self.data_dir, "verify", self.now())?;
+        let op = self.start_operation(OperationKind::Verify, self.interactive, cancel)?;
+        let result = op.run(progress, |progress, cancel| self.run_verify(selector, identity, progress, cancel));
+        let outcome = op.finish(&self.catalog, result, None);
+        self.record_verify_result(&outcome)?;
+        outcome
+    }
+
+    fn run_verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
         let mut file = self.open_selected(selector)?;
         let header = read_header(&mut file)?.header;
         let id = header.backup_id.to_string();
@@ -583,9 +646,28 @@ impl Engine {
         }
         file.rewind().context(|| "reading the backup".into())?;
         progress.phase(Phase::Reading);
-        let opened = OpenedBackup::open(file, identity, |_| Ok(()))?;
-        let VerifyReport { entries, bytes } = verify_all(opened, progress, cancel)?;
+        let opened = OpenedBackup::open(file, identity, |_| Ok(()))
+            .map_err(|e| self.note_damaged(&id, e))?;
+        let VerifyReport { entries, bytes } = verify_all(opened, progress, cancel).map_err(|e| self.note_damaged(&id, e))?;
         Ok(VerifyOutcome { id, method: "authenticated".into(), entries: Some(entries), bytes: Some(bytes) })
+    }
+
+    /// A backup that failed authentication or its checksum is marked damaged, so
+    /// retention never counts it as the newest good backup.
+    fn note_damaged(&self, id: &str, e: Error) -> Error {
+        if e.kind() == crate::ErrorKind::Integrity {
+            if let Err(mark) = self.catalog.set_backup_status(id, "damaged", self.now()) {
+                tracing::warn!("could not mark backup {id} damaged: {mark}");
+            }
+        }
+        e
+    }
+
+    fn record_verify_result(&self, outcome: &Result<VerifyOutcome>) -> Result<()> {
+        if let Ok(v) = outcome {
+            self.catalog.set_verified(&v.id, self.now())?;
+        }
+        Ok(())
     }
 
     fn verify_checksum(&self, mut file: Box<dyn ReadSeek>, header: &Header, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
@@ -613,9 +695,10 @@ impl Engine {
             progress.advance(n as u64, 0);
         }
         if hex::encode(hasher.finalize()) != record.sha256 || len != record.size {
-            return Err(Error::integrity(format!(
-                "Backup {id} does not match the checksum recorded when it was written: it was changed or damaged."
-            )));
+            return Err(self.note_damaged(
+                &id,
+                Error::integrity(format!("Backup {id} does not match the checksum recorded when it was written: it was changed or damaged.")),
+            ));
         }
         Ok(VerifyOutcome { id, method: "checksum".into(), entries: None, bytes: Some(len) })
     }
@@ -631,11 +714,10 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<RestoreReport> {
-        let _lock = OperationLock::acquire(&self.data_dir, "restore", self.now())?;
-        let op_id = Uuid::new_v4().to_string();
-        self.catalog.start_operation(&op_id, "restore", self.now())?;
+        let op = self.start_operation(OperationKind::Restore, self.interactive, cancel)?;
+        let op_id = op.id.clone();
         let now = self.now();
-        let result = (|| {
+        let result = op.run(progress, |progress, cancel| {
             let file = self.open_selected(selector)?;
             progress.phase(Phase::Reading);
             let opened = OpenedBackup::open(file, identity, |h| {
@@ -656,14 +738,8 @@ impl Engine {
                 restore_id: format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &op_id[..8]),
             };
             restore(opened, &options, progress, cancel)
-        })();
-        let (status, message) = match &result {
-            Ok(_) => ("succeeded", None),
-            Err(Error::Canceled) => ("canceled", None),
-            Err(e) => ("failed", Some(e.to_string())),
-        };
-        self.catalog.finish_operation(&op_id, status, None, message.as_deref(), self.now())?;
-        result
+        });
+        op.finish(&self.catalog, result, None)
     }
 }
 
@@ -695,41 +771,4 @@ fn probe_writable(dir: &Path) -> Result<()> {
     let probe = dir.join(format!(".lifeboat-probe-{}", std::process::id()));
     fs::write(&probe, b"probe").map_err(|e| Error::input(format!("Lifeboat cannot write to {}: {e}.", dir.display())))?;
     fs::remove_file(&probe).with_path("removing", &probe)
-}
-
-/// Only one data-moving operation at a time, across processes. Held until dropped.
-struct OperationLock {
-    _file: File,
-    info_path: PathBuf,
-}
-
-impl OperationLock {
-    fn acquire(data_dir: &Path, kind: &str, now: DateTime<Utc>) -> Result<Self> {
-        let path = data_dir.join("operation.lock");
-        let info_path = data_dir.join("operation.json");
-        let file = File::options().create(true).truncate(false).write(true).open(&path).with_path("opening", &path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let running = fs::read_to_string(&info_path).unwrap_or_default();
-                let running: serde_json::Value = serde_json::from_str(&running).unwrap_or_default();
-                return Err(Error::Busy(format!(
-                    "a {} started at {} (process {})",
-                    running["kind"].as_str().unwrap_or("operation"),
-                    running["started_at"].as_str().unwrap_or("an unknown time"),
-                    running["pid"].as_u64().map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-                )));
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::Io { message: format!("locking {}", path.display()), source: e }),
-        }
-        let info = serde_json::json!({ "kind": kind, "started_at": now.to_rfc3339(), "pid": std::process::id() });
-        fs::write(&info_path, info.to_string()).with_path("writing", &info_path)?;
-        Ok(OperationLock { _file: file, info_path })
-    }
-}
-
-impl Drop for OperationLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.info_path);
-    }
 }
