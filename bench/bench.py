@@ -7,7 +7,7 @@ verify), with wall time, CPU time and peak RSS from wait4(). Every restore is ch
 against a SHA-256 manifest of the source. Medians and per-round ratios are printed and
 written to bench/results/latest.md.
 """
-import argparse, datetime, os, platform, shutil, statistics, subprocess, sys, time
+import argparse, datetime, os, platform, re, shutil, statistics, subprocess, sys, time
 
 def run(cmd, stdin_text=None, env=None):
     """Runs a shell command; returns (wall s, cpu s, peak rss MiB)."""
@@ -240,9 +240,15 @@ def main():
             for path in texts:
                 with open(path, "rb") as f:
                     out_file.write(f.read())
-        zb = subprocess.run(["zstd", "-b3", "-T1", sample], capture_output=True, text=True).stderr
-        zb = [part for part in zb.replace("\r", "\n").splitlines() if "MB/s" in part][-1]
-        log(f"- zstd -b3 -T1 on the data set's text files: {zb.strip()}")
+        # zstd prints its benchmark to stdout or stderr (depending on the terminal),
+        # redrawing one line with carriage returns: take the last complete result.
+        zb = subprocess.run(["zstd", "-b3", "-T1", sample], capture_output=True, text=True)
+        results = re.findall(r"\(x([\d.]+)\),\s+([\d.]+) MB/s,\s+([\d.]+) MB/s", zb.stdout + zb.stderr)
+        if results:
+            ratio, compress, decompress = results[-1]
+            log(f"- zstd -b3 -T1 on the data set's text files: ratio {ratio}, compress {compress} MB/s, decompress {decompress} MB/s")
+        else:
+            log("- zstd -b3 -T1: no result parsed from its output")
 
     print(f"\nWritten to {result_file}")
 

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use lifeboat_core::engine::{Clock, Engine, RestoreRequest};
+use lifeboat_core::events::Event;
 use lifeboat_core::progress::NoProgress;
 use lifeboat_core::retention::RetentionPolicy;
 use lifeboat_core::schedule::Schedule;
@@ -323,6 +324,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         return service(&data_dir, test_clock_speed, out);
     }
     let engine = Engine::open(&data_dir)?;
+    exit_when_abandoned(&engine, out.is_json());
     let cancel = Cancel::default();
     {
         let cancel = cancel.clone();
@@ -505,6 +507,29 @@ fn service(data_dir: &Path, test_clock_speed: Option<u32>, out: &Output) -> Resu
     let _ = printer.join();
     eprintln!("Lifeboat scheduler stopped.");
     Ok(())
+}
+
+/// When the engine gives up on an operation of this process whose work is stuck in a
+/// call that never returns (a hung share), report it and exit instead of hanging.
+fn exit_when_abandoned(engine: &Engine, json: bool) {
+    let events = engine.events().subscribe();
+    std::thread::spawn(move || {
+        for event in events {
+            if let Event::OperationFinished { operation } = event {
+                if operation.pid == Some(std::process::id()) && operation.error_code.as_deref() == Some("stalled") {
+                    // Normally the work returns at once and main reports the error.
+                    std::thread::sleep(std::time::Duration::from_secs(2));
+                    let message = operation.message.unwrap_or_else(|| "The operation stalled".into());
+                    if json {
+                        let hint = Error::hint_for("stalled");
+                        println!("{}", serde_json::json!({ "error": { "kind": "operation", "code": "stalled", "message": message, "hint": hint } }));
+                    }
+                    eprintln!("error: {message}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    });
 }
 
 fn items(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {

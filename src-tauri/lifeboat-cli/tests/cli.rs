@@ -1,48 +1,12 @@
 //! The `lifeboat` binary end to end: a realistic generated tree and a database,
 //! certificate encryption, JSON output, exit codes.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-struct Cli {
-    data: PathBuf,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.run(args, stdin);
-        assert!(out.status.success(), "lifeboat {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str], stdin: &str) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all, stdin)).unwrap()
-    }
-
-    fn fails(&self, args: &[&str], stdin: &str, code: i32, message: &str) {
-        let out = self.run(args, stdin);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "lifeboat {args:?}: {stderr}");
-        assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
-    }
-}
+use common::Cli;
 
 fn dataset_script() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen-dataset.py");

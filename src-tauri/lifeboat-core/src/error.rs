@@ -87,7 +87,12 @@ impl Error {
 
     /// What the administrator can do about it, when the message alone does not say.
     pub fn hint(&self) -> Option<&'static str> {
-        Some(match self.code() {
+        Self::hint_for(self.code())
+    }
+
+    /// The hint for an error code (as stored in the catalog).
+    pub fn hint_for(code: &str) -> Option<&'static str> {
+        Some(match code {
             "disk-full" => "Free space at the backup location, or lower retention so older backups are deleted.",
             "access-denied" => "Give the account Lifeboat runs as permission to that path.",
             "not-found" => "Check that the path exists and is reachable (a removed drive or an unmounted share).",

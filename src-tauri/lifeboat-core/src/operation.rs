@@ -220,16 +220,57 @@ impl Progress for Tee<'_> {
 /// How often the monitor saves progress, looks for a cancel request and checks for a stall.
 const MONITOR_PERIOD: StdDuration = StdDuration::from_millis(250);
 
+/// What the work thread and the monitor share.
+struct Shared {
+    id: String,
+    tracker: Tracker,
+    /// The lock while the outcome is not recorded yet. Whoever records the outcome
+    /// takes it: `finish`, or the monitor when stalled work never returns.
+    lock: Mutex<Option<OperationLock>>,
+    stall_ms: u64,
+    events: Arc<EventBus>,
+    clock: Clock,
+}
+
+impl Shared {
+    fn idle_ms(&self) -> u64 {
+        (self.tracker.started.elapsed().as_millis() as u64).saturating_sub(self.tracker.last_activity.load(Ordering::Relaxed))
+    }
+
+    fn stall_error(&self) -> Error {
+        let phase = self.tracker.phase.lock().unwrap_or_else(|p| p.into_inner()).map(Phase::as_str).unwrap_or("starting");
+        Error::Stalled { seconds: self.stall_ms.div_ceil(1000), during: phase.to_owned() }
+    }
+
+    /// Records the outcome and releases the lock, once. False if it was already recorded.
+    fn record_end(&self, catalog: &Catalog, outcome: std::result::Result<(), &Error>, backup_id: Option<&str>) -> Result<bool> {
+        let mut lock = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if lock.is_none() {
+            return Ok(false);
+        }
+        let (status, error) = match outcome {
+            Ok(()) => ("succeeded", None),
+            Err(Error::Canceled) => ("canceled", None),
+            Err(e) => ("failed", Some(e)),
+        };
+        let now = (self.clock)();
+        catalog.save_progress(&self.id, &counters(&self.tracker), now)?;
+        catalog.finish_operation(&self.id, status, backup_id, error.map(|e| (e.code(), e.to_string(), e.hint())), now)?;
+        drop(lock.take());
+        if let Some(view) = catalog.operation(&self.id)? {
+            self.events.publish(Event::OperationFinished { operation: view }, now);
+        }
+        Ok(true)
+    }
+}
+
 /// An operation that holds the lock and has a row in the catalog.
 pub struct RunningOperation {
     pub id: String,
     pub kind: OperationKind,
-    tracker: Arc<Tracker>,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     monitor: Option<JoinHandle<()>>,
-    events: Arc<EventBus>,
-    clock: Clock,
-    _lock: OperationLock,
 }
 
 pub(crate) struct StartOptions {
@@ -253,97 +294,70 @@ impl RunningOperation {
         // We hold the lock, so any operation still marked running lost its process.
         catalog.fail_interrupted_operations(now)?;
         catalog.start_operation(&id, o.kind.as_str(), o.trigger.as_str(), std::process::id(), now)?;
-        let tracker = Arc::new(Tracker {
-            started: Instant::now(),
-            phase: Mutex::new(None),
-            bytes_done: AtomicU64::new(0),
-            bytes_total: AtomicU64::new(0),
-            items_done: AtomicU64::new(0),
-            items_total: AtomicU64::new(0),
-            last_activity: AtomicU64::new(0),
-            cancel: o.cancel,
-            stalled: AtomicBool::new(false),
+        let shared = Arc::new(Shared {
+            id: id.clone(),
+            tracker: Tracker {
+                started: Instant::now(),
+                phase: Mutex::new(None),
+                bytes_done: AtomicU64::new(0),
+                bytes_total: AtomicU64::new(0),
+                items_done: AtomicU64::new(0),
+                items_total: AtomicU64::new(0),
+                last_activity: AtomicU64::new(0),
+                cancel: o.cancel,
+                stalled: AtomicBool::new(false),
+            },
+            lock: Mutex::new(Some(lock)),
+            stall_ms: o.stall_timeout.as_millis() as u64,
+            events: o.events,
+            clock: o.clock,
         });
         let stop = Arc::new(AtomicBool::new(false));
         let monitor = {
-            let (tracker, stop, events, clock) = (tracker.clone(), stop.clone(), o.events.clone(), o.clock.clone());
-            let (path, id) = (o.catalog_path.clone(), id.clone());
-            let stall_ms = o.stall_timeout.as_millis() as u64;
+            let (shared, stop, path) = (shared.clone(), stop.clone(), o.catalog_path);
             std::thread::Builder::new()
                 .name("lifeboat-monitor".into())
-                .spawn(move || monitor(&path, &id, &tracker, &stop, stall_ms, &events, &clock))
+                .spawn(move || monitor(&path, &shared, &stop))
                 .map_err(|e| Error::operation(format!("starting the operation monitor: {e}")))?
         };
-        let running = RunningOperation {
-            id,
-            kind: o.kind,
-            tracker,
-            stop,
-            monitor: Some(monitor),
-            events: o.events,
-            clock: o.clock,
-            _lock: lock,
-        };
-        if let Some(view) = catalog.operation(&running.id)? {
-            running.events.publish(Event::OperationStarted { operation: view }, now);
+        if let Some(view) = catalog.operation(&id)? {
+            shared.events.publish(Event::OperationStarted { operation: view }, now);
         }
-        Ok(running)
+        Ok(RunningOperation { id, kind: o.kind, shared, stop, monitor: Some(monitor) })
     }
 
     /// Runs `work` with progress going to the catalog and to `display`.
     pub fn run<T>(&self, display: &dyn Progress, work: impl FnOnce(&dyn Progress, &Cancel) -> Result<T>) -> Result<T> {
-        work(&Tee(&self.tracker, display), &self.tracker.cancel)
+        work(&Tee(&self.shared.tracker, display), &self.shared.tracker.cancel)
     }
 
     /// Records how it ended and releases the lock. A cancel caused by the stall
-    /// watchdog becomes a Stalled error.
+    /// watchdog becomes a Stalled error; so does work that returns after the
+    /// monitor gave up on it.
     pub fn finish<T>(mut self, catalog: &Catalog, result: Result<T>, backup_id: Option<&str>) -> Result<T> {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(monitor) = self.monitor.take() {
-            let _ = monitor.join();
-        }
+        self.stop_monitor();
         let result = match result {
-            Err(Error::Canceled) if self.tracker.stalled.load(Ordering::Relaxed) => Err(self.stall_error()),
+            Err(Error::Canceled) if self.shared.tracker.stalled.load(Ordering::Relaxed) => Err(self.shared.stall_error()),
             other => other,
         };
-        let (status, error) = match &result {
-            Ok(_) => ("succeeded", None),
-            Err(Error::Canceled) => ("canceled", None),
-            Err(e) => ("failed", Some(e)),
-        };
-        let now = (self.clock)();
-        let counters = self.counters();
-        catalog.save_progress(&self.id, &counters, now)?;
-        catalog.finish_operation(
-            &self.id,
-            status,
-            backup_id,
-            error.map(|e| (e.code(), e.to_string(), e.hint())),
-            now,
-        )?;
-        if let Some(view) = catalog.operation(&self.id)? {
-            self.events.publish(Event::OperationFinished { operation: view }, now);
+        let recorded = self.shared.record_end(catalog, result.as_ref().map(|_| ()), backup_id)?;
+        if !recorded {
+            return Err(self.shared.stall_error());
         }
         result
     }
 
-    fn counters(&self) -> Counters {
-        counters(&self.tracker)
-    }
-
-    fn stall_error(&self) -> Error {
-        let phase = self.tracker.phase.lock().unwrap_or_else(|p| p.into_inner()).map(Phase::as_str).unwrap_or("starting");
-        let idle = self.tracker.started.elapsed().as_millis() as u64 - self.tracker.last_activity.load(Ordering::Relaxed);
-        Error::Stalled { seconds: idle / 1000, during: phase.to_owned() }
+    fn stop_monitor(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(monitor) = self.monitor.take() {
+            let _ = monitor.join();
+        }
     }
 }
 
 impl Drop for RunningOperation {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(monitor) = self.monitor.take() {
-            let _ = monitor.join();
-        }
+        self.stop_monitor();
     }
 }
 
@@ -366,8 +380,11 @@ fn counters(t: &Tracker) -> Counters {
 }
 
 /// Saves progress, honours cancel requests from other processes, and cancels the
-/// work when nothing has progressed for the stall timeout.
-fn monitor(path: &Path, id: &str, tracker: &Tracker, stop: &AtomicBool, stall_ms: u64, events: &EventBus, clock: &Clock) {
+/// work when nothing has progressed for the stall timeout. Work stuck where it
+/// cannot see the cancel (a read or write that never returns) is given up on after
+/// a further grace period: the operation is recorded as stalled and the lock
+/// released, so a hung share never blocks every later operation.
+fn monitor(path: &Path, shared: &Shared, stop: &AtomicBool) {
     let catalog = match Catalog::open(path) {
         Ok(c) => c,
         Err(e) => {
@@ -375,22 +392,105 @@ fn monitor(path: &Path, id: &str, tracker: &Tracker, stop: &AtomicBool, stall_ms
             return;
         }
     };
+    let grace_ms = shared.stall_ms.clamp(1000, 10_000);
+    let tracker = &shared.tracker;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(MONITOR_PERIOD);
-        let idle = tracker.started.elapsed().as_millis() as u64 - tracker.last_activity.load(Ordering::Relaxed);
-        if idle > stall_ms && !stop.load(Ordering::Relaxed) {
+        let idle = shared.idle_ms();
+        if idle > shared.stall_ms && !stop.load(Ordering::Relaxed) {
             tracker.stalled.store(true, Ordering::Relaxed);
             tracker.cancel.cancel();
+            if idle > shared.stall_ms + grace_ms {
+                match shared.record_end(&catalog, Err(&shared.stall_error()), None) {
+                    Ok(_) => return,
+                    Err(e) => tracing::warn!("could not record the stalled operation: {e}"),
+                }
+            }
         }
-        let now = clock();
-        if catalog.save_progress(id, &counters(tracker), now).is_err() {
+        let now = (shared.clock)();
+        if catalog.save_progress(&shared.id, &counters(tracker), now).is_err() {
             continue; // the catalog is busy; try again next period
         }
-        if let Ok(Some(view)) = catalog.operation(id) {
+        if let Ok(Some(view)) = catalog.operation(&shared.id) {
             if view.cancel_requested {
                 tracker.cancel.cancel();
             }
-            events.publish(Event::OperationProgress { operation: view.with_rate(now) }, now);
+            shared.events.publish(Event::OperationProgress { operation: view.with_rate(now) }, now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    fn start(dir: &Path, stall: StdDuration, events: &Arc<EventBus>) -> (Catalog, RunningOperation) {
+        let catalog = Catalog::open(&dir.join("catalog.db")).unwrap();
+        let op = RunningOperation::start(
+            &catalog,
+            StartOptions {
+                data_dir: dir.to_owned(),
+                catalog_path: dir.join("catalog.db"),
+                kind: OperationKind::Backup,
+                trigger: Trigger::Cli,
+                stall_timeout: stall,
+                cancel: Cancel::default(),
+                events: events.clone(),
+                clock: Arc::new(Utc::now),
+            },
+        )
+        .unwrap();
+        (catalog, op)
+    }
+
+    #[test]
+    fn work_that_never_returns_is_recorded_as_stalled_and_releases_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = Arc::new(EventBus::with_log(dir.path().join("logs")));
+        let finished = events.subscribe();
+        let (catalog, op) = start(dir.path(), StdDuration::from_millis(300), &events);
+        let id = op.id.clone();
+        let (unblock, blocked) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            // Stands in for a read from a share that stopped answering: it ignores the cancel.
+            let result = op.run(&NoProgress, |_, _| {
+                blocked.recv().unwrap();
+                Ok(())
+            });
+            op.finish(&catalog, result, None)
+        });
+        let started = Instant::now();
+        let view = loop {
+            match finished.recv_timeout(StdDuration::from_secs(10)).expect("the stall is reported without the work returning") {
+                Event::OperationFinished { operation } => break operation,
+                _ => continue,
+            }
+        };
+        assert!(started.elapsed() < StdDuration::from_secs(3), "{:?}", started.elapsed());
+        assert_eq!((view.id.as_str(), view.status.as_str(), view.error_code.as_deref()), (id.as_str(), "failed", Some("stalled")));
+        assert!(view.message.unwrap().contains("nothing progressed for 1 s while starting"));
+        // The lock is free for the next operation while the stuck work is still stuck.
+        drop(OperationLock::acquire(dir.path(), OperationKind::Backup, "next", Utc::now()).unwrap());
+        unblock.send(()).unwrap();
+        assert_eq!(worker.join().unwrap().unwrap_err().code(), "stalled");
+        let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        assert_eq!(catalog.operation(&id).unwrap().unwrap().error_code.as_deref(), Some("stalled"), "not overwritten");
+    }
+
+    #[test]
+    fn work_that_sees_the_cancel_fails_as_stalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = Arc::new(EventBus::with_log(dir.path().join("logs")));
+        let (catalog, op) = start(dir.path(), StdDuration::from_millis(500), &events);
+        let result = op.run(&NoProgress, |progress, cancel| {
+            progress.phase(Phase::Scanning);
+            loop {
+                cancel.check()?;
+                std::thread::sleep(StdDuration::from_millis(20));
+            }
+        });
+        let e: Error = op.finish::<()>(&catalog, result, None).unwrap_err();
+        assert_eq!(e.to_string(), "The operation stalled: nothing progressed for 1 s while scanning");
     }
 }

@@ -287,8 +287,8 @@ impl Catalog {
     }
 
     /// A consistent copy of the catalog, made with SQLite's online backup API.
-    pub fn snapshot_to(&self, dest: &Path) -> Result<()> {
-        crate::items::sqlite_snapshot_conn(&self.conn, dest)
+    pub fn snapshot_to(&self, dest: &Path, cancel: &crate::progress::Cancel) -> Result<()> {
+        crate::items::sqlite_snapshot_conn(&self.conn, dest, cancel)
     }
 }
 

@@ -502,7 +502,7 @@ impl Engine {
             let entries = match item.kind {
                 ItemKind::Sqlite => {
                     let copy = scratch.path(&format!("item-{}.sqlite", sources.len()));
-                    sqlite_snapshot(&item.path, &copy).and_then(|()| snapshot_entry(&item.path, copy))
+                    sqlite_snapshot(&item.path, &copy, cancel).and_then(|()| snapshot_entry(&item.path, copy))
                 }
                 _ => plan_item(&item, &mut warnings),
             };
@@ -513,11 +513,12 @@ impl Engine {
                     origin: item.path.to_string_lossy().into_owned(),
                     entries,
                 }),
+                Err(Error::Canceled) => return Err(Error::Canceled),
                 Err(e) => warnings.push(format!("{}: not in this backup: {e}", item.name)),
             }
         }
         let config_copy = scratch.path("catalog.db");
-        self.catalog.snapshot_to(&config_copy)?;
+        self.catalog.snapshot_to(&config_copy, cancel)?;
         sources.push(Source {
             name: CONFIG_ITEM.into(),
             kind: ItemKind::Config,

@@ -1,0 +1,61 @@
+//! Running the `lifeboat` binary from tests.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+pub struct Cli {
+    pub data: PathBuf,
+}
+
+impl Cli {
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "lifeboat {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str], stdin: &str) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all, stdin)).unwrap()
+    }
+
+    pub fn fails(&self, args: &[&str], stdin: &str, code: i32, message: &str) {
+        let out = self.run(args, stdin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "lifeboat {args:?}: {stderr}");
+        assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
+    }
+}
+
+
+impl Cli {
+    /// Starts `lifeboat ARGS` without waiting, stdin closed.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
