@@ -117,6 +117,20 @@ impl Error {
     }
 }
 
+/// Checks a setting is within its range; the error says what was given and the range.
+/// `unit` follows the range's end, e.g. " days".
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+    given: impl FnOnce(&T) -> String,
+) -> Result<T> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    Err(Error::input(format!("{} is out of range: choose {} to {}{unit}.", given(&value), range.start(), range.end())))
+}
+
 /// Attach "what we were doing, and on which path" to I/O errors.
 pub trait IoContext<T> {
     fn context(self, message: impl FnOnce() -> String) -> Result<T>;

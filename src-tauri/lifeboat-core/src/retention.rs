@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{check_range, Result};
 
 pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 2..=14;
 pub const MAX_COUNT_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
@@ -26,20 +26,8 @@ impl Default for RetentionPolicy {
 
 impl RetentionPolicy {
     pub fn new(days: u32, max_count: u32) -> Result<Self> {
-        if !DAYS_RANGE.contains(&days) {
-            return Err(Error::input(format!(
-                "Retention of {days} days is out of range: choose {} to {} days.",
-                DAYS_RANGE.start(),
-                DAYS_RANGE.end()
-            )));
-        }
-        if !MAX_COUNT_RANGE.contains(&max_count) {
-            return Err(Error::input(format!(
-                "A maximum of {max_count} backups is out of range: choose {} to {}.",
-                MAX_COUNT_RANGE.start(),
-                MAX_COUNT_RANGE.end()
-            )));
-        }
+        let days = check_range(days, DAYS_RANGE, " days", |d| format!("Retention of {d} days"))?;
+        let max_count = check_range(max_count, MAX_COUNT_RANGE, " backups", |n| format!("A maximum of {n} backups"))?;
         Ok(RetentionPolicy { days, max_count })
     }
 }
@@ -215,6 +203,6 @@ mod tests {
         let e = RetentionPolicy::new(15, 30).unwrap_err().to_string();
         assert!(e.contains("choose 2 to 14 days"), "{e}");
         let e = RetentionPolicy::new(7, 0).unwrap_err().to_string();
-        assert!(e.contains("choose 1 to 1000"), "{e}");
+        assert!(e.contains("choose 1 to 1000 backups"), "{e}");
     }
 }

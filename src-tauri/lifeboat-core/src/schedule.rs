@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{check_range, Error, Result};
 use crate::operation::Trigger;
 
 pub const EVERY_HOURS_RANGE: std::ops::RangeInclusive<u32> = 4..=12;
@@ -29,13 +29,7 @@ impl Default for Schedule {
 
 impl Schedule {
     pub fn every_hours(hours: u32, anchor: DateTime<Utc>) -> Result<Self> {
-        if !EVERY_HOURS_RANGE.contains(&hours) {
-            return Err(Error::input(format!(
-                "Every {hours} hours is out of range: choose {} to {} hours.",
-                EVERY_HOURS_RANGE.start(),
-                EVERY_HOURS_RANGE.end()
-            )));
-        }
+        let hours = check_range(hours, EVERY_HOURS_RANGE, " hours", |h| format!("Every {h} hours"))?;
         // Whole seconds keep slot arithmetic exact and the display tidy.
         let anchor = anchor.with_nanosecond(0).unwrap_or(anchor);
         Ok(Schedule::EveryHours { hours, anchor })

@@ -334,3 +334,19 @@ fn only_one_scheduler_per_data_folder() {
     let e = Scheduler::new(second).err().expect("a second scheduler is refused").to_string();
     assert!(e.contains("already runs for this data folder"), "{e}");
 }
+
+#[test]
+fn a_backup_is_accepted_at_once_with_an_id_and_runs_on_its_own_thread() {
+    let r = rig("2026-03-01T00:00:00Z", None);
+    let started = r.engine().start_backup(Trigger::OnDemand, &Cancel::default()).unwrap();
+    let id = started.id.clone();
+    let view = r.engine().operation(&id).unwrap();
+    assert_eq!((view.kind.as_str(), view.trigger.as_str()), ("backup", "on-demand"));
+    if view.status == "running" {
+        let busy = r.engine().backup_now(&NoProgress, &Cancel::default()).unwrap_err();
+        assert_eq!(busy.code(), "busy");
+    }
+    let summary = started.wait().unwrap();
+    let done = r.engine().operation(&id).unwrap();
+    assert_eq!((done.status.as_str(), done.backup_id.as_deref()), ("succeeded", Some(summary.record.id.as_str())));
+}

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Engine, EncryptionInfo, LocationInfo, SETTING_EXPIRY_DAYS};
-use crate::error::{Error, Result};
+use crate::error::{check_range, Error, Result};
 use crate::events::{DeletedBackup, Event};
 use crate::operation::{OperationKind, OperationView, Trigger};
 use crate::progress::{Cancel, Phase, Progress};
@@ -207,13 +207,7 @@ impl Engine {
     /// New backups expire this many days after they are made; existing ones keep
     /// the expiry written (and authenticated) in their header.
     pub fn set_expiry_days(&self, days: u32) -> Result<u32> {
-        if !EXPIRY_DAYS_RANGE.contains(&days) {
-            return Err(Error::input(format!(
-                "An expiry of {days} days is out of range: choose {} to {} days.",
-                EXPIRY_DAYS_RANGE.start(),
-                EXPIRY_DAYS_RANGE.end()
-            )));
-        }
+        let days = check_range(days, EXPIRY_DAYS_RANGE, " days", |d| format!("An expiry of {d} days"))?;
         self.catalog.set_setting(SETTING_EXPIRY_DAYS, &days)?;
         Ok(days)
     }
@@ -225,13 +219,7 @@ impl Engine {
     }
 
     pub fn set_stall_timeout_secs(&self, secs: u64) -> Result<u64> {
-        if !STALL_TIMEOUT_RANGE.contains(&secs) {
-            return Err(Error::input(format!(
-                "A stall timeout of {secs} s is out of range: choose {} to {} seconds.",
-                STALL_TIMEOUT_RANGE.start(),
-                STALL_TIMEOUT_RANGE.end()
-            )));
-        }
+        let secs = check_range(secs, STALL_TIMEOUT_RANGE, " seconds", |s| format!("A stall timeout of {s} s"))?;
         self.catalog.set_setting(SETTING_STALL_TIMEOUT, &secs)?;
         Ok(secs)
     }

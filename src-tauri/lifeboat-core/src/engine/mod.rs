@@ -151,6 +151,19 @@ pub struct VerifyOutcome {
     pub bytes: Option<u64>,
 }
 
+/// An operation accepted and running on its own thread.
+pub struct StartedOperation<T> {
+    pub id: String,
+    pub handle: std::thread::JoinHandle<Result<T>>,
+}
+
+impl<T> StartedOperation<T> {
+    /// Waits for the outcome.
+    pub fn wait(self) -> Result<T> {
+        self.handle.join().unwrap_or_else(|_| Err(Error::operation("the operation's thread crashed")))
+    }
+}
+
 pub struct RestoreRequest {
     pub items: Vec<String>,
     pub paths: Vec<String>,
@@ -455,6 +468,24 @@ impl Engine {
     /// A backup, then the retention sweep that follows every successful one.
     pub fn backup(&self, trigger: Trigger, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
         let op = self.start_operation(OperationKind::Backup, trigger, cancel)?;
+        self.complete_backup(op, trigger, progress)
+    }
+
+    /// Accepts a backup and returns at once: the lock is taken (or Busy returned)
+    /// and the operation recorded here; the work runs on its own thread, reporting
+    /// through the catalog and the event bus. For front ends that must not block.
+    pub fn start_backup(&self, trigger: Trigger, cancel: &Cancel) -> Result<StartedOperation<BackupSummary>> {
+        let op = self.start_operation(OperationKind::Backup, trigger, cancel)?;
+        let id = op.id.clone();
+        let engine = self.reopen()?;
+        let handle = std::thread::Builder::new()
+            .name("lifeboat-backup".into())
+            .spawn(move || engine.complete_backup(op, trigger, &NoProgress))
+            .map_err(|e| Error::operation(format!("starting the backup thread: {e}")))?;
+        Ok(StartedOperation { id, handle })
+    }
+
+    fn complete_backup(&self, op: RunningOperation, trigger: Trigger, progress: &dyn Progress) -> Result<BackupSummary> {
         let result = op.run(progress, |progress, cancel| self.run_backup(progress, cancel));
         let backup_id = result.as_ref().ok().map(|s| s.record.id.clone());
         let mut summary = op.finish(&self.catalog, result, backup_id.as_deref())?;
