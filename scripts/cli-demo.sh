@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Lifeboat. Until the desktop app lands this shows the `lifeboat` CLI at work:
+# The `lifeboat` CLI at work:
 # a demo folder and database are protected, backed up (certificate encryption, local
 # folder at the default place), listed, verified with the private key, and restored.
 # Everything lives under target/demo; run it again to start afresh.

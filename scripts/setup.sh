@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages Lifeboat's build and tests need (Debian 12), skipping
-# what is already there. Sourced by run.sh and test.sh.
+# Installs what Lifeboat's build and tests need on Debian 12, skipping what is
+# already there, and builds the window's frontend. Sourced by run.sh and test.sh.
 set -euo pipefail
 
 lifeboat_apt_install() {
@@ -17,5 +17,12 @@ lifeboat_apt_install() {
 }
 
 # Compilers for the bundled C parts (SQLite, zstd); openssl and sqlite3 for the
-# interoperability tests; python3 for the data-set generator.
-lifeboat_apt_install build-essential pkg-config openssl sqlite3 python3 ca-certificates
+# interoperability tests; python3 for the data-set generator; WebKitGTK and friends
+# for the Tauri window and its tray icon.
+lifeboat_apt_install build-essential pkg-config file openssl sqlite3 python3 ca-certificates \
+  libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+
+# The window's frontend (Svelte + TypeScript): it must exist before cargo builds the app.
+lifeboat_build_ui() {
+  (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+}

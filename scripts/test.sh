@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, then runs every test in the workspace
-# and the benchmark's smoke run.
+# The whole test suite: installs what it needs, then runs the frontend's checks and
+# unit tests, every Rust test in the workspace, the desktop app end to end through
+# WebDriver under Xvfb, and the benchmark's smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+lifeboat_apt_install xvfb xauth webkit2gtk-driver dbus-x11
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+lifeboat_build_ui
+(cd ui && npm run --silent check && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
+
 cargo build --workspace --locked --all-targets
-cargo test --workspace --locked --all-targets 2>&1 | tee "$log"
+cargo test --workspace --locked --all-targets 2>&1 | tee -a "$log"
+
+# The app end to end: tauri-driver drives the real window (WebKitWebDriver inside).
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version '^2'
+export PATH="$HOME/.cargo/bin:$PATH"
+gui=0
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+  node tests/gui/run.mjs target/debug/lifeboat-desktop target/debug/lifeboat target/gui-screenshots || gui=1
 
 # The benchmark's smoke run: proves bench/run.sh works (1 round, ~20 MiB).
 bash bench/run.sh --smoke
 
 passed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
-echo "tests: $passed passed, $failed failed"
+ui_passed=$(grep -E '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+echo "tests: $((passed + ui_passed + 1 - gui)) passed, $((failed + gui)) failed (GUI end to end: $([ $gui -eq 0 ] && echo passed || echo FAILED))"
+[ "$failed" -eq 0 ] && [ "$gui" -eq 0 ]

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::operation::OperationView;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -27,10 +28,17 @@ pub enum Event {
     BackupsMissed { count: u32, first: DateTime<Utc>, last: DateTime<Utc> },
     LocationUnreachable { location: String, error: String },
     LocationReachable { location: String },
-    CertificateExpiring { thumbprint: String, subject: String, not_after: DateTime<Utc>, days_left: i64 },
+    CertificateExpiring {
+        thumbprint: String,
+        subject: String,
+        not_after: DateTime<Utc>,
+        #[cfg_attr(feature = "specta", specta(type = i32))]
+        days_left: i64,
+    },
     BackupsDeleted { backups: Vec<DeletedBackup> },
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeletedBackup {
     pub id: String,

@@ -77,6 +77,7 @@ impl FromStr for Trigger {
 
 /// An operation as every front end shows it (read from the catalog, so it is the same
 /// whichever process runs the operation).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OperationView {
     pub id: String,
@@ -87,12 +88,17 @@ pub struct OperationView {
     pub phase: Option<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub bytes_done: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub bytes_total: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub items_done: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub items_total: u64,
     /// Bytes per second since the start, while running.
     pub rate: Option<f64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub eta_seconds: Option<u64>,
     pub error_code: Option<String>,
     pub message: Option<String>,

@@ -10,6 +10,7 @@ use crate::error::{check_range, Result};
 pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 2..=14;
 pub const MAX_COUNT_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetentionPolicy {
     /// Backups older than this many days are deleted.
@@ -26,10 +27,16 @@ impl Default for RetentionPolicy {
 
 impl RetentionPolicy {
     pub fn new(days: u32, max_count: u32) -> Result<Self> {
-        let days = check_range(days, DAYS_RANGE, " days", |d| format!("Retention of {d} days"))?;
-        let max_count = check_range(max_count, MAX_COUNT_RANGE, " backups", |n| format!("A maximum of {n} backups"))?;
-        Ok(RetentionPolicy { days, max_count })
+        Ok(RetentionPolicy { days: check_days(days)?, max_count: check_max_count(max_count)? })
     }
+}
+
+pub fn check_days(days: u32) -> Result<u32> {
+    check_range(days, DAYS_RANGE, " days", |d| format!("Retention of {d} days"))
+}
+
+pub fn check_max_count(max_count: u32) -> Result<u32> {
+    check_range(max_count, MAX_COUNT_RANGE, " backups", |n| format!("A maximum of {n} backups"))
 }
 
 /// A backup at the location, as retention sees it.
@@ -44,6 +51,7 @@ pub struct Candidate {
     pub ours: bool,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub id: String,

@@ -13,6 +13,7 @@ pub const EVERY_HOURS_RANGE: std::ops::RangeInclusive<u32> = 4..=12;
 /// A slot this long past is caught up as "missed" rather than run as "scheduled".
 pub const GRACE: Duration = Duration::minutes(10);
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "kebab-case")]
 pub enum Schedule {

@@ -22,6 +22,7 @@ pub const EXPIRY_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
 pub const STALL_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 1..=86_400;
 pub const DEFAULT_STALL_TIMEOUT_SECS: u64 = 300;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ScheduleInfo {
     pub schedule: Schedule,
@@ -31,12 +32,15 @@ pub struct ScheduleInfo {
     pub next_due: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionReport {
     pub deleted: Vec<DeletedBackup>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub kept: usize,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub schedule: ScheduleInfo,
@@ -48,11 +52,18 @@ pub struct Status {
     pub encryption: EncryptionInfo,
     pub retention: RetentionPolicy,
     pub expiry_days: u32,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub stall_timeout_secs: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub backups: usize,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub expired_backups: usize,
     pub oldest_backup_at: Option<DateTime<Utc>>,
     pub newest_backup_at: Option<DateTime<Utc>>,
+}
+
+pub fn check_expiry_days(days: u32) -> Result<u32> {
+    check_range(days, EXPIRY_DAYS_RANGE, " days", |d| format!("An expiry of {d} days"))
 }
 
 impl Engine {
@@ -207,7 +218,7 @@ impl Engine {
     /// New backups expire this many days after they are made; existing ones keep
     /// the expiry written (and authenticated) in their header.
     pub fn set_expiry_days(&self, days: u32) -> Result<u32> {
-        let days = check_range(days, EXPIRY_DAYS_RANGE, " days", |d| format!("An expiry of {d} days"))?;
+        let days = check_expiry_days(days)?;
         self.catalog.set_setting(SETTING_EXPIRY_DAYS, &days)?;
         Ok(days)
     }

@@ -30,7 +30,7 @@ use crate::target::{LocalFolder, ReadSeek, Target};
 use crate::verify::{verify_all, OpenedBackup, VerifyReport};
 
 mod automation;
-pub use automation::{RetentionReport, ScheduleInfo, Status};
+pub use automation::{check_expiry_days, RetentionReport, ScheduleInfo, Status};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -76,6 +76,7 @@ pub enum EncryptionSetting {
 }
 
 /// What `encryption show` shows: public facts only.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EncryptionInfo {
     pub mode: Option<String>,
@@ -84,11 +85,13 @@ pub struct EncryptionInfo {
     pub warnings: Vec<String>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateSummary {
     pub thumbprint: String,
     pub subject: String,
     pub not_after: DateTime<Utc>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub key_bits: usize,
 }
 
@@ -98,11 +101,13 @@ impl From<&CertificateInfo> for CertificateSummary {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct LocationInfo {
     pub kind: String,
     pub path: PathBuf,
     pub description: String,
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub free_bytes: Option<u64>,
     pub is_default: bool,
 }
@@ -121,9 +126,11 @@ pub struct BackupSummary {
 }
 
 /// A backup as listed from its header alone (no key needed).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupListing {
     pub file_name: String,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub size: u64,
     pub id: Option<String>,
     pub created_at: Option<DateTime<Utc>>,

@@ -1,0 +1,111 @@
+//! The commands the window calls. Each one is a thin wrapper over the engine: it
+//! locks the engine, calls one method and maps the error.
+
+use std::sync::Mutex;
+
+use lifeboat_core::engine::{BackupListing, Engine, ScheduleInfo, Status};
+use lifeboat_core::operation::{OperationView, Trigger};
+use lifeboat_core::progress::Cancel;
+use lifeboat_core::retention::Decision;
+use serde::Serialize;
+use tauri::State;
+
+use crate::settings::{self, FieldProblem, SettingsDraft};
+
+/// The engine used by commands. Long operations run on their own threads with their
+/// own engine, so this lock is only held for quick reads and settings.
+pub struct AppState {
+    pub engine: Mutex<Engine>,
+}
+
+/// An error as the window shows it: a stable code, the message and what to do.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<lifeboat_core::Error> for UiError {
+    fn from(e: lifeboat_core::Error) -> Self {
+        UiError { code: e.code().into(), message: e.to_string(), hint: e.hint().map(Into::into) }
+    }
+}
+
+type Reply<T> = Result<T, UiError>;
+
+fn engine<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Engine> {
+    state.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn get_status(state: State<'_, AppState>) -> Reply<Status> {
+    Ok(engine(&state).status()?)
+}
+
+/// Starts a backup and returns its operation id at once; progress arrives as events.
+#[tauri::command]
+#[specta::specta]
+pub fn backup_now(state: State<'_, AppState>) -> Reply<String> {
+    Ok(engine(&state).start_backup(Trigger::OnDemand, &Cancel::default())?.id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_automatic(state: State<'_, AppState>, enabled: bool) -> Reply<ScheduleInfo> {
+    Ok(engine(&state).set_automatic(enabled)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_backups(state: State<'_, AppState>) -> Reply<Vec<BackupListing>> {
+    Ok(engine(&state).list_backups()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_operations(state: State<'_, AppState>, limit: u32) -> Reply<Vec<OperationView>> {
+    Ok(engine(&state).operations(limit)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_operation(state: State<'_, AppState>, id: String) -> Reply<OperationView> {
+    Ok(engine(&state).cancel_operation(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn get_settings(state: State<'_, AppState>) -> Reply<SettingsDraft> {
+    Ok(settings::draft_of(&engine(&state).status()?))
+}
+
+/// Every field's problem, as the user types; empty when the draft can be saved.
+#[tauri::command]
+#[specta::specta]
+pub fn validate_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Vec<FieldProblem> {
+    settings::check(&engine(&state), &draft).err().unwrap_or_default()
+}
+
+/// The backups saving the draft would delete.
+#[tauri::command]
+#[specta::specta]
+pub fn preview_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Reply<Vec<Decision>> {
+    let engine = engine(&state);
+    let checked = settings::check(&engine, &draft).map_err(invalid)?;
+    Ok(settings::deletions(&engine, &checked)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn save_settings(state: State<'_, AppState>, draft: SettingsDraft, confirmed: bool) -> Reply<Status> {
+    let engine = engine(&state);
+    let checked = settings::check(&engine, &draft).map_err(invalid)?;
+    Ok(settings::save(&engine, checked, confirmed)?)
+}
+
+fn invalid(problems: Vec<FieldProblem>) -> UiError {
+    let message = problems.into_iter().map(|p| p.message).collect::<Vec<_>>().join(" ");
+    UiError { code: "invalid-input".into(), message, hint: None }
+}

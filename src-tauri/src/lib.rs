@@ -1,0 +1,170 @@
+//! Lifeboat's desktop console: a Tauri window over the engine, a tray icon that
+//! shows health, desktop notifications, and the same scheduler `lifeboat service`
+//! runs. Everything that decides anything lives in `lifeboat-core`.
+
+mod commands;
+mod notify;
+mod settings;
+mod tray;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use lifeboat_core::engine::Engine;
+use lifeboat_core::events::Event;
+use lifeboat_core::operation::Trigger;
+use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::scheduler::{real_sleep, Scheduler};
+use serde::Serialize;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tauri_specta::Event as _;
+
+pub use commands::AppState;
+
+/// Every engine event, forwarded to the window as it happens.
+#[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
+pub struct EngineEvent(pub Event);
+
+/// The typed commands and events; `tests/bindings.rs` writes them to TypeScript.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::get_status,
+            commands::backup_now,
+            commands::set_automatic,
+            commands::list_backups,
+            commands::list_operations,
+            commands::cancel_operation,
+            commands::get_settings,
+            commands::validate_settings,
+            commands::preview_settings,
+            commands::save_settings,
+        ])
+        .events(tauri_specta::collect_events![EngineEvent])
+}
+
+/// The same data folder the CLI uses: `LIFEBOAT_DATA_DIR`, else the user's data directory.
+fn data_dir() -> lifeboat_core::Result<PathBuf> {
+    match std::env::var_os("LIFEBOAT_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => Engine::default_data_dir(),
+    }
+}
+
+pub fn run() {
+    let builder = specta_builder();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let mut engine = Engine::open(&data_dir()?)?;
+            engine.set_interactive_trigger(Trigger::OnDemand);
+            start_scheduler(&engine);
+            forward_events(app.handle().clone(), &engine);
+            app.manage(AppState { engine: Mutex::new(engine) });
+            let tray = tray::Tray::create(app.handle())?;
+            refresh_tray(app.handle(), &tray);
+            app.manage(tray);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing hides to the tray; the scheduler keeps running.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("Lifeboat could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs the scheduler on its own thread with its own engine. If another program
+/// (`lifeboat service`) already runs it for this data folder, the window works without.
+fn start_scheduler(engine: &Engine) {
+    let scheduler = match engine.reopen().and_then(Scheduler::new) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("not running the scheduler here: {e}");
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new().name("lifeboat-scheduler".into()).spawn(move || {
+        scheduler.run(&NoProgress, &Cancel::default(), &real_sleep, |tick| {
+            if let Err(e) = tick {
+                tracing::warn!("scheduler: {e}");
+            }
+        });
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("could not start the scheduler thread: {e}");
+    }
+}
+
+/// Engine events go to the window, to notifications and to the tray.
+fn forward_events(app: AppHandle, engine: &Engine) {
+    let events = engine.events().subscribe();
+    let spawned = std::thread::Builder::new().name("lifeboat-events".into()).spawn(move || {
+        let mut notifier = notify::Notifier::default();
+        for event in events {
+            if let Some(notice) = notifier.on_event(&event) {
+                let _ = app.notification().builder().title(&notice.title).body(&notice.body).show();
+            }
+            let changed = !matches!(event, Event::OperationProgress { .. });
+            let _ = EngineEvent(event).emit(&app);
+            if changed {
+                if let Some(tray) = app.try_state::<tray::Tray>() {
+                    refresh_tray(&app, &tray);
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("could not start the event thread: {e}");
+    }
+}
+
+fn refresh_tray(app: &AppHandle, tray: &tray::Tray) {
+    let state = app.state::<AppState>();
+    let status = state.engine.lock().unwrap_or_else(|p| p.into_inner()).status();
+    if let Ok(status) = status {
+        tray.show(&status);
+    }
+}
+
+/// What the tray menu items do.
+pub(crate) fn on_tray_menu(app: &AppHandle, id: &str) {
+    let state = app.state::<AppState>();
+    match id {
+        tray::BACKUP_NOW => {
+            let started = state.engine.lock().unwrap_or_else(|p| p.into_inner()).start_backup(Trigger::OnDemand, &Cancel::default());
+            if let Err(e) = started {
+                let _ = app.notification().builder().title("Backup not started").body(e.to_string()).show();
+            }
+        }
+        tray::OPEN => tray::show_main(app),
+        tray::TOGGLE_AUTOMATIC => {
+            let engine = state.engine.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = engine.automatic_enabled().and_then(|on| engine.set_automatic(!on)) {
+                tracing::warn!("could not change automatic backups: {e}");
+            }
+            drop(engine);
+            if let Some(tray) = app.try_state::<tray::Tray>() {
+                refresh_tray(app, &tray);
+            }
+        }
+        tray::QUIT => app.exit(0),
+        _ => {}
+    }
+}

@@ -1,0 +1,113 @@
+//! Which engine events become desktop notifications. A condition is announced when
+//! it starts, not again while it persists: the engine announces location and
+//! certificate conditions once; here a run of failed backups gives one
+//! notification, and the first success after it gives another.
+
+use lifeboat_core::events::Event;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+fn notice(title: &str, body: String) -> Option<Notice> {
+    Some(Notice { title: title.into(), body })
+}
+
+#[derive(Default)]
+pub struct Notifier {
+    /// The last backup failed (a notification was shown for it).
+    failing: bool,
+}
+
+impl Notifier {
+    pub fn on_event(&mut self, event: &Event) -> Option<Notice> {
+        match event {
+            Event::OperationFinished { operation: op } if op.kind == "backup" => match op.status.as_str() {
+                "failed" if !self.failing => {
+                    self.failing = true;
+                    let message = op.message.clone().unwrap_or_default();
+                    let hint = op.hint.as_deref().map(|h| format!("\n{h}")).unwrap_or_default();
+                    notice("Backup failed", format!("{message}{hint}"))
+                }
+                "succeeded" if self.failing => {
+                    self.failing = false;
+                    notice("Backups are working again", "The backup succeeded after earlier failures.".into())
+                }
+                _ => None,
+            },
+            Event::OperationFinished { operation: op } if op.kind == "restore" => match op.status.as_str() {
+                "succeeded" => notice("Restore finished", "The restored files are in place.".into()),
+                "failed" => notice("Restore failed", op.message.clone().unwrap_or_default()),
+                _ => None,
+            },
+            Event::BackupsMissed { count, first, .. } => notice(
+                "Backups were missed",
+                format!("{count} scheduled backup(s) since {} did not run; one catch-up backup follows.", first.format("%Y-%m-%d %H:%M UTC")),
+            ),
+            Event::LocationUnreachable { location, error } => {
+                notice("Backup location unreachable", format!("{location}: {error}"))
+            }
+            Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => notice(
+                "Backup certificate expires soon",
+                format!("{thumbprint} expires on {} ({days_left} days). Set a new certificate.", not_after.format("%Y-%m-%d")),
+            ),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifeboat_core::operation::OperationView;
+
+    fn finished(kind: &str, status: &str) -> Event {
+        Event::OperationFinished {
+            operation: OperationView {
+                id: "op".into(),
+                kind: kind.into(),
+                trigger: "scheduled".into(),
+                status: status.into(),
+                phase: None,
+                started_at: chrono::Utc::now(),
+                finished_at: None,
+                bytes_done: 0,
+                bytes_total: 0,
+                items_done: 0,
+                items_total: 0,
+                rate: None,
+                eta_seconds: None,
+                error_code: None,
+                message: Some("The backup location is full".into()),
+                hint: None,
+                backup_id: None,
+                pid: None,
+                cancel_requested: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_run_of_failures_is_announced_once_and_the_recovery_once() {
+        let mut n = Notifier::default();
+        let titles: Vec<Option<String>> = ["succeeded", "failed", "failed", "failed", "succeeded", "succeeded"]
+            .iter()
+            .map(|s| n.on_event(&finished("backup", s)).map(|x| x.title))
+            .collect();
+        assert_eq!(
+            titles,
+            [None, Some("Backup failed".into()), None, None, Some("Backups are working again".into()), None]
+        );
+    }
+
+    #[test]
+    fn restores_and_conditions() {
+        let mut n = Notifier::default();
+        assert_eq!(n.on_event(&finished("restore", "succeeded")).unwrap().title, "Restore finished");
+        assert_eq!(n.on_event(&finished("verify", "failed")), None);
+        let missed = Event::BackupsMissed { count: 3, first: chrono::Utc::now(), last: chrono::Utc::now() };
+        assert!(n.on_event(&missed).unwrap().body.starts_with("3 scheduled backup(s) since"));
+    }
+}

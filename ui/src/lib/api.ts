@@ -1,0 +1,49 @@
+// The engine as the window sees it: the generated commands, with errors thrown as
+// UiError so components can show their message and hint.
+import { commands, events, type SettingsDraft, type UiError_Serialize as UiError } from "./bindings";
+
+type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
+
+export class EngineError extends Error {
+  constructor(readonly detail: UiError) {
+    super(detail.message);
+  }
+}
+
+async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  const result = await call;
+  if (result.status === "error") throw new EngineError(result.error);
+  return result.data;
+}
+
+export const api = {
+  status: () => unwrap(commands.getStatus()),
+  backupNow: () => unwrap(commands.backupNow()),
+  setAutomatic: (enabled: boolean) => unwrap(commands.setAutomatic(enabled)),
+  backups: () => unwrap(commands.listBackups()),
+  operations: (limit: number) => unwrap(commands.listOperations(limit)),
+  cancel: (id: string) => unwrap(commands.cancelOperation(id)),
+  settings: () => unwrap(commands.getSettings()),
+  validateSettings: (draft: SettingsDraft) => commands.validateSettings(draft),
+  previewSettings: (draft: SettingsDraft) => unwrap(commands.previewSettings(draft)),
+  saveSettings: (draft: SettingsDraft, confirmed: boolean) => unwrap(commands.saveSettings(draft, confirmed)),
+};
+
+/** Calls `onChange` for every engine event; returns the unsubscribe function. */
+export function onEngineEvent(onChange: () => void): () => void {
+  let stop: (() => void) | undefined;
+  let stopped = false;
+  events.engineEvent
+    .listen(() => onChange())
+    .then((unlisten) => (stopped ? unlisten() : (stop = unlisten)))
+    .catch(() => {});
+  return () => {
+    stopped = true;
+    stop?.();
+  };
+}
+
+export function describeError(e: unknown): { message: string; hint: string | null } {
+  if (e instanceof EngineError) return { message: e.detail.message, hint: e.detail.hint };
+  return { message: e instanceof Error ? e.message : String(e), hint: null };
+}
