@@ -17,6 +17,8 @@ pub struct SettingsDraft {
     pub retention_days: u32,
     pub max_count: u32,
     pub expiry_days: u32,
+    /// The local folder backups are written to.
+    pub location: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -26,6 +28,8 @@ pub struct FieldProblem {
 }
 
 pub struct Checked {
+    /// A new location, when the draft changes it.
+    pub location: Option<std::path::PathBuf>,
     pub schedule: Schedule,
     pub retention: RetentionPolicy,
     pub expiry_days: u32,
@@ -52,12 +56,31 @@ pub fn check(engine: &Engine, draft: &SettingsDraft) -> Result<Checked, Vec<Fiel
     let days = retention::check_days(draft.retention_days).map_err(|e| note("retention_days", e)).ok();
     let max_count = retention::check_max_count(draft.max_count).map_err(|e| note("max_count", e)).ok();
     let expiry = lifeboat_core::engine::check_expiry_days(draft.expiry_days).map_err(|e| note("expiry_days", e)).ok();
-    match (schedule, days, max_count, expiry) {
-        (Some(schedule), Some(days), Some(max_count), Some(expiry_days)) => {
-            Ok(Checked { schedule, retention: RetentionPolicy { days, max_count }, expiry_days })
+    let current_location = engine.location().map(|l| l.path.to_string_lossy().into_owned()).unwrap_or_default();
+    let location = if draft.location == current_location {
+        Some(None)
+    } else {
+        check_folder(&draft.location).map(Some).map_err(|e| note("location", e)).ok()
+    };
+    match (schedule, days, max_count, expiry, location) {
+        (Some(schedule), Some(days), Some(max_count), Some(expiry_days), Some(location)) => {
+            Ok(Checked { location, schedule, retention: RetentionPolicy { days, max_count }, expiry_days })
         }
         _ => Err(problems),
     }
+}
+
+/// A folder path the user typed or picked: absolute, and not a file. It need not
+/// exist yet (saving creates it and checks it can be written).
+fn check_folder(text: &str) -> lifeboat_core::Result<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(text.trim());
+    if text.trim().is_empty() || !path.is_absolute() {
+        return Err(lifeboat_core::Error::input("Give the full path of a folder, like /srv/backups."));
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(lifeboat_core::Error::input(format!("{} is a file, not a folder.", path.display())));
+    }
+    Ok(path)
 }
 
 /// What OK would do: the backups the draft's retention deletes (empty when none).
@@ -67,7 +90,12 @@ pub fn deletions(engine: &Engine, checked: &Checked) -> lifeboat_core::Result<Ve
 
 /// Saves the draft; a retention that deletes backups needs `confirmed`.
 pub fn save(engine: &Engine, checked: Checked, confirmed: bool) -> lifeboat_core::Result<Status> {
+    // Retention first: its confirmation is about the backups the window previewed,
+    // which are those at the current location.
     engine.set_retention(checked.retention, confirmed)?;
+    if let Some(folder) = &checked.location {
+        engine.set_local_location(folder)?;
+    }
     if engine.schedule()? != checked.schedule {
         engine.set_schedule(checked.schedule)?;
     }
@@ -87,5 +115,6 @@ pub fn draft_of(status: &Status) -> SettingsDraft {
         retention_days: status.retention.days,
         max_count: status.retention.max_count,
         expiry_days: status.expiry_days,
+        location: status.location.as_ref().map(|l| l.path.to_string_lossy().into_owned()).unwrap_or_default(),
     }
 }

@@ -103,6 +103,10 @@ try {
   // Configuration: the engine's rules explain a bad value as it is typed; OK saves.
   await session.click('[data-blade="configuration"]');
   await session.waitFor("the Configuration blade", () => session.find('[data-field="retention_days"]'));
+  await session.type('[data-field="location"]', "relative/folder");
+  await session.waitFor("the location error", async () => (await pageText()).includes("Give the full path of a folder, like /srv/backups."));
+  const elsewhere = join(work, "elsewhere", "backups");
+  await session.type('[data-field="location"]', elsewhere);
   await session.type('[data-field="retention_days"]', "1");
   await session.waitFor("the retention error", async () => (await pageText()).includes("Retention of 1 days is out of range: choose 2 to 14 days."));
   const saveDisabled = await session.run("return document.querySelector('[data-action=\"save\"]').disabled");
@@ -112,6 +116,12 @@ try {
   await session.waitFor("the error to clear", async () => !(await pageText()).includes("out of range"));
   await session.click('[data-action="save"]');
   await session.waitFor("the saved retention", async () => JSON.parse(lifeboat(["retention", "show"])).days === 3);
+  await session.waitFor("the saved location", async () => JSON.parse(lifeboat(["location", "show"])).path === elsewhere);
+  // The backup made earlier stays where it was; the new location starts empty.
+  await session.click('[data-blade="essentials"]');
+  await session.waitFor("Essentials on the new location", async () => (await pageText()).includes(elsewhere));
+  await session.click('[data-action="backup-now"]');
+  await session.waitFor("a backup at the new location", async () => JSON.parse(lifeboat(["backups", "list"])).length === 1);
 
   await session.click('[data-blade="backups"]');
   await session.waitFor("the backup in the list", async () => (await session.run("return document.querySelectorAll('tbody tr').length")) === 1);

@@ -4,7 +4,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-const saved = { mode: "daily-at", every_hours: 12, daily_at: "01:00", retention_days: 7, max_count: 30, expiry_days: 30 };
+const saved = { mode: "daily-at", every_hours: 12, daily_at: "01:00", retention_days: 7, max_count: 30, expiry_days: 30, location: "/srv/backups" };
 const engine = {
   settings: vi.fn(async () => ({ ...saved })),
   validateSettings: vi.fn(async (draft: typeof saved) =>
@@ -15,6 +15,7 @@ const engine = {
   ),
   saveSettings: vi.fn(async () => ({})),
 };
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/mnt/picked") }));
 vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error) => ({ message: e.message, hint: null }) }));
 
 const { default: Configuration } = await import("./Configuration.svelte");

@@ -249,6 +249,8 @@ export type SettingsDraft = {
 	retention_days: number,
 	max_count: number,
 	expiry_days: number,
+	/**  The local folder backups are written to. */
+	location: string,
 };
 
 export type Status = Status_Serialize | Status_Deserialize;
