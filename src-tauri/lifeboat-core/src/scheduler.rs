@@ -86,8 +86,8 @@ impl Scheduler {
         // Stored before running, so a crash during the backup does not run it twice.
         engine.save_scheduler_state(&state)?;
 
-        let mut report = TickReport { at: now, ran: None, outcome: None, skipped: decided.skipped, missed: 0, next_due: state.next_due };
-        report.missed = decided.missed.map_or(0, |m| m.0);
+        let missed = decided.missed.map_or(0, |m| m.0);
+        let mut report = TickReport { at: now, ran: None, outcome: None, skipped: decided.skipped, missed, next_due: state.next_due };
         let Some(trigger) = decided.run else { return Ok(report) };
         let reachable = match engine.location() {
             Ok(_) => {
