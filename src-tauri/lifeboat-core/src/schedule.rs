@@ -30,10 +30,9 @@ impl Default for Schedule {
 
 impl Schedule {
     pub fn every_hours(hours: u32, anchor: DateTime<Utc>) -> Result<Self> {
-        let hours = check_range(hours, EVERY_HOURS_RANGE, " hours", |h| format!("Every {h} hours"))?;
         // Whole seconds keep slot arithmetic exact and the display tidy.
         let anchor = anchor.with_nanosecond(0).unwrap_or(anchor);
-        Ok(Schedule::EveryHours { hours, anchor })
+        Schedule::EveryHours { hours, anchor }.check()
     }
 
     /// `HH:MM` in UTC, 00:00 to 23:59.
@@ -48,6 +47,21 @@ impl Schedule {
             return Err(bad());
         }
         Ok(Schedule::DailyAt { hour, minute })
+    }
+
+    /// Checks a schedule that was not built by the constructors (one read back from
+    /// the catalog), so slot arithmetic never meets an impossible hour or period.
+    pub fn check(self) -> Result<Self> {
+        match self {
+            Schedule::EveryHours { hours, .. } => {
+                check_range(hours, EVERY_HOURS_RANGE, " hours", |h| format!("Every {h} hours"))?;
+            }
+            Schedule::DailyAt { hour, minute } if hour > 23 || minute > 59 => {
+                return Err(Error::input(format!("{hour:02}:{minute:02} is not a time of day.")));
+            }
+            Schedule::DailyAt { .. } => {}
+        }
+        Ok(self)
     }
 
     pub fn period(&self) -> Duration {
@@ -66,7 +80,7 @@ impl Schedule {
                 anchor + Duration::seconds(k * period)
             }
             Schedule::DailyAt { hour, minute } => {
-                let at = NaiveTime::from_hms_opt(hour, minute, 0).expect("validated time of day");
+                let at = NaiveTime::from_hms_opt(hour, minute, 0).expect("schedules are checked when made and when read back");
                 let today = t.date_naive().and_time(at).and_utc();
                 if today > t {
                     today

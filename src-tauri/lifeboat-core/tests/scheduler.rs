@@ -350,3 +350,15 @@ fn a_backup_is_accepted_at_once_with_an_id_and_runs_on_its_own_thread() {
     let done = r.engine().operation(&id).unwrap();
     assert_eq!((done.status.as_str(), done.backup_id.as_deref()), ("succeeded", Some(summary.record.id.as_str())));
 }
+
+#[test]
+fn an_impossible_schedule_in_an_edited_catalog_is_an_error_not_a_panic() {
+    let r = rig("2026-03-01T00:00:00Z", Some(Schedule::daily_at("01:00").unwrap()));
+    let catalog = rusqlite::Connection::open(r.root.path().join("data/catalog.db")).unwrap();
+    for stored in [r#"{"mode":"every-hours","hours":0,"anchor":"2026-03-01T00:00:00Z"}"#, r#"{"mode":"daily-at","hour":99,"minute":0}"#] {
+        catalog.execute("UPDATE settings SET value = ?1 WHERE key = 'schedule'", [stored]).unwrap();
+        let e = r.scheduler.tick(&NoProgress, &Cancel::default()).unwrap_err().to_string();
+        assert!(e.starts_with("The stored schedule is invalid") && e.contains("lifeboat schedule set"), "{e}");
+        assert!(r.engine().status().is_err());
+    }
+}

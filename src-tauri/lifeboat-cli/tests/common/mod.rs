@@ -3,25 +3,35 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 pub struct Cli {
     pub data: PathBuf,
 }
 
 impl Cli {
-    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+    /// Starts `lifeboat --data-dir DATA ARGS` with stdout and stderr captured.
+    fn start(&self, args: &[&str], stdin: Stdio) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_lifeboat"))
             .arg("--data-dir")
             .arg(&self.data)
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
+            .unwrap()
+    }
+
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.start(args, Stdio::piped());
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
+    }
+
+    /// Starts `lifeboat ARGS` without waiting, stdin closed.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.start(args, Stdio::null())
     }
 
     pub fn ok(&self, args: &[&str], stdin: &str) -> String {
@@ -41,21 +51,5 @@ impl Cli {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "lifeboat {args:?}: {stderr}");
         assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
-    }
-}
-
-
-impl Cli {
-    /// Starts `lifeboat ARGS` without waiting, stdin closed.
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
     }
 }

@@ -277,13 +277,15 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The newest finished backup operation (any trigger), for status displays.
-    pub fn last_backup_operation(&self) -> Result<Option<OperationView>> {
+    /// The newest operation of `kind` (any kind when None) whose status matches:
+    /// `finished` for any status but running, else exactly `status`.
+    pub fn latest_operation(&self, kind: Option<&str>, status: &str) -> Result<Option<OperationView>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations WHERE kind = 'backup' AND status != 'running'
+            "SELECT {OPERATION_COLUMNS} FROM operations
+             WHERE (?1 IS NULL OR kind = ?1) AND (CASE ?2 WHEN 'finished' THEN status != 'running' ELSE status = ?2 END)
              ORDER BY started_at DESC, rowid DESC LIMIT 1"
         ))?;
-        Ok(stmt.query_row([], operation_row).optional()?)
+        Ok(stmt.query_row(params![kind, status], operation_row).optional()?)
     }
 
     /// A consistent copy of the catalog, made with SQLite's online backup API.

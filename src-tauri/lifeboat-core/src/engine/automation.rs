@@ -98,8 +98,10 @@ impl Engine {
         self.schedule_info()
     }
 
+    /// The stored schedule, checked again: the catalog is a file anyone can edit.
     pub fn schedule(&self) -> Result<Schedule> {
-        Ok(self.catalog.setting(SETTING_SCHEDULE)?.unwrap_or_default())
+        let stored: Schedule = self.catalog.setting(SETTING_SCHEDULE)?.unwrap_or_default();
+        stored.check().map_err(|e| Error::operation(format!("The stored schedule is invalid ({e}); set it again with `lifeboat schedule set`.")))
     }
 
     pub fn automatic_enabled(&self) -> Result<bool> {
@@ -272,12 +274,11 @@ impl Engine {
         };
         let listing = if location.is_some() { self.list_backups()? } else { Vec::new() };
         let created: Vec<DateTime<Utc>> = listing.iter().filter_map(|l| l.created_at).collect();
-        let recent = self.catalog.operations(50)?;
         Ok(Status {
             schedule: self.schedule_info()?,
-            last_backup: self.catalog.last_backup_operation()?,
-            last_successful_backup_at: recent.iter().find(|o| o.kind == "backup" && o.status == "succeeded").and_then(|o| o.finished_at),
-            running: recent.into_iter().find(|o| o.status == "running").map(|o| o.with_rate(self.now())),
+            last_backup: self.catalog.latest_operation(Some("backup"), "finished")?,
+            last_successful_backup_at: self.catalog.latest_operation(Some("backup"), "succeeded")?.and_then(|o| o.finished_at),
+            running: self.catalog.latest_operation(None, "running")?.map(|o| o.with_rate(self.now())),
             location,
             location_problem,
             encryption: self.encryption()?,
