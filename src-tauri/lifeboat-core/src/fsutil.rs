@@ -1,17 +1,16 @@
 //! Small file-system helpers shared across the engine.
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
+use crate::progress::{Cancel, Progress};
 
 /// Writes a whole file atomically: temporary name, fsync, rename, fsync the folder.
 /// With `private`, the file is readable by its owner only (Unix).
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::input(format!("{} is not a file path.", path.display())))?;
-    let temp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let (dir, temp) = temp_beside(path)?;
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -39,4 +38,40 @@ pub fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
         return Err(Error::input(format!("{} already exists; choose another path or move it away first.", path.display())));
     }
     write_atomic(path, bytes, private)
+}
+
+/// Copies a stream to `path` atomically (temporary name, fsync, rename), replacing
+/// what is there only once the copy is complete.
+pub fn copy_atomic(source: &mut dyn Read, path: &Path, progress: &dyn Progress, cancel: &Cancel) -> Result<u64> {
+    let (dir, temp) = temp_beside(path)?;
+    let result = (|| {
+        let mut file = fs::File::create(&temp).with_path("creating", &temp)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut copied = 0u64;
+        loop {
+            cancel.check()?;
+            let n = source.read(&mut buf).context(|| "reading the backup".into())?;
+            if n == 0 {
+                break;
+            }
+            file.write_all(&buf[..n]).with_path("writing", &temp)?;
+            copied += n as u64;
+            progress.advance(n as u64, 0);
+        }
+        file.sync_all().with_path("flushing", &temp)?;
+        fs::rename(&temp, path).with_path("writing", path)?;
+        crate::target::sync_dir(dir)?;
+        Ok(copied)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// The folder of `path` and a temporary name in it, for write-then-rename.
+fn temp_beside(path: &Path) -> Result<(&Path, PathBuf)> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::input(format!("{} is not a file path.", path.display())))?;
+    Ok((dir, dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()))))
 }

@@ -26,6 +26,10 @@ pub enum OperationKind {
     Restore,
     Verify,
     Retention,
+    /// Deleting one backup on request.
+    Delete,
+    /// Saving a copy of a backup file elsewhere.
+    Copy,
 }
 
 impl OperationKind {
@@ -35,6 +39,8 @@ impl OperationKind {
             OperationKind::Restore => "restore",
             OperationKind::Verify => "verify",
             OperationKind::Retention => "retention",
+            OperationKind::Delete => "delete",
+            OperationKind::Copy => "copy",
         }
     }
 }

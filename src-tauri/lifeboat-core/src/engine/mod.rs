@@ -2,7 +2,7 @@
 //! the user's settings, and the operations (backup, list, verify, restore). The CLI
 //! and the desktop app call only this.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,15 +22,15 @@ use crate::events::EventBus;
 use crate::operation::{OperationKind, RunningOperation, StartOptions, Trigger};
 use crate::progress::{Cancel, NoProgress, Phase, Progress};
 use crate::protector::{
-    parse_legacy_key, CertificateInfo, Identity, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
+    parse_legacy_key, CertificateInfo, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
     RsaRecipient,
 };
-use crate::restore::{restore, Destination, RestoreOptions, RestoreReport};
-use crate::target::{LocalFolder, ReadSeek, Target};
-use crate::verify::{verify_all, OpenedBackup, VerifyReport};
+use crate::target::{LocalFolder, Target};
 
 mod automation;
+mod recovery;
 pub use automation::{check_expiry_days, RetentionReport, ScheduleInfo, Status};
+pub use recovery::{BackupInspection, ContentEntry, ContentItem, RestoreRequest, SharedIdentity, UnlockedBackup, VerifyOutcome};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -149,15 +149,6 @@ pub struct BackupListing {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct VerifyOutcome {
-    pub id: String,
-    /// "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only).
-    pub method: String,
-    pub entries: Option<u64>,
-    pub bytes: Option<u64>,
-}
-
 /// An operation accepted and running on its own thread.
 pub struct StartedOperation<T> {
     pub id: String,
@@ -169,12 +160,6 @@ impl<T> StartedOperation<T> {
     pub fn wait(self) -> Result<T> {
         self.handle.join().unwrap_or_else(|_| Err(Error::operation("the operation's thread crashed")))
     }
-}
-
-pub struct RestoreRequest {
-    pub items: Vec<String>,
-    pub paths: Vec<String>,
-    pub to: Option<PathBuf>,
 }
 
 pub struct Engine {
@@ -483,13 +468,7 @@ impl Engine {
     /// through the catalog and the event bus. For front ends that must not block.
     pub fn start_backup(&self, trigger: Trigger, cancel: &Cancel) -> Result<StartedOperation<BackupSummary>> {
         let op = self.start_operation(OperationKind::Backup, trigger, cancel)?;
-        let id = op.id.clone();
-        let engine = self.reopen()?;
-        let handle = std::thread::Builder::new()
-            .name("lifeboat-backup".into())
-            .spawn(move || engine.complete_backup(op, trigger, &NoProgress))
-            .map_err(|e| Error::operation(format!("starting the backup thread: {e}")))?;
-        Ok(StartedOperation { id, handle })
+        self.spawn("lifeboat-backup", op, move |engine, op| engine.complete_backup(op, trigger, &NoProgress))
     }
 
     fn complete_backup(&self, op: RunningOperation, trigger: Trigger, progress: &dyn Progress) -> Result<BackupSummary> {
@@ -638,148 +617,6 @@ impl Engine {
         Ok(out)
     }
 
-    /// Finds a backup by id (or a unique prefix of at least 8 characters), file name,
-    /// or path to a backup file anywhere.
-    fn open_selected(&self, selector: &str) -> Result<Box<dyn ReadSeek>> {
-        let path = Path::new(selector);
-        if path.is_file() {
-            return Ok(Box::new(File::open(path).with_path("opening", path)?));
-        }
-        let target = self.target()?;
-        let listing = self.list_backups()?;
-        let wanted = selector.to_ascii_lowercase();
-        let matches: Vec<&BackupListing> = listing
-            .iter()
-            .filter(|l| {
-                l.file_name == selector
-                    || l.id.as_deref() == Some(wanted.as_str())
-                    || (wanted.len() >= 8 && l.id.as_deref().is_some_and(|id| id.starts_with(&wanted)))
-            })
-            .collect();
-        match matches.as_slice() {
-            [one] => target.open(&one.file_name),
-            [] => Err(Error::input(format!(
-                "No backup {selector:?} at {}: give a backup id (see `lifeboat backups list`) or the path of a backup file.",
-                target.describe()
-            ))),
-            _ => Err(Error::input(format!("{selector:?} matches {} backups; give more of the id.", matches.len()))),
-        }
-    }
-
-    /// With an identity (or for an unencrypted backup): authenticates every byte.
-    /// Without one: checks the file against the SHA-256 recorded when it was written.
-    pub fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
-        let op = self.start_operation(OperationKind::Verify, self.interactive, cancel)?;
-        let result = op.run(progress, |progress, cancel| self.run_verify(selector, identity, progress, cancel));
-        let outcome = op.finish(&self.catalog, result, None);
-        self.record_verify_result(&outcome)?;
-        outcome
-    }
-
-    fn run_verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
-        let mut file = self.open_selected(selector)?;
-        let header = read_header(&mut file)?.header;
-        let id = header.backup_id.to_string();
-        if identity.is_none() && header.encryption != EncryptionKind::None {
-            return self.verify_checksum(file, &header, progress, cancel);
-        }
-        file.rewind().context(|| "reading the backup".into())?;
-        progress.phase(Phase::Reading);
-        let opened = OpenedBackup::open(file, identity, |_| Ok(()))
-            .map_err(|e| self.note_damaged(&id, e))?;
-        let VerifyReport { entries, bytes } = verify_all(opened, progress, cancel).map_err(|e| self.note_damaged(&id, e))?;
-        Ok(VerifyOutcome { id, method: "authenticated".into(), entries: Some(entries), bytes: Some(bytes) })
-    }
-
-    /// A backup that failed authentication or its checksum is marked damaged, so
-    /// retention never counts it as the newest good backup.
-    fn note_damaged(&self, id: &str, e: Error) -> Error {
-        if e.kind() == crate::ErrorKind::Integrity {
-            if let Err(mark) = self.catalog.set_backup_status(id, "damaged", self.now()) {
-                tracing::warn!("could not mark backup {id} damaged: {mark}");
-            }
-        }
-        e
-    }
-
-    fn record_verify_result(&self, outcome: &Result<VerifyOutcome>) -> Result<()> {
-        if let Ok(v) = outcome {
-            self.catalog.set_verified(&v.id, self.now())?;
-        }
-        Ok(())
-    }
-
-    fn verify_checksum(&self, mut file: Box<dyn ReadSeek>, header: &Header, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
-        use sha2::{Digest, Sha256};
-        use std::io::Read;
-        let id = header.backup_id.to_string();
-        let record = self.catalog.backup(&id)?.ok_or_else(|| {
-            Error::input(format!(
-                "No checksum of backup {id} is recorded here (it was made elsewhere); give an identity to verify it."
-            ))
-        })?;
-        let len = file.seek(std::io::SeekFrom::End(0)).context(|| "reading the backup".into())?;
-        file.rewind().context(|| "reading the backup".into())?;
-        progress.phase(Phase::Verifying);
-        progress.total(len, 1);
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            cancel.check()?;
-            let n = file.read(&mut buf).context(|| "reading the backup".into())?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            progress.advance(n as u64, 0);
-        }
-        if hex::encode(hasher.finalize()) != record.sha256 || len != record.size {
-            return Err(self.note_damaged(
-                &id,
-                Error::integrity(format!("Backup {id} does not match the checksum recorded when it was written: it was changed or damaged.")),
-            ));
-        }
-        Ok(VerifyOutcome { id, method: "checksum".into(), entries: None, bytes: Some(len) })
-    }
-
-    /// Restores from a backup. Refuses expired backups and backups of a newer format
-    /// before any key is used; authenticates everything it restores before moving it
-    /// into place; keeps a safety copy of what it replaces.
-    pub fn restore(
-        &self,
-        selector: &str,
-        identity: Option<&dyn Identity>,
-        request: RestoreRequest,
-        progress: &dyn Progress,
-        cancel: &Cancel,
-    ) -> Result<RestoreReport> {
-        let op = self.start_operation(OperationKind::Restore, self.interactive, cancel)?;
-        let op_id = op.id.clone();
-        let now = self.now();
-        let result = op.run(progress, |progress, cancel| {
-            let file = self.open_selected(selector)?;
-            progress.phase(Phase::Reading);
-            let opened = OpenedBackup::open(file, identity, |h| {
-                if h.expires_at <= now {
-                    return Err(Error::Expired { expired_at: h.expires_at.format("%Y-%m-%d %H:%M:%S UTC").to_string() });
-                }
-                Ok(())
-            })?;
-            let destination = match request.to {
-                Some(dir) => Destination::Folder(std::path::absolute(&dir).with_path("resolving", &dir)?),
-                None => Destination::Original,
-            };
-            let options = RestoreOptions {
-                items: request.items,
-                paths: request.paths,
-                destination,
-                safety_dir: self.data_dir.join("safety-copies"),
-                restore_id: format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &op_id[..8]),
-            };
-            restore(opened, &options, progress, cancel)
-        });
-        op.finish(&self.catalog, result, None)
-    }
 }
 
 /// The single entry of a file-like item whose content was copied first (databases).

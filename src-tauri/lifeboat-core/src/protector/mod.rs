@@ -23,7 +23,7 @@ pub trait Recipient: Send + Sync {
 }
 
 /// Something that can open a backup: a private key, a passphrase, a key.
-pub trait Identity {
+pub trait Identity: Send + Sync {
     /// Recovers the file key from the first stanza this identity opens, or None.
     fn unwrap(&self, stanzas: &[Stanza]) -> Result<Option<FileKey>>;
     /// What this identity is, for error messages ("the certificate with thumbprint …").

@@ -9,7 +9,7 @@ use std::io::{Read, Seek};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::format::{EntryKind, IndexEntry, ItemKind};
+use crate::format::{EntryKind, Index, IndexEntry, ItemKind};
 use crate::items::CONFIG_ITEM;
 use crate::progress::{Cancel, Phase, Progress};
 use crate::verify::OpenedBackup;
@@ -62,6 +62,31 @@ struct Unit {
     target: PathBuf,
     staging_dir: PathBuf,
     staged: PathBuf,
+}
+
+/// Where a restore would put one selected subtree, and what is there now (replaced
+/// after a safety copy is taken).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PlannedTarget {
+    pub item: String,
+    /// Path within the item ("" for the whole item).
+    pub path: String,
+    pub target: PathBuf,
+    pub replaces: Vec<PathBuf>,
+}
+
+/// What `restore` with these options would write and replace, without writing.
+pub fn plan(index: &Index, options: &RestoreOptions) -> Result<Vec<PlannedTarget>> {
+    Ok(plan_units(index, options)?
+        .into_iter()
+        .map(|unit| PlannedTarget {
+            replaces: replaced_paths(&unit).into_iter().filter(|p| fs::symlink_metadata(p).is_ok()).collect(),
+            item: unit.item_name,
+            path: unit.rel,
+            target: unit.target,
+        })
+        .collect())
 }
 
 pub fn restore<R: Read + Seek>(
@@ -191,7 +216,7 @@ pub fn restore<R: Read + Seek>(
     Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
 }
 
-fn plan_units(index: &crate::format::Index, options: &RestoreOptions) -> Result<Vec<Unit>> {
+fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<Unit>> {
     let item_names: Vec<&str> = index.items.iter().map(|i| i.name.as_str()).collect();
     let chosen: Vec<u32> = if options.items.is_empty() {
         (0..index.items.len() as u32).filter(|&i| index.items[i as usize].kind != ItemKind::Config).collect()
@@ -212,14 +237,14 @@ fn plan_units(index: &crate::format::Index, options: &RestoreOptions) -> Result<
         let root = match &options.destination {
             Destination::Original if item.kind == ItemKind::Config => {
                 return Err(Error::input(format!(
-                    "The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it with --to DIR."
+                    "The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it to another folder (--to DIR)."
                 )))
             }
             Destination::Original => {
                 let source = PathBuf::from(&item.source);
                 if !source.is_absolute() {
                     return Err(Error::input(format!(
-                        "The item {:?} came from {:?}, which is not a path on this system; restore it with --to DIR.",
+                        "The item {:?} came from {:?}, which is not a path on this system; restore it to another folder (--to DIR).",
                         item.name, item.source
                     )));
                 }
@@ -253,7 +278,7 @@ fn plan_units(index: &crate::format::Index, options: &RestoreOptions) -> Result<
     }
     let distinct: BTreeSet<&PathBuf> = units.iter().map(|u| &u.target).collect();
     if distinct.len() != units.len() {
-        return Err(Error::input("Two selected items would be restored to the same place; restore them with --to DIR."));
+        return Err(Error::input("Two selected items would be restored to the same place; restore them to another folder (--to DIR)."));
     }
     Ok(units)
 }

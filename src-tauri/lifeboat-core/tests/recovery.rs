@@ -1,0 +1,158 @@
+//! What the restore wizard does, step by step, through the engine: inspect a backup
+//! before any key, unlock it, browse its contents, preview what a restore replaces,
+//! verify and restore on their own threads; and the Backups blade's copy and delete.
+
+mod common;
+
+use std::fs;
+use std::sync::Arc;
+
+use common::*;
+use lifeboat_core::engine::{RestoreRequest, SharedIdentity};
+use lifeboat_core::progress::Cancel;
+use lifeboat_core::protector::{create_certificate, RsaIdentity};
+use lifeboat_core::ErrorKind;
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    root: std::path::PathBuf,
+    clock: TestClock,
+    engine: lifeboat_core::engine::Engine,
+    identity: SharedIdentity,
+    thumbprint: String,
+    id: String,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_owned();
+    make_tree(&root.join("tree"));
+    make_sqlite(&root.join("app.db"), 50);
+    let clock = TestClock::new();
+    let engine = engine(&root.join("data"), &clock);
+    engine.add_item(&root.join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.add_item(&root.join("app.db"), None, None, vec![]).unwrap();
+    let now = *clock.0.lock().unwrap();
+    let created = create_certificate("Wizard", 2, "pfx-password", now, &mut rand::rng()).unwrap();
+    engine.set_certificate(&created.info.der, false).unwrap();
+    let id = engine.backup_now(&lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap().record.id;
+    let identity: SharedIdentity = Arc::new(RsaIdentity::from_file(&created.pfx, "pfx-password").unwrap());
+    Setup { _tmp: tmp, root, clock, engine, identity, thumbprint: created.info.thumbprint, id }
+}
+
+fn request(items: &[&str], paths: &[&str], to: Option<std::path::PathBuf>) -> RestoreRequest {
+    RestoreRequest { items: items.iter().map(|s| s.to_string()).collect(), paths: paths.iter().map(|s| s.to_string()).collect(), to }
+}
+
+#[test]
+fn inspect_reads_the_header_and_says_what_unlocks_it() {
+    let s = setup();
+    let seen = s.engine.inspect(&s.id).unwrap();
+    assert_eq!(seen.id, s.id);
+    assert_eq!(seen.encryption, "certificate");
+    assert_eq!(seen.recipients, vec![s.thumbprint.clone()]);
+    assert!(seen.needs.contains(&s.thumbprint), "{}", seen.needs);
+    assert!(!seen.expired);
+    assert!(seen.size > 1000 && seen.file_name.ends_with(".lbk"), "{seen:?}");
+
+    fs::write(s.root.join("notes.txt"), "not a backup at all").unwrap();
+    let err = s.engine.inspect(s.root.join("notes.txt").to_str().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("not a Lifeboat backup"), "{err}");
+}
+
+#[test]
+fn unlock_checks_the_identity_and_browses_contents() {
+    let s = setup();
+    let other = create_certificate("Other", 2, "pfx-password", *s.clock.0.lock().unwrap(), &mut rand::rng()).unwrap();
+    let wrong: SharedIdentity = Arc::new(RsaIdentity::from_file(&other.pfx, "pfx-password").unwrap());
+    let err = s.engine.unlock(&s.id, Some(wrong)).err().unwrap();
+    assert_eq!(err.code(), "wrong-identity");
+    assert!(err.to_string().contains(&s.thumbprint), "{err}");
+    assert_eq!(s.engine.unlock(&s.id, None).err().unwrap().code(), "wrong-identity");
+
+    let unlocked = s.engine.unlock(&s.id, Some(s.identity.clone())).unwrap();
+    let items: Vec<(String, String)> = unlocked.items().into_iter().map(|i| (i.name, i.kind)).collect();
+    assert_eq!(items[0], ("tree".into(), "folder".into()));
+    assert_eq!(items[1].1, "sqlite");
+    assert_eq!(items[2].1, "config");
+
+    let top: Vec<(String, String)> = unlocked.children("tree", "").unwrap().into_iter().map(|e| (e.name, e.kind)).collect();
+    assert_eq!(&top[..2], &[("empty-dir".into(), "folder".into()), ("nested".into(), "folder".into())]);
+    assert!(top.contains(&("hello.txt".into(), "file".into())));
+    assert!(top.contains(&("link-to-hello".into(), "link".into())));
+    let nested = unlocked.children("tree", "nested").unwrap();
+    let deeper = nested.iter().find(|e| e.name == "deeper").unwrap();
+    assert_eq!(deeper.path, "nested/deeper");
+    assert_eq!(deeper.bytes, "{\"a\": 1}\n".len() as u64, "a folder's size is what is below it");
+    assert!(unlocked.children("nope", "").is_err());
+}
+
+#[test]
+fn preview_says_what_a_restore_replaces_without_writing() {
+    let s = setup();
+    let unlocked = s.engine.unlock(&s.id, Some(s.identity.clone())).unwrap();
+
+    let in_place = s.engine.preview_restore(&unlocked, &request(&["tree"], &["nested/big.log"], None)).unwrap();
+    assert_eq!(in_place.len(), 1);
+    assert_eq!(in_place[0].target, s.root.join("tree/nested/big.log"));
+    assert_eq!(in_place[0].replaces, vec![s.root.join("tree/nested/big.log")]);
+
+    let elsewhere = s.engine.preview_restore(&unlocked, &request(&[], &[], Some(s.root.join("out")))).unwrap();
+    assert_eq!(elsewhere.len(), 2, "every item but the configuration");
+    assert!(elsewhere.iter().all(|t| t.replaces.is_empty()));
+    assert!(!s.root.join("out").exists(), "a preview writes nothing");
+
+    let err = s.engine.preview_restore(&unlocked, &request(&["tree"], &["no/such.file"], None)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+
+    s.clock.advance(chrono::Duration::days(31));
+    let err = s.engine.preview_restore(&unlocked, &request(&[], &[], Some(s.root.join("out")))).unwrap_err();
+    assert!(err.to_string().contains("Cannot restore: backup expired"), "{err}");
+}
+
+#[test]
+fn verify_and_restore_run_on_their_own_threads() {
+    let s = setup();
+    let verified = s.engine.start_verify(&s.id, Some(s.identity.clone()), &Cancel::default()).unwrap();
+    let outcome = verified.wait().unwrap();
+    assert_eq!(outcome.method, "authenticated");
+
+    let started = s
+        .engine
+        .start_restore(&s.id, Some(s.identity.clone()), request(&["tree"], &["nested"], Some(s.root.join("out"))), &Cancel::default())
+        .unwrap();
+    let op_id = started.id.clone();
+    let report = started.wait().unwrap();
+    assert_eq!(report.restored, vec![s.root.join("out/tree/nested")]);
+    assert_eq!(fs::read(s.root.join("out/tree/nested/big.log")).unwrap(), fs::read(s.root.join("tree/nested/big.log")).unwrap());
+    assert_eq!(s.engine.operation(&op_id).unwrap().status, "succeeded");
+}
+
+#[test]
+fn a_copy_saved_elsewhere_restores_and_delete_removes_a_backup() {
+    let s = setup();
+    let copy = s.root.join("archive/copy.lifeboat");
+    fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    let saved = s.engine.start_copy(&s.id, &copy, &Cancel::default()).unwrap().wait().unwrap();
+    assert_eq!(saved, copy);
+    let original = s.engine.list_backups().unwrap().remove(0);
+    assert_eq!(fs::metadata(&copy).unwrap().len(), original.size);
+    assert_eq!(fs::read_dir(copy.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+
+    let deleted = s.engine.delete_backup(&s.id, &Cancel::default()).unwrap();
+    assert_eq!(deleted.id, s.id);
+    assert!(s.engine.list_backups().unwrap().is_empty());
+    assert_eq!(s.engine.operations(1).unwrap()[0].kind, "delete");
+
+    // The copy is a whole backup on its own.
+    let source = copy.to_str().unwrap();
+    assert_eq!(s.engine.inspect(source).unwrap().id, s.id);
+    let unlocked = s.engine.unlock(source, Some(s.identity.clone())).unwrap();
+    s.engine.preview_restore(&unlocked, &request(&[], &[], Some(s.root.join("from-copy")))).unwrap();
+    s.engine
+        .start_restore(source, Some(s.identity.clone()), request(&["tree"], &[], Some(s.root.join("from-copy"))), &Cancel::default())
+        .unwrap()
+        .wait()
+        .unwrap();
+    assert_same_tree(&s.root.join("tree"), &s.root.join("from-copy/tree"));
+}
