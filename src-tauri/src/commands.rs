@@ -32,9 +32,9 @@ impl From<lifeboat_core::Error> for UiError {
     }
 }
 
-type Reply<T> = Result<T, UiError>;
+pub(crate) type Reply<T> = Result<T, UiError>;
 
-fn engine<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Engine> {
+pub(crate) fn engine<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuard<'a, Engine> {
     state.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

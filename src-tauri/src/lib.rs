@@ -4,6 +4,7 @@
 
 mod commands;
 mod notify;
+mod recovery;
 mod settings;
 mod tray;
 
@@ -40,6 +41,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::validate_settings,
             commands::preview_settings,
             commands::save_settings,
+            recovery::restore_inspect,
+            recovery::restore_unlock,
+            recovery::restore_browse,
+            recovery::restore_verify,
+            recovery::restore_preview,
+            recovery::restore_start,
+            recovery::restore_close,
+            recovery::verify_backup,
+            recovery::wait_verify,
+            recovery::wait_restore,
+            recovery::copy_backup,
+            recovery::wait_copy,
+            recovery::delete_backup,
         ])
         .events(tauri_specta::collect_events![EngineEvent])
 }
@@ -68,6 +82,8 @@ pub fn run() {
             start_scheduler(&engine);
             forward_events(app.handle().clone(), &engine);
             app.manage(AppState { engine: Mutex::new(engine) });
+            app.manage(recovery::Wizard::default());
+            app.manage(recovery::Running::default());
             let tray = tray::Tray::create(app.handle())?;
             refresh_tray(app.handle(), &tray);
             app.manage(tray);

@@ -553,7 +553,7 @@ fn items(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {
 fn encryption(engine: &Engine, command: EncryptionCommand, out: &Output) -> Result<()> {
     let info = match command {
         EncryptionCommand::SetCertificate { file, add } => {
-            let bytes = read_input_file(&file, "certificate")?;
+            let bytes = lifeboat_core::fsutil::read_small_file(&file, "certificate")?;
             engine.set_certificate(&bytes, add)?;
             engine.encryption()?
         }
@@ -596,7 +596,7 @@ fn cert(command: &CertCommand, out: &Output) -> Result<()> {
             })
         }
         CertCommand::Show { file } => {
-            let info = CertificateInfo::from_public_file(&read_input_file(file, "certificate")?)?;
+            let info = CertificateInfo::from_public_file(&lifeboat_core::fsutil::read_small_file(file, "certificate")?)?;
             out.value(&output::cert_json(&info), || output::certificate(&info))
         }
     }
@@ -604,7 +604,7 @@ fn cert(command: &CertCommand, out: &Output) -> Result<()> {
 
 fn load_identity(args: &IdentityArgs) -> Result<Option<Box<dyn Identity>>> {
     if let Some(path) = &args.identity {
-        let bytes = Zeroizing::new(read_input_file(path, "identity")?);
+        let bytes = Zeroizing::new(lifeboat_core::fsutil::read_small_file(path, "identity")?);
         let password = if args.password_stdin { read_secret_stdin("PFX password")? } else { Zeroizing::new(String::new()) };
         return Ok(Some(Box::new(RsaIdentity::from_file(&bytes, &password)?)));
     }
@@ -615,19 +615,6 @@ fn load_identity(args: &IdentityArgs) -> Result<Option<Box<dyn Identity>>> {
         return Ok(Some(Box::new(KeyIdentity(parse_legacy_key(&read_secret_stdin("Base64 key")?)?))));
     }
     Ok(None)
-}
-
-const MAX_INPUT_FILE: u64 = 1 << 20;
-
-fn read_input_file(path: &Path, what: &str) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::input(format!("The {what} file {} cannot be read: {e}.", path.display())))?;
-    if !meta.is_file() {
-        return Err(Error::input(format!("The {what} file {} is not a file.", path.display())));
-    }
-    if meta.len() > MAX_INPUT_FILE {
-        return Err(Error::input(format!("The {what} file {} is too large ({} bytes) to be a key or certificate.", path.display(), meta.len())));
-    }
-    std::fs::read(path).map_err(|e| Error::input(format!("The {what} file {} cannot be read: {e}.", path.display())))
 }
 
 /// Reads one secret from stdin: prompted without echo on a terminal, else the whole

@@ -75,3 +75,19 @@ fn temp_beside(path: &Path) -> Result<(&Path, PathBuf)> {
     let name = path.file_name().ok_or_else(|| Error::input(format!("{} is not a file path.", path.display())))?;
     Ok((dir, dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()))))
 }
+
+/// Keys and certificates are small; anything larger is not one.
+const MAX_SMALL_FILE: u64 = 1 << 20;
+
+/// Reads a key or certificate file given by the user, with errors that name it.
+pub fn read_small_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let unreadable = |e: std::io::Error| Error::input(format!("The {what} file {} cannot be read: {e}.", path.display()));
+    let meta = fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(Error::input(format!("The {what} file {} is not a file.", path.display())));
+    }
+    if meta.len() > MAX_SMALL_FILE {
+        return Err(Error::input(format!("The {what} file {} is too large ({} bytes) to be a key or certificate.", path.display(), meta.len())));
+    }
+    fs::read(path).map_err(unreadable)
+}

@@ -136,6 +136,8 @@ fn a_copy_saved_elsewhere_restores_and_delete_removes_a_backup() {
     let saved = s.engine.start_copy(&s.id, &copy, &Cancel::default()).unwrap().wait().unwrap();
     assert_eq!(saved, copy);
     let original = s.engine.list_backups().unwrap().remove(0);
+    assert_eq!(original.trigger.as_deref(), Some("cli"));
+    assert_eq!(original.retention.as_deref(), Some("kept: newest good backup"));
     assert_eq!(fs::metadata(&copy).unwrap().len(), original.size);
     assert_eq!(fs::read_dir(copy.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
 

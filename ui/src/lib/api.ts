@@ -1,6 +1,13 @@
 // The engine as the window sees it: the generated commands, with errors thrown as
 // UiError so components can show their message and hint.
-import { commands, events, type SettingsDraft, type UiError_Serialize as UiError } from "./bindings";
+import {
+  commands,
+  events,
+  type IdentityInput,
+  type RestoreRequest_Deserialize as RestoreRequest,
+  type SettingsDraft,
+  type UiError_Serialize as UiError,
+} from "./bindings";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
 
@@ -27,6 +34,19 @@ export const api = {
   validateSettings: (draft: SettingsDraft) => commands.validateSettings(draft),
   previewSettings: (draft: SettingsDraft) => unwrap(commands.previewSettings(draft)),
   saveSettings: (draft: SettingsDraft, confirmed: boolean) => unwrap(commands.saveSettings(draft, confirmed)),
+  inspect: (source: string) => unwrap(commands.restoreInspect(source)),
+  unlock: (source: string, identity: IdentityInput) => unwrap(commands.restoreUnlock(source, identity)),
+  browse: (item: string, folder: string) => unwrap(commands.restoreBrowse(item, folder)),
+  verifyUnlocked: () => unwrap(commands.restoreVerify()),
+  previewRestore: (request: RestoreRequest) => unwrap(commands.restorePreview(request)),
+  startRestore: (request: RestoreRequest) => unwrap(commands.restoreStart(request)),
+  closeRestore: () => commands.restoreClose(),
+  verifyBackup: (id: string) => unwrap(commands.verifyBackup(id)),
+  waitVerify: (id: string) => unwrap(commands.waitVerify(id)),
+  waitRestore: (id: string) => unwrap(commands.waitRestore(id)),
+  copyBackup: (id: string, dest: string) => unwrap(commands.copyBackup(id, dest)),
+  waitCopy: (id: string) => unwrap(commands.waitCopy(id)),
+  deleteBackup: (id: string) => unwrap(commands.deleteBackup(id)),
 };
 
 /** Calls `onChange` for every engine event; returns the unsubscribe function. */

@@ -19,6 +19,31 @@ export const commands = {
 	/**  The backups saving the draft would delete. */
 	previewSettings: (draft: SettingsDraft) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
 	saveSettings: (draft: SettingsDraft, confirmed: boolean) => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("save_settings", { draft, confirmed })),
+	/**  Step 1: a backup at the location (by id) or a backup file picked from disk. */
+	restoreInspect: (source: string) => typedError<BackupInspection, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source })),
+	/**
+	 *  Step 2: opens the backup with the identity; a wrong one is refused, naming the one needed.
+	 *  Runs off the UI thread: a passphrase takes a deliberate moment to derive.
+	 */
+	restoreUnlock: (source: string, identity: IdentityInput) => typedError<UnlockedView, UiError_Serialize>(__TAURI_INVOKE("restore_unlock", { source, identity })),
+	/**  Step 3 and 4: what is inside a folder of an item. */
+	restoreBrowse: (item: string, folder: string) => typedError<ContentEntry[], UiError_Serialize>(__TAURI_INVOKE("restore_browse", { item, folder })),
+	/**  Step 3: authenticates every byte of the unlocked backup. */
+	restoreVerify: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("restore_verify")),
+	/**  Step 5: what the restore would write and replace. */
+	restorePreview: (request: RestoreRequest_Deserialize) => typedError<RestorePreview, UiError_Serialize>(__TAURI_INVOKE("restore_preview", { request })),
+	/**  Step 6: starts the restore. */
+	restoreStart: (request: RestoreRequest_Deserialize) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("restore_start", { request })),
+	/**  Closing the wizard forgets the unlocked backup and its identity. */
+	restoreClose: () => __TAURI_INVOKE<void>("restore_close"),
+	/**  Checks a backup at the location against the checksum recorded when it was written. */
+	verifyBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("verify_backup", { id })),
+	waitVerify: (id: string) => typedError<VerifyOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("wait_verify", { id })),
+	waitRestore: (id: string) => typedError<RestoreReport, UiError_Serialize>(__TAURI_INVOKE("wait_restore", { id })),
+	/**  Saves a copy of a backup file where the user chose in the save dialog. */
+	copyBackup: (id: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("copy_backup", { id, dest })),
+	waitCopy: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("wait_copy", { id })),
+	deleteBackup: (id: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
 };
 
 /** Events */
@@ -27,6 +52,28 @@ export const events = {
 };
 
 /* Types */
+/**  A backup as read from its header, before any key is used. */
+export type BackupInspection = {
+	/**
+	 *  What unlock, verify and restore take: the selector given (an id at the
+	 *  location or the path of a backup file).
+	 */
+	source: string,
+	file_name: string,
+	size: number,
+	id: string,
+	created_at: string,
+	expires_at: string,
+	expired: boolean,
+	installation: string,
+	lifeboat_version: string,
+	/**  certificate | passphrase | key | none: which identity unlocks it. */
+	encryption: string,
+	recipients: string[],
+	/**  In words, what unlocks it (e.g. the thumbprint of the certificate). */
+	needs: string,
+};
+
 /**  A backup as listed from its header alone (no key needed). */
 export type BackupListing = BackupListing_Serialize | BackupListing_Deserialize;
 
@@ -49,6 +96,10 @@ export type BackupListing_Deserialize = {
 	status?: string | null,
 	/**  Why the header could not be read, for files that are not usable backups. */
 	problem?: string | null,
+	/**  Who started the backup (scheduled, on-demand, cli, catch-up), when made here. */
+	trigger?: string | null,
+	/**  Why retention keeps it, or that the next sweep deletes it. */
+	retention?: string | null,
 };
 
 /**  A backup as listed from its header alone (no key needed). */
@@ -70,6 +121,10 @@ export type BackupListing_Serialize = {
 	status: string | null,
 	/**  Why the header could not be read, for files that are not usable backups. */
 	problem: string | null,
+	/**  Who started the backup (scheduled, on-demand, cli, catch-up), when made here. */
+	trigger: string | null,
+	/**  Why retention keeps it, or that the next sweep deletes it. */
+	retention: string | null,
 };
 
 export type CertificateSummary = {
@@ -77,6 +132,26 @@ export type CertificateSummary = {
 	subject: string,
 	not_after: string,
 	key_bits: number,
+};
+
+export type ContentEntry = {
+	/**  Relative to its item, as restore's `paths` take it. */
+	path: string,
+	name: string,
+	/**  folder | file | link */
+	kind: string,
+	/**  For a folder, everything below it. */
+	bytes: number,
+};
+
+export type ContentItem = {
+	name: string,
+	/**  folder | file | sqlite | config */
+	kind: string,
+	/**  Where it was on the machine that made the backup. */
+	source: string,
+	files: number,
+	bytes: number,
 };
 
 export type Decision = {
@@ -140,6 +215,13 @@ export type FieldProblem = {
 	field: string,
 	message: string,
 };
+
+/**  What unlocks a backup, as typed or picked in the wizard. */
+export type IdentityInput = 
+/**  For backups that are not encrypted. */
+{ kind: "none" } | 
+/**  A `.pfx`/`.p12` or PEM private key, and its password (empty for none). */
+{ kind: "file"; path: string; password: string } | { kind: "passphrase"; passphrase: string } | { kind: "key"; key: string };
 
 export type LocationInfo = LocationInfo_Serialize | LocationInfo_Deserialize;
 
@@ -219,6 +301,60 @@ export type OperationView_Serialize = {
 	backup_id: string | null,
 	pid: number | null,
 	cancel_requested: boolean,
+};
+
+/**
+ *  Where a restore would put one selected subtree, and what is there now (replaced
+ *  after a safety copy is taken).
+ */
+export type PlannedTarget = {
+	item: string,
+	/**  Path within the item ("" for the whole item). */
+	path: string,
+	target: string,
+	replaces: string[],
+};
+
+export type Replaced = {
+	path: string,
+	safety_copy: string,
+};
+
+/**  What a restore would do, for the confirmation step. */
+export type RestorePreview = {
+	targets: PlannedTarget[],
+	/**  Where copies of what is replaced are kept. */
+	safety_dir: string,
+};
+
+export type RestoreReport = {
+	restored: string[],
+	entries: number,
+	bytes: number,
+	replaced: Replaced[],
+};
+
+/**  What to restore and where. */
+export type RestoreRequest = RestoreRequest_Serialize | RestoreRequest_Deserialize;
+
+/**  What to restore and where. */
+export type RestoreRequest_Deserialize = {
+	/**  Item names; empty means every item except Lifeboat's configuration. */
+	items: string[],
+	/**  Files or folders relative to their item; empty means whole items. */
+	paths: string[],
+	/**  Another folder (`DIR/<item name>/…`); none means the original places. */
+	to?: string | null,
+};
+
+/**  What to restore and where. */
+export type RestoreRequest_Serialize = {
+	/**  Item names; empty means every item except Lifeboat's configuration. */
+	items: string[],
+	/**  Files or folders relative to their item; empty means whole items. */
+	paths: string[],
+	/**  Another folder (`DIR/<item name>/…`); none means the original places. */
+	to: string | null,
 };
 
 export type RetentionPolicy = {
@@ -304,6 +440,31 @@ export type UiError_Serialize = {
 	code: string,
 	message: string,
 	hint: string | null,
+};
+
+/**  An unlocked backup as the wizard shows it. */
+export type UnlockedView = {
+	inspection: BackupInspection,
+	items: ContentItem[],
+	warnings: string[],
+};
+
+export type VerifyOutcome = VerifyOutcome_Serialize | VerifyOutcome_Deserialize;
+
+export type VerifyOutcome_Deserialize = {
+	id: string,
+	/**  "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only). */
+	method: string,
+	entries?: number | null,
+	bytes?: number | null,
+};
+
+export type VerifyOutcome_Serialize = {
+	id: string,
+	/**  "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only). */
+	method: string,
+	entries: number | null,
+	bytes: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -277,6 +277,13 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Who started each backup made here: backup id → trigger.
+    pub fn backup_triggers(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self.conn.prepare("SELECT backup_id, trigger FROM operations WHERE backup_id IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The newest operation of `kind` (any kind when None) whose status matches:
     /// `finished` for any status but running, else exactly `status`.
     pub fn latest_operation(&self, kind: Option<&str>, status: &str) -> Result<Option<OperationView>> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Engine, EncryptionInfo, LocationInfo, SETTING_EXPIRY_DAYS};
+use super::{BackupListing, Engine, EncryptionInfo, LocationInfo, SETTING_EXPIRY_DAYS};
 use crate::error::{check_range, Error, Result};
 use crate::events::{DeletedBackup, Event};
 use crate::operation::{OperationKind, OperationView, Trigger};
@@ -130,17 +130,20 @@ impl Engine {
 
     /// What `policy` would decide for the backups at the location now.
     pub fn preview_retention(&self, policy: RetentionPolicy) -> Result<Vec<Decision>> {
+        self.decide_retention(&self.read_listings()?, policy)
+    }
+
+    pub(super) fn decide_retention(&self, listings: &[BackupListing], policy: RetentionPolicy) -> Result<Vec<Decision>> {
         let installation = self.installation()?.id.to_string();
-        let candidates: Vec<Candidate> = self
-            .list_backups()?
-            .into_iter()
+        let candidates: Vec<Candidate> = listings
+            .iter()
             .filter_map(|l| {
                 // Files whose header cannot be read are never deleted by retention.
                 Some(Candidate {
                     ours: l.installation_id.as_deref() == Some(installation.as_str()),
                     good: l.status.as_deref() != Some("damaged"),
-                    id: l.id?,
-                    file_name: l.file_name,
+                    id: l.id.clone()?,
+                    file_name: l.file_name.clone(),
                     created_at: l.created_at?,
                 })
             })

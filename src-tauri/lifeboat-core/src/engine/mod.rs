@@ -147,6 +147,10 @@ pub struct BackupListing {
     pub status: Option<String>,
     /// Why the header could not be read, for files that are not usable backups.
     pub problem: Option<String>,
+    /// Who started the backup (scheduled, on-demand, cli, catch-up), when made here.
+    pub trigger: Option<String>,
+    /// Why retention keeps it, or that the next sweep deletes it.
+    pub retention: Option<String>,
 }
 
 /// An operation accepted and running on its own thread.
@@ -573,8 +577,24 @@ impl Engine {
         Ok(BackupSummary { record, entries: written.entries, bytes: written.bytes, removed_incomplete, retention: None, retention_error: None })
     }
 
-    /// Lists the backups at the configured location, reading only their headers.
+    /// Lists the backups at the configured location, reading only their headers, with
+    /// who made each and what retention decides for it.
     pub fn list_backups(&self) -> Result<Vec<BackupListing>> {
+        let mut listings = self.read_listings()?;
+        let decisions = self.decide_retention(&listings, self.retention()?)?;
+        let triggers = self.catalog.backup_triggers()?;
+        for listing in &mut listings {
+            let Some(id) = listing.id.as_deref() else { continue };
+            listing.trigger = triggers.get(id).cloned();
+            listing.retention = decisions.iter().find(|d| d.id == id).map(|d| {
+                if d.keep { format!("kept: {}", d.reason) } else { format!("deleted at the next sweep: {}", d.reason) }
+            });
+        }
+        Ok(listings)
+    }
+
+    /// The backups at the location as their headers describe them.
+    fn read_listings(&self) -> Result<Vec<BackupListing>> {
         let target = self.target()?;
         let now = self.now();
         let mut out = Vec::new();
@@ -594,6 +614,8 @@ impl Engine {
                 unencrypted: false,
                 status: None,
                 problem: None,
+                trigger: None,
+                retention: None,
             };
             match target.open(&file.name).and_then(|mut r| read_header(&mut r)) {
                 Ok(h) => {

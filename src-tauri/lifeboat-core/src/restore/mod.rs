@@ -38,16 +38,20 @@ pub struct RestoreOptions {
     pub restore_id: String,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Replaced {
     pub path: PathBuf,
     pub safety_copy: PathBuf,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RestoreReport {
     pub restored: Vec<PathBuf>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub entries: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub bytes: u64,
     pub replaced: Vec<Replaced>,
 }
