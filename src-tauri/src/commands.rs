@@ -3,12 +3,13 @@
 
 use std::sync::Mutex;
 
-use lifeboat_core::engine::{BackupListing, Engine, ScheduleInfo, Status};
+use lifeboat_core::engine::{BackupListing, CertificateSummary, Engine, ScheduleInfo, Status};
 use lifeboat_core::operation::{OperationView, Trigger};
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::retention::Decision;
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt;
 
 use crate::settings::{self, FieldProblem, SettingsDraft};
 
@@ -77,8 +78,9 @@ pub fn cancel_operation(state: State<'_, AppState>, id: String) -> Reply<Operati
 
 #[tauri::command]
 #[specta::specta]
-pub fn get_settings(state: State<'_, AppState>) -> Reply<SettingsDraft> {
-    Ok(settings::draft_of(&engine(&state).status()?))
+pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> Reply<SettingsDraft> {
+    let engine = engine(&state);
+    Ok(settings::draft_of(&engine.status()?, &engine.items()?, app.autolaunch().is_enabled().unwrap_or(false)))
 }
 
 /// Every field's problem, as the user types; empty when the draft can be saved.
@@ -99,10 +101,64 @@ pub fn preview_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Rep
 
 #[tauri::command]
 #[specta::specta]
-pub fn save_settings(state: State<'_, AppState>, draft: SettingsDraft, confirmed: bool) -> Reply<Status> {
+pub fn save_settings(app: AppHandle, state: State<'_, AppState>, draft: SettingsDraft, confirmed: bool) -> Reply<Status> {
     let engine = engine(&state);
     let checked = settings::check(&engine, &draft).map_err(invalid)?;
-    Ok(settings::save(&engine, checked, confirmed)?)
+    let start_with_session = checked.start_with_session;
+    let status = settings::save(&engine, checked, confirmed)?;
+    let autolaunch = app.autolaunch();
+    if autolaunch.is_enabled().unwrap_or(false) != start_with_session {
+        let changed = if start_with_session { autolaunch.enable() } else { autolaunch.disable() };
+        changed.map_err(|e| UiError {
+            code: "autostart".into(),
+            message: format!("The other settings were saved, but starting with the session could not be changed: {e}."),
+            hint: None,
+        })?;
+    }
+    Ok(status)
+}
+
+/// What a certificate file holds, shown before it is saved (thumbprint, subject, expiry).
+#[tauri::command]
+#[specta::specta]
+pub fn inspect_certificate(path: String) -> Reply<CertificateSummary> {
+    Ok(CertificateSummary::from(&settings::certificate_file(&path)?))
+}
+
+/// Creates a backup certificate: the private key goes to the `.pfx` the user chose
+/// (never overwriting a file), the public part to a `.cer` beside it, which the
+/// window then proposes as the new encryption. Nothing is kept of the private key.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_certificate(subject: String, years: u32, password: String, pfx_path: String) -> Reply<CreatedCertificateView> {
+    let password = zeroize::Zeroizing::new(password);
+    tauri::async_runtime::spawn_blocking(move || {
+        let pfx_path = std::path::PathBuf::from(pfx_path.trim());
+        let cer_path = pfx_path.with_extension("cer");
+        for path in [&pfx_path, &cer_path] {
+            if path.exists() {
+                return Err(lifeboat_core::Error::input(format!("{} already exists; choose another name so no key is overwritten.", path.display())));
+            }
+        }
+        let created = lifeboat_core::protector::create_certificate(&subject, years, &password, chrono::Utc::now(), &mut rand::rng())?;
+        lifeboat_core::fsutil::write_new_file(&pfx_path, &created.pfx, true)?;
+        lifeboat_core::fsutil::write_new_file(&cer_path, &created.info.der, false)?;
+        Ok(CreatedCertificateView {
+            certificate: CertificateSummary::from(&created.info),
+            pfx_path: pfx_path.display().to_string(),
+            cer_path: cer_path.display().to_string(),
+        })
+    })
+    .await
+    .map_err(|e| UiError::from(lifeboat_core::Error::operation(format!("creating the certificate crashed: {e}"))))?
+    .map_err(UiError::from)
+}
+
+#[derive(Serialize, specta::Type)]
+pub struct CreatedCertificateView {
+    pub certificate: CertificateSummary,
+    pub pfx_path: String,
+    pub cer_path: String,
 }
 
 fn invalid(problems: Vec<FieldProblem>) -> UiError {

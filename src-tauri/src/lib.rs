@@ -41,6 +41,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::validate_settings,
             commands::preview_settings,
             commands::save_settings,
+            commands::inspect_certificate,
+            commands::create_certificate,
             recovery::restore_inspect,
             recovery::restore_unlock,
             recovery::restore_browse,

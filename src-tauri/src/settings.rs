@@ -1,11 +1,17 @@
-//! The Configuration blade's schedule, retention and expiry fields. The window sends
-//! the whole draft as the user types; the engine's own checks say what is wrong with
-//! each field, so the rules live in one place. Nothing is saved until OK.
+//! The Configuration blade's fields: location, schedule, retention, expiry,
+//! encryption, protected items and starting with the session. The window sends the
+//! whole draft as the user types; the engine's own checks say what is wrong with each
+//! field, so the rules live in one place. Nothing is saved until OK. Secrets typed
+//! into the draft (passphrase, key) are never sent back: a draft read from the
+//! engine always says the encryption is unchanged.
 
+use lifeboat_core::catalog::ProtectedItem;
 use lifeboat_core::engine::{Engine, Status};
+use lifeboat_core::protector::{check_passphrase, parse_legacy_key, CertificateInfo};
 use lifeboat_core::retention::{self, Decision, RetentionPolicy};
 use lifeboat_core::schedule::Schedule;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Deserialize, Serialize, specta::Type)]
 pub struct SettingsDraft {
@@ -19,6 +25,45 @@ pub struct SettingsDraft {
     pub expiry_days: u32,
     /// The local folder backups are written to.
     pub location: String,
+    pub encryption: EncryptionChange,
+    pub items: Vec<ItemDraft>,
+    /// Start Lifeboat (in the tray) when the user logs in.
+    pub start_with_session: bool,
+}
+
+/// A change of how new backups are encrypted, or none.
+#[derive(Debug, Clone, Deserialize, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EncryptionChange {
+    Unchanged,
+    /// A public certificate file (.cer, DER or PEM); with `add`, beside the current ones.
+    Certificate { path: String, add: bool },
+    /// An empty passphrase turns encryption off.
+    Passphrase { passphrase: String, confirm: String },
+    /// A legacy base64 key (for configurations that already use one).
+    Key { key: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, specta::Type)]
+pub struct ItemDraft {
+    /// Empty: named after the file or folder.
+    pub name: String,
+    pub path: String,
+    /// auto | folder | file | sqlite
+    pub kind: String,
+    /// Glob patterns (folders only), e.g. `*.tmp` or `cache/**`.
+    pub excludes: Vec<String>,
+}
+
+impl From<&ProtectedItem> for ItemDraft {
+    fn from(item: &ProtectedItem) -> Self {
+        ItemDraft {
+            name: item.name.clone(),
+            path: item.path.to_string_lossy().into_owned(),
+            kind: item.kind.as_str().into(),
+            excludes: item.excludes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -33,6 +78,16 @@ pub struct Checked {
     pub schedule: Schedule,
     pub retention: RetentionPolicy,
     pub expiry_days: u32,
+    pub encryption: Option<Encryption>,
+    /// The new set of items, when the draft changes it.
+    pub items: Option<Vec<ProtectedItem>>,
+    pub start_with_session: bool,
+}
+
+pub enum Encryption {
+    Certificate { der: Vec<u8>, add: bool },
+    Passphrase(Zeroizing<String>),
+    Key(Zeroizing<String>),
 }
 
 /// The draft as the engine will store it, or every field's problem.
@@ -62,12 +117,80 @@ pub fn check(engine: &Engine, draft: &SettingsDraft) -> Result<Checked, Vec<Fiel
     } else {
         check_folder(&draft.location).map(Some).map_err(|e| note("location", e)).ok()
     };
-    match (schedule, days, max_count, expiry, location) {
-        (Some(schedule), Some(days), Some(max_count), Some(expiry_days), Some(location)) => {
-            Ok(Checked { location, schedule, retention: RetentionPolicy { days, max_count }, expiry_days })
-        }
+    let encryption = check_encryption(engine, &draft.encryption).map_err(|(field, e)| note(field, e)).ok();
+    let items = check_items(engine, &draft.items).map_err(|(i, e)| note(&format!("items.{i}"), e)).ok();
+    match (schedule, days, max_count, expiry, location, encryption, items) {
+        (Some(schedule), Some(days), Some(max_count), Some(expiry_days), Some(location), Some(encryption), Some(items)) => Ok(Checked {
+            location,
+            schedule,
+            retention: RetentionPolicy { days, max_count },
+            expiry_days,
+            encryption,
+            items,
+            start_with_session: draft.start_with_session,
+        }),
         _ => Err(problems),
     }
+}
+
+type FieldError<F> = (F, lifeboat_core::Error);
+
+fn check_encryption(engine: &Engine, change: &EncryptionChange) -> Result<Option<Encryption>, FieldError<&'static str>> {
+    Ok(Some(match change {
+        EncryptionChange::Unchanged => return Ok(None),
+        EncryptionChange::Certificate { path, add } => {
+            let der = certificate_file(path).map_err(|e| ("certificate", e))?.der;
+            Encryption::Certificate { der, add: *add }
+        }
+        EncryptionChange::Passphrase { passphrase, confirm } => {
+            check_passphrase(passphrase).map_err(|e| ("passphrase", e))?;
+            if passphrase != confirm {
+                return Err(("passphrase_confirm", lifeboat_core::Error::input("The two passphrases differ; type the same one twice.")));
+            }
+            Encryption::Passphrase(Zeroizing::new(passphrase.clone()))
+        }
+        EncryptionChange::Key { key } => {
+            engine.check_key_allowed().map_err(|e| ("key", e))?;
+            parse_legacy_key(key).map_err(|e| ("key", e))?;
+            Encryption::Key(Zeroizing::new(key.clone()))
+        }
+    }))
+}
+
+/// A public certificate file the user picked, read and checked.
+pub fn certificate_file(path: &str) -> lifeboat_core::Result<CertificateInfo> {
+    if path.trim().is_empty() {
+        return Err(lifeboat_core::Error::input("Choose the certificate file (.cer, DER or PEM)."));
+    }
+    CertificateInfo::from_public_file(&lifeboat_core::fsutil::read_small_file(path.trim().as_ref(), "certificate")?)
+}
+
+/// Unchanged items are kept as they are; new or edited ones are checked like `items add`.
+fn check_items(engine: &Engine, drafts: &[ItemDraft]) -> Result<Option<Vec<ProtectedItem>>, FieldError<usize>> {
+    let current = engine.items().map_err(|e| (0, e))?;
+    if drafts.iter().eq(current.iter().map(ItemDraft::from).collect::<Vec<_>>().iter()) {
+        return Ok(None);
+    }
+    let mut items: Vec<ProtectedItem> = Vec::new();
+    for (i, draft) in drafts.iter().enumerate() {
+        let item = match current.iter().find(|c| ItemDraft::from(*c) == *draft) {
+            Some(same) => same.clone(),
+            None => {
+                let kind = match draft.kind.as_str() {
+                    "auto" | "" => None,
+                    other => Some(other.parse().map_err(|e| (i, e))?),
+                };
+                let name = Some(draft.name.trim()).filter(|n| !n.is_empty());
+                let excludes = draft.excludes.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+                engine.check_item(draft.path.trim().as_ref(), name, kind, excludes).map_err(|e| (i, e))?
+            }
+        };
+        if items.iter().any(|other| other.name == item.name) {
+            return Err((i, lifeboat_core::Error::input(format!("Another item is already named {:?}; give this one a different name.", item.name))));
+        }
+        items.push(item);
+    }
+    Ok(Some(items))
 }
 
 /// A folder path the user typed or picked: absolute, and not a file. It need not
@@ -100,10 +223,25 @@ pub fn save(engine: &Engine, checked: Checked, confirmed: bool) -> lifeboat_core
         engine.set_schedule(checked.schedule)?;
     }
     engine.set_expiry_days(checked.expiry_days)?;
+    if let Some(items) = &checked.items {
+        engine.set_items(items)?;
+    }
+    match &checked.encryption {
+        None => {}
+        Some(Encryption::Certificate { der, add }) => {
+            engine.set_certificate(der, *add)?;
+        }
+        Some(Encryption::Passphrase(passphrase)) => {
+            engine.set_passphrase(passphrase)?;
+        }
+        Some(Encryption::Key(key)) => {
+            engine.set_key(key)?;
+        }
+    }
     engine.status()
 }
 
-pub fn draft_of(status: &Status) -> SettingsDraft {
+pub fn draft_of(status: &Status, items: &[ProtectedItem], start_with_session: bool) -> SettingsDraft {
     let (mode, every_hours, daily_at) = match status.schedule.schedule {
         Schedule::EveryHours { hours, .. } => ("every-hours", hours, "01:00".to_owned()),
         Schedule::DailyAt { hour, minute } => ("daily-at", 12, format!("{hour:02}:{minute:02}")),
@@ -116,5 +254,95 @@ pub fn draft_of(status: &Status) -> SettingsDraft {
         max_count: status.retention.max_count,
         expiry_days: status.expiry_days,
         location: status.location.as_ref().map(|l| l.path.to_string_lossy().into_owned()).unwrap_or_default(),
+        encryption: EncryptionChange::Unchanged,
+        items: items.iter().map(ItemDraft::from).collect(),
+        start_with_session,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifeboat_core::protector::create_certificate;
+
+    fn setup() -> (tempfile::TempDir, Engine) {
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = Engine::open(&tmp.path().join("data")).unwrap();
+        (tmp, engine)
+    }
+
+    fn draft(engine: &Engine) -> SettingsDraft {
+        draft_of(&engine.status().unwrap(), &engine.items().unwrap(), false)
+    }
+
+    fn fields(problems: Vec<FieldProblem>) -> Vec<String> {
+        problems.into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn an_unchanged_draft_changes_nothing_and_never_carries_a_secret() {
+        let (_tmp, engine) = setup();
+        engine.set_passphrase("a long enough passphrase").unwrap();
+        let d = draft(&engine);
+        assert!(matches!(d.encryption, EncryptionChange::Unchanged));
+        let checked = check(&engine, &d).unwrap();
+        assert!(checked.encryption.is_none() && checked.items.is_none());
+    }
+
+    #[test]
+    fn passphrase_fields_are_checked_by_the_engine_rules() {
+        let (_tmp, engine) = setup();
+        let mut d = draft(&engine);
+        d.encryption = EncryptionChange::Passphrase { passphrase: "short".into(), confirm: "short".into() };
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["passphrase"]);
+        d.encryption = EncryptionChange::Passphrase { passphrase: "a long enough passphrase".into(), confirm: "a long enough passphrase!".into() };
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["passphrase_confirm"]);
+    }
+
+    #[test]
+    fn a_certificate_is_saved_only_as_its_public_part_and_the_key_switch_is_one_way() {
+        let (tmp, engine) = setup();
+        let created = create_certificate("Desk", 2, "pfx-password", chrono::Utc::now(), &mut rand::rng()).unwrap();
+        let (cer, pfx) = (tmp.path().join("b.cer"), tmp.path().join("b.pfx"));
+        std::fs::write(&cer, &created.info.der).unwrap();
+        std::fs::write(&pfx, &created.pfx).unwrap();
+        engine.set_key("MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=").unwrap();
+
+        let mut d = draft(&engine);
+        d.encryption = EncryptionChange::Certificate { path: pfx.display().to_string(), add: false };
+        let problems = check(&engine, &d).err().unwrap();
+        assert_eq!(problems[0].field, "certificate");
+        assert!(problems[0].message.contains("private key"), "{}", problems[0].message);
+
+        d.encryption = EncryptionChange::Certificate { path: cer.display().to_string(), add: false };
+        let status = save(&engine, check(&engine, &d).unwrap(), false).unwrap();
+        assert_eq!(status.encryption.certificates[0].thumbprint, created.info.thumbprint);
+
+        d.encryption = EncryptionChange::Key { key: "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=".into() };
+        let problems = check(&engine, &d).err().unwrap();
+        assert_eq!(problems[0].field, "key");
+        assert!(problems[0].message.contains("not allowed"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn items_are_checked_one_by_one_and_replaced_together() {
+        let (tmp, engine) = setup();
+        let docs = tmp.path().join("docs");
+        std::fs::create_dir(&docs).unwrap();
+        let mut d = draft(&engine);
+        let item = |name: &str, path: &std::path::Path| ItemDraft { name: name.into(), path: path.display().to_string(), kind: "auto".into(), excludes: vec![] };
+        d.items = vec![item("", &docs), item("", &tmp.path().join("missing"))];
+        let problems = check(&engine, &d).err().unwrap();
+        assert_eq!(fields(problems.clone()), ["items.1"]);
+        assert!(problems[0].message.contains("does not exist"));
+
+        d.items = vec![item("docs", &docs), item("docs", &docs)];
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["items.1"]);
+
+        d.items = vec![ItemDraft { excludes: vec!["*.tmp".into()], ..item("docs", &docs) }];
+        save(&engine, check(&engine, &d).unwrap(), false).unwrap();
+        let items = engine.items().unwrap();
+        assert_eq!((items.len(), items[0].name.as_str(), items[0].excludes.clone()), (1, "docs", vec!["*.tmp".to_string()]));
+        assert!(check(&engine, &draft(&engine)).unwrap().items.is_none(), "the saved items read back unchanged");
     }
 }

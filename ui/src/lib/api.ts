@@ -34,6 +34,9 @@ export const api = {
   validateSettings: (draft: SettingsDraft) => commands.validateSettings(draft),
   previewSettings: (draft: SettingsDraft) => unwrap(commands.previewSettings(draft)),
   saveSettings: (draft: SettingsDraft, confirmed: boolean) => unwrap(commands.saveSettings(draft, confirmed)),
+  inspectCertificate: (path: string) => unwrap(commands.inspectCertificate(path)),
+  createCertificate: (subject: string, years: number, password: string, pfxPath: string) =>
+    unwrap(commands.createCertificate(subject, years, password, pfxPath)),
   inspect: (source: string) => unwrap(commands.restoreInspect(source)),
   unlock: (source: string, identity: IdentityInput) => unwrap(commands.restoreUnlock(source, identity)),
   browse: (item: string, folder: string) => unwrap(commands.restoreBrowse(item, folder)),

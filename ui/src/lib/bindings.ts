@@ -19,6 +19,14 @@ export const commands = {
 	/**  The backups saving the draft would delete. */
 	previewSettings: (draft: SettingsDraft) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
 	saveSettings: (draft: SettingsDraft, confirmed: boolean) => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("save_settings", { draft, confirmed })),
+	/**  What a certificate file holds, shown before it is saved (thumbprint, subject, expiry). */
+	inspectCertificate: (path: string) => typedError<CertificateSummary, UiError_Serialize>(__TAURI_INVOKE("inspect_certificate", { path })),
+	/**
+	 *  Creates a backup certificate: the private key goes to the `.pfx` the user chose
+	 *  (never overwriting a file), the public part to a `.cer` beside it, which the
+	 *  window then proposes as the new encryption. Nothing is kept of the private key.
+	 */
+	createCertificate: (subject: string, years: number, password: string, pfxPath: string) => typedError<CreatedCertificateView, UiError_Serialize>(__TAURI_INVOKE("create_certificate", { subject, years, password, pfxPath })),
 	/**  Step 1: a backup at the location (by id) or a backup file picked from disk. */
 	restoreInspect: (source: string) => typedError<BackupInspection, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source })),
 	/**
@@ -154,6 +162,12 @@ export type ContentItem = {
 	bytes: number,
 };
 
+export type CreatedCertificateView = {
+	certificate: CertificateSummary,
+	pfx_path: string,
+	cer_path: string,
+};
+
 export type Decision = {
 	id: string,
 	file_name: string,
@@ -168,6 +182,15 @@ export type DeletedBackup = {
 	created_at: string,
 	reason: string,
 };
+
+/**  A change of how new backups are encrypted, or none. */
+export type EncryptionChange = { kind: "unchanged" } | 
+/**  A public certificate file (.cer, DER or PEM); with `add`, beside the current ones. */
+{ kind: "certificate"; path: string; add: boolean } | 
+/**  An empty passphrase turns encryption off. */
+{ kind: "passphrase"; passphrase: string; confirm: string } | 
+/**  A legacy base64 key (for configurations that already use one). */
+{ kind: "key"; key: string };
 
 /**  What `encryption show` shows: public facts only. */
 export type EncryptionInfo = EncryptionInfo_Serialize | EncryptionInfo_Deserialize;
@@ -222,6 +245,16 @@ export type IdentityInput =
 { kind: "none" } | 
 /**  A `.pfx`/`.p12` or PEM private key, and its password (empty for none). */
 { kind: "file"; path: string; password: string } | { kind: "passphrase"; passphrase: string } | { kind: "key"; key: string };
+
+export type ItemDraft = {
+	/**  Empty: named after the file or folder. */
+	name: string,
+	path: string,
+	/**  auto | folder | file | sqlite */
+	kind: string,
+	/**  Glob patterns (folders only), e.g. `*.tmp` or `cache/**`. */
+	excludes: string[],
+};
 
 export type LocationInfo = LocationInfo_Serialize | LocationInfo_Deserialize;
 
@@ -387,6 +420,10 @@ export type SettingsDraft = {
 	expiry_days: number,
 	/**  The local folder backups are written to. */
 	location: string,
+	encryption: EncryptionChange,
+	items: ItemDraft[],
+	/**  Start Lifeboat (in the tray) when the user logs in. */
+	start_with_session: boolean,
 };
 
 export type Status = Status_Serialize | Status_Deserialize;

@@ -122,6 +122,24 @@ impl Catalog {
         Ok(items)
     }
 
+    /// Replaces the whole set of items at once (the desktop's Configuration OK):
+    /// either every change lands or none does.
+    pub fn replace_items(&self, items: &[ProtectedItem], now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let kept: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        for current in self.items()? {
+            if !kept.contains(&current.name.as_str()) || !items.contains(&current) {
+                self.remove_item(&current.name)?;
+            }
+        }
+        let remaining = self.items()?;
+        for item in items.iter().filter(|i| !remaining.contains(i)) {
+            self.add_item(item, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn remove_item(&self, name: &str) -> Result<bool> {
         Ok(self.conn.execute("DELETE FROM items WHERE name = ?1", [name])? > 0)
     }

@@ -240,6 +240,13 @@ impl Engine {
     // ---- protected items ----
 
     pub fn add_item(&self, path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<ProtectedItem> {
+        let item = self.check_item(path, name, kind, excludes)?;
+        self.catalog.add_item(&item, self.now())?;
+        Ok(item)
+    }
+
+    /// Validates an item as `add_item` would, without adding it.
+    pub fn check_item(&self, path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<ProtectedItem> {
         let item = new_item(path, name, kind, excludes)?;
         if item.path.starts_with(&self.data_dir) || self.data_dir.starts_with(&item.path) {
             return Err(Error::input(format!(
@@ -248,8 +255,17 @@ impl Engine {
                 self.data_dir.display()
             )));
         }
-        self.catalog.add_item(&item, self.now())?;
         Ok(item)
+    }
+
+    /// Replaces every protected item at once (items checked with `check_item`).
+    pub fn set_items(&self, items: &[ProtectedItem]) -> Result<()> {
+        let mut names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::input(format!("Two items are named {:?}; give each a different name.", w[0])));
+        }
+        self.catalog.replace_items(items, self.now())
     }
 
     pub fn items(&self) -> Result<Vec<ProtectedItem>> {
@@ -341,19 +357,25 @@ impl Engine {
     }
 
     pub fn set_key(&self, key_base64: &str) -> Result<EncryptionInfo> {
-        if let Some(at) = self.catalog.setting::<DateTime<Utc>>(SETTING_KEY_RETIRED)? {
-            return Err(Error::input(format!(
-                "This configuration switched from the legacy encryption key to a certificate on {}; \
-                 switching back to a key is not allowed. Use a certificate (recommended) or a passphrase.",
-                at.format("%Y-%m-%d")
-            )));
-        }
+        self.check_key_allowed()?;
         let key = parse_legacy_key(key_base64)?;
         let key_id = key.key_id();
         self.forget_secrets()?;
         self.write_secret(SECRET_LEGACY_KEY, key.as_bytes())?;
         self.catalog.set_setting(SETTING_ENCRYPTION, &EncryptionSetting::Key { key_id, set_at: self.now() })?;
         self.encryption()
+    }
+
+    /// Switching from the legacy key to a certificate is one way.
+    pub fn check_key_allowed(&self) -> Result<()> {
+        match self.catalog.setting::<DateTime<Utc>>(SETTING_KEY_RETIRED)? {
+            Some(at) => Err(Error::input(format!(
+                "This configuration switched from the legacy encryption key to a certificate on {}; \
+                 switching back to a key is not allowed. Use a certificate (recommended) or a passphrase.",
+                at.format("%Y-%m-%d")
+            ))),
+            None => Ok(()),
+        }
     }
 
     pub fn encryption(&self) -> Result<EncryptionInfo> {

@@ -7,7 +7,7 @@ mod symmetric;
 
 pub use certificate::{create_certificate, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
 pub use symmetric::{
-    parse_legacy_key, KeyIdentity, KeyRecipient, NoneRecipient, PassphraseIdentity, PassphraseRecipient,
+    check_passphrase, parse_legacy_key, KeyIdentity, KeyRecipient, NoneRecipient, PassphraseIdentity, PassphraseRecipient,
     LegacyKey, MIN_PASSPHRASE_CHARS,
 };
 
