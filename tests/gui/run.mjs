@@ -1,18 +1,20 @@
 // End-to-end test of the desktop app through tauri-driver: the window shows the
-// engine's state; Backup now without encryption fails visibly and notifies once, and
-// with a key makes a real backup and notifies the recovery; Disable/Enable and the
-// Configuration blade change the settings the CLI sees; the Backups and Activity
-// blades list what happened. Screenshots of each step go to the output folder.
+// engine's state; Backup now without encryption fails visibly and notifies once;
+// the Configuration blade explains bad values, moves the location and takes a
+// certificate made by OpenSSL; Backup now then makes a backup listed with that
+// certificate's thumbprint and notifies the recovery; the restore wizard opens it
+// with the matching .pfx into another folder, and the files are compared; Disable
+// shows on Essentials and in `lifeboat status`. Screenshots of every blade and each
+// wizard step go to the output folder (docs/screenshots in the test suite).
 //
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
-
 const [app, cli, outDir] = process.argv.slice(2).map((p) => resolve(p));
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "lifeboat-gui-"));
@@ -46,10 +48,22 @@ async function waitForDriver(base) {
   throw new Error("tauri-driver did not start");
 }
 
-// One folder to protect; encryption comes later, so the first backup fails.
-mkdirSync(join(work, "docs"));
-writeFileSync(join(work, "docs", "runbook.md"), "# Restore steps\n");
-lifeboat(["items", "add", join(work, "docs")]);
+// What to protect: a few files in nested folders. Encryption comes later, so the
+// first backup fails.
+const docs = join(work, "docs");
+mkdirSync(join(docs, "runbooks"), { recursive: true });
+writeFileSync(join(docs, "runbooks", "restore.md"), "# Restore steps\n");
+writeFileSync(join(docs, "inventory.csv"), "host,role\nsrv-01,db\n".repeat(1000));
+lifeboat(["items", "add", docs]);
+
+// A backup certificate made by OpenSSL: the public .cer for Lifeboat, the .pfx kept by the admin.
+const keys = join(work, "keys");
+mkdirSync(keys);
+const openssl = (...args) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
+openssl("req", "-x509", "-newkey", "rsa:3072", "-nodes", "-keyout", join(keys, "key.pem"), "-out", join(keys, "cert.pem"), "-days", "365", "-subj", "/CN=Lifeboat GUI test");
+openssl("x509", "-in", join(keys, "cert.pem"), "-outform", "DER", "-out", join(keys, "backup.cer"));
+openssl("pkcs12", "-export", "-inkey", join(keys, "key.pem"), "-in", join(keys, "cert.pem"), "-out", join(keys, "backup.pfx"), "-passout", "pass:gui-pfx-password");
+const thumbprint = openssl("x509", "-in", join(keys, "cert.pem"), "-noout", "-fingerprint", "-sha1").split("=")[1].trim().replaceAll(":", "");
 
 // Desktop notifications are D-Bus calls; watch them on this session's bus.
 const monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"]);
@@ -66,73 +80,142 @@ const shot = async (name) => {
   writeFileSync(join(outDir, `${name}.png`), await session.screenshot());
 };
 const pageText = () => session.run("return document.body.innerText");
+const expectText = async (what, text) => session.waitFor(what, async () => (await pageText()).includes(text));
+const files = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length))
+    .sort();
 
 try {
   await waitForDriver(base);
   session = await Session.create(base, app, 60000);
-  await session.waitFor("the Essentials blade", async () => (await pageText()).includes("Next scheduled backup"));
+  await session.resize(1280, 800).catch((e) => console.warn("could not resize the window:", e.message));
+  await expectText("the Essentials blade", "Next scheduled backup");
   const before = await pageText();
-  for (const expected of ["Automatic backups", "On — daily at 01:00 UTC", "none yet", "not set", "No encryption is set", "7 days, at most 30 backups"]) {
+  for (const expected of ["Automatic backups", "On — daily at 01:00 UTC", "none yet", "not set", "No encryption is set", "7 days, at most 30 backups", "Restore…"]) {
     if (!before.includes(expected)) throw new Error(`Essentials lacks ${JSON.stringify(expected)}:\n${before}`);
   }
-  await shot("1-essentials");
 
   // Without encryption the backup fails: Essentials says why, a notification says so once.
   await session.click('[data-action="backup-now"]');
   await session.waitFor("the failure on Essentials", async () => /failed — .*\(on-demand\)/.test(await pageText()));
   await session.waitFor("the failure notification", async () => notifications.includes("Backup failed"));
-  await shot("1b-backup-failed");
-
-  const key = JSON.parse(lifeboat(["key", "generate"])).key;
-  lifeboat(["encryption", "set-key", "--key-stdin"], key);
-  await session.waitFor("the key on Essentials", async () => (await pageText()).includes("legacy encryption key"));
-  await session.click('[data-action="backup-now"]');
-  await session.waitFor("the backup to finish", async () => JSON.parse(lifeboat(["backups", "list"])).length === 1);
-  await session.waitFor("Essentials to show the result", async () => /succeeded — .*\(on-demand\)/.test(await pageText()));
-  await session.waitFor("the recovery notification", async () => notifications.includes("Backups are working again"));
-  await shot("2-after-backup-now");
-
-  await session.click('[data-action="disable"]');
-  await session.waitFor("the Enable button", () => session.find('[data-action="enable"]'));
-  const status = JSON.parse(lifeboat(["status"]));
-  if (status.schedule.enabled !== false) throw new Error("the CLI still sees automatic backups on");
-  await shot("3-disabled");
-  await session.click('[data-action="enable"]');
-  await session.waitFor("the Disable button", () => session.find('[data-action="disable"]'));
+  await shot("essentials-backup-failed");
 
   // Configuration: the engine's rules explain a bad value as it is typed; OK saves.
   await session.click('[data-blade="configuration"]');
   await session.waitFor("the Configuration blade", () => session.find('[data-field="retention_days"]'));
   await session.type('[data-field="location"]', "relative/folder");
-  await session.waitFor("the location error", async () => (await pageText()).includes("Give the full path of a folder, like /srv/backups."));
+  await expectText("the location error", "Give the full path of a folder, like /srv/backups.");
+  await session.type('[data-field="retention_days"]', "1");
+  await expectText("the retention error", "Retention of 1 days is out of range: choose 2 to 14 days.");
+  await session.click('[data-field="enc-certificate"]');
+  await session.type('[data-field="certificate"]', join(keys, "backup.pfx"));
+  await expectText("the refusal of a private key", "private key");
+  if (!(await session.run("return document.querySelector('[data-action=\"save\"]').disabled"))) throw new Error("OK is enabled with invalid values");
+  await shot("configuration-invalid");
+
   const elsewhere = join(work, "elsewhere", "backups");
   await session.type('[data-field="location"]', elsewhere);
-  await session.type('[data-field="retention_days"]', "1");
-  await session.waitFor("the retention error", async () => (await pageText()).includes("Retention of 1 days is out of range: choose 2 to 14 days."));
-  const saveDisabled = await session.run("return document.querySelector('[data-action=\"save\"]').disabled");
-  if (!saveDisabled) throw new Error("OK is enabled with an invalid value");
-  await shot("4-configuration-invalid");
   await session.type('[data-field="retention_days"]', "3");
-  await session.waitFor("the error to clear", async () => !(await pageText()).includes("out of range"));
+  await session.type('[data-field="certificate"]', join(keys, "backup.cer"));
+  await expectText("the new certificate's thumbprint", thumbprint);
+  await session.waitFor("the errors to clear", async () => !(await session.run("return document.querySelector('[data-action=\"save\"]').disabled")));
+  await shot("configuration");
   await session.click('[data-action="save"]');
-  await session.waitFor("the saved retention", async () => JSON.parse(lifeboat(["retention", "show"])).days === 3);
-  await session.waitFor("the saved location", async () => JSON.parse(lifeboat(["location", "show"])).path === elsewhere);
-  // The backup made earlier stays where it was; the new location starts empty.
+  await session.waitFor("the saved certificate", async () => JSON.parse(lifeboat(["encryption", "show"])).certificates[0]?.thumbprint === thumbprint);
+  if (JSON.parse(lifeboat(["retention", "show"])).days !== 3) throw new Error("the CLI does not see retention 3");
+  if (JSON.parse(lifeboat(["location", "show"])).path !== elsewhere) throw new Error("the CLI does not see the new location");
+
+  // Backup now: a backup appears with the certificate's thumbprint; the recovery is announced.
   await session.click('[data-blade="essentials"]');
-  await session.waitFor("Essentials on the new location", async () => (await pageText()).includes(elsewhere));
+  await expectText("Essentials on the new location and certificate", thumbprint);
   await session.click('[data-action="backup-now"]');
-  await session.waitFor("a backup at the new location", async () => JSON.parse(lifeboat(["backups", "list"])).length === 1);
+  await session.waitFor("Essentials to show the result", async () => /succeeded — .*\(on-demand\)/.test(await pageText()));
+  await session.waitFor("the recovery notification", async () => notifications.includes("Backups are working again"));
+  await shot("essentials");
 
   await session.click('[data-blade="backups"]');
-  await session.waitFor("the backup in the list", async () => (await session.run("return document.querySelectorAll('tbody tr').length")) === 1);
-  await shot("5-backups");
+  await session.waitFor("the backup in the list", async () => (await session.run("return document.querySelectorAll('[data-backup-row]').length")) === 1);
+  const listed = await session.text("[data-thumbprint]");
+  if (listed !== thumbprint) throw new Error(`the backup lists thumbprint ${listed}, expected ${thumbprint}`);
+  await shot("backups");
+
+  // The restore wizard, from the backup's row, with the matching .pfx, into another folder.
+  await session.click('[data-action="restore"]');
+  await session.waitFor("step 1 with the backup chosen", () => session.find("[data-inspection]"));
+  await expectText("what unlocks it", `thumbprint ${thumbprint}`);
+  await shot("restore-1-choose");
+  await session.click('[data-action="next"]');
+  await session.waitFor("step 2", () => session.find('[data-field="key-file"]'));
+  await session.type('[data-field="key-file"]', join(keys, "backup.pfx"));
+  await session.type('[data-field="key-password"]', "wrong password");
+  await session.click('[data-action="next"]');
+  await session.waitFor("the refusal of a wrong password", () => session.find('[role="alert"]'));
+  await shot("restore-2-unlock-refused");
+  await session.type('[data-field="key-password"]', "gui-pfx-password");
+  await shot("restore-2-unlock");
+  await session.click('[data-action="next"]');
+  await session.waitFor("step 3 verified", () => session.find("[data-verified]"), 60000);
+  await shot("restore-3-verify");
+  await session.click('[data-action="next"]');
+  const restored = join(work, "restored");
+  await session.type('[data-field="destination"]', restored);
+  await shot("restore-4-choose");
+  await session.click('[data-action="next"]');
+  await session.waitFor("step 5", () => session.find('[data-preview="targets"]'));
+  await expectText("the plain statement", "Nothing existing is replaced.");
+  await shot("restore-5-confirm");
+  await session.click('[data-action="next"]');
+  await session.waitFor("the restore summary", () => session.find("[data-restored]"), 60000);
+  await session.waitFor("the restore notification", async () => notifications.includes("Restore finished"));
+  await shot("restore-6-done");
+  const want = files(docs);
+  const got = files(join(restored, "docs"));
+  if (JSON.stringify(want) !== JSON.stringify(got)) throw new Error(`restored files differ: ${got} vs ${want}`);
+  for (const f of want) {
+    if (!readFileSync(join(docs, f)).equals(readFileSync(join(restored, "docs", f)))) throw new Error(`${f} differs after the restore`);
+  }
+  if ((await pageText()).includes("gui-pfx-password")) throw new Error("the password is still in the window");
+  await session.click('[data-action="close"]');
+  await session.waitFor("back on the Backups blade", () => session.find("[data-backup-row]"));
+  await session.click('[data-action="verify"]');
+  await expectText("the checksum verify", "matches the checksum recorded when it was written");
+
+  // Disable: Essentials and the CLI agree.
+  await session.click('[data-blade="essentials"]');
+  await session.waitFor("Essentials again", () => session.find('[data-action="disable"]'));
+  await session.click('[data-action="disable"]');
+  await session.waitFor("the Enable button", () => session.find('[data-action="enable"]'));
+  await expectText("automatic backups off", "Off — daily at 01:00 UTC");
+  if (JSON.parse(lifeboat(["status"])).schedule.enabled !== false) throw new Error("the CLI still sees automatic backups on");
+  await shot("essentials-disabled");
+  await session.click('[data-action="enable"]');
+  await session.waitFor("the Disable button", () => session.find('[data-action="disable"]'));
 
   await session.click('[data-blade="activity"]');
-  await session.waitFor("the operation in Activity", async () => {
+  await session.waitFor("the operations in Activity", async () => {
     const text = await pageText();
-    return text.includes("on-demand") && text.includes("succeeded");
+    return text.includes("restore") && text.includes("verify") && text.includes("succeeded");
   });
-  await shot("6-activity");
+  await shot("activity");
+
+  // The smaller size the layout must also fit.
+  await session.resize(1024, 700);
+  await session.click('[data-blade="essentials"]');
+  await shot("essentials-1024x700");
+  await session.click('[data-blade="configuration"]');
+  await shot("configuration-1024x700");
+  await session.click('[data-blade="backups"]');
+  await session.waitFor("the Backups blade", () => session.find("[data-backup-row]"));
+  await shot("backups-1024x700");
+
+  // Delete asks first, then the backup is gone for the CLI too.
+  await session.click('[data-action="delete"]');
+  await session.click('[data-action="confirm-delete"]');
+  await session.waitFor("the backup deleted", async () => JSON.parse(lifeboat(["backups", "list"])).length === 0);
+  await expectText("the empty list", "No backups at this location yet.");
   console.log("GUI test passed; screenshots in", outDir);
 } catch (e) {
   failed = true;

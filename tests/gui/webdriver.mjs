@@ -46,6 +46,11 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  /** Resizes the window (to check the layout at another size). */
+  resize(width, height) {
+    return this.cmd("POST", "/window/rect", { width, height });
+  }
+
   async screenshot() {
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
