@@ -19,6 +19,7 @@ use lifeboat_core::scheduler::{real_sleep, Scheduler};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 use tauri_specta::Event as _;
 
 pub use commands::AppState;
@@ -82,6 +83,7 @@ pub fn run() {
             let mut engine = Engine::open(&data_dir()?)?;
             engine.set_interactive_trigger(Trigger::OnDemand);
             start_scheduler(&engine);
+            exit_cleanly_on_sigterm(app.handle().clone());
             forward_events(app.handle().clone(), &engine);
             app.manage(AppState { engine: Mutex::new(engine) });
             app.manage(recovery::Wizard::default());
@@ -92,9 +94,14 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing hides to the tray; the scheduler keeps running.
+            // Closing hides to the tray; the scheduler keeps running. The window's
+            // size and place are saved now, not only at a clean exit, so a session
+            // that ends by logout or kill still restores them.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 api.prevent_close();
+                if let Err(e) = window.app_handle().save_window_state(StateFlags::all()) {
+                    tracing::warn!("could not save the window's size and place: {e}");
+                }
                 let _ = window.hide();
             }
         })
@@ -106,6 +113,22 @@ pub fn run() {
             std::process::exit(1);
         }
     }
+}
+
+/// A logout or shutdown sends SIGTERM: exit through Tauri so the window's size and
+/// place are saved and plugins shut down, instead of dying mid-step.
+fn exit_cleanly_on_sigterm(app: AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                app.exit(0);
+            }
+            Err(e) => tracing::warn!("cannot watch for SIGTERM: {e}"),
+        }
+    });
 }
 
 /// Runs the scheduler on its own thread with its own engine. If another program

@@ -10,7 +10,7 @@
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -65,6 +65,12 @@ openssl("x509", "-in", join(keys, "cert.pem"), "-outform", "DER", "-out", join(k
 openssl("pkcs12", "-export", "-inkey", join(keys, "key.pem"), "-in", join(keys, "cert.pem"), "-out", join(keys, "backup.pfx"), "-passout", "pass:gui-pfx-password");
 const thumbprint = openssl("x509", "-in", join(keys, "cert.pem"), "-noout", "-fingerprint", "-sha1").split("=")[1].trim().replaceAll(":", "");
 
+// The window's size and place as a previous run left them (tauri-plugin-window-state).
+const appConfig = join(env.HOME, ".config", "dev.lifeboat.console");
+mkdirSync(appConfig, { recursive: true });
+const windowState = join(appConfig, ".window-state.json");
+writeFileSync(windowState, JSON.stringify({ main: { width: 1100, height: 720, x: 0, y: 0, prev_x: 0, prev_y: 0, maximized: false, visible: true, decorated: true, fullscreen: false } }));
+
 // Desktop notifications are D-Bus calls; watch them on this session's bus.
 const monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"]);
 let notifications = "";
@@ -90,7 +96,9 @@ const files = (dir) =>
 try {
   await waitForDriver(base);
   session = await Session.create(base, app, 60000);
-  await session.resize(1280, 800).catch((e) => console.warn("could not resize the window:", e.message));
+  const remembered = await session.cmd("GET", "/window/rect");
+  if (remembered.width !== 1100 || remembered.height !== 720) throw new Error(`the window did not come back at its saved size: ${JSON.stringify(remembered)}`);
+  await session.resize(1280, 800);
   await expectText("the Essentials blade", "Next scheduled backup");
   const before = await pageText();
   for (const expected of ["Automatic backups", "On — daily at 01:00 UTC", "none yet", "not set", "No encryption is set", "7 days, at most 30 backups", "Restore…"]) {
@@ -216,6 +224,34 @@ try {
   await session.click('[data-action="confirm-delete"]');
   await session.waitFor("the backup deleted", async () => JSON.parse(lifeboat(["backups", "list"])).length === 0);
   await expectText("the empty list", "No backups at this location yet.");
+
+  // Start with the session: OK writes the autostart entry.
+  await session.click('[data-blade="configuration"]');
+  await session.click('[data-field="start_with_session"]');
+  await session.click('[data-action="save"]');
+  const autostart = join(env.HOME, ".config", "autostart");
+  await session.waitFor("the autostart entry", () => existsSync(autostart) && readdirSync(autostart).some((f) => f.endsWith(".desktop")));
+
+  // A second launch hands over to the running app and exits.
+  const second = spawn(app, [], { env, stdio: "ignore" });
+  const secondExit = await Promise.race([new Promise((r) => second.on("exit", r)), new Promise((r) => setTimeout(() => r("still running"), 15000))]);
+  if (secondExit !== 0) throw new Error(`a second launch did not hand over to the running app (exit: ${secondExit})`);
+  await expectText("the first window still answering", "Protected items");
+
+  // A logout's SIGTERM exits cleanly and saves the window's size for next time.
+  const pid = execFileSync("pgrep", ["-f", app]).toString().trim().split("\n").find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/environ`).toString().includes(`HOME=${env.HOME}\0`);
+    } catch {
+      return false;
+    }
+  });
+  if (!pid) throw new Error("the app's process was not found");
+  process.kill(Number(pid), "SIGTERM");
+  await session.waitFor("the saved window size", () => {
+    const saved = JSON.parse(readFileSync(windowState, "utf8")).main;
+    return saved.width === 1024 && saved.height === 700;
+  });
   console.log("GUI test passed; screenshots in", outDir);
 } catch (e) {
   failed = true;
