@@ -153,20 +153,34 @@ fn start_scheduler(engine: &Engine) {
     }
 }
 
-/// Engine events go to the window, to notifications and to the tray.
+/// Engine events go to the window, to notifications and to the tray: this process's
+/// as they happen, and those of other processes (`lifeboat service`, the CLI) from
+/// the event log, read every couple of seconds.
 fn forward_events(app: AppHandle, engine: &Engine) {
     let events = engine.events().subscribe();
+    let mut others = engine.events().follow_others();
     let spawned = std::thread::Builder::new().name("lifeboat-events".into()).spawn(move || {
         let mut notifier = notify::Notifier::default();
-        for event in events {
-            if let Some(notice) = notifier.on_event(&event) {
-                let _ = app.notification().builder().title(&notice.title).body(&notice.body).show();
+        loop {
+            let mut batch = Vec::new();
+            match events.recv_timeout(std::time::Duration::from_secs(2)) {
+                Ok(event) => batch.push(event),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
             }
-            let changed = !matches!(event, Event::OperationProgress { .. });
-            let _ = EngineEvent(event).emit(&app);
-            if changed {
-                if let Some(tray) = app.try_state::<tray::Tray>() {
-                    refresh_tray(&app, &tray);
+            if let Some(follower) = others.as_mut() {
+                batch.extend(follower.poll());
+            }
+            for event in batch {
+                if let Some(notice) = notifier.on_event(&event) {
+                    let _ = app.notification().builder().title(&notice.title).body(&notice.body).show();
+                }
+                let changed = !matches!(event, Event::OperationProgress { .. });
+                let _ = EngineEvent(event).emit(&app);
+                if changed {
+                    if let Some(tray) = app.try_state::<tray::Tray>() {
+                        refresh_tray(&app, &tray);
+                    }
                 }
             }
         }

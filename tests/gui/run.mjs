@@ -10,7 +10,7 @@
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -202,6 +202,22 @@ try {
   await session.click('[data-action="enable"]');
   await session.waitFor("the Disable button", () => session.find('[data-action="disable"]'));
 
+  // A backup run by another process (the CLI here, `lifeboat service` in real use)
+  // that fails is announced by the app too: the location folder replaced by a file.
+  renameSync(elsewhere, `${elsewhere}.moved`);
+  writeFileSync(elsewhere, "not a folder");
+  try {
+    lifeboat(["backup", "now"]);
+    throw new Error("the CLI backup into a file succeeded");
+  } catch (e) {
+    if (e.message.includes("succeeded")) throw e;
+  }
+  await session.waitFor("the CLI's failure announced", async () => (notifications.match(/Backup failed/g) ?? []).length === 2);
+  rmSync(elsewhere);
+  renameSync(`${elsewhere}.moved`, elsewhere);
+  lifeboat(["backup", "now"]);
+  await session.waitFor("the CLI's recovery announced", async () => (notifications.match(/Backups are working again/g) ?? []).length === 2);
+
   await session.click('[data-blade="activity"]');
   await session.waitFor("the operations in Activity", async () => {
     const text = await pageText();
@@ -222,8 +238,8 @@ try {
   // Delete asks first, then the backup is gone for the CLI too.
   await session.click('[data-action="delete"]');
   await session.click('[data-action="confirm-delete"]');
-  await session.waitFor("the backup deleted", async () => JSON.parse(lifeboat(["backups", "list"])).length === 0);
-  await expectText("the empty list", "No backups at this location yet.");
+  await session.waitFor("the backup deleted", async () => JSON.parse(lifeboat(["backups", "list"])).length === 1);
+  await session.waitFor("one backup left in the list", async () => (await session.run("return document.querySelectorAll('[data-backup-row]').length")) === 1);
 
   // Start with the session: OK writes the autostart entry.
   await session.click('[data-blade="configuration"]');

@@ -84,7 +84,7 @@ impl FromStr for Trigger {
 /// An operation as every front end shows it (read from the catalog, so it is the same
 /// whichever process runs the operation).
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct OperationView {
     pub id: String,
     pub kind: String,
