@@ -4,8 +4,12 @@
 // certificate made by OpenSSL; Backup now then makes a backup listed with that
 // certificate's thumbprint and notifies the recovery; the restore wizard opens it
 // with the matching .pfx into another folder, and the files are compared; Disable
-// shows on Essentials and in `lifeboat status`. Screenshots of every blade and each
-// wizard step go to the output folder (docs/screenshots in the test suite).
+// shows on Essentials and in `lifeboat status`; a failing CLI backup is announced by
+// the app; start-with-session writes the autostart entry; closing the window hides
+// it while the app keeps working, and a second launch shows it again and exits; the
+// window's size is restored from the last run and saved at SIGTERM. Screenshots of
+// every blade and each wizard step go to the output folder (docs/screenshots in the
+// test suite).
 //
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
@@ -16,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
 const [app, cli, outDir] = process.argv.slice(2).map((p) => resolve(p));
+const here = new URL(".", import.meta.url).pathname;
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "lifeboat-gui-"));
 const data = join(work, "data");
@@ -248,11 +253,21 @@ try {
   const autostart = join(env.HOME, ".config", "autostart");
   await session.waitFor("the autostart entry", () => existsSync(autostart) && readdirSync(autostart).some((f) => f.endsWith(".desktop")));
 
-  // A second launch hands over to the running app and exits.
+  // Closing the window hides it to the tray; the app keeps running.
+  const x11 = (command) => execFileSync("python3", [join(here, "x11-window.py"), command, "Lifeboat"]).toString().trim();
+  await session.click('[data-blade="essentials"]');
+  await expectText("one backup on Essentials", "1, oldest");
+  if (x11("state") !== "viewable") throw new Error(`the window is ${x11("state")} before closing`);
+  x11("close");
+  await session.waitFor("the window hidden", () => x11("state") === "hidden");
+  lifeboat(["backup", "now"]);
+  await expectText("the hidden app following a CLI backup", "2, oldest");
+
+  // A second launch hands over to the running app, which shows its window, and exits.
   const second = spawn(app, [], { env, stdio: "ignore" });
   const secondExit = await Promise.race([new Promise((r) => second.on("exit", r)), new Promise((r) => setTimeout(() => r("still running"), 15000))]);
   if (secondExit !== 0) throw new Error(`a second launch did not hand over to the running app (exit: ${secondExit})`);
-  await expectText("the first window still answering", "Protected items");
+  await session.waitFor("the window shown again", () => x11("state") === "viewable");
 
   // A logout's SIGTERM exits cleanly and saves the window's size for next time.
   const pid = execFileSync("pgrep", ["-f", app]).toString().trim().split("\n").find((p) => {
