@@ -1,5 +1,7 @@
 //! The commands the window calls. Each one is a thin wrapper over the engine: it
-//! locks the engine, calls one method and maps the error.
+//! locks the engine, calls one method and maps the error. They run on Tauri's async
+//! runtime (`command(async)`), never on the main thread, so reading a slow location
+//! cannot freeze the window.
 
 use std::sync::Mutex;
 
@@ -39,44 +41,44 @@ pub(crate) fn engine<'a>(state: &'a State<'_, AppState>) -> std::sync::MutexGuar
     state.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn get_status(state: State<'_, AppState>) -> Reply<Status> {
     Ok(engine(&state).status()?)
 }
 
 /// Starts a backup and returns its operation id at once; progress arrives as events.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn backup_now(state: State<'_, AppState>) -> Reply<String> {
     Ok(engine(&state).start_backup(Trigger::OnDemand, &Cancel::default())?.id)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn set_automatic(state: State<'_, AppState>, enabled: bool) -> Reply<ScheduleInfo> {
     Ok(engine(&state).set_automatic(enabled)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn list_backups(state: State<'_, AppState>) -> Reply<Vec<BackupListing>> {
     Ok(engine(&state).list_backups()?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn list_operations(state: State<'_, AppState>, limit: u32) -> Reply<Vec<OperationView>> {
     Ok(engine(&state).operations(limit)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn cancel_operation(state: State<'_, AppState>, id: String) -> Reply<OperationView> {
     Ok(engine(&state).cancel_operation(&id)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> Reply<SettingsDraft> {
     let engine = engine(&state);
@@ -84,14 +86,14 @@ pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> Reply<Setting
 }
 
 /// Every field's problem, as the user types; empty when the draft can be saved.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
-pub fn validate_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Vec<FieldProblem> {
-    settings::check(&engine(&state), &draft).err().unwrap_or_default()
+pub fn validate_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Reply<Vec<FieldProblem>> {
+    Ok(settings::check(&engine(&state), &draft).err().unwrap_or_default())
 }
 
 /// The backups saving the draft would delete.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn preview_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Reply<Vec<Decision>> {
     let engine = engine(&state);
@@ -99,7 +101,7 @@ pub fn preview_settings(state: State<'_, AppState>, draft: SettingsDraft) -> Rep
     Ok(settings::deletions(&engine, &checked)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn save_settings(app: AppHandle, state: State<'_, AppState>, draft: SettingsDraft, confirmed: bool) -> Reply<Status> {
     let engine = engine(&state);
@@ -119,7 +121,7 @@ pub fn save_settings(app: AppHandle, state: State<'_, AppState>, draft: Settings
 }
 
 /// What a certificate file holds, shown before it is saved (thumbprint, subject, expiry).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn inspect_certificate(path: String) -> Reply<CertificateSummary> {
     Ok(CertificateSummary::from(&settings::certificate_file(&path)?))

@@ -95,7 +95,7 @@ fn with_unlocked<T>(wizard: &Wizard, f: impl FnOnce(&UnlockedBackup) -> lifeboat
 }
 
 /// Step 1: a backup at the location (by id) or a backup file picked from disk.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn restore_inspect(state: State<'_, AppState>, wizard: State<'_, Wizard>, source: String) -> Reply<BackupInspection> {
     lock(&wizard.0).take();
@@ -122,14 +122,14 @@ pub async fn restore_unlock(
 }
 
 /// Step 3 and 4: what is inside a folder of an item.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn restore_browse(wizard: State<'_, Wizard>, item: String, folder: String) -> Reply<Vec<ContentEntry>> {
     with_unlocked(&wizard, |u| u.children(&item, &folder))
 }
 
 /// Step 3: authenticates every byte of the unlocked backup.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn restore_verify(state: State<'_, AppState>, wizard: State<'_, Wizard>, running: State<'_, Running>) -> Reply<String> {
     let started = with_unlocked(&wizard, |u| engine(&state).start_verify(&u.inspection.source, u.identity(), &Cancel::default()))?;
@@ -145,7 +145,7 @@ pub struct RestorePreview {
 }
 
 /// Step 5: what the restore would write and replace.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn restore_preview(state: State<'_, AppState>, wizard: State<'_, Wizard>, request: RestoreRequest) -> Reply<RestorePreview> {
     let engine = engine(&state);
@@ -154,7 +154,7 @@ pub fn restore_preview(state: State<'_, AppState>, wizard: State<'_, Wizard>, re
 }
 
 /// Step 6: starts the restore.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn restore_start(
     state: State<'_, AppState>,
@@ -174,7 +174,7 @@ pub fn restore_close(wizard: State<'_, Wizard>) {
 }
 
 /// Checks a backup at the location against the checksum recorded when it was written.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn verify_backup(state: State<'_, AppState>, running: State<'_, Running>, id: String) -> Reply<String> {
     Ok(keep(&running.verify, engine(&state).start_verify(&id, None, &Cancel::default())?))
@@ -193,7 +193,7 @@ pub async fn wait_restore(running: State<'_, Running>, id: String) -> Reply<Rest
 }
 
 /// Saves a copy of a backup file where the user chose in the save dialog.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn copy_backup(state: State<'_, AppState>, running: State<'_, Running>, id: String, dest: String) -> Reply<String> {
     Ok(keep(&running.copy, engine(&state).start_copy(&id, dest.as_ref(), &Cancel::default())?))
@@ -205,7 +205,7 @@ pub async fn wait_copy(running: State<'_, Running>, id: String) -> Reply<String>
     collect(&running.copy, &id).await.map(|p| p.display().to_string())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn delete_backup(state: State<'_, AppState>, id: String) -> Reply<()> {
     engine(&state).delete_backup(&id, &Cancel::default())?;

@@ -15,7 +15,7 @@ export const commands = {
 	cancelOperation: (id: string) => typedError<OperationView_Serialize, UiError_Serialize>(__TAURI_INVOKE("cancel_operation", { id })),
 	getSettings: () => typedError<SettingsDraft, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
 	/**  Every field's problem, as the user types; empty when the draft can be saved. */
-	validateSettings: (draft: SettingsDraft) => __TAURI_INVOKE<FieldProblem[]>("validate_settings", { draft }),
+	validateSettings: (draft: SettingsDraft) => typedError<FieldProblem[], UiError_Serialize>(__TAURI_INVOKE("validate_settings", { draft })),
 	/**  The backups saving the draft would delete. */
 	previewSettings: (draft: SettingsDraft) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
 	saveSettings: (draft: SettingsDraft, confirmed: boolean) => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("save_settings", { draft, confirmed })),
