@@ -37,6 +37,7 @@ vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/mnt/pick
 vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error) => ({ message: e.message, hint: null }) }));
 
 const { default: Configuration } = await import("./Configuration.svelte");
+const { unlabeledControls } = await import("../test/labels");
 
 describe("Configuration", () => {
   beforeEach(() => vi.clearAllMocks());
@@ -106,5 +107,15 @@ describe("Configuration", () => {
     await waitFor(() =>
       expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, items: [{ name: "", path: "/mnt/picked", kind: "folder", excludes: [] }] }, false),
     );
+  });
+
+  it("labels every control, in each encryption mode", async () => {
+    const { container } = render(Configuration, { onChanged: () => {} });
+    await screen.findByDisplayValue("7");
+    for (const mode of ["Certificate (recommended)", "Passphrase", "Legacy key"]) {
+      await fireEvent.click(screen.getByLabelText(mode));
+      if (mode.startsWith("Certificate")) await fireEvent.click(screen.getByText("Create a backup certificate…"));
+      expect(unlabeledControls(container)).toEqual([]);
+    }
   });
 });

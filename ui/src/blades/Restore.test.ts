@@ -73,6 +73,7 @@ vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/keys/bac
 vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error) => ({ message: e.message, hint: null }) }));
 
 const { default: Restore } = await import("./Restore.svelte");
+const { unlabeledControls } = await import("../test/labels");
 
 const button = (name: string) => screen.getByRole("button", { name }) as HTMLButtonElement;
 
@@ -125,6 +126,20 @@ describe("Restore wizard", () => {
 
     await fireEvent.click(button("Back"));
     expect((screen.getByLabelText("Password of the key file") as HTMLInputElement).value).toBe("");
+  });
+
+  it("labels every control on each step", async () => {
+    const { container } = render(Restore, { onClose: () => {} });
+    await toStep2();
+    expect(unlabeledControls(container)).toEqual([]);
+    await fireEvent.click(button("Choose file…"));
+    await fireEvent.input(screen.getByLabelText("Password of the key file"), { target: { value: "right" } });
+    await fireEvent.click(button("Next"));
+    await screen.findByText(/Verified/);
+    await fireEvent.click(button("Next"));
+    await fireEvent.click(await screen.findByLabelText("Some files or folders"));
+    await screen.findByLabelText("Restore reports");
+    expect(unlabeledControls(container)).toEqual([]);
   });
 
   it("needs a destination folder, then confirms what is replaced and restores exactly what was chosen", async () => {
