@@ -2,8 +2,10 @@
 //! under a temporary name and appears under its final name only when complete.
 
 mod local;
+mod smb;
 
 pub use local::{sync_dir, LocalFolder};
+pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 
 use std::io::{Read, Seek, Write};
 

@@ -129,3 +129,5 @@ pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
+
+pub mod samba;

@@ -1,0 +1,615 @@
+//! A folder on an SMB share (`\\server\share\path`), written by Lifeboat's own SMB
+//! client (the pure-Rust `smb` crate): nothing is mounted, it works the same on
+//! every OS.
+//!
+//! Workarounds for `smb` 0.12.1 as measured against Samba 4.17 (see the SMB issue);
+//! each can go when the crate is fixed:
+//! - Every call runs on one current-thread tokio runtime owned by the target:
+//!   directory listings sometimes hang on a multi-threaded runtime.
+//! - Writes go out as 64 KiB requests, 16 in flight, each checked: larger requests
+//!   can hang after the server's interim "pending" answers, and the crate's
+//!   `block_copy` ignores failed writes.
+//! - Reads keep 16 requests of 64 KiB in flight: one at a time takes ~40 ms each.
+//! - `smb2_only_negotiate`, and a timeout around every call: negotiation with a
+//!   silent server has none of its own.
+//! - Files are opened with exactly the access needed (read, write, delete); the
+//!   crate's "overwrite" helpers ask for rights Samba refuses.
+//! - A dropped connection makes the client unusable: any failure discards it and
+//!   the next call connects anew.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use smb::{
+    Client, ClientConfig, ConnectionConfig, CreateDisposition, CreateOptions, Directory, File, FileAccessMask, FileAttributes,
+    FileCreateArgs, FileDirectoryInformation, FileDispositionInformation, FileFsFullSizeInformation, FileRenameInformation,
+    Resource, UncPath,
+};
+use zeroize::Zeroizing;
+
+use super::{check_backup_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
+use crate::error::{Error, Result};
+
+const PARTIAL_SUFFIX: &str = ".partial";
+const BLOCK: usize = 64 * 1024;
+const IN_FLIGHT: usize = 16;
+
+/// Where on a share: parsed from `\\server[:port]\share\path` or `smb://server[:port]/share/path`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SmbPath {
+    pub server: String,
+    pub port: Option<u16>,
+    pub share: String,
+    /// Folders inside the share, `\`-separated; empty for the share's top.
+    pub folder: String,
+}
+
+impl SmbPath {
+    pub fn parse(text: &str) -> Result<SmbPath> {
+        let bad = |why: &str| {
+            Error::input(format!(
+                "{text:?} is not a share path ({why}): write it as \\\\server\\share\\folder or smb://server/share/folder."
+            ))
+        };
+        let trimmed = text.trim();
+        let rest = if let Some(rest) = trimmed.strip_prefix(r"\\") {
+            rest.replace('/', r"\")
+        } else if let Some(rest) = trimmed.strip_prefix("smb://") {
+            rest.replace('/', r"\")
+        } else {
+            return Err(bad("it must start with \\\\ or smb://"));
+        };
+        let mut parts = rest.split('\\').filter(|p| !p.is_empty());
+        let host = parts.next().ok_or_else(|| bad("no server"))?;
+        let share = parts.next().ok_or_else(|| bad("no share name"))?;
+        let (server, port) = match host.rsplit_once(':') {
+            Some((server, port)) => (server, Some(port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("the port must be 1 to 65535"))?)),
+            None => (host, None),
+        };
+        let folders: Vec<&str> = parts.collect();
+        if server.is_empty() || folders.iter().chain([&share]).any(|p| *p == "." || *p == ".." || p.contains(['*', '?', '"', '<', '>', '|', ':'])) {
+            return Err(bad("it holds a name that is not allowed"));
+        }
+        Ok(SmbPath { server: server.into(), port, share: share.into(), folder: folders.join(r"\") })
+    }
+
+    /// The canonical spelling, `\\server[:port]\share[\folder]`.
+    pub fn display(&self) -> String {
+        let host = match self.port {
+            Some(p) => format!("{}:{p}", self.server),
+            None => self.server.clone(),
+        };
+        let mut out = format!(r"\\{host}\{}", self.share);
+        if !self.folder.is_empty() {
+            out.push('\\');
+            out.push_str(&self.folder);
+        }
+        out
+    }
+
+    fn share_unc(&self) -> Result<UncPath> {
+        let host = match self.port {
+            Some(p) => format!("{}:{p}", self.server),
+            None => self.server.clone(),
+        };
+        UncPath::from_str(&format!(r"\\{host}\{}", self.share)).map_err(|e| Error::input(format!("{}: {e}", self.display())))
+    }
+
+    /// A path relative to the share's top, as SMB requests name files.
+    fn in_share(&self, name: &str) -> String {
+        if self.folder.is_empty() { name.to_owned() } else { format!(r"{}\{name}", self.folder) }
+    }
+}
+
+/// The user's credentials: `DOMAIN\user` or `user`.
+pub struct SmbCredentials {
+    pub user: String,
+    pub password: Zeroizing<String>,
+}
+
+struct Inner {
+    runtime: tokio::runtime::Runtime,
+    client: Option<Arc<Client>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _inside = self.runtime.enter();
+        self.client.take();
+    }
+}
+
+pub struct SmbShare {
+    path: SmbPath,
+    credentials: SmbCredentials,
+    timeout: Duration,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl SmbShare {
+    /// A share target; nothing is sent until it is used.
+    pub fn new(path: SmbPath, credentials: SmbCredentials, timeout: Duration) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::operation(format!("starting the SMB client: {e}")))?;
+        Ok(SmbShare { path, credentials, timeout, inner: Arc::new(Mutex::new(Inner { runtime, client: None })) })
+    }
+
+    /// Runs one step against the share on the target's runtime, connecting first
+    /// when needed, with the target's timeout. A failure drops the connection.
+    fn call<T>(&self, what: &str, step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error>) -> Result<T> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        // The crate's handles close themselves on drop by spawning on the runtime,
+        // so whatever is dropped here must be dropped inside it.
+        let runtime = inner.runtime.handle().clone();
+        let _inside = runtime.enter();
+        let client = match inner.client.clone() {
+            Some(c) => c,
+            None => {
+                let client = Arc::new(self.connect(&inner.runtime)?);
+                inner.client = Some(client.clone());
+                client
+            }
+        };
+        let outcome = inner.runtime.block_on(async { tokio::time::timeout(self.timeout, step(&client, &self.path)).await });
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                inner.client = None;
+                drop(client);
+                Err(self.explain(what, e))
+            }
+            Err(_) => {
+                inner.client = None;
+                drop(client);
+                Err(Error::operation(format!(
+                    "{} did not answer within {} s while {what}.",
+                    self.path.display(),
+                    self.timeout.as_secs()
+                )))
+            }
+        }
+    }
+
+    /// Drops a file handle inside the runtime (see `call`).
+    fn release(&self, file: Arc<File>) {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let _inside = inner.runtime.enter();
+        drop(file);
+    }
+
+    fn connect(&self, runtime: &tokio::runtime::Runtime) -> Result<Client> {
+        let config = ClientConfig {
+            dfs: false,
+            connection: ConnectionConfig {
+                port: self.path.port,
+                timeout: Some(self.timeout),
+                smb2_only_negotiate: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let client = Client::new(config);
+        let unc = self.path.share_unc()?;
+        let user = self.credentials.user.clone();
+        let password = self.credentials.password.to_string();
+        let connected = runtime.block_on(async {
+            tokio::time::timeout(self.timeout, client.share_connect(&unc, &user, password)).await
+        });
+        match connected {
+            Ok(Ok(())) => Ok(client),
+            Ok(Err(e)) => Err(self.explain("connecting", e)),
+            Err(_) => Err(Error::operation(format!(
+                "{} did not answer within {} s while connecting.",
+                self.path.display(),
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    fn explain(&self, what: &str, e: smb::Error) -> Error {
+        Error::operation(format!("{} failed while {what}: {e}", self.path.display()))
+    }
+
+    fn unc_of(path: &SmbPath, rel: &str) -> std::result::Result<UncPath, smb::Error> {
+        let share = path.share_unc().map_err(|e| smb::Error::InvalidArgument(e.to_string()))?;
+        Ok(if rel.is_empty() { share } else { share.with_path(rel) })
+    }
+
+    fn list_folder(&self) -> Result<Vec<(String, u64)>> {
+        self.call("listing the backup folder", async |client, path| {
+            let unc = Self::unc_of(path, &path.folder)?;
+            let access = FileAccessMask::new().with_generic_read(true);
+            let mut args = FileCreateArgs::make_open_existing(access);
+            args.options = CreateOptions::new().with_directory_file(true);
+            let dir: Directory = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            let dir = Arc::new(dir);
+            let mut found = Vec::new();
+            {
+                let mut stream = Directory::query::<FileDirectoryInformation>(&dir, "*").await?;
+                while let Some(entry) = stream.next().await {
+                    let entry = entry?;
+                    if entry.file_attributes.directory() {
+                        continue;
+                    }
+                    if let Ok(name) = String::try_from(entry.file_name.clone()) {
+                        found.push((name, entry.end_of_file));
+                    }
+                }
+            }
+            dir.close().await?;
+            Ok(found)
+        })
+    }
+
+    fn delete_in_folder(&self, name: &str) -> Result<()> {
+        let rel = self.path.in_share(name);
+        self.call("deleting a file", async |client, path| {
+            let unc = Self::unc_of(path, &rel)?;
+            let access = FileAccessMask::new().with_delete(true).with_generic_read(true);
+            let file: File = client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
+            file.close().await?;
+            Ok(())
+        })
+    }
+}
+
+impl Target for SmbShare {
+    fn describe(&self) -> String {
+        format!("SMB share {}", self.path.display())
+    }
+
+    fn list(&self) -> Result<Vec<StoredFile>> {
+        let mut files: Vec<StoredFile> = self
+            .list_folder()?
+            .into_iter()
+            .filter(|(name, _)| check_backup_name(name).is_ok())
+            .map(|(name, size)| StoredFile { name, size })
+            .collect();
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    fn open(&self, name: &str) -> Result<Box<dyn ReadSeek>> {
+        check_backup_name(name)?;
+        let rel = self.path.in_share(name);
+        let file = self.call("opening a backup", async |client, path| {
+            let unc = Self::unc_of(path, &rel)?;
+            let access = FileAccessMask::new().with_generic_read(true);
+            let file: File = client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            Ok(file)
+        })?;
+        let len = self.call("reading a backup's size", async |_, _| {
+            use smb::resource::GetLen;
+            file.get_len().await
+        })?;
+        Ok(Box::new(SmbReader::new(self.clone_handle(), Arc::new(file), len, true)))
+    }
+
+    fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
+        check_backup_name(name)?;
+        let temp = self.path.in_share(&format!(".{name}{PARTIAL_SUFFIX}"));
+        let file = self.call("creating a backup file", async |client, path| {
+            let unc = Self::unc_of(path, &temp)?;
+            let args = FileCreateArgs {
+                disposition: CreateDisposition::Create,
+                attributes: FileAttributes::new(),
+                options: CreateOptions::new(),
+                desired_access: FileAccessMask::new().with_generic_read(true).with_generic_write(true).with_delete(true),
+            };
+            let file: File = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            Ok(file)
+        })?;
+        Ok(Box::new(SmbUpload {
+            share: self.clone_handle(),
+            file: Some(Arc::new(file)),
+            temp_rel: temp,
+            final_rel: self.path.in_share(name),
+            pending: Vec::with_capacity(BLOCK * IN_FLIGHT),
+            written: 0,
+            hash: Sha256::new(),
+        }))
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        check_backup_name(name)?;
+        self.delete_in_folder(name)
+    }
+
+    fn free_space(&self) -> Result<Option<u64>> {
+        let info = self.call("reading the share's free space", async |client, path| {
+            let unc = Self::unc_of(path, &path.folder)?;
+            let mut args = FileCreateArgs::make_open_existing(FileAccessMask::new().with_generic_read(true));
+            args.options = CreateOptions::new().with_directory_file(true);
+            let dir: Directory = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            let info = dir.query_fs_info::<FileFsFullSizeInformation>().await?;
+            dir.close().await?;
+            Ok(info)
+        })?;
+        let unit = info.sectors_per_allocation_unit as u64 * info.bytes_per_sector as u64;
+        Ok(Some(info.caller_available_allocation_units.saturating_mul(unit)))
+    }
+
+    fn remove_incomplete(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for (name, _) in self.list_folder()? {
+            if name.starts_with('.') && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}")) {
+                self.delete_in_folder(&name)?;
+                removed.push(name);
+            }
+        }
+        Ok(removed)
+    }
+}
+
+impl SmbShare {
+    /// Readers and uploads share the target's connection and runtime.
+    fn clone_handle(&self) -> SmbShare {
+        SmbShare {
+            path: self.path.clone(),
+            credentials: SmbCredentials { user: self.credentials.user.clone(), password: self.credentials.password.clone() },
+            timeout: self.timeout,
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// Reads a backup on the share with many requests in flight.
+struct SmbReader {
+    share: SmbShare,
+    file: Option<Arc<File>>,
+    len: u64,
+    pos: u64,
+    buffer: Vec<u8>,
+    /// File offset of `buffer[0]`.
+    buffer_at: u64,
+    /// False while an upload reads back its own file, which it still needs open.
+    close_on_drop: bool,
+}
+
+impl SmbReader {
+    fn new(share: SmbShare, file: Arc<File>, len: u64, close_on_drop: bool) -> Self {
+        SmbReader { share, file: Some(file), len, pos: 0, buffer: Vec::new(), buffer_at: 0, close_on_drop }
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let start = self.pos;
+        let file = self.file.clone().expect("open until dropped");
+        let len = self.len;
+        let blocks = self
+            .share
+            .call("reading a backup", async move |_, _| {
+                let reads = (0..IN_FLIGHT as u64)
+                    .map(|i| start + i * BLOCK as u64)
+                    .filter(|offset| *offset < len)
+                    .map(|offset| {
+                        let file = file.clone();
+                        async move {
+                            let want = (len - offset).min(BLOCK as u64) as usize;
+                            let mut buf = vec![0u8; want];
+                            let mut got = 0;
+                            while got < want {
+                                let n = file.read_block(&mut buf[got..], offset + got as u64, None, false).await?;
+                                if n == 0 {
+                                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the backup file ended early"));
+                                }
+                                got += n;
+                            }
+                            Ok(buf)
+                        }
+                    });
+                join_all(reads).await.into_iter().collect::<std::io::Result<Vec<Vec<u8>>>>().map_err(smb::Error::from)
+            })
+            .map_err(std::io::Error::other)?;
+        self.buffer = blocks.concat();
+        self.buffer_at = start;
+        Ok(())
+    }
+}
+
+impl Read for SmbReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.len || out.is_empty() {
+            return Ok(0);
+        }
+        let in_buffer = self.pos >= self.buffer_at && self.pos < self.buffer_at + self.buffer.len() as u64;
+        if !in_buffer {
+            self.fill()?;
+        }
+        let from = (self.pos - self.buffer_at) as usize;
+        let n = out.len().min(self.buffer.len() - from);
+        out[..n].copy_from_slice(&self.buffer[from..from + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SmbReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => p as i128,
+            SeekFrom::End(d) => self.len as i128 + d as i128,
+            SeekFrom::Current(d) => self.pos as i128 + d as i128,
+        };
+        if target < 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start of the backup"));
+        }
+        self.pos = target as u64;
+        Ok(self.pos)
+    }
+}
+
+impl Drop for SmbReader {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else { return };
+        if self.close_on_drop {
+            let closing = file.clone();
+            let _ = self.share.call("closing a backup", async move |_, _| closing.close().await);
+        }
+        self.share.release(file);
+    }
+}
+
+/// A backup being written to the share under a temporary name.
+struct SmbUpload {
+    share: SmbShare,
+    file: Option<Arc<File>>,
+    temp_rel: String,
+    final_rel: String,
+    pending: Vec<u8>,
+    written: u64,
+    hash: Sha256,
+}
+
+impl SmbUpload {
+    /// Sends what is pending as 64 KiB writes, all in flight together, each checked.
+    fn send_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let file = self.file.clone().expect("open until commit");
+        let data: Arc<[u8]> = std::mem::take(&mut self.pending).into();
+        let base = self.written;
+        self.share
+            .call("writing a backup", async move |_, _| {
+                let writes = (0..data.len()).step_by(BLOCK).map(|start| {
+                    let file = file.clone();
+                    let data = data.clone();
+                    async move {
+                        let end = (start + BLOCK).min(data.len());
+                        let n = file.write_block(&data[start..end], base + start as u64, None).await?;
+                        if n != end - start {
+                            return Err(std::io::Error::other(format!("the share took {n} of {} bytes", end - start)));
+                        }
+                        Ok(())
+                    }
+                });
+                join_all(writes).await.into_iter().collect::<std::io::Result<()>>().map_err(smb::Error::from)
+            })
+            .map_err(std::io::Error::other)?;
+        self.pending = Vec::with_capacity(BLOCK * IN_FLIGHT);
+        Ok(())
+    }
+}
+
+impl Write for SmbUpload {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = BLOCK * IN_FLIGHT - self.pending.len();
+        let n = buf.len().min(room);
+        self.pending.extend_from_slice(&buf[..n]);
+        self.hash.update(&buf[..n]);
+        if self.pending.len() == BLOCK * IN_FLIGHT {
+            let sent = self.pending.len() as u64;
+            self.send_pending()?;
+            self.written += sent;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Upload for SmbUpload {
+    /// Sends the rest, checks that what landed has the size and SHA-256 written,
+    /// then renames it to its final name, replacing any file of that name.
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let rest = self.pending.len() as u64;
+        self.send_pending().map_err(|e| Error::operation(format!("writing the backup to the share: {e}")))?;
+        self.written += rest;
+        // On any failure below, dropping `self` deletes the temporary file.
+        let file = self.file.clone().expect("open until commit");
+        let size = self.written;
+        let flushing = file.clone();
+        self.share.call("flushing the backup", async move |_, _| flushing.flush().await.map_err(smb::Error::from))?;
+        // Read back through a handle of its own: a handle knows only the size the
+        // file had when it was opened.
+        let temp_rel = self.temp_rel.clone();
+        let landed = self.share.call("opening the written backup", async move |client, path| {
+            let unc = SmbShare::unc_of(path, &temp_rel)?;
+            let access = FileAccessMask::new().with_generic_read(true);
+            let file: File = client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            use smb::resource::GetLen;
+            let len = file.get_len().await?;
+            Ok((Arc::new(file), len))
+        })?;
+        let stat_len = landed.1;
+        let mut reader = SmbReader::new(self.share.clone_handle(), landed.0, stat_len, true);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; BLOCK * IN_FLIGHT];
+        let mut read_back = 0u64;
+        loop {
+            let n = reader.read(&mut buf).map_err(|e| Error::operation(format!("reading back the backup from the share: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            read_back += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        drop(reader);
+        if stat_len != size || read_back != size || hasher.finalize() != self.hash.clone().finalize() {
+            self.share.release(file);
+            return Err(Error::operation(format!(
+                "What landed on the share ({stat_len} bytes) is not what was written ({size} bytes); the backup was not published."
+            )));
+        }
+        let final_rel = self.final_rel.clone();
+        let renaming = file.clone();
+        let published = self.share.call("publishing the backup", async move |_, _| {
+            renaming
+                .set_info(FileRenameInformation { replace_if_exists: true.into(), root_directory: 0, file_name: final_rel.as_str().into() })
+                .await?;
+            renaming.close().await
+        });
+        self.share.release(file);
+        if published.is_ok() {
+            if let Some(file) = self.file.take() {
+                self.share.release(file);
+            }
+        }
+        published
+    }
+}
+
+impl Drop for SmbUpload {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            // Not committed: the backup failed or was canceled. Delete the temporary
+            // file; if that fails too, the next backup's cleanup removes it.
+            let discarding = file.clone();
+            let _ = self.share.call("discarding an unfinished backup", async move |_, _| {
+                discarding.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
+                discarding.close().await
+            });
+            self.share.release(file);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_paths_in_both_spellings() {
+        let p = SmbPath::parse(r"\\nas01\backups\lifeboat\ws-07").unwrap();
+        assert_eq!((p.server.as_str(), p.port, p.share.as_str(), p.folder.as_str()), ("nas01", None, "backups", r"lifeboat\ws-07"));
+        assert_eq!(p.display(), r"\\nas01\backups\lifeboat\ws-07");
+        let q = SmbPath::parse("smb://nas01:4455/backups/lifeboat/").unwrap();
+        assert_eq!((q.port, q.folder.as_str()), (Some(4455), "lifeboat"));
+        assert_eq!(q.display(), r"\\nas01:4455\backups\lifeboat");
+        assert_eq!(SmbPath::parse(r"\\nas01\backups").unwrap().folder, "");
+        for bad in [r"\\nas01", "nas01/backups", r"\\nas01:0\b", r"\\nas01:99999\b", r"\\nas01\b\..\x", r"\\nas01\b\a*"] {
+            let e = SmbPath::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("not a share path"), "{bad}: {e}");
+        }
+    }
+}
