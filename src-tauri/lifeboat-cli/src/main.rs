@@ -209,6 +209,21 @@ enum ItemsCommand {
 enum LocationCommand {
     /// Write backups to a local (or mounted) folder.
     SetLocal { dir: PathBuf },
+    /// Write backups to a folder on an SMB share, written by Lifeboat itself (no
+    /// mounting). Checked before it is saved (see `location test`).
+    SetSmb {
+        /// \\server\share\folder, \\server:port\share\folder or smb://server/share/folder.
+        path: String,
+        /// DOMAIN\user or user.
+        #[arg(long)]
+        user: String,
+        /// Read the password from stdin (prompted without echo on a terminal).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Check the location: it answers, accepts the credentials, the folder exists, a
+    /// file can be written, renamed and deleted; shows the free space.
+    Test,
     Show,
 }
 
@@ -336,6 +351,15 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Location(LocationCommand::SetLocal { dir }) => {
             let info = engine.set_local_location(&dir)?;
             out.value(&info, || format!("Backups will be written to {}.", info.path.display()))
+        }
+        Command::Location(LocationCommand::SetSmb { path, user, .. }) => {
+            let password = read_secret_stdin("Share password")?;
+            let info = engine.set_smb_location(&path, &user, &password)?;
+            out.value(&info, || format!("Backups will be written to {}.", output::location(&info)))
+        }
+        Command::Location(LocationCommand::Test) => {
+            let info = engine.test_location()?;
+            out.value(&info, || format!("OK: {} answers, takes a file, and has room.", output::location(&info)))
         }
         Command::Location(LocationCommand::Show) => {
             let info = engine.location()?;

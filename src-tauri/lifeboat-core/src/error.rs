@@ -53,13 +53,48 @@ pub enum Error {
 
     #[error("catalog database error: {0}")]
     Catalog(#[from] rusqlite::Error),
+
+    /// The backup location (a share, a server) refused or failed; `problem` says
+    /// which way, as a stable code.
+    #[error("{message}")]
+    Location { problem: LocationProblem, message: String },
+}
+
+/// The ways a remote backup location fails, in the administrator's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationProblem {
+    ServerUnreachable,
+    WrongCredentials,
+    ShareNotFound,
+    FolderNotFound,
+    AccessDenied,
+    DiskFull,
+    ConnectionLost,
+    TimedOut,
+}
+
+impl LocationProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            LocationProblem::ServerUnreachable => "server-unreachable",
+            LocationProblem::WrongCredentials => "wrong-credentials",
+            LocationProblem::ShareNotFound => "share-not-found",
+            LocationProblem::FolderNotFound => "folder-not-found",
+            LocationProblem::AccessDenied => "access-denied",
+            LocationProblem::DiskFull => "disk-full",
+            LocationProblem::ConnectionLost => "connection-lost",
+            LocationProblem::TimedOut => "timed-out",
+        }
+    }
 }
 
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) => ErrorKind::Input,
-            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } => ErrorKind::Operation,
+            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } | Error::Location { .. } => {
+                ErrorKind::Operation
+            }
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy(_) => ErrorKind::Busy,
             Error::Canceled => ErrorKind::Canceled,
@@ -82,6 +117,7 @@ impl Error {
             Error::Canceled => "canceled",
             Error::Stalled { .. } => "stalled",
             Error::Catalog(_) => "catalog",
+            Error::Location { problem, .. } => problem.code(),
         }
     }
 
@@ -100,6 +136,12 @@ impl Error {
             "stalled" => "Check the storage or source that stopped answering; the stall timeout is `lifeboat operations set-stall-timeout`.",
             "busy" => "Wait for it to finish, or cancel it with `lifeboat operations cancel ID`.",
             "catalog" => "Lifeboat's catalog could not be read or written; check the data folder's disk and permissions.",
+            "server-unreachable" => "Check the server name and port, that the server is on, and that the network (VPN, firewall) lets this machine reach it.",
+            "wrong-credentials" => "Check the user (DOMAIN\\user or user) and the password; the account may also be locked or expired.",
+            "share-not-found" => "Check the share name after the server (\\\\server\\share); the server does not offer that share to this user.",
+            "folder-not-found" => "Create the folder on the share, or let Test connection create it.",
+            "connection-lost" => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
+            "timed-out" => "The server stopped answering; check it and the network. The next scheduled backup retries.",
             _ => return None,
         })
     }
@@ -114,6 +156,10 @@ impl Error {
 
     pub fn operation(msg: impl Into<String>) -> Self {
         Error::Operation(msg.into())
+    }
+
+    pub fn location(problem: LocationProblem, msg: impl Into<String>) -> Self {
+        Error::Location { problem, message: msg.into() }
     }
 }
 

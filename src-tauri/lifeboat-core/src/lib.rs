@@ -20,4 +20,4 @@ pub mod protector;
 pub mod target;
 pub mod verify;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, LocationProblem, Result};

@@ -65,3 +65,76 @@ fn files_are_published_whole_listed_read_back_and_deleted() {
     std::fs::write(samba.path_in_share(".lifeboat-20260202T000000Z-bbbbbbbb.lbk.partial"), b"crashed").unwrap();
     assert_eq!(target.remove_incomplete().unwrap(), vec![".lifeboat-20260202T000000Z-bbbbbbbb.lbk.partial".to_string()]);
 }
+
+fn engine_with_tree(root: &std::path::Path, clock: &common::TestClock) -> lifeboat_core::engine::Engine {
+    common::make_tree(&root.join("tree"));
+    let engine = common::engine(&root.join("data"), clock);
+    engine.add_item(&root.join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.set_passphrase("a passphrase for the share test").unwrap();
+    engine
+}
+
+#[test]
+fn a_share_is_checked_before_it_is_saved_and_each_failure_names_its_cause() {
+    let samba = Samba::start();
+    std::fs::create_dir(samba.path_in_share("lifeboat")).unwrap();
+    std::process::Command::new("chown").arg(format!("{USER}:")).arg(samba.path_in_share("lifeboat")).status().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+
+    let code = |result: lifeboat_core::Result<lifeboat_core::engine::LocationInfo>| result.unwrap_err().code();
+    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat"), USER, "wrong password")), "wrong-credentials");
+    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat").replace(r"\backups\", r"\nosuchshare\"), USER, PASSWORD)), "share-not-found");
+    assert_eq!(code(engine.set_smb_location(&samba.unc("no-such-folder"), USER, PASSWORD)), "folder-not-found");
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_eq!(code(engine.set_smb_location(&format!(r"\\127.0.0.1:{silent}\backups"), USER, PASSWORD)), "server-unreachable");
+    assert!(engine.location().unwrap().is_default, "nothing was saved");
+
+    let info = engine.set_smb_location(&samba.unc("lifeboat"), r"WORKGROUP\lifeboat-smbtest", PASSWORD).unwrap();
+    assert_eq!((info.kind.as_str(), info.user.as_deref()), ("smb", Some(r"WORKGROUP\lifeboat-smbtest")));
+    assert!(info.free_bytes.unwrap() > 0);
+    let catalog = std::fs::read(tmp.path().join("data/catalog.db")).unwrap();
+    assert!(!catalog.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "the password is not in the catalog in clear");
+    engine.test_location().unwrap();
+    assert_eq!(std::fs::read_dir(samba.path_in_share("lifeboat")).unwrap().count(), 0, "the test file is gone");
+}
+
+#[test]
+fn backups_round_trip_through_the_share_and_retention_deletes_there() {
+    let samba = Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    let big = random(5 * 1024 * 1024 + 3, 42);
+    std::fs::write(tmp.path().join("tree/big.bin"), &big).unwrap();
+
+    let cancel = lifeboat_core::progress::Cancel::default();
+    let first = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap().record;
+    assert!(samba.path_in_share(&first.file_name).exists(), "the backup is on the share");
+    let listed = engine.list_backups().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].problem.is_none());
+
+    let identity = lifeboat_core::protector::PassphraseIdentity::new(Zeroizing::new("a passphrase for the share test".into()));
+    engine.verify(&first.id, Some(&identity), &lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    let request = lifeboat_core::engine::RestoreRequest { items: vec![], paths: vec![], to: Some(tmp.path().join("restored")) };
+    engine.restore(&first.id, Some(&identity), request, &lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    common::assert_same_tree(&tmp.path().join("tree"), &tmp.path().join("restored/tree"));
+
+    // Three more days of backups; retention of 2 days deletes on the share.
+    for _ in 0..3 {
+        clock.advance(chrono::Duration::days(1));
+        engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    }
+    let policy = lifeboat_core::retention::RetentionPolicy { days: 2, max_count: 30 };
+    let deleted = engine.set_retention(policy, true).unwrap();
+    assert!(!deleted.is_empty());
+    let report = engine.retention_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    assert_eq!(report.deleted.len(), deleted.len());
+    for d in &deleted {
+        assert!(!samba.path_in_share(&d.file_name).exists(), "{} deleted from the share", d.file_name);
+    }
+    assert_eq!(engine.list_backups().unwrap().len(), 4 - deleted.len());
+}

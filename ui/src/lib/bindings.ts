@@ -259,16 +259,24 @@ export type ItemDraft = {
 export type LocationInfo = LocationInfo_Serialize | LocationInfo_Deserialize;
 
 export type LocationInfo_Deserialize = {
+	/**  local | smb */
 	kind: string,
+	/**  The folder, or the share path `\\server\share\folder`. */
 	path: string,
+	/**  For a share: the user it signs in as. */
+	user?: string | null,
 	description: string,
 	free_bytes?: number | null,
 	is_default: boolean,
 };
 
 export type LocationInfo_Serialize = {
+	/**  local | smb */
 	kind: string,
+	/**  The folder, or the share path `\\server\share\folder`. */
 	path: string,
+	/**  For a share: the user it signs in as. */
+	user: string | null,
 	description: string,
 	free_bytes: number | null,
 	is_default: boolean,

@@ -25,11 +25,12 @@ use crate::protector::{
     parse_legacy_key, CertificateInfo, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
     RsaRecipient,
 };
-use crate::target::{LocalFolder, Target};
 
 mod automation;
+mod location;
 mod recovery;
 pub use automation::{check_expiry_days, RetentionReport, ScheduleInfo, Status};
+pub use location::{Location, LocationInfo};
 pub use recovery::{BackupInspection, ContentEntry, ContentItem, RestoreRequest, SharedIdentity, UnlockedBackup, VerifyOutcome};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -37,18 +38,11 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub const DEFAULT_EXPIRY_DAYS: u32 = 30;
 
 const SETTING_INSTALLATION: &str = "installation";
-const SETTING_LOCATION: &str = "location";
 const SETTING_ENCRYPTION: &str = "encryption";
 const SETTING_KEY_RETIRED: &str = "encryption.key_retired_at";
 const SETTING_EXPIRY_DAYS: &str = "backup.expiry_days";
 const SECRET_PASSPHRASE_KEK: &str = "passphrase.kek";
 const SECRET_LEGACY_KEY: &str = "legacy.key";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Location {
-    Local { path: PathBuf },
-}
 
 /// How new backups are encrypted. Secrets (the passphrase-derived key, the legacy key)
 /// are kept in the data folder's `secrets/`, never in the catalog.
@@ -99,17 +93,6 @@ impl From<&CertificateInfo> for CertificateSummary {
     fn from(c: &CertificateInfo) -> Self {
         CertificateSummary { thumbprint: c.thumbprint.clone(), subject: c.subject.clone(), not_after: c.not_after, key_bits: c.key_bits }
     }
-}
-
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize)]
-pub struct LocationInfo {
-    pub kind: String,
-    pub path: PathBuf,
-    pub description: String,
-    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
-    pub free_bytes: Option<u64>,
-    pub is_default: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,35 +263,6 @@ impl Engine {
         }
     }
 
-    // ---- location ----
-
-    pub fn set_local_location(&self, dir: &Path) -> Result<LocationInfo> {
-        let path = std::path::absolute(dir).with_path("resolving", dir)?;
-        LocalFolder::new(&path)?; // creates the folder
-        probe_writable(&path)?;
-        self.catalog.set_setting(SETTING_LOCATION, &Location::Local { path })?;
-        self.location()
-    }
-
-    fn current_location(&self) -> Result<(Location, bool)> {
-        Ok(match self.catalog.setting::<Location>(SETTING_LOCATION)? {
-            Some(l) => (l, false),
-            None => (Location::Local { path: self.data_dir.join("backups") }, true),
-        })
-    }
-
-    pub fn location(&self) -> Result<LocationInfo> {
-        let (location, is_default) = self.current_location()?;
-        let target = self.target()?;
-        let Location::Local { path } = location;
-        Ok(LocationInfo { kind: "local".into(), path, description: target.describe(), free_bytes: target.free_space()?, is_default })
-    }
-
-    pub fn target(&self) -> Result<Box<dyn Target>> {
-        let (Location::Local { path }, _) = self.current_location()?;
-        Ok(Box::new(LocalFolder::new(path)?))
-    }
-
     // ---- encryption ----
 
     pub(crate) fn encryption_setting(&self) -> Result<Option<EncryptionSetting>> {
@@ -438,7 +392,7 @@ impl Engine {
         self.data_dir.join("secrets")
     }
 
-    fn write_secret(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(super) fn write_secret(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let dir = self.secrets_dir();
         fs::create_dir_all(&dir).with_path("creating", &dir)?;
         #[cfg(unix)]
@@ -450,7 +404,7 @@ impl Engine {
         write_atomic(&dir.join(name), text.as_bytes(), true)
     }
 
-    fn read_secret(&self, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+    pub(super) fn read_secret(&self, name: &str) -> Result<Zeroizing<Vec<u8>>> {
         let path = self.secrets_dir().join(name);
         let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| {
             Error::operation(format!("The stored encryption secret {} cannot be read ({e}); set the encryption again.", path.display()))
@@ -687,8 +641,3 @@ fn recipient_labels(h: &Header) -> Vec<String> {
         .collect()
 }
 
-fn probe_writable(dir: &Path) -> Result<()> {
-    let probe = dir.join(format!(".lifeboat-probe-{}", std::process::id()));
-    fs::write(&probe, b"probe").map_err(|e| Error::input(format!("Lifeboat cannot write to {}: {e}.", dir.display())))?;
-    fs::remove_file(&probe).with_path("removing", &probe)
-}

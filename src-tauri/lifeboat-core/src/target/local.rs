@@ -4,7 +4,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{check_backup_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
+use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
 use crate::error::{Error, IoContext, Result};
 
 const PARTIAL_SUFFIX: &str = ".partial";
@@ -94,6 +94,15 @@ impl Target for LocalFolder {
             }
         }
         Ok(removed)
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        let probe = self.root.join(probe_name());
+        let renamed = probe.with_extension("renamed");
+        let cannot = |e: std::io::Error| Error::input(format!("Lifeboat cannot write to {}: {e}.", self.root.display()));
+        fs::write(&probe, b"lifeboat").map_err(cannot)?;
+        fs::rename(&probe, &renamed).map_err(cannot)?;
+        fs::remove_file(&renamed).with_path("removing", &renamed)
     }
 }
 

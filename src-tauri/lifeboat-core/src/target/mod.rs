@@ -41,6 +41,13 @@ pub trait Target: Send + Sync {
     fn free_space(&self) -> Result<Option<u64>>;
     /// Removes leftovers of backups that never completed; returns their names.
     fn remove_incomplete(&self) -> Result<Vec<String>>;
+    /// Writes, renames and deletes a small file, as a backup's publication does.
+    fn check_writable(&self) -> Result<()>;
+}
+
+/// The name of the small file `check_writable` writes (a dot-file: never listed).
+fn probe_name() -> String {
+    format!(".lifeboat-probe-{}", std::process::id())
 }
 
 /// Backup file names are plain names: no separators, no dot-files, our extension.

@@ -32,8 +32,8 @@ use smb::{
 };
 use zeroize::Zeroizing;
 
-use super::{check_backup_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
-use crate::error::{Error, Result};
+use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
+use crate::error::{Error, LocationProblem, Result};
 
 const PARTIAL_SUFFIX: &str = ".partial";
 const BLOCK: usize = 64 * 1024;
@@ -168,11 +168,7 @@ impl SmbShare {
             Err(_) => {
                 inner.client = None;
                 drop(client);
-                Err(Error::operation(format!(
-                    "{} did not answer within {} s while {what}.",
-                    self.path.display(),
-                    self.timeout.as_secs()
-                )))
+                Err(self.timed_out(what))
             }
         }
     }
@@ -205,16 +201,45 @@ impl SmbShare {
         match connected {
             Ok(Ok(())) => Ok(client),
             Ok(Err(e)) => Err(self.explain("connecting", e)),
-            Err(_) => Err(Error::operation(format!(
-                "{} did not answer within {} s while connecting.",
-                self.path.display(),
-                self.timeout.as_secs()
-            ))),
+            Err(_) => Err(self.timed_out("connecting")),
         }
     }
 
+    fn timed_out(&self, what: &str) -> Error {
+        Error::location(
+            LocationProblem::TimedOut,
+            format!("{} did not answer within {} s while {what}.", self.path.display(), self.timeout.as_secs()),
+        )
+    }
+
+    /// Names the cause in the administrator's words, with a stable code.
     fn explain(&self, what: &str, e: smb::Error) -> Error {
-        Error::operation(format!("{} failed while {what}: {e}", self.path.display()))
+        use LocationProblem::*;
+        let share = self.path.display();
+        let status = match &e {
+            smb::Error::ReceivedErrorMessage(status, _) | smb::Error::UnexpectedMessageStatus(status) => Some(*status),
+            _ => None,
+        };
+        let (problem, message) = match status {
+            Some(0xC000_006D | 0xC000_0064 | 0xC000_006A | 0xC000_0072 | 0xC000_0234 | 0xC000_0070 | 0xC000_0071) => {
+                (WrongCredentials, format!("{share}: the server refused the user {:?} or its password.", self.credentials.user))
+            }
+            Some(0xC000_00CC) => (ShareNotFound, format!("{share}: the server has no share {:?} for this user.", self.path.share)),
+            Some(0xC000_0034 | 0xC000_003A) => (FolderNotFound, format!("{share}: the folder {:?} does not exist on the share.", self.path.folder)),
+            Some(0xC000_0022) => (AccessDenied, format!("{share}: access denied while {what}; the user {:?} lacks the right.", self.credentials.user)),
+            Some(0xC000_007F | 0xC000_0044) => (DiskFull, format!("{share}: the share is full (while {what}).")),
+            _ if what == "connecting" && matches!(e, smb::Error::IoError(_) | smb::Error::TransportError(_)) => {
+                (ServerUnreachable, format!("{share}: the server cannot be reached ({e})."))
+            }
+            _ if matches!(e, smb::Error::SspiError(_)) => {
+                (WrongCredentials, format!("{share}: signing in as {:?} failed ({e}).", self.credentials.user))
+            }
+            _ if matches!(e, smb::Error::IoError(_) | smb::Error::ConnectionStopped | smb::Error::TransportError(_)) => {
+                (ConnectionLost, format!("{share}: the connection was lost while {what} ({e})."))
+            }
+            _ => return Error::operation(format!("{share} failed while {what}: {e}")),
+        };
+        Error::location(problem, message)
     }
 
     fn unc_of(path: &SmbPath, rel: &str) -> std::result::Result<UncPath, smb::Error> {
@@ -290,7 +315,7 @@ impl Target for SmbShare {
             use smb::resource::GetLen;
             file.get_len().await
         })?;
-        Ok(Box::new(SmbReader::new(self.clone_handle(), Arc::new(file), len, true)))
+        Ok(Box::new(SmbReader::new(self.clone_handle(), Arc::new(file), len)))
     }
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
@@ -298,13 +323,7 @@ impl Target for SmbShare {
         let temp = self.path.in_share(&format!(".{name}{PARTIAL_SUFFIX}"));
         let file = self.call("creating a backup file", async |client, path| {
             let unc = Self::unc_of(path, &temp)?;
-            let args = FileCreateArgs {
-                disposition: CreateDisposition::Create,
-                attributes: FileAttributes::new(),
-                options: CreateOptions::new(),
-                desired_access: FileAccessMask::new().with_generic_read(true).with_generic_write(true).with_delete(true),
-            };
-            let file: File = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            let file: File = client.create_file(&unc, &read_write_delete(CreateDisposition::Create)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
             Ok(file)
         })?;
         Ok(Box::new(SmbUpload {
@@ -347,6 +366,20 @@ impl Target for SmbShare {
         }
         Ok(removed)
     }
+
+    fn check_writable(&self) -> Result<()> {
+        let rel = self.path.in_share(&probe_name());
+        let renamed = self.path.in_share(&format!("{}.renamed", probe_name()));
+        self.call("writing, renaming and deleting a test file", async |client, path| {
+            let unc = Self::unc_of(path, &rel)?;
+            let file: File = client.create_file(&unc, &read_write_delete(CreateDisposition::OverwriteIf)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+            file.write_block(b"lifeboat", 0, None).await?;
+            file.set_info(FileRenameInformation { replace_if_exists: true.into(), root_directory: 0, file_name: renamed.as_str().into() })
+                .await?;
+            file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
+            file.close().await
+        })
+    }
 }
 
 impl SmbShare {
@@ -370,13 +403,11 @@ struct SmbReader {
     buffer: Vec<u8>,
     /// File offset of `buffer[0]`.
     buffer_at: u64,
-    /// False while an upload reads back its own file, which it still needs open.
-    close_on_drop: bool,
 }
 
 impl SmbReader {
-    fn new(share: SmbShare, file: Arc<File>, len: u64, close_on_drop: bool) -> Self {
-        SmbReader { share, file: Some(file), len, pos: 0, buffer: Vec::new(), buffer_at: 0, close_on_drop }
+    fn new(share: SmbShare, file: Arc<File>, len: u64) -> Self {
+        SmbReader { share, file: Some(file), len, pos: 0, buffer: Vec::new(), buffer_at: 0 }
     }
 
     fn fill(&mut self) -> std::io::Result<()> {
@@ -449,11 +480,19 @@ impl Seek for SmbReader {
 impl Drop for SmbReader {
     fn drop(&mut self) {
         let Some(file) = self.file.take() else { return };
-        if self.close_on_drop {
-            let closing = file.clone();
-            let _ = self.share.call("closing a backup", async move |_, _| closing.close().await);
-        }
+        let closing = file.clone();
+        let _ = self.share.call("closing a backup", async move |_, _| closing.close().await);
         self.share.release(file);
+    }
+}
+
+/// Opening a file to write, rename and delete it, asking for exactly those rights.
+fn read_write_delete(disposition: CreateDisposition) -> FileCreateArgs {
+    FileCreateArgs {
+        disposition,
+        attributes: FileAttributes::new(),
+        options: CreateOptions::new(),
+        desired_access: FileAccessMask::new().with_generic_read(true).with_generic_write(true).with_delete(true),
     }
 }
 
@@ -542,7 +581,7 @@ impl Upload for SmbUpload {
             Ok((Arc::new(file), len))
         })?;
         let stat_len = landed.1;
-        let mut reader = SmbReader::new(self.share.clone_handle(), landed.0, stat_len, true);
+        let mut reader = SmbReader::new(self.share.clone_handle(), landed.0, stat_len);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; BLOCK * IN_FLIGHT];
         let mut read_back = 0u64;
