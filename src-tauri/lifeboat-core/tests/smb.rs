@@ -35,7 +35,7 @@ fn files_are_published_whole_listed_read_back_and_deleted() {
             upload.write_all(piece).unwrap();
         }
         assert!(target.list().unwrap().iter().all(|f| f.name != name), "nothing half-written is listed");
-        upload.commit().unwrap();
+        upload.commit(&lifeboat_core::progress::NoProgress).unwrap();
         assert_eq!(std::fs::read(samba.path_in_share(&name)).unwrap(), data, "{size} bytes landed as written");
 
         let mut back = Vec::new();
@@ -137,4 +137,79 @@ fn backups_round_trip_through_the_share_and_retention_deletes_there() {
         assert!(!samba.path_in_share(&d.file_name).exists(), "{} deleted from the share", d.file_name);
     }
     assert_eq!(engine.list_backups().unwrap().len(), 4 - deleted.len());
+}
+
+/// An engine backing up 256 MiB of incompressible data to the share, with a short
+/// stall timeout (so network calls time out after 2 s).
+fn big_backup_setup(samba: &Samba, root: &std::path::Path, clock: &common::TestClock) -> lifeboat_core::engine::Engine {
+    let engine = engine_with_tree(root, clock);
+    // Repeating a 4 MiB random block: farther apart than zstd's window, so it stays incompressible.
+    let block = random(4 << 20, 5);
+    let mut big = std::fs::File::create(root.join("tree/big.bin")).unwrap();
+    for _ in 0..64 {
+        big.write_all(&block).unwrap();
+    }
+    engine.set_stall_timeout_secs(4).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    engine
+}
+
+/// A big backup under way: returns once its upload to the share has begun.
+fn start_big_backup(
+    samba: &Samba,
+) -> (tempfile::TempDir, lifeboat_core::engine::Engine, lifeboat_core::engine::StartedOperation<lifeboat_core::engine::BackupSummary>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = big_backup_setup(samba, tmp.path(), &common::TestClock::new());
+    let started = engine.start_backup(lifeboat_core::operation::Trigger::Cli, &lifeboat_core::progress::Cancel::default()).unwrap();
+    wait_for_upload(samba);
+    (tmp, engine, started)
+}
+
+/// Waits until the backup's temporary file on the share has some data in it.
+fn wait_for_upload(samba: &Samba) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let uploading = std::fs::read_dir(&samba.share_dir).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(".lbk.partial") && e.metadata().is_ok_and(|m| m.len() > 8 << 20)
+        });
+        if uploading {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the upload never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn assert_recovers(samba: &Samba, engine: &lifeboat_core::engine::Engine) {
+    assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
+    let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &lifeboat_core::progress::Cancel::default()).unwrap();
+    assert_eq!(summary.removed_incomplete.len(), 1, "the next backup removes the leftover");
+    let on_share: Vec<String> = std::fs::read_dir(&samba.share_dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(on_share, vec![summary.record.file_name.clone()]);
+}
+
+#[test]
+fn a_server_killed_mid_backup_fails_it_as_connection_lost_and_the_next_backup_succeeds() {
+    let mut samba = Samba::start();
+    let (_tmp, engine, started) = start_big_backup(&samba);
+    let killed_at = std::time::Instant::now();
+    samba.kill();
+    let err = started.wait().unwrap_err();
+    assert!(killed_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", killed_at.elapsed());
+    assert!(["connection-lost", "timed-out"].contains(&err.code()), "{}: {err}", err.code());
+    samba.restart();
+    assert_recovers(&samba, &engine);
+}
+
+#[test]
+fn a_frozen_server_times_out_within_the_stall_timeout_and_the_next_backup_succeeds() {
+    let samba = Samba::start();
+    let (_tmp, engine, started) = start_big_backup(&samba);
+    let frozen_at = std::time::Instant::now();
+    samba.signal("STOP");
+    let err = started.wait().unwrap_err();
+    assert!(frozen_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", frozen_at.elapsed());
+    assert_eq!(err.code(), "timed-out", "{err}");
+    samba.signal("CONT");
+    assert_recovers(&samba, &engine);
 }

@@ -19,8 +19,7 @@ use crate::target::{LocalFolder, SmbCredentials, SmbPath, SmbShare, Target};
 const SETTING_LOCATION: &str = "location";
 const SECRET_LOCATION_KEY: &str = "location.key";
 const PASSWORD_AAD: &[u8] = b"lifeboat share password v1";
-/// Every network call gives up after this; a server that stops answering fails the
-/// operation well within the stall timeout.
+/// The longest any network call waits (shorter with a short stall timeout).
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +81,7 @@ impl Engine {
         let target = SmbShare::new(
             share.clone(),
             SmbCredentials { user: user.trim().into(), password: Zeroizing::new(password.into()) },
-            NETWORK_TIMEOUT,
+            self.network_timeout()?,
         )?;
         probe(&target)?;
         let sealed_password = self.seal_password(password)?;
@@ -120,9 +119,16 @@ impl Engine {
             Location::Local { path } => Box::new(LocalFolder::new(path)?),
             Location::Smb { share, user, sealed_password } => {
                 let password = self.open_password(&sealed_password)?;
-                Box::new(SmbShare::new(share, SmbCredentials { user, password }, NETWORK_TIMEOUT)?)
+                Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
             }
         })
+    }
+
+    /// Every network call gives up within half the stall timeout (at most 30 s), so
+    /// a server that stops answering fails the operation with a clear cause before
+    /// the watchdog has to abandon it.
+    fn network_timeout(&self) -> Result<Duration> {
+        Ok(Duration::from_secs((self.stall_timeout_secs()? / 2).max(1)).min(NETWORK_TIMEOUT))
     }
 
     fn location_key(&self) -> Result<Zeroizing<Vec<u8>>> {

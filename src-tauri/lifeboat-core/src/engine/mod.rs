@@ -534,7 +534,7 @@ impl Engine {
         let upload = target.create(&file_name)?;
         let recipient_refs: Vec<&dyn Recipient> = recipients.iter().map(|r| r.as_ref()).collect();
         let written = write_backup(upload, meta, &recipient_refs, &sources, warnings, &mut rand::rng(), progress, cancel)?;
-        written.out.commit()?;
+        written.out.commit(progress)?;
 
         let record = BackupRecord {
             id: id.to_string(),

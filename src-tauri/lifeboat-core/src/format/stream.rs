@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::keys::TAG_LEN;
 use super::{PayloadCipher, FOOTER_MAGIC, MAX_INDEX_BYTES};
-use crate::error::{Error, Result};
+use crate::error::{IoContext, Error, Result};
 
 pub const FOOTER_LEN: u64 = 32;
 const ENCODING_STORED: u8 = 0;
@@ -325,7 +325,7 @@ impl<W: Write + Send + 'static> Drop for ChunkWriter<W> {
 }
 
 fn write_err(e: std::io::Error) -> Error {
-    Error::Io { message: "writing the backup file".into(), source: e }
+    Err::<(), _>(e).context(|| "writing the backup file".into()).unwrap_err()
 }
 
 /// Reads and authenticates chunks, sequentially or from a known position.

@@ -127,7 +127,7 @@ impl Write for LocalUpload {
 }
 
 impl Upload for LocalUpload {
-    fn commit(mut self: Box<Self>) -> Result<()> {
+    fn commit(mut self: Box<Self>, _progress: &dyn crate::progress::Progress) -> Result<()> {
         let out = self.out.take().expect("commit happens once");
         let file = out.into_inner().map_err(|e| e.into_error()).with_path("writing", &self.temp_path)?;
         file.sync_all().with_path("flushing to disk", &self.temp_path)?;

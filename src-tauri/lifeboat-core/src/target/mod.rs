@@ -10,6 +10,7 @@ pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 use std::io::{Read, Seek, Write};
 
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Extension of published backup files.
 pub const BACKUP_EXTENSION: &str = "lbk";
@@ -25,8 +26,9 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 
 /// A backup being written. Dropping it without `commit` discards it.
 pub trait Upload: Write + Send {
-    /// Makes the file durable and publishes it under its final name.
-    fn commit(self: Box<Self>) -> Result<()>;
+    /// Makes the file durable and publishes it under its final name, reporting any
+    /// long check of what landed to `progress`.
+    fn commit(self: Box<Self>, progress: &dyn Progress) -> Result<()>;
 }
 
 pub trait Target: Send + Sync {

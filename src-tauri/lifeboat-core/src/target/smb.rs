@@ -173,6 +173,12 @@ impl SmbShare {
         }
     }
 
+    /// Whether the last call left a working connection; after a failure there is
+    /// none, and cleanup that needs the server is left to the next run.
+    fn connected(&self) -> bool {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).client.is_some()
+    }
+
     /// Drops a file handle inside the runtime (see `call`).
     fn release(&self, file: Arc<File>) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -480,8 +486,10 @@ impl Seek for SmbReader {
 impl Drop for SmbReader {
     fn drop(&mut self) {
         let Some(file) = self.file.take() else { return };
-        let closing = file.clone();
-        let _ = self.share.call("closing a backup", async move |_, _| closing.close().await);
+        if self.share.connected() {
+            let closing = file.clone();
+            let _ = self.share.call("closing a backup", async move |_, _| closing.close().await);
+        }
         self.share.release(file);
     }
 }
@@ -560,7 +568,7 @@ impl Write for SmbUpload {
 impl Upload for SmbUpload {
     /// Sends the rest, checks that what landed has the size and SHA-256 written,
     /// then renames it to its final name, replacing any file of that name.
-    fn commit(mut self: Box<Self>) -> Result<()> {
+    fn commit(mut self: Box<Self>, progress: &dyn crate::progress::Progress) -> Result<()> {
         let rest = self.pending.len() as u64;
         self.send_pending().map_err(|e| Error::operation(format!("writing the backup to the share: {e}")))?;
         self.written += rest;
@@ -581,6 +589,7 @@ impl Upload for SmbUpload {
             Ok((Arc::new(file), len))
         })?;
         let stat_len = landed.1;
+        progress.total(stat_len, 0);
         let mut reader = SmbReader::new(self.share.clone_handle(), landed.0, stat_len);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; BLOCK * IN_FLIGHT];
@@ -592,6 +601,7 @@ impl Upload for SmbUpload {
             }
             read_back += n as u64;
             hasher.update(&buf[..n]);
+            progress.advance(n as u64, 0);
         }
         drop(reader);
         if stat_len != size || read_back != size || hasher.finalize() != self.hash.clone().finalize() {
@@ -622,12 +632,15 @@ impl Drop for SmbUpload {
     fn drop(&mut self) {
         if let Some(file) = self.file.take() {
             // Not committed: the backup failed or was canceled. Delete the temporary
-            // file; if that fails too, the next backup's cleanup removes it.
-            let discarding = file.clone();
-            let _ = self.share.call("discarding an unfinished backup", async move |_, _| {
-                discarding.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
-                discarding.close().await
-            });
+            // file while the connection works; otherwise (or if that fails too) the
+            // next backup's cleanup removes it.
+            if self.share.connected() {
+                let discarding = file.clone();
+                let _ = self.share.call("discarding an unfinished backup", async move |_, _| {
+                    discarding.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
+                    discarding.close().await
+                });
+            }
             self.share.release(file);
         }
     }
