@@ -213,3 +213,27 @@ fn a_frozen_server_times_out_within_the_stall_timeout_and_the_next_backup_succee
     samba.signal("CONT");
     assert_recovers(&samba, &engine);
 }
+
+#[test]
+fn a_hundred_listings_and_a_gigabyte_backup_complete_without_a_hang() {
+    let samba = Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+    let block = random(4 << 20, 11);
+    let mut big = std::fs::File::create(tmp.path().join("tree/gigabyte.bin")).unwrap();
+    for _ in 0..256 {
+        big.write_all(&block).unwrap();
+    }
+    drop(big);
+    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    let cancel = lifeboat_core::progress::Cancel::default();
+    let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    // Publishing read the whole file back from the share and compared its SHA-256.
+    assert!(summary.record.size > 1 << 30, "{} bytes", summary.record.size);
+
+    let target = share(&samba, "", PASSWORD);
+    for _ in 0..100 {
+        assert_eq!(target.list().unwrap().len(), 1);
+    }
+}
