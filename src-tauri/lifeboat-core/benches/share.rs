@@ -1,0 +1,66 @@
+//! Backup throughput to an SMB share next to the same backup to a local folder: a
+//! real Samba on loopback (started here, so run as root, as .ci/run does), 512 MiB of
+//! incompressible data, three rounds each, median printed. `cargo bench --bench share`.
+
+#[allow(dead_code)]
+#[path = "../tests/common/samba.rs"]
+mod samba;
+
+use std::io::Write;
+use std::time::Instant;
+
+use lifeboat_core::engine::Engine;
+use lifeboat_core::progress::{Cancel, NoProgress};
+use rand::{RngExt, SeedableRng};
+use samba::{Samba, PASSWORD, USER};
+
+const MIB: u64 = 1 << 20;
+const DATA_MIB: u64 = 512;
+const ROUNDS: usize = 3;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// Seconds per backup, one per round; each round's backup is deleted after it.
+fn time_backups(engine: &Engine) -> Vec<f64> {
+    (0..ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            let summary = engine.backup_now(&NoProgress, &Cancel::default()).expect("backup");
+            let seconds = started.elapsed().as_secs_f64();
+            engine.delete_backup(&summary.record.id, &Cancel::default()).expect("delete");
+            seconds
+        })
+        .collect()
+}
+
+fn main() {
+    let samba = Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data-to-protect");
+    std::fs::create_dir(&data).unwrap();
+    // A 4 MiB random block repeated: farther apart than zstd's window, so incompressible.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let block: Vec<u8> = (0..4 * MIB).map(|_| rng.random::<u8>()).collect();
+    let mut file = std::fs::File::create(data.join("big.bin")).unwrap();
+    for _ in 0..DATA_MIB / 4 {
+        file.write_all(&block).unwrap();
+    }
+    drop(file);
+
+    let engine = Engine::open(&tmp.path().join("lifeboat")).unwrap();
+    engine.add_item(&data, Some("data"), None, vec![]).unwrap();
+    engine.set_passphrase("benchmark passphrase").unwrap();
+
+    engine.set_local_location(&tmp.path().join("local-backups")).unwrap();
+    let local = median(time_backups(&engine));
+    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    let share = median(time_backups(&engine));
+
+    let rate = |s: f64| DATA_MIB as f64 / s;
+    println!("Backup of {DATA_MIB} MiB (incompressible), median of {ROUNDS}:");
+    println!("  local folder          {local:6.2} s  {:7.1} MiB/s", rate(local));
+    println!("  SMB share (loopback)  {share:6.2} s  {:7.1} MiB/s  ({:.2}x the local time)", rate(share), share / local);
+}
