@@ -508,6 +508,8 @@ fn is_timeout(e: &smb::Error) -> bool {
         smb::Error::IoError(io) => {
             io.kind() == std::io::ErrorKind::TimedOut
                 || io.get_ref().and_then(|inner| inner.downcast_ref::<smb::Error>()).is_some_and(is_timeout)
+                // Some paths carry it only as text.
+                || io.to_string().contains("Operation timed out")
         }
         _ => false,
     }
