@@ -168,7 +168,7 @@ pub fn certificate_file(path: &str) -> lifeboat_core::Result<CertificateInfo> {
 /// Unchanged items are kept as they are; new or edited ones are checked like `items add`.
 fn check_items(engine: &Engine, drafts: &[ItemDraft]) -> Result<Option<Vec<ProtectedItem>>, FieldError<usize>> {
     let current = engine.items().map_err(|e| (0, e))?;
-    if drafts.iter().eq(current.iter().map(ItemDraft::from).collect::<Vec<_>>().iter()) {
+    if current.iter().map(ItemDraft::from).eq(drafts.iter().cloned()) {
         return Ok(None);
     }
     let mut items: Vec<ProtectedItem> = Vec::new();

@@ -275,7 +275,7 @@ impl Engine {
             Ok(l) => (Some(l), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let listing = if location.is_some() { self.list_backups()? } else { Vec::new() };
+        let listing = if location.is_some() { self.read_listings()? } else { Vec::new() };
         let created: Vec<DateTime<Utc>> = listing.iter().filter_map(|l| l.created_at).collect();
         Ok(Status {
             schedule: self.schedule_info()?,

@@ -569,8 +569,9 @@ impl Engine {
         Ok(listings)
     }
 
-    /// The backups at the location as their headers describe them.
-    fn read_listings(&self) -> Result<Vec<BackupListing>> {
+    /// The backups at the location as their headers describe them (what status and
+    /// selecting a backup need; listing for people adds trigger and retention).
+    pub(super) fn read_listings(&self) -> Result<Vec<BackupListing>> {
         let target = self.target()?;
         let now = self.now();
         let mut out = Vec::new();
@@ -614,7 +615,6 @@ impl Engine {
         }
         Ok(out)
     }
-
 }
 
 /// The single entry of a file-like item whose content was copied first (databases).

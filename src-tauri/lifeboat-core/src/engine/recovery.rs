@@ -179,7 +179,7 @@ impl Engine {
 
     /// A backup at the configured location, by id, unique id prefix or file name.
     fn find_backup(&self, selector: &str) -> Result<BackupListing> {
-        let listing = self.list_backups()?;
+        let listing = self.read_listings()?;
         let wanted = selector.to_ascii_lowercase();
         let mut matches: Vec<BackupListing> = listing
             .into_iter()

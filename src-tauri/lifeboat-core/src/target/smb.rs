@@ -36,7 +36,7 @@ use smb::{
 use zeroize::Zeroizing;
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
-use crate::error::{Error, LocationProblem, Result};
+use crate::error::{Error, IoContext, LocationProblem, Result};
 
 const PARTIAL_SUFFIX: &str = ".partial";
 const BLOCK: usize = 64 * 1024;
@@ -127,9 +127,12 @@ impl Drop for Inner {
     }
 }
 
+/// Clones (held by readers and uploads) share the credentials, the connection and
+/// the runtime.
+#[derive(Clone)]
 pub struct SmbShare {
     path: SmbPath,
-    credentials: SmbCredentials,
+    credentials: Arc<SmbCredentials>,
     timeout: Duration,
     inner: Arc<Mutex<Inner>>,
 }
@@ -141,7 +144,7 @@ impl SmbShare {
             .enable_all()
             .build()
             .map_err(|e| Error::operation(format!("starting the SMB client: {e}")))?;
-        Ok(SmbShare { path, credentials, timeout, inner: Arc::new(Mutex::new(Inner { runtime, client: None })) })
+        Ok(SmbShare { path, credentials: Arc::new(credentials), timeout, inner: Arc::new(Mutex::new(Inner { runtime, client: None })) })
     }
 
     /// Runs one step against the share on the target's runtime, connecting first
@@ -327,7 +330,7 @@ impl Target for SmbShare {
             use smb::resource::GetLen;
             file.get_len().await
         })?;
-        Ok(Box::new(SmbReader::new(self.clone_handle(), Arc::new(file), len)))
+        Ok(Box::new(SmbReader::new(self.clone(), Arc::new(file), len)))
     }
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
@@ -339,7 +342,7 @@ impl Target for SmbShare {
             Ok(file)
         })?;
         Ok(Box::new(SmbUpload {
-            share: self.clone_handle(),
+            share: self.clone(),
             file: Some(Arc::new(file)),
             temp_rel: temp,
             final_rel: self.path.in_share(name),
@@ -391,18 +394,6 @@ impl Target for SmbShare {
             file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
             file.close().await
         })
-    }
-}
-
-impl SmbShare {
-    /// Readers and uploads share the target's connection and runtime.
-    fn clone_handle(&self) -> SmbShare {
-        SmbShare {
-            path: self.path.clone(),
-            credentials: SmbCredentials { user: self.credentials.user.clone(), password: self.credentials.password.clone() },
-            timeout: self.timeout,
-            inner: self.inner.clone(),
-        }
     }
 }
 
@@ -544,6 +535,7 @@ impl SmbUpload {
         }
         let file = self.file.clone().expect("open until commit");
         let data: Arc<[u8]> = std::mem::take(&mut self.pending).into();
+        let data_len = data.len() as u64;
         let base = self.written;
         self.share
             .call("writing a backup", async move |_, _| {
@@ -562,6 +554,7 @@ impl SmbUpload {
                 join_all(writes).await.into_iter().collect::<std::io::Result<()>>().map_err(smb::Error::from)
             })
             .map_err(std::io::Error::other)?;
+        self.written += data_len;
         self.pending = Vec::with_capacity(BLOCK * IN_FLIGHT);
         Ok(())
     }
@@ -574,9 +567,7 @@ impl Write for SmbUpload {
         self.pending.extend_from_slice(&buf[..n]);
         self.hash.update(&buf[..n]);
         if self.pending.len() == BLOCK * IN_FLIGHT {
-            let sent = self.pending.len() as u64;
             self.send_pending()?;
-            self.written += sent;
         }
         Ok(n)
     }
@@ -590,9 +581,7 @@ impl Upload for SmbUpload {
     /// Sends the rest, checks that what landed has the size and SHA-256 written,
     /// then renames it to its final name, replacing any file of that name.
     fn commit(mut self: Box<Self>, progress: &dyn crate::progress::Progress) -> Result<()> {
-        let rest = self.pending.len() as u64;
-        self.send_pending().map_err(|e| Error::operation(format!("writing the backup to the share: {e}")))?;
-        self.written += rest;
+        self.send_pending().context(|| "writing the backup to the share".into())?;
         // On any failure below, dropping `self` deletes the temporary file.
         let file = self.file.clone().expect("open until commit");
         let size = self.written;
@@ -611,12 +600,12 @@ impl Upload for SmbUpload {
         })?;
         let stat_len = landed.1;
         progress.total(stat_len, 0);
-        let mut reader = SmbReader::new(self.share.clone_handle(), landed.0, stat_len);
+        let mut reader = SmbReader::new(self.share.clone(), landed.0, stat_len);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; BLOCK * IN_FLIGHT];
         let mut read_back = 0u64;
         loop {
-            let n = reader.read(&mut buf).map_err(|e| Error::operation(format!("reading back the backup from the share: {e}")))?;
+            let n = reader.read(&mut buf).context(|| "reading back the backup from the share".into())?;
             if n == 0 {
                 break;
             }
