@@ -258,3 +258,54 @@ fn a_hundred_listings_and_a_gigabyte_backup_complete_without_a_hang() {
         assert_eq!(target.list().unwrap().len(), 1);
     }
 }
+
+/// Counts the SMB client's interim "pending" answers (it logs each at debug level).
+struct InterimCounter(std::sync::atomic::AtomicUsize);
+
+impl log::Log for InterimCounter {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Debug && metadata.target().starts_with("smb::connection")
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) && record.args().to_string().contains("async pending") {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn flush(&self) {}
+}
+
+static INTERIMS: InterimCounter = InterimCounter(std::sync::atomic::AtomicUsize::new(0));
+
+/// A server that answers most writes asynchronously (the slow share syncs every
+/// write): with smb 0.12.1 each such answer cost the client a credit for good, and
+/// an upload stopped dead after 128 of them. Connections are now replaced before
+/// their credits can run out.
+#[test]
+fn a_server_answering_asynchronously_does_not_starve_the_upload() {
+    let _serial = one_at_a_time();
+    let _ = log::set_logger(&INTERIMS);
+    log::set_max_level(log::LevelFilter::Debug);
+    let samba = Samba::start();
+    let credentials = SmbCredentials { user: USER.into(), password: Zeroizing::new(PASSWORD.into()) };
+    let path = SmbPath::parse(&samba.unc_of(common::samba::SLOW_SHARE, "")).unwrap();
+    let target = SmbShare::new(path, credentials, Duration::from_secs(30)).unwrap();
+    let block = random(4 << 20, 3);
+    let name = "lifeboat-20260101T000000Z-00000001.lbk";
+    let before = INTERIMS.0.load(std::sync::atomic::Ordering::Relaxed);
+    let mut upload = target.create(name).unwrap();
+    for _ in 0..64 {
+        upload.write_all(&block).unwrap();
+    }
+    upload.commit(&lifeboat_core::progress::NoProgress).unwrap();
+    let interims = INTERIMS.0.load(std::sync::atomic::Ordering::Relaxed) - before;
+    // More than one connection's credits: the case that hung.
+    assert!(interims > 1024, "the slow share answered only {interims} requests asynchronously");
+
+    let mut reader = target.open(name).unwrap();
+    let mut chunk = vec![0u8; block.len()];
+    for i in 0..64 {
+        reader.read_exact(&mut chunk).unwrap();
+        assert!(chunk == block, "block {i} differs");
+    }
+    assert_eq!(reader.read(&mut chunk).unwrap(), 0);
+}

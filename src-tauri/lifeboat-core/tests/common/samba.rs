@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub const USER: &str = "lifeboat-smbtest";
 pub const PASSWORD: &str = "Samba-test-pw-1";
 pub const SHARE: &str = "backups";
+/// The same folder as `SHARE`, with every write synced before it is answered.
+pub const SLOW_SHARE: &str = "slow-backups";
 
 pub struct Samba {
     pub port: u16,
@@ -92,6 +94,16 @@ usershare max shares = 0
 path = {share}
 read only = no
 valid users = {USER}
+
+# The same folder through a slow disk: every write is synced before it is
+# answered, so with many writes in flight Samba answers some of them
+# asynchronously (an interim STATUS_PENDING response first, then the result).
+[{SLOW_SHARE}]
+path = {share}
+read only = no
+valid users = {USER}
+sync always = yes
+strict sync = yes
 ",
                 priv_ = d("priv"),
                 lock = d("lock"),
@@ -162,7 +174,12 @@ valid users = {USER}
 
     /// `\\127.0.0.1:PORT\backups` plus an optional folder inside the share.
     pub fn unc(&self, folder: &str) -> String {
-        let base = format!(r"\\127.0.0.1:{}\{SHARE}", self.port);
+        self.unc_of(SHARE, folder)
+    }
+
+    /// The same for another share of this server.
+    pub fn unc_of(&self, share: &str, folder: &str) -> String {
+        let base = format!(r"\\127.0.0.1:{}\{share}", self.port);
         if folder.is_empty() { base } else { format!(r"{base}\{folder}") }
     }
 
