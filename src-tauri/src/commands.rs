@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use lifeboat_core::engine::{BackupListing, CertificateSummary, Engine, ScheduleInfo, Status};
+use lifeboat_core::engine::{BackupListing, CertificateSummary, Engine, LocationInfo, ScheduleInfo, Status};
 use lifeboat_core::operation::{OperationView, Trigger};
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::retention::Decision;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::settings::{self, FieldProblem, SettingsDraft};
+use crate::settings::{self, FieldProblem, LocationDraft, SettingsDraft};
 
 /// The engine used by commands. Long operations run on their own threads with their
 /// own engine, so this lock is only held for quick reads and settings.
@@ -82,7 +82,29 @@ pub fn cancel_operation(state: State<'_, AppState>, id: String) -> Reply<Operati
 #[specta::specta]
 pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> Reply<SettingsDraft> {
     let engine = engine(&state);
-    Ok(settings::draft_of(&engine.status()?, &engine.items()?, app.autolaunch().is_enabled().unwrap_or(false)))
+    let location = engine.location_setting()?;
+    Ok(settings::draft_of(&engine.status()?, Some(&location), &engine.items()?, app.autolaunch().is_enabled().unwrap_or(false)))
+}
+
+/// "Test connection": proves the location typed in Configuration works (it
+/// answers, takes the credentials, the folder exists and takes a file), saving
+/// nothing; returns it with its free space.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn test_location(state: State<'_, AppState>, location: LocationDraft) -> Reply<LocationInfo> {
+    let engine = engine(&state);
+    let input = location.input(&engine).map_err(|(_, e)| UiError::from(e))?;
+    Ok(engine.test_location_input(&input)?)
+}
+
+/// Creates the typed location's folder, as Test connection offers when it is
+/// missing, then tests it.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_location_folder(state: State<'_, AppState>, location: LocationDraft) -> Reply<LocationInfo> {
+    let engine = engine(&state);
+    let input = location.input(&engine).map_err(|(_, e)| UiError::from(e))?;
+    Ok(engine.create_location_folder(&input)?)
 }
 
 /// Every field's problem, as the user types; empty when the draft can be saved.

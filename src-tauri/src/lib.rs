@@ -42,6 +42,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::validate_settings,
             commands::preview_settings,
             commands::save_settings,
+            commands::test_location,
+            commands::create_location_folder,
             commands::inspect_certificate,
             commands::create_certificate,
             recovery::restore_inspect,

@@ -6,7 +6,8 @@
 //! engine always says the encryption is unchanged.
 
 use lifeboat_core::catalog::ProtectedItem;
-use lifeboat_core::engine::{Engine, Status};
+use lifeboat_core::engine::{check_user, Engine, LocationInput, LocationSetting, Status};
+use lifeboat_core::target::SmbPath;
 use lifeboat_core::protector::{check_passphrase, parse_legacy_key, CertificateInfo};
 use lifeboat_core::retention::{self, Decision, RetentionPolicy};
 use lifeboat_core::schedule::Schedule;
@@ -23,12 +24,54 @@ pub struct SettingsDraft {
     pub retention_days: u32,
     pub max_count: u32,
     pub expiry_days: u32,
-    /// The local folder backups are written to.
-    pub location: String,
+    pub location: LocationDraft,
     pub encryption: EncryptionChange,
     pub items: Vec<ItemDraft>,
     /// Start Lifeboat (in the tray) when the user logs in.
     pub start_with_session: bool,
+}
+
+/// Where backups go, as typed: a local folder or a folder on an SMB share.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, specta::Type)]
+pub struct LocationDraft {
+    /// "local" or "smb"
+    pub kind: String,
+    /// The folder, or the share path `\\server\share\folder`.
+    pub path: String,
+    /// For a share: `DOMAIN\user` or `user`.
+    pub user: String,
+    /// For a share; empty keeps the saved password (same server and user). Never
+    /// filled in by the engine.
+    pub password: String,
+    pub confirm: String,
+}
+
+impl LocationDraft {
+    /// The engine's view of the typed location, checked field by field.
+    pub fn input(&self, engine: &Engine) -> Result<LocationInput<'_>, FieldError<&'static str>> {
+        match self.kind.as_str() {
+            "local" => Ok(LocationInput::Local { path: std::path::Path::new(self.path.trim()) }),
+            "smb" => {
+                SmbPath::parse(&self.path).map_err(|e| ("location", e))?;
+                check_user(&self.user).map_err(|e| ("location_user", e))?;
+                if self.password != self.confirm {
+                    return Err(("location_confirm", lifeboat_core::Error::input("The two passwords differ; type the same password twice.")));
+                }
+                if self.password.is_empty() && !engine.saved_password_applies(&self.path, &self.user) {
+                    return Err(("location_password", lifeboat_core::Error::input("Give the share user's password.")));
+                }
+                let password = Some(self.password.as_str()).filter(|p| !p.is_empty());
+                Ok(LocationInput::Smb { share: &self.path, user: &self.user, password })
+            }
+            other => Err(("location_kind", lifeboat_core::Error::input(format!("Unknown kind of location {other:?}.")))),
+        }
+    }
+}
+
+/// A new location for `save`.
+pub enum LocationChange {
+    Local(std::path::PathBuf),
+    Smb { share: String, user: String, password: Option<Zeroizing<String>> },
 }
 
 /// A change of how new backups are encrypted, or none.
@@ -74,7 +117,7 @@ pub struct FieldProblem {
 
 pub struct Checked {
     /// A new location, when the draft changes it.
-    pub location: Option<std::path::PathBuf>,
+    pub location: Option<LocationChange>,
     pub schedule: Schedule,
     pub retention: RetentionPolicy,
     pub expiry_days: u32,
@@ -111,12 +154,7 @@ pub fn check(engine: &Engine, draft: &SettingsDraft) -> Result<Checked, Vec<Fiel
     let days = retention::check_days(draft.retention_days).map_err(|e| note("retention_days", e)).ok();
     let max_count = retention::check_max_count(draft.max_count).map_err(|e| note("max_count", e)).ok();
     let expiry = lifeboat_core::engine::check_expiry_days(draft.expiry_days).map_err(|e| note("expiry_days", e)).ok();
-    let current_location = engine.location().map(|l| l.path.to_string_lossy().into_owned()).unwrap_or_default();
-    let location = if draft.location == current_location {
-        Some(None)
-    } else {
-        check_folder(&draft.location).map(Some).map_err(|e| note("location", e)).ok()
-    };
+    let location = check_location(engine, &draft.location).map_err(|(field, e)| note(field, e)).ok();
     let encryption = check_encryption(engine, &draft.encryption).map_err(|(field, e)| note(field, e)).ok();
     let items = check_items(engine, &draft.items).map_err(|(i, e)| note(&format!("items.{i}"), e)).ok();
     match (schedule, days, max_count, expiry, location, encryption, items) {
@@ -195,6 +233,33 @@ fn check_items(engine: &Engine, drafts: &[ItemDraft]) -> Result<Option<Vec<Prote
 
 /// A folder path the user typed or picked: absolute, and not a file. It need not
 /// exist yet (saving creates it and checks it can be written).
+/// The draft's location, when it differs from the saved one (without contacting
+/// it: that is for Test connection and OK).
+fn check_location(engine: &Engine, draft: &LocationDraft) -> Result<Option<LocationChange>, FieldError<&'static str>> {
+    let saved = location_draft(engine.location_setting().ok().as_ref());
+    if *draft == saved {
+        return Ok(None);
+    }
+    match draft.input(engine)? {
+        LocationInput::Local { .. } => check_folder(&draft.path).map(|p| Some(LocationChange::Local(p))).map_err(|e| ("location", e)),
+        LocationInput::Smb { share, user, password } => Ok(Some(LocationChange::Smb {
+            share: share.to_owned(),
+            user: user.to_owned(),
+            password: password.map(|p| Zeroizing::new(p.to_owned())),
+        })),
+    }
+}
+
+fn location_draft(setting: Option<&LocationSetting>) -> LocationDraft {
+    LocationDraft {
+        kind: setting.map_or("local", |s| s.kind.as_str()).into(),
+        path: setting.map(|s| s.path.to_string_lossy().into_owned()).unwrap_or_default(),
+        user: setting.and_then(|s| s.user.clone()).unwrap_or_default(),
+        password: String::new(),
+        confirm: String::new(),
+    }
+}
+
 fn check_folder(text: &str) -> lifeboat_core::Result<std::path::PathBuf> {
     let path = std::path::PathBuf::from(text.trim());
     if text.trim().is_empty() || !path.is_absolute() {
@@ -216,8 +281,14 @@ pub fn save(engine: &Engine, checked: Checked, confirmed: bool) -> lifeboat_core
     // Retention first: its confirmation is about the backups the window previewed,
     // which are those at the current location.
     engine.set_retention(checked.retention, confirmed)?;
-    if let Some(folder) = &checked.location {
-        engine.set_local_location(folder)?;
+    match &checked.location {
+        None => {}
+        Some(LocationChange::Local(folder)) => {
+            engine.set_local_location(folder)?;
+        }
+        Some(LocationChange::Smb { share, user, password }) => {
+            engine.set_smb_location(share, user, password.as_ref().map(|p| p.as_str()))?;
+        }
     }
     if engine.schedule()? != checked.schedule {
         engine.set_schedule(checked.schedule)?;
@@ -241,7 +312,7 @@ pub fn save(engine: &Engine, checked: Checked, confirmed: bool) -> lifeboat_core
     engine.status()
 }
 
-pub fn draft_of(status: &Status, items: &[ProtectedItem], start_with_session: bool) -> SettingsDraft {
+pub fn draft_of(status: &Status, location: Option<&LocationSetting>, items: &[ProtectedItem], start_with_session: bool) -> SettingsDraft {
     let (mode, every_hours, daily_at) = match status.schedule.schedule {
         Schedule::EveryHours { hours, .. } => ("every-hours", hours, "01:00".to_owned()),
         Schedule::DailyAt { hour, minute } => ("daily-at", 12, format!("{hour:02}:{minute:02}")),
@@ -253,7 +324,7 @@ pub fn draft_of(status: &Status, items: &[ProtectedItem], start_with_session: bo
         retention_days: status.retention.days,
         max_count: status.retention.max_count,
         expiry_days: status.expiry_days,
-        location: status.location.as_ref().map(|l| l.path.to_string_lossy().into_owned()).unwrap_or_default(),
+        location: location_draft(location),
         encryption: EncryptionChange::Unchanged,
         items: items.iter().map(ItemDraft::from).collect(),
         start_with_session,
@@ -272,7 +343,7 @@ mod tests {
     }
 
     fn draft(engine: &Engine) -> SettingsDraft {
-        draft_of(&engine.status().unwrap(), &engine.items().unwrap(), false)
+        draft_of(&engine.status().unwrap(), engine.location_setting().ok().as_ref(), &engine.items().unwrap(), false)
     }
 
     fn fields(problems: Vec<FieldProblem>) -> Vec<String> {
@@ -344,5 +415,24 @@ mod tests {
         let items = engine.items().unwrap();
         assert_eq!((items.len(), items[0].name.as_str(), items[0].excludes.clone()), (1, "docs", vec!["*.tmp".to_string()]));
         assert!(check(&engine, &draft(&engine)).unwrap().items.is_none(), "the saved items read back unchanged");
+    }
+
+    #[test]
+    fn share_fields_are_checked_as_typed_without_contacting_the_server() {
+        let (_tmp, engine) = setup();
+        let mut d = draft(&engine);
+        assert_eq!(d.location.kind, "local");
+        d.location = LocationDraft { kind: "smb".into(), path: "nas01/backups".into(), user: "".into(), password: "".into(), confirm: "".into() };
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["location"]);
+        d.location.path = r"\\nas01.invalid\backups\ws-07".into();
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["location_user"]);
+        d.location.user = r"CORP\backup".into();
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["location_password"], "no saved password applies");
+        d.location.password = "pw-1".into();
+        d.location.confirm = "pw-2".into();
+        assert_eq!(fields(check(&engine, &d).err().unwrap()), ["location_confirm"]);
+        d.location.confirm = "pw-1".into();
+        let checked = check(&engine, &d).unwrap();
+        assert!(matches!(checked.location, Some(LocationChange::Smb { ref share, .. }) if share.contains("nas01.invalid")));
     }
 }

@@ -354,7 +354,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         }
         Command::Location(LocationCommand::SetSmb { path, user, .. }) => {
             let password = read_secret_stdin("Share password")?;
-            let info = engine.set_smb_location(&path, &user, &password)?;
+            let info = engine.set_smb_location(&path, &user, Some(&password))?;
             out.value(&info, || format!("Backups will be written to {}.", output::location(&info)))
         }
         Command::Location(LocationCommand::Test) => {

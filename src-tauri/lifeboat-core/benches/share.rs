@@ -56,7 +56,7 @@ fn main() {
 
     engine.set_local_location(&tmp.path().join("local-backups")).unwrap();
     let local = median(time_backups(&engine));
-    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
     let share = median(time_backups(&engine));
 
     let rate = |s: f64| DATA_MIB as f64 / s;

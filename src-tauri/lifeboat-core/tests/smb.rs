@@ -93,20 +93,39 @@ fn a_share_is_checked_before_it_is_saved_and_each_failure_names_its_cause() {
     let engine = engine_with_tree(tmp.path(), &clock);
 
     let code = |result: lifeboat_core::Result<lifeboat_core::engine::LocationInfo>| result.unwrap_err().code();
-    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat"), USER, "wrong password")), "wrong-credentials");
-    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat").replace(r"\backups\", r"\nosuchshare\"), USER, PASSWORD)), "share-not-found");
-    assert_eq!(code(engine.set_smb_location(&samba.unc("no-such-folder"), USER, PASSWORD)), "folder-not-found");
+    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat"), USER, Some("wrong password"))), "wrong-credentials");
+    assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat").replace(r"\backups\", r"\nosuchshare\"), USER, Some(PASSWORD))), "share-not-found");
+    assert_eq!(code(engine.set_smb_location(&samba.unc("no-such-folder"), USER, Some(PASSWORD))), "folder-not-found");
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    assert_eq!(code(engine.set_smb_location(&format!(r"\\127.0.0.1:{silent}\backups"), USER, PASSWORD)), "server-unreachable");
+    assert_eq!(code(engine.set_smb_location(&format!(r"\\127.0.0.1:{silent}\backups"), USER, Some(PASSWORD))), "server-unreachable");
     assert!(engine.location().unwrap().is_default, "nothing was saved");
 
-    let info = engine.set_smb_location(&samba.unc("lifeboat"), r"WORKGROUP\lifeboat-smbtest", PASSWORD).unwrap();
+    let info = engine.set_smb_location(&samba.unc("lifeboat"), r"WORKGROUP\lifeboat-smbtest", Some(PASSWORD)).unwrap();
     assert_eq!((info.kind.as_str(), info.user.as_deref()), ("smb", Some(r"WORKGROUP\lifeboat-smbtest")));
     assert!(info.free_bytes.unwrap() > 0);
     let catalog = std::fs::read(tmp.path().join("data/catalog.db")).unwrap();
     assert!(!catalog.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "the password is not in the catalog in clear");
     engine.test_location().unwrap();
     assert_eq!(std::fs::read_dir(samba.path_in_share("lifeboat")).unwrap().count(), 0, "the test file is gone");
+
+    // Test connection on typed fields, before anything is saved; a missing folder
+    // is offered for creation, with its parents.
+    use lifeboat_core::engine::LocationInput;
+    let deeper = samba.unc(r"new\deeper");
+    let typed = LocationInput::Smb { share: &deeper, user: USER, password: Some(PASSWORD) };
+    assert_eq!(engine.test_location_input(&typed).unwrap_err().code(), "folder-not-found");
+    let created = engine.create_location_folder(&typed).unwrap();
+    assert!(samba.path_in_share("new/deeper").is_dir());
+    assert!(created.free_bytes.unwrap() > 0);
+    assert_eq!(engine.location().unwrap().path, std::path::PathBuf::from(samba.unc("lifeboat")), "testing saved nothing");
+
+    // An empty password keeps the saved one, but only for the same server and user.
+    let saved_user = r"WORKGROUP\lifeboat-smbtest";
+    engine.set_smb_location(&deeper, saved_user, None).unwrap();
+    assert!(engine.set_smb_location(&deeper, USER, None).unwrap_err().to_string().contains("Give the share user's password"));
+    let other_server = deeper.replace("127.0.0.1", "localhost");
+    assert!(engine.test_location_input(&LocationInput::Smb { share: &other_server, user: saved_user, password: None }).is_err());
+    assert!(!engine.saved_password_applies(&other_server, saved_user));
 }
 
 #[test]
@@ -116,7 +135,7 @@ fn backups_round_trip_through_the_share_and_retention_deletes_there() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
     let engine = engine_with_tree(tmp.path(), &clock);
-    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
     // Files from 0 bytes (in the tree) to 100 MiB: a 4 MiB random block repeated,
     // farther apart than zstd's window, so it stays incompressible.
     let block = random(4 << 20, 42);
@@ -168,7 +187,7 @@ fn big_backup_setup(samba: &Samba, root: &std::path::Path, clock: &common::TestC
         big.write_all(&block).unwrap();
     }
     engine.set_stall_timeout_secs(4).unwrap();
-    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
     engine
 }
 
@@ -247,7 +266,7 @@ fn a_hundred_listings_and_a_gigabyte_backup_complete_without_a_hang() {
         big.write_all(&block).unwrap();
     }
     drop(big);
-    engine.set_smb_location(&samba.unc(""), USER, PASSWORD).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
     let cancel = lifeboat_core::progress::Cancel::default();
     let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
     // Publishing read the whole file back from the share and compared its SHA-256.

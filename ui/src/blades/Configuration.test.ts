@@ -11,7 +11,7 @@ const saved = {
   retention_days: 7,
   max_count: 30,
   expiry_days: 30,
-  location: "/srv/backups",
+  location: { kind: "local", path: "/srv/backups", user: "", password: "", confirm: "" },
   encryption: { kind: "unchanged" } as Record<string, unknown>,
   items: [{ name: "documents", path: "/home/admin/documents", kind: "folder", excludes: [] as string[] }],
   start_with_session: false,
@@ -24,6 +24,8 @@ const engine = {
     if (draft.retention_days < 2) problems.push({ field: "retention_days", message: "Retention of 1 days is out of range: choose 2 to 14 days." });
     if (draft.encryption.kind === "passphrase" && draft.encryption.passphrase !== draft.encryption.confirm)
       problems.push({ field: "passphrase_confirm", message: "The two passphrases differ; type the same one twice." });
+    if (draft.location.kind === "smb" && draft.location.password !== draft.location.confirm)
+      problems.push({ field: "location_confirm", message: "The two passwords differ; type the same password twice." });
     if (draft.encryption.kind === "certificate" && !draft.encryption.path) problems.push({ field: "certificate", message: "Choose the certificate file (.cer, DER or PEM)." });
     return problems;
   }),
@@ -32,9 +34,13 @@ const engine = {
     draft.retention_days === 2 ? [{ id: "b1", file_name: "b1.lbk", created_at: "2026-03-01T01:00:00Z", keep: false, reason: "older than 2 days" }] : [],
   ),
   saveSettings: vi.fn(async () => ({})),
+  testLocation: vi.fn(async (): Promise<unknown> => {
+    throw Object.assign(new Error("\\\\nas01\\backups: the folder \"ws-07\" does not exist on the share."), { code: "folder-not-found" });
+  }),
+  createLocationFolder: vi.fn(async () => ({ kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", description: "SMB share \\\\nas01\\backups\\ws-07", free_bytes: 1073741824, is_default: false })),
 };
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/mnt/picked"), save: vi.fn(async () => "/mnt/key.pfx") }));
-vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error) => ({ message: e.message, hint: null }) }));
+vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error & { code?: string }) => ({ code: e.code ?? null, message: e.message, hint: null }) }));
 
 const { default: Configuration } = await import("./Configuration.svelte");
 const { unlabeledControls } = await import("../test/labels");
@@ -109,6 +115,35 @@ describe("Configuration", () => {
     );
   });
 
+  it("tests the typed share without saving it and offers to create a missing folder", async () => {
+    render(Configuration, { onChanged: () => {} });
+    await fireEvent.click(await screen.findByLabelText("SMB share"));
+    const share = { kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", password: "pw-1", confirm: "pw-1" };
+    await fireEvent.input(screen.getByLabelText("Share path"), { target: { value: share.path } });
+    await fireEvent.input(screen.getByLabelText("User"), { target: { value: share.user } });
+    await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "pw-1" } });
+    await fireEvent.input(screen.getByLabelText("Confirm password"), { target: { value: "pw-2" } });
+    await screen.findByText("The two passwords differ; type the same password twice.");
+    expect((screen.getByText("Test connection") as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.input(screen.getByLabelText("Confirm password"), { target: { value: "pw-1" } });
+    await waitFor(() => expect((screen.getByText("Test connection") as HTMLButtonElement).disabled).toBe(false));
+
+    await fireEvent.click(screen.getByText("Test connection"));
+    await screen.findByText(/does not exist on the share/);
+    expect(engine.testLocation).toHaveBeenCalledWith(share);
+    await fireEvent.click(screen.getByText("Create the folder"));
+    await screen.findByText(/Connected: SMB share \\\\nas01\\backups\\ws-07 takes a file; 1(\.0)? GiB free/);
+    expect(engine.createLocationFolder).toHaveBeenCalledWith(share);
+    expect(engine.saveSettings).not.toHaveBeenCalled();
+
+    // Editing a field drops the result, which belonged to the old values.
+    await fireEvent.input(screen.getByLabelText("User"), { target: { value: "CORP\\other" } });
+    await waitFor(() => expect(screen.queryByText(/Connected:/)).toBeNull());
+    await fireEvent.input(screen.getByLabelText("User"), { target: { value: share.user } });
+    await fireEvent.click(screen.getByText("OK"));
+    await waitFor(() => expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, location: share }, false));
+  });
+
   it("labels every control, in each encryption mode", async () => {
     const { container } = render(Configuration, { onChanged: () => {} });
     await screen.findByDisplayValue("7");
@@ -117,5 +152,7 @@ describe("Configuration", () => {
       if (mode.startsWith("Certificate")) await fireEvent.click(screen.getByText("Create a backup certificate…"));
       expect(unlabeledControls(container)).toEqual([]);
     }
+    await fireEvent.click(screen.getByLabelText("SMB share"));
+    expect(unlabeledControls(container)).toEqual([]);
   });
 });

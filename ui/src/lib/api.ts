@@ -4,6 +4,7 @@ import {
   commands,
   events,
   type IdentityInput,
+  type LocationDraft,
   type RestoreRequest_Deserialize as RestoreRequest,
   type SettingsDraft,
   type UiError_Serialize as UiError,
@@ -34,6 +35,8 @@ export const api = {
   validateSettings: (draft: SettingsDraft) => unwrap(commands.validateSettings(draft)),
   previewSettings: (draft: SettingsDraft) => unwrap(commands.previewSettings(draft)),
   saveSettings: (draft: SettingsDraft, confirmed: boolean) => unwrap(commands.saveSettings(draft, confirmed)),
+  testLocation: (location: LocationDraft) => unwrap(commands.testLocation(location)),
+  createLocationFolder: (location: LocationDraft) => unwrap(commands.createLocationFolder(location)),
   inspectCertificate: (path: string) => unwrap(commands.inspectCertificate(path)),
   createCertificate: (subject: string, years: number, password: string, pfxPath: string) =>
     unwrap(commands.createCertificate(subject, years, password, pfxPath)),
@@ -66,7 +69,7 @@ export function onEngineEvent(onChange: () => void): () => void {
   };
 }
 
-export function describeError(e: unknown): { message: string; hint: string | null } {
-  if (e instanceof EngineError) return { message: e.detail.message, hint: e.detail.hint };
-  return { message: e instanceof Error ? e.message : String(e), hint: null };
+export function describeError(e: unknown): { code: string | null; message: string; hint: string | null } {
+  if (e instanceof EngineError) return { code: e.detail.code, message: e.detail.message, hint: e.detail.hint };
+  return { code: null, message: e instanceof Error ? e.message : String(e), hint: null };
 }

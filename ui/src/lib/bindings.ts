@@ -19,6 +19,17 @@ export const commands = {
 	/**  The backups saving the draft would delete. */
 	previewSettings: (draft: SettingsDraft) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
 	saveSettings: (draft: SettingsDraft, confirmed: boolean) => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("save_settings", { draft, confirmed })),
+	/**
+	 *  "Test connection": proves the location typed in Configuration works (it
+	 *  answers, takes the credentials, the folder exists and takes a file), saving
+	 *  nothing; returns it with its free space.
+	 */
+	testLocation: (location: LocationDraft) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("test_location", { location })),
+	/**
+	 *  Creates the typed location's folder, as Test connection offers when it is
+	 *  missing, then tests it.
+	 */
+	createLocationFolder: (location: LocationDraft) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("create_location_folder", { location })),
 	/**  What a certificate file holds, shown before it is saved (thumbprint, subject, expiry). */
 	inspectCertificate: (path: string) => typedError<CertificateSummary, UiError_Serialize>(__TAURI_INVOKE("inspect_certificate", { path })),
 	/**
@@ -256,6 +267,22 @@ export type ItemDraft = {
 	excludes: string[],
 };
 
+/**  Where backups go, as typed: a local folder or a folder on an SMB share. */
+export type LocationDraft = {
+	/**  "local" or "smb" */
+	kind: string,
+	/**  The folder, or the share path `\\server\share\folder`. */
+	path: string,
+	/**  For a share: `DOMAIN\user` or `user`. */
+	user: string,
+	/**
+	 *  For a share; empty keeps the saved password (same server and user). Never
+	 *  filled in by the engine.
+	 */
+	password: string,
+	confirm: string,
+};
+
 export type LocationInfo = LocationInfo_Serialize | LocationInfo_Deserialize;
 
 export type LocationInfo_Deserialize = {
@@ -426,8 +453,7 @@ export type SettingsDraft = {
 	retention_days: number,
 	max_count: number,
 	expiry_days: number,
-	/**  The local folder backups are written to. */
-	location: string,
+	location: LocationDraft,
 	encryption: EncryptionChange,
 	items: ItemDraft[],
 	/**  Start Lifeboat (in the tray) when the user logs in. */

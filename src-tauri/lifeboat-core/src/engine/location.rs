@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::Engine;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, LocationProblem, Result};
 use crate::target::{LocalFolder, SmbCredentials, SmbPath, SmbShare, Target};
 
 const SETTING_LOCATION: &str = "location";
@@ -52,8 +52,25 @@ pub struct LocationInfo {
     pub is_default: bool,
 }
 
+/// A location as typed in a form, before it is saved.
+pub enum LocationInput<'a> {
+    Local { path: &'a Path },
+    /// Without a password, the saved one if it applies.
+    Smb { share: &'a str, user: &'a str, password: Option<&'a str> },
+}
+
+/// The configured location as saved (no network needed to read it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocationSetting {
+    /// local | smb
+    pub kind: String,
+    pub path: PathBuf,
+    pub user: Option<String>,
+    pub is_default: bool,
+}
+
 /// A user name as the share expects it: `DOMAIN\user` or `user`.
-fn check_user(user: &str) -> Result<()> {
+pub fn check_user(user: &str) -> Result<()> {
     let bad = user.trim().is_empty() || user.len() > 256 || user.chars().any(char::is_control) || user.matches('\\').count() > 1;
     if bad {
         return Err(Error::input("Give the user as DOMAIN\\user or user."));
@@ -71,21 +88,14 @@ impl Engine {
     }
 
     /// Sets a share as the location after checking it works (see `test_location`);
-    /// nothing is saved when it does not.
-    pub fn set_smb_location(&self, share: &str, user: &str, password: &str) -> Result<LocationInfo> {
-        let share = SmbPath::parse(share)?;
-        check_user(user)?;
-        if password.is_empty() {
-            return Err(Error::input("Give the share user's password."));
-        }
-        let target = SmbShare::new(
-            share.clone(),
-            SmbCredentials { user: user.trim().into(), password: Zeroizing::new(password.into()) },
-            self.network_timeout()?,
-        )?;
+    /// nothing is saved when it does not. Without a password, the saved one is used
+    /// if it applies (see `saved_password_applies`).
+    pub fn set_smb_location(&self, share: &str, user: &str, password: Option<&str>) -> Result<LocationInfo> {
+        let (share, user, password) = self.smb_fields(share, user, password)?;
+        let target = SmbShare::new(share.clone(), SmbCredentials { user: user.clone(), password: password.clone() }, self.network_timeout()?)?;
         probe(&target)?;
-        let sealed_password = self.seal_password(password)?;
-        self.catalog.set_setting(SETTING_LOCATION, &Location::Smb { share, user: user.trim().into(), sealed_password })?;
+        let sealed_password = self.seal_password(&password)?;
+        self.catalog.set_setting(SETTING_LOCATION, &Location::Smb { share, user, sealed_password })?;
         self.location()
     }
 
@@ -95,6 +105,75 @@ impl Engine {
     pub fn test_location(&self) -> Result<LocationInfo> {
         probe(self.target()?.as_ref())?;
         self.location()
+    }
+
+    /// "Test connection" for a location typed in a form: the same proof as
+    /// `test_location`, nothing saved. A missing folder fails as folder-not-found,
+    /// which `create_location_folder` offers to fix.
+    pub fn test_location_input(&self, input: &LocationInput) -> Result<LocationInfo> {
+        let (target, kind, path, user): (Box<dyn Target>, _, _, _) = match input {
+            LocationInput::Local { path } => {
+                if !path.is_dir() {
+                    return Err(Error::location(LocationProblem::FolderNotFound, format!("The folder {} does not exist.", path.display())));
+                }
+                (Box::new(LocalFolder::new(path)?), "local", path.to_path_buf(), None)
+            }
+            LocationInput::Smb { share, user, password } => {
+                let (share, user, password) = self.smb_fields(share, user, *password)?;
+                let path = PathBuf::from(share.display());
+                let target = SmbShare::new(share, SmbCredentials { user: user.clone(), password }, self.network_timeout()?)?;
+                (Box::new(target), "smb", path, Some(user))
+            }
+        };
+        probe(target.as_ref())?;
+        Ok(LocationInfo { kind: kind.into(), path, user, description: target.describe(), free_bytes: target.free_space()?, is_default: false })
+    }
+
+    /// Creates the typed location's folder (with its parents), then tests it.
+    pub fn create_location_folder(&self, input: &LocationInput) -> Result<LocationInfo> {
+        match input {
+            LocationInput::Local { path } => {
+                LocalFolder::new(path)?;
+            }
+            LocationInput::Smb { share, user, password } => {
+                let (share, user, password) = self.smb_fields(share, user, *password)?;
+                SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?.create_folder()?;
+            }
+        }
+        self.test_location_input(input)
+    }
+
+    /// The configured location as saved, without contacting it.
+    pub fn location_setting(&self) -> Result<LocationSetting> {
+        let (location, is_default) = self.current_location()?;
+        Ok(match location {
+            Location::Local { path } => LocationSetting { kind: "local".into(), path, user: None, is_default },
+            Location::Smb { share, user, .. } => LocationSetting { kind: "smb".into(), path: PathBuf::from(share.display()), user: Some(user), is_default },
+        })
+    }
+
+    /// Whether the saved share password may stand in for an empty password field:
+    /// only for the same server, port and user, so it is never sent to another server.
+    pub fn saved_password_applies(&self, share: &str, user: &str) -> bool {
+        let Ok(typed) = SmbPath::parse(share) else { return false };
+        matches!(self.current_location(), Ok((Location::Smb { share: saved, user: saved_user, .. }, _))
+            if saved.server.eq_ignore_ascii_case(&typed.server) && saved.port == typed.port && saved_user == user.trim())
+    }
+
+    /// A share, user and password checked, the password taken from the saved
+    /// location when none is given and it applies.
+    fn smb_fields(&self, share: &str, user: &str, password: Option<&str>) -> Result<(SmbPath, String, Zeroizing<String>)> {
+        let path = SmbPath::parse(share)?;
+        check_user(user)?;
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(p) => Zeroizing::new(p.to_owned()),
+            None if self.saved_password_applies(share, user) => match self.current_location()?.0 {
+                Location::Smb { sealed_password, .. } => self.open_password(&sealed_password)?,
+                Location::Local { .. } => unreachable!("a saved password applies only to a share"),
+            },
+            None => return Err(Error::input("Give the share user's password.")),
+        };
+        Ok((path, user.trim().to_owned(), password))
     }
 
     fn current_location(&self) -> Result<(Location, bool)> {

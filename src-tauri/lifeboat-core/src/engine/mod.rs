@@ -30,7 +30,7 @@ mod automation;
 mod location;
 mod recovery;
 pub use automation::{check_expiry_days, RetentionReport, ScheduleInfo, Status};
-pub use location::{Location, LocationInfo};
+pub use location::{check_user, Location, LocationInfo, LocationInput, LocationSetting};
 pub use recovery::{BackupInspection, ContentEntry, ContentItem, RestoreRequest, SharedIdentity, UnlockedBackup, VerifyOutcome};
 
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;

@@ -377,6 +377,26 @@ impl SmbShare {
         })
     }
 
+    /// Creates the target's folder and any missing parents on the share.
+    pub fn create_folder(&self) -> Result<()> {
+        let parts: Vec<&str> = self.path.folder.split('\\').filter(|p| !p.is_empty()).collect();
+        for depth in 1..=parts.len() {
+            let rel = parts[..depth].join("\\");
+            self.call("creating the folder", async move |client, path| {
+                let unc = Self::unc_of(path, &rel)?;
+                let args = FileCreateArgs {
+                    disposition: CreateDisposition::OpenIf,
+                    attributes: FileAttributes::new(),
+                    options: CreateOptions::new().with_directory_file(true),
+                    desired_access: FileAccessMask::new().with_generic_read(true),
+                };
+                let dir: Directory = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+                dir.close().await
+            })?;
+        }
+        Ok(())
+    }
+
     fn delete_in_folder(&self, name: &str) -> Result<()> {
         self.delete_rel(&self.path.in_share(name))
     }
