@@ -22,7 +22,7 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --vers
 export PATH="$HOME/.cargo/bin:$PATH"
 gui=0
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  node tests/gui/run.mjs target/debug/lifeboat-desktop target/debug/lifeboat docs/screenshots || gui=1
+  node tests/gui/run.mjs target/debug/lifeboat-desktop target/debug/lifeboat docs/screenshots target/debug/examples/samba-server || gui=1
 
 # The benchmark's smoke run: proves bench/run.sh works (1 round, ~20 MiB).
 bash bench/run.sh --smoke

@@ -19,7 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
-const [app, cli, outDir] = process.argv.slice(2).map((p) => resolve(p));
+const [app, cli, outDir, sambaServer] = process.argv.slice(2).map((p) => resolve(p));
 const here = new URL(".", import.meta.url).pathname;
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "lifeboat-gui-"));
@@ -97,6 +97,23 @@ const files = (dir) =>
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length))
     .sort();
+
+// The test suite's Samba (lifeboat-core's samba-server example): where it serves,
+// as whom; closing its stdin stops it.
+async function startSamba() {
+  const child = spawn(sambaServer, [], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise((done, fail) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("\n")) done(out.slice(0, out.indexOf("\n")));
+    });
+    child.on("exit", (code) => fail(new Error(`the Samba server exited (${code})`)));
+    setTimeout(() => fail(new Error("Samba did not start within 60 s")), 60000);
+  });
+  return { ...JSON.parse(line), child };
+}
+let samba;
 
 try {
   await waitForDriver(base);
@@ -269,6 +286,38 @@ try {
   if (secondExit !== 0) throw new Error(`a second launch did not hand over to the running app (exit: ${secondExit})`);
   await session.waitFor("the window shown again", () => x11("state") === "viewable");
 
+  // An SMB share as the location, set through the blade: Test connection finds the
+  // folder missing and creates it, OK saves, Backup now writes to the share.
+  samba = await startSamba();
+  await session.resize(1280, 800);
+  await session.click('[data-blade="configuration"]');
+  await session.waitFor("the Configuration blade", () => session.find('[data-field="location-smb"]'));
+  await session.click('[data-field="location-smb"]');
+  await session.waitFor("the share fields", () => session.find('[data-field="location_user"]'));
+  await session.type('[data-field="location"]', `${samba.unc}\\lifeboat\\gui`);
+  await session.type('[data-field="location_user"]', samba.user);
+  await session.type('[data-field="location_password"]', samba.password);
+  await session.type('[data-field="location_confirm"]', samba.password);
+  const enabled = (selector) => session.run(`return !document.querySelector('${selector}').disabled`);
+  await session.waitFor("Test connection enabled", () => enabled('[data-action="test-connection"]'));
+  await session.click('[data-action="test-connection"]');
+  await session.waitFor("the offer to create the folder", () => session.find('[data-action="create-folder"]'), 60000);
+  await shot("configuration-share-missing-folder");
+  await session.click('[data-action="create-folder"]');
+  await expectText("the connection proven", "Connected:");
+  await shot("configuration-share");
+  await session.click('[data-action="save"]');
+  await session.waitFor("the CLI seeing the share", () => JSON.parse(lifeboat(["location", "show"])).kind === "smb", 60000);
+  await session.waitFor("the password cleared from the form", async () => (await session.run(`return document.querySelector('[data-field="location_password"]').value`)) === "");
+  await session.click('[data-blade="essentials"]');
+  await expectText("Essentials on the share", "SMB share");
+  await session.click('[data-action="backup-now"]');
+  const onShare = join(samba.share_dir, "lifeboat", "gui");
+  await session.waitFor("the backup on the share", () => readdirSync(onShare).some((f) => f.endsWith(".lbk")), 60000);
+  await expectText("Essentials counting the backup on the share", "1, oldest");
+  await shot("essentials-share");
+  await session.resize(1024, 700);
+
   // A logout's SIGTERM exits cleanly and saves the window's size for next time.
   const pid = execFileSync("pgrep", ["-f", app]).toString().trim().split("\n").find((p) => {
     try {
@@ -292,5 +341,9 @@ try {
   if (session) await session.close();
   driver.kill("SIGTERM");
   monitor.kill("SIGTERM");
+  if (samba) {
+    samba.child.stdin.end();
+    await new Promise((done) => (samba.child.exitCode !== null ? done() : samba.child.on("exit", done)));
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -72,6 +72,12 @@ fn files_are_published_whole_listed_read_back_and_deleted() {
     assert!(!samba.path_in_share(".lifeboat-20260201T000000Z-aaaaaaaa.lbk.partial").exists());
     std::fs::write(samba.path_in_share(".lifeboat-20260202T000000Z-bbbbbbbb.lbk.partial"), b"crashed").unwrap();
     assert_eq!(target.remove_incomplete().unwrap(), vec![".lifeboat-20260202T000000Z-bbbbbbbb.lbk.partial".to_string()]);
+
+    // The desktop's commands call the engine from within Tauri's async runtime,
+    // where neither blocking on another runtime nor dropping one is allowed.
+    let tauri_like = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let listed = tauri_like.block_on(async { share(&samba, "", PASSWORD).list().map(|l| l.len()) });
+    assert_eq!(listed.unwrap(), sizes.len() - 1);
 }
 
 fn engine_with_tree(root: &std::path::Path, clock: &common::TestClock) -> lifeboat_core::engine::Engine {

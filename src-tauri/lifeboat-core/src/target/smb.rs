@@ -133,7 +133,8 @@ pub struct SmbCredentials {
 }
 
 struct Inner {
-    runtime: tokio::runtime::Runtime,
+    /// Always there until dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
     client: Option<Arc<Client>>,
     /// Requests sent on the current connection.
     requests: u64,
@@ -141,10 +142,21 @@ struct Inner {
     generation: u64,
 }
 
+impl Inner {
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the runtime lives as long as the target")
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        let _inside = self.runtime.enter();
+        let _inside = self.runtime().enter();
         self.client.take();
+        // Without waiting: a plain drop blocks, which the desktop's async commands
+        // (the last holders, at times) may not.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -165,21 +177,26 @@ impl SmbShare {
             .enable_all()
             .build()
             .map_err(|e| Error::operation(format!("starting the SMB client: {e}")))?;
-        Ok(SmbShare { path, credentials: Arc::new(credentials), timeout, inner: Arc::new(Mutex::new(Inner { runtime, client: None, requests: 0, generation: 0 })) })
+        Ok(SmbShare { path, credentials: Arc::new(credentials), timeout, inner: Arc::new(Mutex::new(Inner { runtime: Some(runtime), client: None, requests: 0, generation: 0 })) })
     }
 
     /// Runs one step against the share on the target's runtime, connecting first
     /// when needed, with the target's timeout. A failure drops the connection.
-    fn call<T>(&self, what: &str, step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error>) -> Result<T> {
+    fn call<T: Send>(
+        &self,
+        what: &str,
+        step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error> + Send,
+    ) -> Result<T> {
+        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         // The crate's handles close themselves on drop by spawning on the runtime,
         // so whatever is dropped here must be dropped inside it.
-        let runtime = inner.runtime.handle().clone();
+        let runtime = inner.runtime().handle().clone();
         let _inside = runtime.enter();
         let client = match inner.client.clone() {
             Some(c) => c,
             None => {
-                let client = Arc::new(self.connect(&inner.runtime)?);
+                let client = Arc::new(self.connect(inner.runtime(), foreign)?);
                 inner.client = Some(client.clone());
                 inner.requests = 0;
                 inner.generation += 1;
@@ -187,7 +204,8 @@ impl SmbShare {
             }
         };
         inner.requests += 1;
-        let outcome = inner.runtime.block_on(async { tokio::time::timeout(self.timeout, step(&client, &self.path)).await });
+        let own = inner.runtime();
+        let outcome = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, step(&client, &self.path)).await }));
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
@@ -212,7 +230,7 @@ impl SmbShare {
     /// Drops a file handle inside the runtime (see `call`).
     fn release(&self, file: Arc<File>) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let _inside = inner.runtime.enter();
+        let _inside = inner.runtime().enter();
         drop(file);
     }
 
@@ -223,16 +241,18 @@ impl SmbShare {
     ) -> Request<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.requests += 1;
-        inner.runtime.spawn(request)
+        inner.runtime().spawn(request)
     }
 
     /// The answer to a request sent with `spawn`, within the target's timeout. A
     /// failure drops the connection, as in `call`.
-    fn wait<T>(&self, what: &str, request: &mut Request<T>) -> Result<T> {
+    fn wait<T: Send>(&self, what: &str, request: &mut Request<T>) -> Result<T> {
+        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let runtime = inner.runtime.handle().clone();
+        let runtime = inner.runtime().handle().clone();
         let _inside = runtime.enter();
-        let outcome = inner.runtime.block_on(async { tokio::time::timeout(self.timeout, &mut *request).await });
+        let own = inner.runtime();
+        let outcome = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, &mut *request).await }));
         let error = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
             Ok(Ok(Err(e))) => self.explain(what, e),
@@ -250,7 +270,7 @@ impl SmbShare {
 
     /// Waits for every request still in flight, ignoring their answers: for
     /// read-ahead that is not needed, or before a file is closed after a failure.
-    fn settle<T>(&self, requests: &mut VecDeque<(u64, Request<T>)>) {
+    fn settle<T: Send>(&self, requests: &mut VecDeque<(u64, Request<T>)>) {
         while let Some((_, mut request)) = requests.pop_front() {
             if self.connected() {
                 let _ = self.wait("finishing requests in flight", &mut request);
@@ -268,11 +288,13 @@ impl SmbShare {
     /// Closes the connection (politely, within the timeout); the next call opens a
     /// fresh one.
     fn renew(&self) {
+        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let runtime = inner.runtime.handle().clone();
+        let runtime = inner.runtime().handle().clone();
         let _inside = runtime.enter();
         if let Some(client) = inner.client.take() {
-            let _ = inner.runtime.block_on(async { tokio::time::timeout(self.timeout, client.close()).await });
+            let own = inner.runtime();
+            let _ = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, client.close()).await }));
         }
     }
 
@@ -280,7 +302,7 @@ impl SmbShare {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).generation
     }
 
-    fn connect(&self, runtime: &tokio::runtime::Runtime) -> Result<Client> {
+    fn connect(&self, runtime: &tokio::runtime::Runtime, foreign: bool) -> Result<Client> {
         let config = ClientConfig {
             dfs: false,
             connection: ConnectionConfig {
@@ -296,8 +318,8 @@ impl SmbShare {
         let unc = self.path.share_unc()?;
         let user = self.credentials.user.clone();
         let password = self.credentials.password.to_string();
-        let connected = runtime.block_on(async {
-            tokio::time::timeout(self.timeout, client.share_connect(&unc, &user, password)).await
+        let connected = block_on(foreign, || {
+            runtime.block_on(async { tokio::time::timeout(self.timeout, client.share_connect(&unc, &user, password)).await })
         });
         match connected {
             Ok(Ok(())) => Ok(client),
@@ -326,17 +348,17 @@ impl SmbShare {
         }
         let (problem, message) = match status {
             Some(0xC000_006D | 0xC000_0064 | 0xC000_006A | 0xC000_0072 | 0xC000_0234 | 0xC000_0070 | 0xC000_0071) => {
-                (WrongCredentials, format!("{share}: the server refused the user {:?} or its password.", self.credentials.user))
+                (WrongCredentials, format!("{share}: the server refused the user \"{}\" or its password.", self.credentials.user))
             }
-            Some(0xC000_00CC) => (ShareNotFound, format!("{share}: the server has no share {:?} for this user.", self.path.share)),
-            Some(0xC000_0034 | 0xC000_003A) => (FolderNotFound, format!("{share}: the folder {:?} does not exist on the share.", self.path.folder)),
-            Some(0xC000_0022) => (AccessDenied, format!("{share}: access denied while {what}; the user {:?} lacks the right.", self.credentials.user)),
+            Some(0xC000_00CC) => (ShareNotFound, format!("{share}: the server has no share \"{}\" for this user.", self.path.share)),
+            Some(0xC000_0034 | 0xC000_003A) => (FolderNotFound, format!("{share}: the folder \"{}\" does not exist on the share.", self.path.folder)),
+            Some(0xC000_0022) => (AccessDenied, format!("{share}: access denied while {what}; the user \"{}\" lacks the right.", self.credentials.user)),
             Some(0xC000_007F | 0xC000_0044) => (DiskFull, format!("{share}: the share is full (while {what}).")),
             _ if what == "connecting" && matches!(e, smb::Error::IoError(_) | smb::Error::TransportError(_)) => {
                 (ServerUnreachable, format!("{share}: the server cannot be reached ({e})."))
             }
             _ if matches!(e, smb::Error::SspiError(_)) => {
-                (WrongCredentials, format!("{share}: signing in as {:?} failed ({e}).", self.credentials.user))
+                (WrongCredentials, format!("{share}: signing in as \"{}\" failed ({e}).", self.credentials.user))
             }
             _ if matches!(e, smb::Error::IoError(_) | smb::Error::ConnectionStopped | smb::Error::TransportError(_)) => {
                 (ConnectionLost, format!("{share}: the connection was lost while {what} ({e})."))
@@ -500,6 +522,22 @@ impl Target for SmbShare {
             file.close().await
         })
     }
+}
+
+/// Whether this thread belongs to a tokio runtime (checked before entering the
+/// target's own, which `call` and friends do for drops).
+fn in_other_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Blocks on the target's runtime. A thread of another tokio runtime may not (the
+/// desktop's commands run on Tauri's), so for such a `foreign` caller a scoped
+/// thread of its own does the blocking.
+fn block_on<R: Send>(foreign: bool, work: impl FnOnce() -> R + Send) -> R {
+    if !foreign {
+        return work();
+    }
+    std::thread::scope(|scope| scope.spawn(work).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 
 /// A request sent in the background on the target's runtime.

@@ -144,6 +144,8 @@ strict sync = yes
             .process_group(0)
             .arg(format!("--configfile={}", self.conf.display()))
             .args(["-F", "--no-process-group", "--debug-stdout", "-d", "1"])
+            // In the foreground smbd stops when a pipe on its stdin closes.
+            .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
