@@ -118,8 +118,11 @@ let samba;
 try {
   await waitForDriver(base);
   session = await Session.create(base, app, 60000);
-  const remembered = await session.cmd("GET", "/window/rect");
-  if (remembered.width !== 1100 || remembered.height !== 720) throw new Error(`the window did not come back at its saved size: ${JSON.stringify(remembered)}`);
+  // The window-state plugin applies the saved size just after the window appears.
+  await session.waitFor("the window back at its saved size (1100×720)", async () => {
+    const { width, height } = await session.cmd("GET", "/window/rect");
+    return width === 1100 && height === 720;
+  }, 15000);
   await session.resize(1280, 800);
   await expectText("the Essentials blade", "Next scheduled backup");
   const before = await pageText();
