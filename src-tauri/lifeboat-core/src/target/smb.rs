@@ -52,12 +52,12 @@ use crate::error::{Error, IoContext, LocationProblem, Result};
 const PARTIAL_SUFFIX: &str = ".partial";
 const BLOCK: usize = 64 * 1024;
 /// Requests kept in flight by uploads and by reads in order.
-const WINDOW: usize = 64;
+const WINDOW: usize = 256;
 /// Credits the client asks the server for (it may grant fewer).
-const CREDITS: u16 = 1024;
+const CREDITS: u16 = 2048;
 /// Requests one connection carries before it is replaced, so that the credits the
 /// crate loses (see above) never run out: this plus `WINDOW` stays below `CREDITS`.
-const REQUESTS_PER_CONNECTION: u64 = 512;
+const REQUESTS_PER_CONNECTION: u64 = 1536;
 
 /// Where on a share: parsed from `\\server[:port]\share\path` or `smb://server[:port]/share/path`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -252,7 +252,14 @@ impl SmbShare {
         let runtime = inner.runtime().handle().clone();
         let _inside = runtime.enter();
         let own = inner.runtime();
-        let outcome = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, &mut *request).await }));
+        // Yield first: requests spawned since the last wait go out before the
+        // oldest's answer is looked at, so the pipe never runs dry.
+        let outcome = block_on(foreign, || {
+            own.block_on(async {
+                tokio::task::yield_now().await;
+                tokio::time::timeout(self.timeout, &mut *request).await
+            })
+        });
         let error = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
             Ok(Ok(Err(e))) => self.explain(what, e),
