@@ -232,6 +232,31 @@ fn assert_recovers(samba: &Samba, engine: &lifeboat_core::engine::Engine) {
 }
 
 #[test]
+fn a_backup_while_the_server_is_down_or_refuses_the_password_fails_with_the_cause_and_the_next_succeeds() {
+    let _serial = one_at_a_time();
+    let mut samba = Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = engine_with_tree(tmp.path(), &common::TestClock::new());
+    engine.set_stall_timeout_secs(4).unwrap();
+    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
+    let cancel = lifeboat_core::progress::Cancel::default();
+    let backup = || engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel);
+
+    samba.kill();
+    let started = std::time::Instant::now();
+    assert_eq!(backup().unwrap_err().code(), "server-unreachable");
+    assert!(started.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", started.elapsed());
+    samba.restart();
+    // The password changed on the server since the location was saved.
+    samba.set_password("Changed-on-the-server-2");
+    assert_eq!(backup().unwrap_err().code(), "wrong-credentials");
+    samba.set_password(PASSWORD);
+    assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
+    backup().unwrap();
+    assert_eq!(engine.list_backups().unwrap().len(), 1);
+}
+
+#[test]
 fn a_server_killed_mid_backup_fails_it_as_connection_lost_and_the_next_backup_succeeds() {
     let _serial = one_at_a_time();
     let mut samba = Samba::start();

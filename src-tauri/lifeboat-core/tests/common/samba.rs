@@ -116,9 +116,17 @@ strict sync = yes
             ),
         )
         .unwrap();
+        let mut samba = Samba { port, share_dir, conf, child: None, _base: base };
+        samba.set_password(PASSWORD);
+        samba.spawn();
+        samba
+    }
+
+    /// Sets the test user's password (the server reads it at each sign-in).
+    pub fn set_password(&self, password: &str) {
         let mut smbpasswd = Command::new("smbpasswd")
             .arg("-c")
-            .arg(&conf)
+            .arg(&self.conf)
             .args(["-a", "-s", USER])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -126,13 +134,9 @@ strict sync = yes
             .spawn()
             .expect("smbpasswd (install samba)");
         use std::io::Write;
-        smbpasswd.stdin.take().unwrap().write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes()).unwrap();
+        smbpasswd.stdin.take().unwrap().write_all(format!("{password}\n{password}\n").as_bytes()).unwrap();
         let out = smbpasswd.wait_with_output().unwrap();
         assert!(out.status.success(), "smbpasswd: {}", String::from_utf8_lossy(&out.stderr));
-
-        let mut samba = Samba { port, share_dir, conf, child: None, _base: base };
-        samba.spawn();
-        samba
     }
 
     fn spawn(&mut self) {
