@@ -231,8 +231,6 @@ fn check_items(engine: &Engine, drafts: &[ItemDraft]) -> Result<Option<Vec<Prote
     Ok(Some(items))
 }
 
-/// A folder path the user typed or picked: absolute, and not a file. It need not
-/// exist yet (saving creates it and checks it can be written).
 /// The draft's location, when it differs from the saved one (without contacting
 /// it: that is for Test connection and OK).
 fn check_location(engine: &Engine, draft: &LocationDraft) -> Result<Option<LocationChange>, FieldError<&'static str>> {
@@ -260,6 +258,8 @@ fn location_draft(setting: Option<&LocationSetting>) -> LocationDraft {
     }
 }
 
+/// A folder path the user typed or picked: absolute, and not a file. It need not
+/// exist yet (saving creates it and checks it can be written).
 fn check_folder(text: &str) -> lifeboat_core::Result<std::path::PathBuf> {
     let path = std::path::PathBuf::from(text.trim());
     if text.trim().is_empty() || !path.is_absolute() {

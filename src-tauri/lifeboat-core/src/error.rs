@@ -185,17 +185,9 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, message: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| {
-            // Our own errors passed through `Read`/`Write` (a share that failed) come
-            // back as they were, with their code.
-            if source.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-                if let Some(Ok(ours)) = source.into_inner().map(|inner| inner.downcast::<Error>()) {
-                    return *ours;
-                }
-                unreachable!("checked to hold an Error above");
-            }
-            Error::Io { message: message(), source }
-        })
+        // Our own errors passed through `Read`/`Write` (a share that failed) come
+        // back as they were, with their code.
+        self.map_err(|source| source.downcast::<Error>().unwrap_or_else(|source| Error::Io { message: message(), source }))
     }
 
     fn with_path(self, what: &str, path: &std::path::Path) -> Result<T> {

@@ -111,36 +111,38 @@ impl Engine {
     /// `test_location`, nothing saved. A missing folder fails as folder-not-found,
     /// which `create_location_folder` offers to fix.
     pub fn test_location_input(&self, input: &LocationInput) -> Result<LocationInfo> {
-        let (target, kind, path, user): (Box<dyn Target>, _, _, _) = match input {
-            LocationInput::Local { path } => {
-                if !path.is_dir() {
-                    return Err(Error::location(LocationProblem::FolderNotFound, format!("The folder {} does not exist.", path.display())));
-                }
-                (Box::new(LocalFolder::new(path)?), "local", path.to_path_buf(), None)
+        if let LocationInput::Local { path } = input {
+            // Checked first: the local target creates its folder.
+            if !path.is_dir() {
+                return Err(Error::location(LocationProblem::FolderNotFound, format!("The folder {} does not exist.", path.display())));
             }
-            LocationInput::Smb { share, user, password } => {
-                let (share, user, password) = self.smb_fields(share, user, *password)?;
-                let path = PathBuf::from(share.display());
-                let target = SmbShare::new(share, SmbCredentials { user: user.clone(), password }, self.network_timeout()?)?;
-                (Box::new(target), "smb", path, Some(user))
-            }
-        };
+        }
+        let (target, setting) = self.input_target(input)?;
         probe(target.as_ref())?;
-        Ok(LocationInfo { kind: kind.into(), path, user, description: target.describe(), free_bytes: target.free_space()?, is_default: false })
+        described(setting, target.as_ref())
     }
 
     /// Creates the typed location's folder (with its parents), then tests it.
     pub fn create_location_folder(&self, input: &LocationInput) -> Result<LocationInfo> {
-        match input {
+        let (target, setting) = self.input_target(input)?;
+        target.create_folder()?;
+        probe(target.as_ref())?;
+        described(setting, target.as_ref())
+    }
+
+    /// A typed location's target, and what it is.
+    fn input_target(&self, input: &LocationInput) -> Result<(Box<dyn Target>, LocationSetting)> {
+        Ok(match input {
             LocationInput::Local { path } => {
-                LocalFolder::new(path)?;
+                let setting = LocationSetting { kind: "local".into(), path: path.to_path_buf(), user: None, is_default: false };
+                (Box::new(LocalFolder::new(path)?), setting)
             }
             LocationInput::Smb { share, user, password } => {
                 let (share, user, password) = self.smb_fields(share, user, *password)?;
-                SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?.create_folder()?;
+                let setting = LocationSetting { kind: "smb".into(), path: PathBuf::from(share.display()), user: Some(user.clone()), is_default: false };
+                (Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?), setting)
             }
-        }
-        self.test_location_input(input)
+        })
     }
 
     /// The configured location as saved, without contacting it.
@@ -155,9 +157,19 @@ impl Engine {
     /// Whether the saved share password may stand in for an empty password field:
     /// only for the same server, port and user, so it is never sent to another server.
     pub fn saved_password_applies(&self, share: &str, user: &str) -> bool {
-        let Ok(typed) = SmbPath::parse(share) else { return false };
-        matches!(self.current_location(), Ok((Location::Smb { share: saved, user: saved_user, .. }, _))
-            if saved.server.eq_ignore_ascii_case(&typed.server) && saved.port == typed.port && saved_user == user.trim())
+        SmbPath::parse(share).is_ok_and(|typed| matches!(self.saved_password_for(&typed, user), Ok(Some(_))))
+    }
+
+    /// The saved share password (sealed), if it applies to this server and user.
+    fn saved_password_for(&self, typed: &SmbPath, user: &str) -> Result<Option<Vec<u8>>> {
+        Ok(match self.current_location()?.0 {
+            Location::Smb { share, user: saved_user, sealed_password }
+                if share.server.eq_ignore_ascii_case(&typed.server) && share.port == typed.port && saved_user == user.trim() =>
+            {
+                Some(sealed_password)
+            }
+            _ => None,
+        })
     }
 
     /// A share, user and password checked, the password taken from the saved
@@ -167,11 +179,10 @@ impl Engine {
         check_user(user)?;
         let password = match password.filter(|p| !p.is_empty()) {
             Some(p) => Zeroizing::new(p.to_owned()),
-            None if self.saved_password_applies(share, user) => match self.current_location()?.0 {
-                Location::Smb { sealed_password, .. } => self.open_password(&sealed_password)?,
-                Location::Local { .. } => unreachable!("a saved password applies only to a share"),
+            None => match self.saved_password_for(&path, user)? {
+                Some(sealed) => self.open_password(&sealed)?,
+                None => return Err(Error::input("Give the share user's password.")),
             },
-            None => return Err(Error::input("Give the share user's password.")),
         };
         Ok((path, user.trim().to_owned(), password))
     }
@@ -184,13 +195,7 @@ impl Engine {
     }
 
     pub fn location(&self) -> Result<LocationInfo> {
-        let (location, is_default) = self.current_location()?;
-        let target = self.target()?;
-        let (kind, path, user) = match location {
-            Location::Local { path } => ("local", path, None),
-            Location::Smb { share, user, .. } => ("smb", PathBuf::from(share.display()), Some(user)),
-        };
-        Ok(LocationInfo { kind: kind.into(), path, user, description: target.describe(), free_bytes: target.free_space()?, is_default })
+        described(self.location_setting()?, self.target()?.as_ref())
     }
 
     pub fn target(&self) -> Result<Box<dyn Target>> {
@@ -250,6 +255,12 @@ impl Engine {
         let plain = Zeroizing::new(cipher.decrypt(&nonce.into(), Payload { msg: ct, aad: PASSWORD_AAD }).map_err(|_| unreadable())?);
         String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| unreadable())
     }
+}
+
+/// A location with what its target says of itself, free space included.
+fn described(setting: LocationSetting, target: &dyn Target) -> Result<LocationInfo> {
+    let LocationSetting { kind, path, user, is_default } = setting;
+    Ok(LocationInfo { kind, path, user, description: target.describe(), free_bytes: target.free_space()?, is_default })
 }
 
 /// Lists the folder, writes, renames and deletes a small file, reads the free space.

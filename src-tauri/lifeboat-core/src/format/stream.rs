@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 
 use super::keys::TAG_LEN;
 use super::{PayloadCipher, FOOTER_MAGIC, MAX_INDEX_BYTES};
-use crate::error::{IoContext, Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 pub const FOOTER_LEN: u64 = 32;
+const WRITING: &str = "writing the backup file";
 const ENCODING_STORED: u8 = 0;
 const ENCODING_ZSTD: u8 = 1;
 const ZSTD_LEVEL: i32 = 3;
@@ -166,7 +167,7 @@ const QUEUE_PER_WORKER: usize = 2;
 
 impl<W: Write + Send + 'static> ChunkWriter<W> {
     pub fn new(mut out: W, cipher: PayloadCipher, header: &[u8], block_size: u32, threads: usize) -> Result<Self> {
-        out.write_all(header).map_err(write_err)?;
+        out.write_all(header).context(|| WRITING.into())?;
         let threads = threads.max(1);
         let (jobs_tx, jobs_rx) = bounded::<Job>(threads * QUEUE_PER_WORKER);
         let (sealed_tx, sealed_rx) = bounded::<(u64, Vec<u8>)>(threads * QUEUE_PER_WORKER);
@@ -205,7 +206,7 @@ impl<W: Write + Send + 'static> ChunkWriter<W> {
             for (counter, chunk) in sealed_rx {
                 pending.insert(counter, chunk);
                 while let Some(chunk) = pending.remove(&next) {
-                    out.write_all(&chunk).map_err(write_err)?;
+                    out.write_all(&chunk).context(|| WRITING.into())?;
                     hasher.update(&chunk);
                     let _ = ack_tx.send((offset, offset + chunk.len() as u64));
                     offset += chunk.len() as u64;
@@ -222,9 +223,9 @@ impl<W: Write + Send + 'static> ChunkWriter<W> {
                 return Err(Error::operation("the backup ended with chunks missing"));
             }
             let bytes = footer.to_bytes();
-            out.write_all(&bytes).map_err(write_err)?;
+            out.write_all(&bytes).context(|| WRITING.into())?;
             hasher.update(bytes);
-            out.flush().map_err(write_err)?;
+            out.flush().context(|| WRITING.into())?;
             Ok(Finished { out, sha256: hasher.finalize().into(), size: offset + FOOTER_LEN })
         });
         Ok(ChunkWriter {
@@ -322,10 +323,6 @@ impl<W: Write + Send + 'static> Drop for ChunkWriter<W> {
             let _ = writer.join();
         }
     }
-}
-
-fn write_err(e: std::io::Error) -> Error {
-    Err::<(), _>(e).context(|| "writing the backup file".into()).unwrap_err()
 }
 
 /// Reads and authenticates chunks, sequentially or from a known position.

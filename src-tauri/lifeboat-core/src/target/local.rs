@@ -96,6 +96,10 @@ impl Target for LocalFolder {
         Ok(removed)
     }
 
+    fn create_folder(&self) -> Result<()> {
+        fs::create_dir_all(&self.root).with_path("creating the backup folder", &self.root)
+    }
+
     fn check_writable(&self) -> Result<()> {
         let probe = self.root.join(probe_name());
         let renamed = probe.with_extension("renamed");

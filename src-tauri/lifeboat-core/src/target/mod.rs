@@ -45,6 +45,8 @@ pub trait Target: Send + Sync {
     fn remove_incomplete(&self) -> Result<Vec<String>>;
     /// Writes, renames and deletes a small file, as a backup's publication does.
     fn check_writable(&self) -> Result<()>;
+    /// Creates the folder backups go to, with its parents.
+    fn create_folder(&self) -> Result<()>;
 }
 
 /// The name of the small file `check_writable` writes (a dot-file: never listed).

@@ -37,6 +37,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::time::error::Elapsed;
+
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use smb::{
@@ -146,12 +148,36 @@ impl Inner {
     fn runtime(&self) -> &tokio::runtime::Runtime {
         self.runtime.as_ref().expect("the runtime lives as long as the target")
     }
+
+    /// Runs `work` on the target's runtime for at most `limit`. A thread of another
+    /// tokio runtime may not block on this one (the desktop's commands run on
+    /// Tauri's), so for such a caller a scoped thread of its own does the blocking.
+    fn block_on<R: Send>(&self, limit: Duration, work: impl AsyncFnOnce() -> R + Send) -> std::result::Result<R, Elapsed> {
+        let runtime = self.runtime();
+        let run = || runtime.block_on(async { tokio::time::timeout(limit, work()).await });
+        if tokio::runtime::Handle::try_current().is_err() {
+            return run();
+        }
+        std::thread::scope(|scope| scope.spawn(run).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    }
+
+    /// Drops a value inside the runtime: the crate's handles and connections close
+    /// themselves on drop by spawning on it.
+    fn release<T>(&self, value: T) {
+        let _inside = self.runtime().enter();
+        drop(value);
+    }
+
+    /// Drops the connection; the next call opens a fresh one.
+    fn disconnect(&mut self) {
+        let client = self.client.take();
+        self.release(client);
+    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let _inside = self.runtime().enter();
-        self.client.take();
+        self.disconnect();
         // Without waiting: a plain drop blocks, which the desktop's async commands
         // (the last holders, at times) may not.
         if let Some(runtime) = self.runtime.take() {
@@ -187,16 +213,11 @@ impl SmbShare {
         what: &str,
         step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error> + Send,
     ) -> Result<T> {
-        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        // The crate's handles close themselves on drop by spawning on the runtime,
-        // so whatever is dropped here must be dropped inside it.
-        let runtime = inner.runtime().handle().clone();
-        let _inside = runtime.enter();
         let client = match inner.client.clone() {
             Some(c) => c,
             None => {
-                let client = Arc::new(self.connect(inner.runtime(), foreign)?);
+                let client = Arc::new(self.connect(&inner)?);
                 inner.client = Some(client.clone());
                 inner.requests = 0;
                 inner.generation += 1;
@@ -204,21 +225,15 @@ impl SmbShare {
             }
         };
         inner.requests += 1;
-        let own = inner.runtime();
-        let outcome = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, step(&client, &self.path)).await }));
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => {
-                inner.client = None;
-                drop(client);
-                Err(self.explain(what, e))
-            }
-            Err(_) => {
-                inner.client = None;
-                drop(client);
-                Err(self.timed_out(what))
-            }
-        }
+        let outcome = inner.block_on(self.timeout, async || step(&client, &self.path).await);
+        drop(client);
+        let error = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => self.explain(what, e),
+            Err(_) => self.timed_out(what),
+        };
+        inner.disconnect();
+        Err(error)
     }
 
     /// Whether the last call left a working connection; after a failure there is
@@ -227,11 +242,9 @@ impl SmbShare {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).client.is_some()
     }
 
-    /// Drops a file handle inside the runtime (see `call`).
+    /// Drops a file handle inside the runtime (see `Inner::release`).
     fn release(&self, file: Arc<File>) {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let _inside = inner.runtime().enter();
-        drop(file);
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).release(file);
     }
 
     /// Sends one request in the background; `wait` collects its answer.
@@ -247,18 +260,12 @@ impl SmbShare {
     /// The answer to a request sent with `spawn`, within the target's timeout. A
     /// failure drops the connection, as in `call`.
     fn wait<T: Send>(&self, what: &str, request: &mut Request<T>) -> Result<T> {
-        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let runtime = inner.runtime().handle().clone();
-        let _inside = runtime.enter();
-        let own = inner.runtime();
         // Yield first: requests spawned since the last wait go out before the
         // oldest's answer is looked at, so the pipe never runs dry.
-        let outcome = block_on(foreign, || {
-            own.block_on(async {
-                tokio::task::yield_now().await;
-                tokio::time::timeout(self.timeout, &mut *request).await
-            })
+        let outcome = inner.block_on(self.timeout, async || {
+            tokio::task::yield_now().await;
+            (&mut *request).await
         });
         let error = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
@@ -269,16 +276,14 @@ impl SmbShare {
                 self.timed_out(what)
             }
         };
-        if let Some(client) = inner.client.take() {
-            drop(client);
-        }
+        inner.disconnect();
         Err(error)
     }
 
     /// Waits for every request still in flight, ignoring their answers: for
     /// read-ahead that is not needed, or before a file is closed after a failure.
-    fn settle<T: Send>(&self, requests: &mut VecDeque<(u64, Request<T>)>) {
-        while let Some((_, mut request)) = requests.pop_front() {
+    fn settle<T: Send>(&self, requests: impl IntoIterator<Item = Request<T>>) {
+        for mut request in requests {
             if self.connected() {
                 let _ = self.wait("finishing requests in flight", &mut request);
             } else {
@@ -295,21 +300,24 @@ impl SmbShare {
     /// Closes the connection (politely, within the timeout); the next call opens a
     /// fresh one.
     fn renew(&self) {
-        let foreign = in_other_runtime();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let runtime = inner.runtime().handle().clone();
-        let _inside = runtime.enter();
-        if let Some(client) = inner.client.take() {
-            let own = inner.runtime();
-            let _ = block_on(foreign, || own.block_on(async { tokio::time::timeout(self.timeout, client.close()).await }));
+        if let Some(client) = inner.client.clone() {
+            let _ = inner.block_on(self.timeout, async || client.close().await);
         }
+        inner.disconnect();
     }
 
     fn generation(&self) -> u64 {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).generation
     }
 
-    fn connect(&self, runtime: &tokio::runtime::Runtime, foreign: bool) -> Result<Client> {
+    /// Whether a handle opened on connection `generation` can still be used.
+    fn is_current(&self, generation: u64) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.client.is_some() && inner.generation == generation
+    }
+
+    fn connect(&self, inner: &Inner) -> Result<Client> {
         let config = ClientConfig {
             dfs: false,
             connection: ConnectionConfig {
@@ -325,14 +333,14 @@ impl SmbShare {
         let unc = self.path.share_unc()?;
         let user = self.credentials.user.clone();
         let password = self.credentials.password.to_string();
-        let connected = block_on(foreign, || {
-            runtime.block_on(async { tokio::time::timeout(self.timeout, client.share_connect(&unc, &user, password)).await })
-        });
-        match connected {
-            Ok(Ok(())) => Ok(client),
-            Ok(Err(e)) => Err(self.explain("connecting", e)),
-            Err(_) => Err(self.timed_out("connecting")),
-        }
+        let connected = inner.block_on(self.timeout, async || client.share_connect(&unc, &user, password).await);
+        let error = match connected {
+            Ok(Ok(())) => return Ok(client),
+            Ok(Err(e)) => self.explain("connecting", e),
+            Err(_) => self.timed_out("connecting"),
+        };
+        inner.release(client);
+        Err(error)
     }
 
     fn timed_out(&self, what: &str) -> Error {
@@ -404,26 +412,6 @@ impl SmbShare {
             dir.close().await?;
             Ok(found)
         })
-    }
-
-    /// Creates the target's folder and any missing parents on the share.
-    pub fn create_folder(&self) -> Result<()> {
-        let parts: Vec<&str> = self.path.folder.split('\\').filter(|p| !p.is_empty()).collect();
-        for depth in 1..=parts.len() {
-            let rel = parts[..depth].join("\\");
-            self.call("creating the folder", async move |client, path| {
-                let unc = Self::unc_of(path, &rel)?;
-                let args = FileCreateArgs {
-                    disposition: CreateDisposition::OpenIf,
-                    attributes: FileAttributes::new(),
-                    options: CreateOptions::new().with_directory_file(true),
-                    desired_access: FileAccessMask::new().with_generic_read(true),
-                };
-                let dir: Directory = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
-                dir.close().await
-            })?;
-        }
-        Ok(())
     }
 
     fn delete_in_folder(&self, name: &str) -> Result<()> {
@@ -510,6 +498,25 @@ impl Target for SmbShare {
         Ok(removed)
     }
 
+    fn create_folder(&self) -> Result<()> {
+        let parts: Vec<&str> = self.path.folder.split('\\').filter(|p| !p.is_empty()).collect();
+        for depth in 1..=parts.len() {
+            let rel = parts[..depth].join("\\");
+            self.call("creating the folder", async move |client, path| {
+                let unc = Self::unc_of(path, &rel)?;
+                let args = FileCreateArgs {
+                    disposition: CreateDisposition::OpenIf,
+                    attributes: FileAttributes::new(),
+                    options: CreateOptions::new().with_directory_file(true),
+                    desired_access: FileAccessMask::new().with_generic_read(true),
+                };
+                let dir: Directory = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+                dir.close().await
+            })?;
+        }
+        Ok(())
+    }
+
     fn check_writable(&self) -> Result<()> {
         let rel = self.path.in_share(&probe_name());
         let renamed = self.path.in_share(&format!("{}.renamed", probe_name()));
@@ -529,22 +536,6 @@ impl Target for SmbShare {
             file.close().await
         })
     }
-}
-
-/// Whether this thread belongs to a tokio runtime (checked before entering the
-/// target's own, which `call` and friends do for drops).
-fn in_other_runtime() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
-}
-
-/// Blocks on the target's runtime. A thread of another tokio runtime may not (the
-/// desktop's commands run on Tauri's), so for such a `foreign` caller a scoped
-/// thread of its own does the blocking.
-fn block_on<R: Send>(foreign: bool, work: impl FnOnce() -> R + Send) -> R {
-    if !foreign {
-        return work();
-    }
-    std::thread::scope(|scope| scope.spawn(work).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 
 /// A request sent in the background on the target's runtime.
@@ -589,7 +580,7 @@ impl ShareFile {
             self.share.renew();
         }
         if let Some((generation, file)) = &self.open {
-            if *generation == self.share.generation() && self.share.connected() {
+            if self.share.is_current(*generation) {
                 return Ok(file.clone());
             }
         }
@@ -609,7 +600,7 @@ impl ShareFile {
     /// Closes the handle on the server while its connection works.
     fn close(&mut self) -> Result<()> {
         let Some((generation, file)) = self.open.take() else { return Ok(()) };
-        let result = if generation == self.share.generation() && self.share.connected() {
+        let result = if self.share.is_current(generation) {
             let closing = file.clone();
             self.share.call("closing a file", async move |_, _| closing.close().await)
         } else {
@@ -677,7 +668,7 @@ impl SmbReader {
         let at = self.pos - self.pos % BLOCK as u64;
         let in_order = !self.block.is_empty() && at == self.block_at + self.block.len() as u64;
         if self.ahead.front().is_none_or(|(offset, _)| *offset != at) {
-            self.file.share.settle(&mut self.ahead);
+            self.file.share.settle(self.ahead.drain(..).map(|(_, request)| request));
             self.ask(at)?;
         }
         self.window = if in_order { (self.window * 2).min(WINDOW) } else { 1 };
@@ -729,7 +720,7 @@ impl Seek for SmbReader {
 
 impl Drop for SmbReader {
     fn drop(&mut self) {
-        self.file.share.settle(&mut self.ahead);
+        self.file.share.settle(self.ahead.drain(..).map(|(_, request)| request));
     }
 }
 
@@ -759,7 +750,7 @@ struct SmbUpload {
     /// Bytes for the next request, up to `BLOCK`.
     pending: Vec<u8>,
     /// Writes sent and not yet answered, oldest first.
-    in_flight: VecDeque<(u64, Request<()>)>,
+    in_flight: VecDeque<Request<()>>,
     /// Bytes handed to writes so far.
     sent: u64,
     hash: Sha256,
@@ -789,12 +780,12 @@ impl SmbUpload {
             }
             Ok(())
         });
-        self.in_flight.push_back((offset, request));
+        self.in_flight.push_back(request);
         Ok(())
     }
 
     fn finish_oldest(&mut self) -> std::io::Result<()> {
-        if let Some((_, mut request)) = self.in_flight.pop_front() {
+        if let Some(mut request) = self.in_flight.pop_front() {
             self.file.share.wait("writing a backup", &mut request).map_err(std::io::Error::other)?;
         }
         Ok(())
@@ -877,7 +868,7 @@ impl Drop for SmbUpload {
         // Not committed: the backup failed or was canceled. Delete the temporary
         // file while the connection works; otherwise (or if that fails too) the
         // next backup's cleanup removes it.
-        self.file.share.settle(&mut self.in_flight);
+        self.file.share.settle(self.in_flight.drain(..));
         if !self.file.share.connected() {
             self.file.forget();
             return;
