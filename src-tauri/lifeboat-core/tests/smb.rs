@@ -342,8 +342,11 @@ fn a_server_answering_asynchronously_does_not_starve_the_upload() {
     let block = random(4 << 20, 3);
     let name = "lifeboat-20260101T000000Z-00000001.lbk";
     let before = INTERIMS.0.load(std::sync::atomic::Ordering::Relaxed);
+    // 512 MiB: how many writes Samba answers asynchronously depends on the disk
+    // (about half of them on the CI machine), and they must outnumber the credits.
+    let blocks = 128;
     let mut upload = target.create(name).unwrap();
-    for _ in 0..64 {
+    for _ in 0..blocks {
         upload.write_all(&block).unwrap();
     }
     upload.commit(&lifeboat_core::progress::NoProgress).unwrap();
@@ -353,7 +356,7 @@ fn a_server_answering_asynchronously_does_not_starve_the_upload() {
 
     let mut reader = target.open(name).unwrap();
     let mut chunk = vec![0u8; block.len()];
-    for i in 0..64 {
+    for i in 0..blocks {
         reader.read_exact(&mut chunk).unwrap();
         assert!(chunk == block, "block {i} differs");
     }
