@@ -58,6 +58,48 @@ pub enum Error {
     /// which way, as a stable code.
     #[error("{message}")]
     Location { problem: LocationProblem, message: String },
+
+    #[error("No encryption is set: choose a certificate (recommended) or a passphrase before the first backup.")]
+    EncryptionNotSet,
+
+    /// The change deletes something; nothing was done until it is confirmed.
+    #[error("{0}")]
+    NeedsConfirmation(String),
+}
+
+/// A stable code for every error: stored in the catalog with a failed operation,
+/// printed by the CLI, compared by the window, and the key front ends use to add
+/// their own wording (which button, which command).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    InvalidInput,
+    DiskFull,
+    AccessDenied,
+    NotFound,
+    IoError,
+    OperationFailed,
+    Integrity,
+    Expired,
+    WrongIdentity,
+    Busy,
+    Canceled,
+    Stalled,
+    Catalog,
+    /// The process running the operation stopped (recorded by the next operation).
+    Interrupted,
+    EncryptionNotSet,
+    ConfirmationNeeded,
+    ServerUnreachable,
+    WrongCredentials,
+    ShareNotFound,
+    FolderNotFound,
+    ConnectionLost,
+    TimedOut,
+    /// A code written by a newer Lifeboat.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The ways a remote backup location fails, in the administrator's words.
@@ -74,24 +116,97 @@ pub enum LocationProblem {
 }
 
 impl LocationProblem {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            LocationProblem::ServerUnreachable => "server-unreachable",
-            LocationProblem::WrongCredentials => "wrong-credentials",
-            LocationProblem::ShareNotFound => "share-not-found",
-            LocationProblem::FolderNotFound => "folder-not-found",
-            LocationProblem::AccessDenied => "access-denied",
-            LocationProblem::DiskFull => "disk-full",
-            LocationProblem::ConnectionLost => "connection-lost",
-            LocationProblem::TimedOut => "timed-out",
+            LocationProblem::ServerUnreachable => ErrorCode::ServerUnreachable,
+            LocationProblem::WrongCredentials => ErrorCode::WrongCredentials,
+            LocationProblem::ShareNotFound => ErrorCode::ShareNotFound,
+            LocationProblem::FolderNotFound => ErrorCode::FolderNotFound,
+            LocationProblem::AccessDenied => ErrorCode::AccessDenied,
+            LocationProblem::DiskFull => ErrorCode::DiskFull,
+            LocationProblem::ConnectionLost => ErrorCode::ConnectionLost,
+            LocationProblem::TimedOut => ErrorCode::TimedOut,
         }
+    }
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidInput => "invalid-input",
+            DiskFull => "disk-full",
+            AccessDenied => "access-denied",
+            NotFound => "not-found",
+            IoError => "io-error",
+            OperationFailed => "operation-failed",
+            Integrity => "integrity",
+            Expired => "expired",
+            WrongIdentity => "wrong-identity",
+            Busy => "busy",
+            Canceled => "canceled",
+            Stalled => "stalled",
+            Catalog => "catalog",
+            Interrupted => "interrupted",
+            EncryptionNotSet => "encryption-not-set",
+            ConfirmationNeeded => "confirmation-needed",
+            ServerUnreachable => "server-unreachable",
+            WrongCredentials => "wrong-credentials",
+            ShareNotFound => "share-not-found",
+            FolderNotFound => "folder-not-found",
+            ConnectionLost => "connection-lost",
+            TimedOut => "timed-out",
+            Unknown => "unknown",
+        }
+    }
+
+    /// What the administrator can do about it, in words that fit every front end;
+    /// each front end may add its own (a button, a command).
+    pub fn hint(self) -> Option<&'static str> {
+        use ErrorCode::*;
+        Some(match self {
+            DiskFull => "Free space at the backup location, or lower retention so older backups are deleted.",
+            AccessDenied => "Give the account Lifeboat runs as permission to that path.",
+            NotFound => "Check that the path exists and is reachable (a removed drive or an unmounted share).",
+            Integrity => "Use another backup; keep this file for investigation.",
+            Stalled => "Check the storage or source that stopped answering; if it is only slow, raise the stall timeout.",
+            Busy => "Wait for it to finish, or cancel it.",
+            Catalog => "Lifeboat's catalog could not be read or written; check the data folder's disk and permissions.",
+            Interrupted => "Run it again; nothing half-written is ever listed as a backup.",
+            EncryptionNotSet => "A certificate lets this machine write backups it cannot read; Lifeboat can create one.",
+            ServerUnreachable => "Check the server name and port, that the server is on, and that the network (VPN, firewall) lets this machine reach it.",
+            WrongCredentials => "Check the user (DOMAIN\\user or user) and the password; the account may also be locked or expired.",
+            ShareNotFound => "Check the share name after the server (\\\\server\\share); the server does not offer that share to this user.",
+            FolderNotFound => "Create the folder on the share, or choose one that exists.",
+            ConnectionLost => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
+            TimedOut => "The server stopped answering; check it and the network. The next scheduled backup retries.",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = std::convert::Infallible;
+    /// Unknown codes (from a newer Lifeboat) read as `Unknown`.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        use serde::de::IntoDeserializer;
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
+        Ok(serde::Deserialize::deserialize(de).unwrap_or(ErrorCode::Unknown))
     }
 }
 
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) => ErrorKind::Input,
+            Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) | Error::EncryptionNotSet | Error::NeedsConfirmation(_) => {
+                ErrorKind::Input
+            }
             Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } | Error::Location { .. } => {
                 ErrorKind::Operation
             }
@@ -102,48 +217,30 @@ impl Error {
     }
 
     /// A stable code for scripts, the catalog and the GUI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Input(_) => "invalid-input",
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => "disk-full",
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => "access-denied",
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "not-found",
-            Error::Io { .. } => "io-error",
-            Error::Operation(_) => "operation-failed",
-            Error::Integrity(_) => "integrity",
-            Error::Expired { .. } => "expired",
-            Error::WrongIdentity(_) => "wrong-identity",
-            Error::Busy(_) => "busy",
-            Error::Canceled => "canceled",
-            Error::Stalled { .. } => "stalled",
-            Error::Catalog(_) => "catalog",
+            Error::Input(_) => ErrorCode::InvalidInput,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => ErrorCode::DiskFull,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => ErrorCode::AccessDenied,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorCode::NotFound,
+            Error::Io { .. } => ErrorCode::IoError,
+            Error::Operation(_) => ErrorCode::OperationFailed,
+            Error::Integrity(_) => ErrorCode::Integrity,
+            Error::Expired { .. } => ErrorCode::Expired,
+            Error::WrongIdentity(_) => ErrorCode::WrongIdentity,
+            Error::Busy(_) => ErrorCode::Busy,
+            Error::Canceled => ErrorCode::Canceled,
+            Error::Stalled { .. } => ErrorCode::Stalled,
+            Error::Catalog(_) => ErrorCode::Catalog,
             Error::Location { problem, .. } => problem.code(),
+            Error::EncryptionNotSet => ErrorCode::EncryptionNotSet,
+            Error::NeedsConfirmation(_) => ErrorCode::ConfirmationNeeded,
         }
     }
 
     /// What the administrator can do about it, when the message alone does not say.
     pub fn hint(&self) -> Option<&'static str> {
-        Self::hint_for(self.code())
-    }
-
-    /// The hint for an error code (as stored in the catalog).
-    pub fn hint_for(code: &str) -> Option<&'static str> {
-        Some(match code {
-            "disk-full" => "Free space at the backup location, or lower retention so older backups are deleted.",
-            "access-denied" => "Give the account Lifeboat runs as permission to that path.",
-            "not-found" => "Check that the path exists and is reachable (a removed drive or an unmounted share).",
-            "integrity" => "Use another backup; keep this file for investigation.",
-            "stalled" => "Check the storage or source that stopped answering; the stall timeout is `lifeboat operations set-stall-timeout`.",
-            "busy" => "Wait for it to finish, or cancel it with `lifeboat operations cancel ID`.",
-            "catalog" => "Lifeboat's catalog could not be read or written; check the data folder's disk and permissions.",
-            "server-unreachable" => "Check the server name and port, that the server is on, and that the network (VPN, firewall) lets this machine reach it.",
-            "wrong-credentials" => "Check the user (DOMAIN\\user or user) and the password; the account may also be locked or expired.",
-            "share-not-found" => "Check the share name after the server (\\\\server\\share); the server does not offer that share to this user.",
-            "folder-not-found" => "Create the folder on the share, or let Test connection create it.",
-            "connection-lost" => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
-            "timed-out" => "The server stopped answering; check it and the network. The next scheduled backup retries.",
-            _ => return None,
-        })
+        self.code().hint()
     }
 
     pub fn input(msg: impl Into<String>) -> Self {

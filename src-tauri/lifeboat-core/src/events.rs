@@ -1,4 +1,7 @@
 //! Events the engine publishes for the GUI and notifications, and writes to a log.
+//! Each carries the data it is about (the operation, the backup, the new settings,
+//! the location's health), so a window applies it to what it shows without asking
+//! the engine again.
 //!
 //! Subscribers in this process get every event; `<data>/logs/events.jsonl` gets all
 //! but progress ticks, one JSON object per line with the writer's pid, so other
@@ -14,7 +17,9 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::BackupListing;
 use crate::operation::OperationView;
+use crate::settings::{LocationHealth, ScheduleInfo, SettingsView};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +28,14 @@ pub enum Event {
     OperationStarted { operation: OperationView },
     OperationProgress { operation: OperationView },
     OperationFinished { operation: OperationView },
+    /// A backup was published at the location.
+    BackupAdded { backup: BackupListing },
+    /// Settings were saved (or automatic backups turned on or off).
+    SettingsChanged { settings: SettingsView },
+    /// The scheduler moved on to the next slot.
+    ScheduleChanged { schedule: ScheduleInfo },
+    /// The location was checked (or used) and found reachable or not.
+    LocationHealthChanged { health: LocationHealth },
     /// A scheduled slot could not run because another operation held the lock.
     SlotSkipped { slot: DateTime<Utc>, reason: String },
     /// Slots passed while nothing was running (asleep, app closed); one catch-up follows.

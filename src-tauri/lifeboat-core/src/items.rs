@@ -4,12 +4,21 @@
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
 
-use crate::catalog::ProtectedItem;
-use crate::progress::Cancel;
 use crate::error::{Error, IoContext, Result};
 use crate::format::{EntryKind, ItemKind};
+
+/// Something every backup covers: a folder (with exclude patterns), a file or a
+/// SQLite database.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtectedItem {
+    pub name: String,
+    pub kind: ItemKind,
+    pub path: PathBuf,
+    pub excludes: Vec<String>,
+}
 
 /// The built-in item holding Lifeboat's own configuration.
 pub const CONFIG_ITEM: &str = "lifeboat-config";
@@ -152,43 +161,4 @@ pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec
         entries.push(PlannedEntry { kind, rel, path: entry.into_path(), size, attrs_from: None });
     }
     Ok(entries)
-}
-
-/// A consistent copy of a SQLite database that other programs may be writing, made
-/// with SQLite's online backup API in one step (under a read transaction), so the copy
-/// is a single committed state and never a torn file.
-pub fn sqlite_snapshot(source: &Path, dest: &Path, cancel: &Cancel) -> Result<()> {
-    let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| Error::operation(format!("opening the database {}: {e}", source.display())))?;
-    sqlite_snapshot_conn(&conn, dest, cancel).map_err(|e| match e {
-        Error::Canceled => Error::Canceled,
-        e => Error::operation(format!("copying the database {}: {e}", source.display())),
-    })
-}
-
-/// How long a database may stay locked by another program before the item is left
-/// out of the backup (with a warning).
-const LOCKED_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-pub(crate) fn sqlite_snapshot_conn(conn: &Connection, dest: &Path, cancel: &Cancel) -> Result<()> {
-    // Short waits inside SQLite, so a cancel (or the stall watchdog) is seen between them.
-    conn.busy_timeout(std::time::Duration::from_millis(100))?;
-    let mut out = Connection::open(dest)?;
-    {
-        let backup = rusqlite::backup::Backup::new(conn, &mut out)?;
-        let started = std::time::Instant::now();
-        loop {
-            cancel.check()?;
-            match backup.step(-1)? {
-                rusqlite::backup::StepResult::Done => break,
-                // Busy/Locked: another connection holds a lock we need.
-                _ if started.elapsed() < LOCKED_LIMIT => std::thread::sleep(std::time::Duration::from_millis(50)),
-                _ => return Err(Error::operation(format!("it stayed locked by another program for {} s", LOCKED_LIMIT.as_secs()))),
-            }
-        }
-    }
-    // The copy is stored as one self-contained file: no WAL beside it.
-    out.pragma_update(None, "journal_mode", "DELETE")?;
-    out.close().map_err(|(_, e)| e)?;
-    Ok(())
 }

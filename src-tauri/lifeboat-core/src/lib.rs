@@ -1,23 +1,34 @@
-//! Lifeboat's engine: the backup format, protectors (encryption), storage targets, the
-//! catalog, and the operations users run (backup, restore, verify). No GUI dependency.
+//! Lifeboat's engine: no GUI dependency, everything testable headless.
+//!
+//! In dependency order (a module uses only those above it; see docs/architecture.md):
+//! - foundations: `error`, `clock`, `progress`, `names`, `fsutil`, `sqlite`
+//! - `format` (the backup file), `protector` (who can open it), `target` (where it goes)
+//! - the domain: `items`, `operation`, `schedule`, `retention`
+//! - `catalog` (SQLite), `settings` (read as a view, changed as one transaction)
+//! - `events`, `context`, `runner` (how long work runs)
+//! - `commands` (one module per user verb), `engine` (the facade), `scheduler`
 
 mod b64;
-pub mod backup;
 pub mod catalog;
-pub mod error;
+pub mod clock;
+pub mod commands;
+pub mod context;
 pub mod engine;
+pub mod error;
 pub mod events;
 pub mod format;
 pub mod fsutil;
 pub mod items;
+mod names;
 pub mod operation;
 pub mod progress;
-pub mod restore;
+pub mod protector;
 pub mod retention;
+pub mod runner;
 pub mod schedule;
 pub mod scheduler;
-pub mod protector;
+pub mod settings;
+pub mod sqlite;
 pub mod target;
-pub mod verify;
 
-pub use error::{Error, ErrorKind, LocationProblem, Result};
+pub use error::{Error, ErrorCode, ErrorKind, LocationProblem, Result};

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// What a running operation is doing now.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Scanning,
@@ -18,20 +20,7 @@ pub enum Phase {
     Deleting,
 }
 
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Scanning => "scanning",
-            Phase::Writing => "writing",
-            Phase::Publishing => "publishing",
-            Phase::Reading => "reading",
-            Phase::Verifying => "verifying",
-            Phase::Restoring => "restoring",
-            Phase::Replacing => "replacing",
-            Phase::Deleting => "deleting",
-        }
-    }
-}
+crate::names::display_by_name!(Phase);
 
 /// Receives progress from an operation; called from the thread doing the work.
 pub trait Progress: Send + Sync {

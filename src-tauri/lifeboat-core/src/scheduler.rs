@@ -9,12 +9,15 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::engine::{BackupSummary, EncryptionSetting, Engine};
+use crate::commands::backup::{Backup, BackupSummary};
+use crate::commands::location;
+use crate::engine::Engine;
 use crate::error::{Error, IoContext, Result};
 use crate::events::Event;
 use crate::operation::{OperationKind, Trigger};
 use crate::progress::{Cancel, Progress};
 use crate::schedule::plan;
+use crate::settings::{EncryptionSetting, HealthState};
 
 /// Longest time between two looks at the clock.
 pub const CHECK_EVERY: Duration = Duration::seconds(30);
@@ -71,9 +74,12 @@ impl Scheduler {
     /// backup, records skipped slots and publishes events.
     pub fn tick(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<TickReport> {
         let engine = &self.engine;
+        let ctx = engine.context();
         let now = engine.now();
-        let decided = plan(&engine.schedule()?, engine.automatic_enabled()?, &engine.scheduler_state()?, now);
+        let settings = ctx.settings();
+        let decided = plan(&settings.schedule()?, settings.automatic_enabled()?, &settings.scheduler_state()?, now);
         let mut state = decided.state;
+        let decided_next = settings.scheduler_state()?.next_due; // before this wake-up
         for slot in &decided.skipped {
             let reason = format!("the slot at {} passed while a backup was running", slot.format("%Y-%m-%d %H:%M UTC"));
             self.record_skip(*slot, &reason)?;
@@ -84,21 +90,27 @@ impl Scheduler {
         }
         self.announce_certificates(&mut state.announced, now)?;
         // Stored before running, so a crash during the backup does not run it twice.
-        engine.save_scheduler_state(&state)?;
+        settings.save_scheduler_state(&state)?;
+        if state.next_due != decided_next {
+            engine.events().publish(Event::ScheduleChanged { schedule: settings.schedule_info()? }, now);
+        }
+        drop(settings);
 
         let missed = decided.missed.map_or(0, |m| m.0);
         let mut report = TickReport { at: now, ran: None, outcome: None, skipped: decided.skipped, missed, next_due: state.next_due };
         let Some(trigger) = decided.run else { return Ok(report) };
-        let reachable = match engine.location() {
-            Ok(_) => {
+        let health = location::check(ctx);
+        let reachable = match health.state {
+            HealthState::Reachable => {
                 if state.announced.remove(LOCATION_CONDITION) {
-                    engine.events().publish(Event::LocationReachable { location: self.location_name() }, now);
+                    engine.events().publish(Event::LocationReachable { location: health.location.clone() }, now);
                 }
                 true
             }
-            Err(e) => {
+            _ => {
                 if state.announced.insert(LOCATION_CONDITION.to_owned()) {
-                    engine.events().publish(Event::LocationUnreachable { location: self.location_name(), error: e.to_string() }, now);
+                    let error = health.problem.clone().unwrap_or_default();
+                    engine.events().publish(Event::LocationUnreachable { location: health.location.clone(), error }, now);
                 }
                 false
             }
@@ -106,7 +118,7 @@ impl Scheduler {
         // A catch-up waits for the location; a scheduled slot runs and fails visibly.
         if reachable || trigger == Trigger::Scheduled {
             report.ran = Some(trigger);
-            let outcome = engine.backup(trigger, progress, cancel);
+            let outcome = engine.run_for(Backup, trigger, progress, cancel);
             match &outcome {
                 Err(Error::Busy(running)) => {
                     self.record_skip(now, &format!("another operation was running: {running}"))?;
@@ -115,14 +127,15 @@ impl Scheduler {
                 Err(_) if reachable => state.catch_up_pending = false,
                 Err(_) => state.catch_up_pending = true,
             }
-            report.outcome = Some(outcome.map(|s: BackupSummary| s.record.id).map_err(|e| e.to_string()));
+            report.outcome = Some(outcome.map(|s: BackupSummary| s.id).map_err(|e| e.to_string()));
         }
         // Settings may have changed while the backup ran: keep them, update only ours.
-        let mut stored = engine.scheduler_state()?;
+        let settings = ctx.settings();
+        let mut stored = settings.scheduler_state()?;
         stored.last_check = Some(engine.now());
         stored.catch_up_pending = state.catch_up_pending;
         stored.announced = state.announced;
-        engine.save_scheduler_state(&stored)?;
+        settings.save_scheduler_state(&stored)?;
         report.next_due = stored.next_due;
         Ok(report)
     }
@@ -140,7 +153,7 @@ impl Scheduler {
             let report = self.tick(progress, stop);
             on_tick(&report);
             let now = self.engine.now();
-            let next = self.engine.scheduler_state().map(|s| s.next_due).unwrap_or(now + CHECK_EVERY);
+            let next = self.engine.context().settings().scheduler_state().map(|s| s.next_due).unwrap_or(now + CHECK_EVERY);
             let wait = (next - now).clamp(Duration::zero(), CHECK_EVERY);
             sleep(wait.max(Duration::milliseconds(10)), stop);
         }
@@ -148,18 +161,14 @@ impl Scheduler {
 
     fn record_skip(&self, slot: DateTime<Utc>, reason: &str) -> Result<()> {
         let engine = &self.engine;
-        engine.catalog.record_skipped(OperationKind::Backup.as_str(), Trigger::Scheduled.as_str(), reason, engine.now())?;
+        engine.context().catalog().record_skipped(OperationKind::Backup, Trigger::Scheduled, reason, engine.now())?;
         engine.events().publish(Event::SlotSkipped { slot, reason: reason.to_owned() }, engine.now());
         Ok(())
     }
 
-    fn location_name(&self) -> String {
-        self.engine.target().map(|t| t.describe()).unwrap_or_else(|e| e.to_string())
-    }
-
     /// Announces each certificate entering its last 30 days once, not on every tick.
     fn announce_certificates(&self, announced: &mut std::collections::BTreeSet<String>, now: DateTime<Utc>) -> Result<()> {
-        let expiring: Vec<_> = match self.engine.encryption_setting()? {
+        let expiring: Vec<_> = match self.engine.context().settings().encryption_setting()? {
             Some(EncryptionSetting::Certificate { certificates }) => {
                 certificates.into_iter().filter(|c| c.not_after < now + Duration::days(30)).collect()
             }

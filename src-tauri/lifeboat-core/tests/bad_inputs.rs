@@ -7,7 +7,8 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use lifeboat_core::engine::{Engine, RestoreRequest};
+use lifeboat_core::commands::restore::RestoreRequest;
+use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{
     create_certificate, parse_legacy_key, CertificateInfo, Identity, KeyIdentity, PassphraseIdentity, RsaIdentity,
@@ -48,7 +49,7 @@ fn world(tmp: &Path) -> World {
     let created = create_certificate("Bad inputs", 1, "pfx-password", now, &mut rand::rng()).unwrap();
     let other = create_certificate("Other", 1, "pfx-password", now, &mut rand::rng()).unwrap();
     engine.set_certificate(&created.info.der, false).unwrap();
-    let cert_backup = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().record.id;
+    let cert_backup = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
     World {
         root,
         engine,
@@ -119,7 +120,7 @@ fn cases() -> Vec<Case> {
             let engine = common::engine(&data, &w.clock);
             engine.add_item(&w.root.join("src"), None, None, vec![])?;
             engine.set_passphrase("right passphrase")?;
-            let id = engine.backup_now(&NoProgress, &Cancel::default())?.record.id;
+            let id = engine.backup_now(&NoProgress, &Cancel::default())?.id;
             engine.verify(&id, Some(&PassphraseIdentity::new(Zeroizing::new("wrong passphrase".into()))), &NoProgress, &Cancel::default()).map(drop)
         })),
         // Passphrases and keys for encryption.
@@ -128,15 +129,19 @@ fn cases() -> Vec<Case> {
         ("key of the wrong length", ErrorKind::Input, "decodes to 16 bytes", Box::new(|_| parse_legacy_key("AAAAAAAAAAAAAAAAAAAAAA==").map(drop))),
         ("empty key", ErrorKind::Input, "key is empty", Box::new(|_| parse_legacy_key("  ").map(drop))),
         ("key after switching to certificate", ErrorKind::Input, "switching back to a key is not allowed", Box::new(|w| {
+            common::legacy_key_configuration(&w.root.join("data-key"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
             let engine = common::engine(&w.root.join("data-key"), &w.clock);
-            engine.set_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
+            engine.set_key("HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=")?;
             engine.set_certificate(&w.cert_der, false)?;
             engine.set_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").map(drop)
         })),
+        ("legacy key in a new configuration", ErrorKind::Input, "can only replace the key a configuration already uses", Box::new(|w| {
+            common::engine(&w.root.join("data-fresh-key"), &w.clock).set_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        })),
         ("wrong legacy key", ErrorKind::Input, "legacy encryption key with id", Box::new(|w| {
+            common::legacy_key_configuration(&w.root.join("data-key2"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
             let engine = common::engine(&w.root.join("data-key2"), &w.clock);
-            engine.set_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
-            let id = engine.backup_now(&NoProgress, &Cancel::default())?.record.id;
+            let id = engine.backup_now(&NoProgress, &Cancel::default())?.id;
             let wrong = KeyIdentity(parse_legacy_key("HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=")?);
             engine.verify(&id, Some(&wrong), &NoProgress, &Cancel::default()).map(drop)
         })),

@@ -8,10 +8,16 @@ use std::fs;
 use std::sync::Arc;
 
 use common::*;
-use lifeboat_core::engine::{RestoreRequest, SharedIdentity};
+use lifeboat_core::commands::copy::Copy;
+use lifeboat_core::commands::delete::Delete;
+use lifeboat_core::commands::open::{BackupFile, SharedIdentity};
+use lifeboat_core::commands::restore::{Restore, RestoreRequest};
+use lifeboat_core::commands::verify::{Verify, VerifyMethod};
+use lifeboat_core::format::{EncryptionKind, EntryKind, ItemKind};
+use lifeboat_core::operation::{OperationKind, OperationStatus, Trigger};
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::protector::{create_certificate, RsaIdentity};
-use lifeboat_core::ErrorKind;
+use lifeboat_core::{ErrorCode, ErrorKind};
 
 struct Setup {
     _tmp: tempfile::TempDir,
@@ -35,7 +41,7 @@ fn setup() -> Setup {
     let now = *clock.0.lock().unwrap();
     let created = create_certificate("Wizard", 2, "pfx-password", now, &mut rand::rng()).unwrap();
     engine.set_certificate(&created.info.der, false).unwrap();
-    let id = engine.backup_now(&lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap().record.id;
+    let id = engine.backup_now(&lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap().id;
     let identity: SharedIdentity = Arc::new(RsaIdentity::from_file(&created.pfx, "pfx-password").unwrap());
     Setup { _tmp: tmp, root, clock, engine, identity, thumbprint: created.info.thumbprint, id }
 }
@@ -44,19 +50,29 @@ fn request(items: &[&str], paths: &[&str], to: Option<std::path::PathBuf>) -> Re
     RestoreRequest { items: items.iter().map(|s| s.to_string()).collect(), paths: paths.iter().map(|s| s.to_string()).collect(), to }
 }
 
+impl Setup {
+    fn inspect(&self, selector: &str) -> Arc<BackupFile> {
+        Arc::new(self.engine.inspect(selector).unwrap())
+    }
+
+    fn unlock(&self, selector: &str) -> Arc<lifeboat_core::commands::open::UnlockedBackup> {
+        Arc::new(self.engine.unlock(&self.inspect(selector), Some(self.identity.as_ref())).unwrap())
+    }
+}
+
 #[test]
 fn inspect_reads_the_header_and_says_what_unlocks_it() {
     let s = setup();
-    let seen = s.engine.inspect(&s.id).unwrap();
+    let seen = s.engine.inspect(&s.id).unwrap().inspection;
     assert_eq!(seen.id, s.id);
-    assert_eq!(seen.encryption, "certificate");
+    assert_eq!(seen.encryption, EncryptionKind::Certificate);
     assert_eq!(seen.recipients, vec![s.thumbprint.clone()]);
     assert!(seen.needs.contains(&s.thumbprint), "{}", seen.needs);
     assert!(!seen.expired);
     assert!(seen.size > 1000 && seen.file_name.ends_with(".lbk"), "{seen:?}");
 
     fs::write(s.root.join("notes.txt"), "not a backup at all").unwrap();
-    let err = s.engine.inspect(s.root.join("notes.txt").to_str().unwrap()).unwrap_err();
+    let err = s.engine.inspect(s.root.join("notes.txt").to_str().unwrap()).err().unwrap();
     assert!(err.to_string().contains("not a Lifeboat backup"), "{err}");
 }
 
@@ -65,21 +81,23 @@ fn unlock_checks_the_identity_and_browses_contents() {
     let s = setup();
     let other = create_certificate("Other", 2, "pfx-password", *s.clock.0.lock().unwrap(), &mut rand::rng()).unwrap();
     let wrong: SharedIdentity = Arc::new(RsaIdentity::from_file(&other.pfx, "pfx-password").unwrap());
-    let err = s.engine.unlock(&s.id, Some(wrong)).err().unwrap();
-    assert_eq!(err.code(), "wrong-identity");
+    let file = s.inspect(&s.id);
+    let err = s.engine.unlock(&file, Some(wrong.as_ref())).err().unwrap();
+    assert_eq!(err.code(), ErrorCode::WrongIdentity);
     assert!(err.to_string().contains(&s.thumbprint), "{err}");
-    assert_eq!(s.engine.unlock(&s.id, None).err().unwrap().code(), "wrong-identity");
+    assert_eq!(s.engine.unlock(&file, None).err().unwrap().code(), ErrorCode::WrongIdentity);
 
-    let unlocked = s.engine.unlock(&s.id, Some(s.identity.clone())).unwrap();
-    let items: Vec<(String, String)> = unlocked.items().into_iter().map(|i| (i.name, i.kind)).collect();
-    assert_eq!(items[0], ("tree".into(), "folder".into()));
-    assert_eq!(items[1].1, "sqlite");
-    assert_eq!(items[2].1, "config");
+    // The same inspected file, unlocked with the right identity after the wrong ones.
+    let unlocked = s.engine.unlock(&file, Some(s.identity.as_ref())).unwrap();
+    let items: Vec<(String, ItemKind)> = unlocked.items().into_iter().map(|i| (i.name, i.kind)).collect();
+    assert_eq!(items[0], ("tree".into(), ItemKind::Folder));
+    assert_eq!(items[1].1, ItemKind::Sqlite);
+    assert_eq!(items[2].1, ItemKind::Config);
 
-    let top: Vec<(String, String)> = unlocked.children("tree", "").unwrap().into_iter().map(|e| (e.name, e.kind)).collect();
-    assert_eq!(&top[..2], &[("empty-dir".into(), "folder".into()), ("nested".into(), "folder".into())]);
-    assert!(top.contains(&("hello.txt".into(), "file".into())));
-    assert!(top.contains(&("link-to-hello".into(), "link".into())));
+    let top: Vec<(String, EntryKind)> = unlocked.children("tree", "").unwrap().into_iter().map(|e| (e.name, e.kind)).collect();
+    assert_eq!(&top[..2], &[("empty-dir".into(), EntryKind::Dir), ("nested".into(), EntryKind::Dir)]);
+    assert!(top.contains(&("hello.txt".into(), EntryKind::File)));
+    assert!(top.contains(&("link-to-hello".into(), EntryKind::Symlink)));
     let nested = unlocked.children("tree", "nested").unwrap();
     let deeper = nested.iter().find(|e| e.name == "deeper").unwrap();
     assert_eq!(deeper.path, "nested/deeper");
@@ -90,7 +108,7 @@ fn unlock_checks_the_identity_and_browses_contents() {
 #[test]
 fn preview_says_what_a_restore_replaces_without_writing() {
     let s = setup();
-    let unlocked = s.engine.unlock(&s.id, Some(s.identity.clone())).unwrap();
+    let unlocked = s.unlock(&s.id);
 
     let in_place = s.engine.preview_restore(&unlocked, &request(&["tree"], &["nested/big.log"], None)).unwrap();
     assert_eq!(in_place.len(), 1);
@@ -113,19 +131,18 @@ fn preview_says_what_a_restore_replaces_without_writing() {
 #[test]
 fn verify_and_restore_run_on_their_own_threads() {
     let s = setup();
-    let verified = s.engine.start_verify(&s.id, Some(s.identity.clone()), &Cancel::default()).unwrap();
+    let backup = s.unlock(&s.id);
+    let verified = s.engine.start(Verify::Authenticated(backup.clone()), &Cancel::default()).unwrap();
     let outcome = verified.wait().unwrap();
-    assert_eq!(outcome.method, "authenticated");
+    assert_eq!(outcome.method, VerifyMethod::Authenticated);
 
-    let started = s
-        .engine
-        .start_restore(&s.id, Some(s.identity.clone()), request(&["tree"], &["nested"], Some(s.root.join("out"))), &Cancel::default())
-        .unwrap();
+    let request = request(&["tree"], &["nested"], Some(s.root.join("out")));
+    let started = s.engine.start(Restore { backup, request }, &Cancel::default()).unwrap();
     let op_id = started.id.clone();
     let report = started.wait().unwrap();
     assert_eq!(report.restored, vec![s.root.join("out/tree/nested")]);
     assert_eq!(fs::read(s.root.join("out/tree/nested/big.log")).unwrap(), fs::read(s.root.join("tree/nested/big.log")).unwrap());
-    assert_eq!(s.engine.operation(&op_id).unwrap().status, "succeeded");
+    assert_eq!(s.engine.operation(&op_id).unwrap().status, OperationStatus::Succeeded);
 }
 
 #[test]
@@ -133,28 +150,26 @@ fn a_copy_saved_elsewhere_restores_and_delete_removes_a_backup() {
     let s = setup();
     let copy = s.root.join("archive/copy.lifeboat");
     fs::create_dir_all(copy.parent().unwrap()).unwrap();
-    let saved = s.engine.start_copy(&s.id, &copy, &Cancel::default()).unwrap().wait().unwrap();
-    assert_eq!(saved, copy);
+    let saved = s.engine.start(Copy { file: s.inspect(&s.id), to: copy.clone() }, &Cancel::default()).unwrap().wait().unwrap();
+    assert_eq!(saved.path, copy);
     let original = s.engine.list_backups().unwrap().remove(0);
-    assert_eq!(original.trigger.as_deref(), Some("cli"));
-    assert_eq!(original.retention.as_deref(), Some("kept: newest good backup"));
+    assert_eq!(original.trigger, Some(Trigger::Cli));
+    let fate = original.retention.clone().unwrap();
+    assert!(fate.keep && fate.reason == "newest good backup", "{fate:?}");
     assert_eq!(fs::metadata(&copy).unwrap().len(), original.size);
     assert_eq!(fs::read_dir(copy.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
 
-    let deleted = s.engine.delete_backup(&s.id, &Cancel::default()).unwrap();
+    let deleted = s.engine.run(Delete { backup: s.id.clone() }, &lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap();
     assert_eq!(deleted.id, s.id);
     assert!(s.engine.list_backups().unwrap().is_empty());
-    assert_eq!(s.engine.operations(1).unwrap()[0].kind, "delete");
+    assert_eq!(s.engine.operations(1).unwrap()[0].kind, OperationKind::Delete);
 
     // The copy is a whole backup on its own.
     let source = copy.to_str().unwrap();
-    assert_eq!(s.engine.inspect(source).unwrap().id, s.id);
-    let unlocked = s.engine.unlock(source, Some(s.identity.clone())).unwrap();
+    assert_eq!(s.engine.inspect(source).unwrap().inspection.id, s.id);
+    let unlocked = s.unlock(source);
     s.engine.preview_restore(&unlocked, &request(&[], &[], Some(s.root.join("from-copy")))).unwrap();
-    s.engine
-        .start_restore(source, Some(s.identity.clone()), request(&["tree"], &[], Some(s.root.join("from-copy"))), &Cancel::default())
-        .unwrap()
-        .wait()
-        .unwrap();
+    let request = request(&["tree"], &[], Some(s.root.join("from-copy")));
+    s.engine.start(Restore { backup: unlocked, request }, &Cancel::default()).unwrap().wait().unwrap();
     assert_same_tree(&s.root.join("tree"), &s.root.join("from-copy/tree"));
 }

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use lifeboat_core::engine::{Engine, RestoreRequest};
+use lifeboat_core::commands::restore::RestoreRequest;
+use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress, Phase, Progress};
 use lifeboat_core::protector::{create_certificate, Identity, KeyIdentity, LegacyKey, PassphraseIdentity, RsaIdentity};
 use lifeboat_core::ErrorKind;
@@ -24,11 +25,17 @@ struct Setup {
 
 /// A data folder protecting a test tree and a SQLite database.
 fn setup() -> Setup {
+    setup_with(|_| {})
+}
+
+/// The same, with `prepare` run on the data folder before the engine opens it.
+fn setup_with(prepare: impl FnOnce(&Path)) -> Setup {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_owned();
     make_tree(&root.join("tree"));
     make_sqlite(&root.join("app.db"), 500);
     let clock = TestClock::new();
+    prepare(&root.join("data"));
     let engine = engine(&root.join("data"), &clock);
     engine.add_item(&root.join("tree"), Some("tree"), None, vec![]).unwrap();
     engine.add_item(&root.join("app.db"), None, None, vec![]).unwrap();
@@ -44,7 +51,7 @@ fn restore_to(s: &Setup, id: &str, identity: Option<&dyn Identity>, to: &str) {
 }
 
 fn backup(s: &Setup) -> String {
-    s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap().record.id
+    s.engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id
 }
 
 #[test]
@@ -96,10 +103,11 @@ fn passphrase_key_and_none_round_trips() {
     let err = s.engine.verify(&id, Some(&PassphraseIdentity::new(Zeroizing::new("wrong horse".into()))), &NoProgress, &Cancel::default()).unwrap_err();
     assert!(err.to_string().contains("passphrase that was set when it was made"), "{err}");
 
+    // A legacy key, in a configuration that used one before certificates.
     let key = LegacyKey::generate(&mut rand::rng());
-    s.engine.set_key(&key.to_base64()).unwrap();
-    let id = backup(&s);
-    restore_to(&s, &id, Some(&KeyIdentity(lifeboat_core::protector::parse_legacy_key(&key.to_base64()).unwrap())), "key");
+    let legacy = setup_with(|data| legacy_key_configuration(data, &key.to_base64()));
+    let id = backup(&legacy);
+    restore_to(&legacy, &id, Some(&KeyIdentity(lifeboat_core::protector::parse_legacy_key(&key.to_base64()).unwrap())), "key");
 
     s.engine.set_passphrase("").unwrap();
     let id = backup(&s);
@@ -325,8 +333,8 @@ fn files_that_vanish_are_warnings_not_failures() {
     assert!(written.warnings[0].contains("gone.txt: vanished"), "{:?}", written.warnings);
 }
 
-fn write_simple_backup(root: &Path, entries: Vec<lifeboat_core::items::PlannedEntry>) -> lifeboat_core::backup::WrittenBackup<Vec<u8>> {
-    use lifeboat_core::backup::{write_backup, BackupMeta, Source};
+fn write_simple_backup(root: &Path, entries: Vec<lifeboat_core::items::PlannedEntry>) -> lifeboat_core::commands::backup::WrittenBackup<Vec<u8>> {
+    use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
     let meta = BackupMeta {
         backup_id: uuid::Uuid::new_v4(),
         created_at: chrono::Utc::now(),

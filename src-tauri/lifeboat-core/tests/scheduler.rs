@@ -6,10 +6,12 @@ mod common;
 use std::fs;
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
-use common::TestClock;
+use common::{Configure, TestClock};
+use lifeboat_core::commands::backup::Backup;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::events::Event;
-use lifeboat_core::operation::{OperationKind, OperationLock, Trigger};
+use lifeboat_core::operation::{OperationKind, OperationStatus, Trigger};
+use lifeboat_core::runner::OperationLock;
 use lifeboat_core::progress::{Cancel, NoProgress, Phase, Progress};
 use lifeboat_core::retention::RetentionPolicy;
 use lifeboat_core::schedule::Schedule;
@@ -30,9 +32,9 @@ fn rig(start: &str, schedule: Option<Schedule>) -> Rig {
     let root = tempfile::tempdir().unwrap();
     let clock = TestClock::new();
     *clock.0.lock().unwrap() = at(start);
-    let engine = common::engine(&root.path().join("data"), &clock);
     let key = lifeboat_core::protector::LegacyKey::generate(&mut rand::rng());
-    engine.set_key(&key.to_base64()).unwrap();
+    common::legacy_key_configuration(&root.path().join("data"), &key.to_base64());
+    let engine = common::engine(&root.path().join("data"), &clock);
     fs::create_dir_all(root.path().join("docs")).unwrap();
     fs::write(root.path().join("docs/report.txt"), "quarterly numbers\n").unwrap();
     engine.add_item(&root.path().join("docs"), None, None, vec![]).unwrap();
@@ -75,13 +77,13 @@ impl Rig {
     }
 
     fn next_due(&self) -> DateTime<Utc> {
-        self.engine().schedule_info().unwrap().next_due
+        self.engine().settings().unwrap().schedule.next_due
     }
 
     /// (kind, trigger, status, started_at) of every operation, oldest first.
     fn operations(&self) -> Vec<(String, String, String, DateTime<Utc>)> {
         let mut ops: Vec<_> =
-            self.engine().operations(10_000).unwrap().into_iter().map(|o| (o.kind, o.trigger, o.status, o.started_at)).collect();
+            self.engine().operations(10_000).unwrap().into_iter().map(|o| (o.kind.to_string(), o.trigger.to_string(), o.status.to_string(), o.started_at)).collect();
         ops.reverse();
         ops
     }
@@ -338,17 +340,17 @@ fn only_one_scheduler_per_data_folder() {
 #[test]
 fn a_backup_is_accepted_at_once_with_an_id_and_runs_on_its_own_thread() {
     let r = rig("2026-03-01T00:00:00Z", None);
-    let started = r.engine().start_backup(Trigger::OnDemand, &Cancel::default()).unwrap();
+    let started = r.engine().start_for(Backup, Trigger::OnDemand, &Cancel::default()).unwrap();
     let id = started.id.clone();
     let view = r.engine().operation(&id).unwrap();
-    assert_eq!((view.kind.as_str(), view.trigger.as_str()), ("backup", "on-demand"));
-    if view.status == "running" {
+    assert_eq!((view.kind, view.trigger), (OperationKind::Backup, Trigger::OnDemand));
+    if view.status == OperationStatus::Running {
         let busy = r.engine().backup_now(&NoProgress, &Cancel::default()).unwrap_err();
-        assert_eq!(busy.code(), "busy");
+        assert_eq!(busy.code(), lifeboat_core::ErrorCode::Busy);
     }
     let summary = started.wait().unwrap();
     let done = r.engine().operation(&id).unwrap();
-    assert_eq!((done.status.as_str(), done.backup_id.as_deref()), ("succeeded", Some(summary.record.id.as_str())));
+    assert_eq!((done.status, done.backup_id.as_deref()), (OperationStatus::Succeeded, Some(summary.id.as_str())));
 }
 
 #[test]
@@ -358,7 +360,7 @@ fn an_impossible_schedule_in_an_edited_catalog_is_an_error_not_a_panic() {
     for stored in [r#"{"mode":"every-hours","hours":0,"anchor":"2026-03-01T00:00:00Z"}"#, r#"{"mode":"daily-at","hour":99,"minute":0}"#] {
         catalog.execute("UPDATE settings SET value = ?1 WHERE key = 'schedule'", [stored]).unwrap();
         let e = r.scheduler.tick(&NoProgress, &Cancel::default()).unwrap_err().to_string();
-        assert!(e.starts_with("The stored schedule is invalid") && e.contains("lifeboat schedule set"), "{e}");
+        assert!(e.starts_with("The stored schedule is invalid") && e.contains("set the schedule again"), "{e}");
         assert!(r.engine().status().is_err());
     }
 }

@@ -2,6 +2,9 @@
 
 mod common;
 
+use common::Configure;
+use lifeboat_core::settings::{LocationDraft, LocationKind};
+
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
@@ -98,40 +101,46 @@ fn a_share_is_checked_before_it_is_saved_and_each_failure_names_its_cause() {
     let clock = common::TestClock::new();
     let engine = engine_with_tree(tmp.path(), &clock);
 
-    let code = |result: lifeboat_core::Result<lifeboat_core::engine::LocationInfo>| result.unwrap_err().code();
+    let code = |result: lifeboat_core::Result<lifeboat_core::settings::LocationInfo>| result.unwrap_err().code().as_str();
     assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat"), USER, Some("wrong password"))), "wrong-credentials");
     assert_eq!(code(engine.set_smb_location(&samba.unc("lifeboat").replace(r"\backups\", r"\nosuchshare\"), USER, Some(PASSWORD))), "share-not-found");
     assert_eq!(code(engine.set_smb_location(&samba.unc("no-such-folder"), USER, Some(PASSWORD))), "folder-not-found");
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     assert_eq!(code(engine.set_smb_location(&format!(r"\\127.0.0.1:{silent}\backups"), USER, Some(PASSWORD))), "server-unreachable");
-    assert!(engine.location().unwrap().is_default, "nothing was saved");
+    assert!(engine.settings().unwrap().location.is_default, "nothing was saved");
 
     let info = engine.set_smb_location(&samba.unc("lifeboat"), r"WORKGROUP\lifeboat-smbtest", Some(PASSWORD)).unwrap();
-    assert_eq!((info.kind.as_str(), info.user.as_deref()), ("smb", Some(r"WORKGROUP\lifeboat-smbtest")));
+    assert_eq!((info.location.kind, info.location.user.as_deref()), (LocationKind::Smb, Some(r"WORKGROUP\lifeboat-smbtest")));
     assert!(info.free_bytes.unwrap() > 0);
     let catalog = std::fs::read(tmp.path().join("data/catalog.db")).unwrap();
     assert!(!catalog.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "the password is not in the catalog in clear");
-    engine.test_location().unwrap();
+    engine.test_location(None).unwrap();
     assert_eq!(std::fs::read_dir(samba.path_in_share("lifeboat")).unwrap().count(), 0, "the test file is gone");
 
     // Test connection on typed fields, before anything is saved; a missing folder
     // is offered for creation, with its parents.
-    use lifeboat_core::engine::LocationInput;
     let deeper = samba.unc(r"new\deeper");
-    let typed = LocationInput::Smb { share: &deeper, user: USER, password: Some(PASSWORD) };
-    assert_eq!(engine.test_location_input(&typed).unwrap_err().code(), "folder-not-found");
-    let created = engine.create_location_folder(&typed).unwrap();
+    let draft = |share: &str, user: &str, password: &str| LocationDraft {
+        kind: LocationKind::Smb,
+        path: share.into(),
+        user: user.into(),
+        password: password.into(),
+        confirm: password.into(),
+    };
+    let typed = engine.typed_location(&draft(&deeper, USER, PASSWORD)).unwrap();
+    assert_eq!(engine.test_location(Some(&typed)).unwrap_err().code().as_str(), "folder-not-found");
+    let created = engine.create_location_folder(Some(&typed)).unwrap();
     assert!(samba.path_in_share("new/deeper").is_dir());
     assert!(created.free_bytes.unwrap() > 0);
-    assert_eq!(engine.location().unwrap().path, std::path::PathBuf::from(samba.unc("lifeboat")), "testing saved nothing");
+    assert_eq!(engine.settings().unwrap().location.path, std::path::PathBuf::from(samba.unc("lifeboat")), "testing saved nothing");
 
     // An empty password keeps the saved one, but only for the same server and user.
     let saved_user = r"WORKGROUP\lifeboat-smbtest";
     engine.set_smb_location(&deeper, saved_user, None).unwrap();
     assert!(engine.set_smb_location(&deeper, USER, None).unwrap_err().to_string().contains("Give the share user's password"));
     let other_server = deeper.replace("127.0.0.1", "localhost");
-    assert!(engine.test_location_input(&LocationInput::Smb { share: &other_server, user: saved_user, password: None }).is_err());
-    assert!(!engine.saved_password_applies(&other_server, saved_user));
+    let refused = engine.typed_location(&draft(&other_server, saved_user, "")).err().expect("the saved password is not sent to another server");
+    assert!(refused.to_string().contains("Give the share user's password"), "{refused}");
 }
 
 #[test]
@@ -153,7 +162,7 @@ fn backups_round_trip_through_the_share_and_retention_deletes_there() {
     drop(big);
 
     let cancel = lifeboat_core::progress::Cancel::default();
-    let first = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap().record;
+    let first = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
     assert!(samba.path_in_share(&first.file_name).exists(), "the backup is on the share");
     let listed = engine.list_backups().unwrap();
     assert_eq!(listed.len(), 1);
@@ -161,7 +170,7 @@ fn backups_round_trip_through_the_share_and_retention_deletes_there() {
 
     let identity = lifeboat_core::protector::PassphraseIdentity::new(Zeroizing::new("a passphrase for the share test".into()));
     engine.verify(&first.id, Some(&identity), &lifeboat_core::progress::NoProgress, &cancel).unwrap();
-    let request = lifeboat_core::engine::RestoreRequest { items: vec![], paths: vec![], to: Some(tmp.path().join("restored")) };
+    let request = lifeboat_core::commands::restore::RestoreRequest { items: vec![], paths: vec![], to: Some(tmp.path().join("restored")) };
     engine.restore(&first.id, Some(&identity), request, &lifeboat_core::progress::NoProgress, &cancel).unwrap();
     common::assert_same_tree(&tmp.path().join("tree"), &tmp.path().join("restored/tree"));
 
@@ -200,10 +209,10 @@ fn big_backup_setup(samba: &Samba, root: &std::path::Path, clock: &common::TestC
 /// A big backup under way: returns once its upload to the share has begun.
 fn start_big_backup(
     samba: &Samba,
-) -> (tempfile::TempDir, lifeboat_core::engine::Engine, lifeboat_core::engine::StartedOperation<lifeboat_core::engine::BackupSummary>) {
+) -> (tempfile::TempDir, lifeboat_core::engine::Engine, lifeboat_core::runner::Started<lifeboat_core::commands::backup::BackupSummary>) {
     let tmp = tempfile::tempdir().unwrap();
     let engine = big_backup_setup(samba, tmp.path(), &common::TestClock::new());
-    let started = engine.start_backup(lifeboat_core::operation::Trigger::Cli, &lifeboat_core::progress::Cancel::default()).unwrap();
+    let started = engine.start_backup().unwrap();
     wait_for_upload(samba);
     (tmp, engine, started)
 }
@@ -228,7 +237,7 @@ fn assert_recovers(samba: &Samba, engine: &lifeboat_core::engine::Engine) {
     let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &lifeboat_core::progress::Cancel::default()).unwrap();
     assert_eq!(summary.removed_incomplete.len(), 1, "the next backup removes the leftover");
     let on_share: Vec<String> = std::fs::read_dir(&samba.share_dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(on_share, vec![summary.record.file_name.clone()]);
+    assert_eq!(on_share, vec![summary.file_name.clone()]);
 }
 
 #[test]
@@ -244,12 +253,12 @@ fn a_backup_while_the_server_is_down_or_refuses_the_password_fails_with_the_caus
 
     samba.kill();
     let started = std::time::Instant::now();
-    assert_eq!(backup().unwrap_err().code(), "server-unreachable");
+    assert_eq!(backup().unwrap_err().code().as_str(), "server-unreachable");
     assert!(started.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", started.elapsed());
     samba.restart();
     // The password changed on the server since the location was saved.
     samba.set_password("Changed-on-the-server-2");
-    assert_eq!(backup().unwrap_err().code(), "wrong-credentials");
+    assert_eq!(backup().unwrap_err().code().as_str(), "wrong-credentials");
     samba.set_password(PASSWORD);
     assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
     backup().unwrap();
@@ -265,7 +274,7 @@ fn a_server_killed_mid_backup_fails_it_as_connection_lost_and_the_next_backup_su
     samba.kill();
     let err = started.wait().unwrap_err();
     assert!(killed_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", killed_at.elapsed());
-    assert!(["connection-lost", "timed-out"].contains(&err.code()), "{}: {err}", err.code());
+    assert!(["connection-lost", "timed-out"].contains(&err.code().as_str()), "{}: {err}", err.code());
     samba.restart();
     assert_recovers(&samba, &engine);
 }
@@ -279,7 +288,7 @@ fn a_frozen_server_times_out_within_the_stall_timeout_and_the_next_backup_succee
     samba.signal("STOP");
     let err = started.wait().unwrap_err();
     assert!(frozen_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", frozen_at.elapsed());
-    assert_eq!(err.code(), "timed-out", "{err}");
+    assert_eq!(err.code().as_str(), "timed-out", "{err}");
     samba.signal("CONT");
     assert_recovers(&samba, &engine);
 }
@@ -301,7 +310,7 @@ fn a_hundred_listings_and_a_gigabyte_backup_complete_without_a_hang() {
     let cancel = lifeboat_core::progress::Cancel::default();
     let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
     // Publishing read the whole file back from the share and compared its SHA-256.
-    assert!(summary.record.size > 1 << 30, "{} bytes", summary.record.size);
+    assert!(summary.size > 1 << 30, "{} bytes", summary.size);
 
     let target = share(&samba, "", PASSWORD);
     for _ in 0..100 {

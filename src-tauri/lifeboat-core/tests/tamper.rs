@@ -7,13 +7,14 @@ use std::fs;
 use std::io::Cursor;
 use std::path::Path;
 
-use lifeboat_core::backup::{write_backup, BackupMeta, Source};
-use lifeboat_core::engine::RestoreRequest;
+use common::Configure;
+use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
+use lifeboat_core::commands::restore::RestoreRequest;
+use lifeboat_core::commands::verify::authenticate_stream;
 use lifeboat_core::format::{Installation, ItemKind};
-use lifeboat_core::items::{plan_item, PlannedEntry};
+use lifeboat_core::items::{plan_item, PlannedEntry, ProtectedItem};
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{parse_legacy_key, KeyIdentity, KeyRecipient};
-use lifeboat_core::verify::{verify_all, OpenedBackup};
 use lifeboat_core::{Error, ErrorKind};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -23,7 +24,7 @@ fn small_tree(root: &Path) -> Vec<PlannedEntry> {
     fs::write(root.join("a.txt"), "alpha\n").unwrap();
     fs::write(root.join("d/b.txt"), "bravo ".repeat(50)).unwrap();
     fs::write(root.join("d/empty"), "").unwrap();
-    let item = lifeboat_core::catalog::ProtectedItem { name: "t".into(), kind: ItemKind::Folder, path: root.to_owned(), excludes: vec![] };
+    let item = ProtectedItem { name: "t".into(), kind: ItemKind::Folder, path: root.to_owned(), excludes: vec![] };
     plan_item(&item, &mut Vec::new()).unwrap()
 }
 
@@ -50,8 +51,7 @@ fn make_backup(root: &Path, block_size_bytes: Option<usize>) -> Vec<u8> {
 
 fn verify_bytes(bytes: &[u8]) -> Result<(), Error> {
     let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
-    let opened = OpenedBackup::open(Cursor::new(bytes), Some(&identity), |_| Ok(()))?;
-    verify_all(opened, &NoProgress, &Cancel::default()).map(|_| ())
+    authenticate_stream(Cursor::new(bytes), Some(&identity), &NoProgress, &Cancel::default()).map(drop)
 }
 
 fn header_len(bytes: &[u8]) -> usize {
@@ -125,11 +125,11 @@ fn a_restore_of_a_tampered_backup_writes_nothing() {
     let root = tmp.path();
     common::make_tree(&root.join("tree"));
     let clock = common::TestClock::new();
+    common::legacy_key_configuration(&root.join("data"), KEY);
     let engine = common::engine(&root.join("data"), &clock);
     engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
-    engine.set_key(KEY).unwrap();
     let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
-    let file = root.join("data/backups").join(&summary.record.file_name);
+    let file = root.join("data/backups").join(&summary.file_name);
     let original = fs::read(&file).unwrap();
     let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
 
@@ -161,7 +161,7 @@ fn a_restore_of_a_tampered_backup_writes_nothing() {
     let mut bytes = original.clone();
     bytes[len / 3] ^= 1;
     fs::write(&file, &bytes).unwrap();
-    let err = engine.verify(&summary.record.id, None, &NoProgress, &Cancel::default()).unwrap_err();
+    let err = engine.verify(&summary.id, None, &NoProgress, &Cancel::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Integrity);
     assert!(err.to_string().contains("does not match the checksum"), "{err}");
 }

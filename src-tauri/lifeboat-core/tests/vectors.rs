@@ -9,16 +9,19 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{TimeZone, Utc};
-use lifeboat_core::backup::{write_backup, BackupMeta, Source};
-use lifeboat_core::catalog::ProtectedItem;
-use lifeboat_core::format::{EntryKind, Installation, ItemKind};
-use lifeboat_core::items::plan_item;
+use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
+use lifeboat_core::commands::restore::{Restore, RestoreRequest};
+use lifeboat_core::commands::verify::{Verify, VerifyMethod};
+use lifeboat_core::engine::Engine;
+use lifeboat_core::format::{read_header, EntryKind, Installation, ItemKind, OpenedBackup};
+use lifeboat_core::items::{plan_item, ProtectedItem};
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{
-    parse_legacy_key, Identity, KeyIdentity, KeyRecipient, NoneRecipient, PassphraseIdentity, PassphraseRecipient,
+    parse_legacy_key, unwrap_file_key, Identity, KeyIdentity, KeyRecipient, NoneRecipient, PassphraseIdentity, PassphraseRecipient,
     Recipient, RsaIdentity, RsaRecipient,
 };
-use lifeboat_core::verify::{verify_all, OpenedBackup};
+use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
 use rand::SeedableRng;
 use zeroize::Zeroizing;
 
@@ -93,7 +96,10 @@ fn committed_vectors_open_and_hold_the_expected_files() {
     }
     for (seed, (name, recipient, identity)) in vectors().into_iter().enumerate() {
         let committed = fs::read(dir().join(format!("{name}-v1.lbk"))).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let opened = OpenedBackup::open(Cursor::new(&committed), Some(identity.as_ref()), |_| Ok(())).unwrap();
+        let mut cursor = Cursor::new(&committed);
+        let header = read_header(&mut cursor).unwrap();
+        let file_key = unwrap_file_key(&header.header, Some(identity.as_ref())).unwrap();
+        let opened = OpenedBackup::open(&mut cursor, header, &file_key).unwrap();
         assert_eq!(opened.header.installation.name, format!("vector-{name}"));
         let files: Vec<(String, u32, i64, u64)> = opened
             .index
@@ -108,21 +114,23 @@ fn committed_vectors_open_and_hold_the_expected_files() {
         let mut got = files.clone();
         got.sort();
         assert_eq!(got, expected, "{name}");
-        verify_all(opened, &NoProgress, &Cancel::default()).unwrap();
 
-        // Content, through a restore.
-        let out = tempfile::tempdir().unwrap();
-        let opened = OpenedBackup::open(Cursor::new(&committed), Some(identity.as_ref()), |_| Ok(())).unwrap();
-        let options = lifeboat_core::restore::RestoreOptions {
-            items: vec![],
-            paths: vec![],
-            destination: lifeboat_core::restore::Destination::Folder(out.path().to_owned()),
-            safety_dir: out.path().join("safety"),
-            restore_id: "vector".into(),
-        };
-        lifeboat_core::restore::restore(opened, &options, &NoProgress, &Cancel::default()).unwrap();
-        for (path, content, _, _) in FILES {
-            assert_eq!(fs::read_to_string(out.path().join("docs").join(path)).unwrap(), *content, "{name}: {path}");
+        // Every byte authenticated, then the content through a restore, by the engine.
+        let work = tempfile::tempdir().unwrap();
+        let engine = Engine::open(&work.path().join("data")).unwrap();
+        let path = dir().join(format!("{name}-v1.lbk"));
+        let file = Arc::new(engine.inspect(path.to_str().unwrap()).unwrap());
+        let backup = Arc::new(engine.unlock(&file, Some(identity.as_ref())).unwrap());
+        let verified = engine.run(Verify::Authenticated(backup.clone()), &NoProgress, &Cancel::default()).unwrap();
+        assert_eq!((verified.method, verified.entries), (VerifyMethod::Authenticated, Some(opened.index.entries.len() as u64)));
+        let out = work.path().join("out");
+        let request = RestoreRequest { items: vec![], paths: vec![], to: Some(out.clone()) };
+        engine.run(Restore { backup, request }, &NoProgress, &Cancel::default()).unwrap();
+        for (path, content, mode, mtime) in FILES {
+            let restored = out.join("docs").join(path);
+            assert_eq!(fs::read_to_string(&restored).unwrap(), *content, "{name}: {path}");
+            let meta = fs::metadata(&restored).unwrap();
+            assert_eq!((meta.mode() & 0o7777, meta.mtime()), (*mode, *mtime as i64), "{name}: {path}");
         }
 
         // The writer still produces exactly these bytes.

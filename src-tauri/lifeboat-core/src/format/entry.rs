@@ -4,7 +4,6 @@
 
 use std::io::{Read, Seek, Write};
 
-use super::index::Index;
 use super::stream::{ChunkReader, ChunkWriter, Finished, Footer};
 use super::{MAX_PATH_BYTES, MAX_PIECE};
 use crate::error::{Error, Result};
@@ -12,6 +11,7 @@ use crate::error::{Error, Result};
 const TAG_ENTRY: u8 = b'E';
 const TAG_END: u8 = b'Z';
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
@@ -129,14 +129,15 @@ impl<W: Write + Send + 'static> EntryWriter<W> {
         self.push(&0u32.to_le_bytes())
     }
 
-    /// Ends the data, writes `index` as the final chunks and the footer.
-    pub fn finish(mut self, mut index: Index) -> Result<Finished<W>> {
+    /// Ends the data, then writes the index as the final chunks and the footer:
+    /// `encode_index` gets the byte offset of every data chunk and returns the
+    /// index's bytes.
+    pub fn finish(mut self, encode_index: impl FnOnce(Vec<u64>) -> Result<Vec<u8>>) -> Result<Finished<W>> {
         self.push(&[TAG_END])?;
         self.flush_block()?;
         let index_first_chunk = self.chunks.counter();
         let (offsets, index_offset) = self.chunks.wait_written()?;
-        index.chunk_offsets = offsets;
-        let bytes = serde_json::to_vec(&index).map_err(|e| Error::operation(format!("encoding index: {e}")))?;
+        let bytes = encode_index(offsets)?;
         let mut blocks = bytes.chunks(self.block.len()).peekable();
         while let Some(part) = blocks.next() {
             let mut buffer = self.chunks.take_buffer();
@@ -187,15 +188,15 @@ impl<R: Read + Seek> EntryReader<R> {
         Ok(EntryReader { chunks, block: Vec::new(), block_chunk: None, pos: 0 })
     }
 
-    /// Moves to an entry start recorded in the index. Within the loaded block this
-    /// costs nothing, so walking entries in order reads each chunk once.
-    pub fn seek(&mut self, index: &Index, (chunk, offset): StreamPosition) -> Result<()> {
+    /// Moves to an entry start recorded in the index (`chunk_offsets` is the index's
+    /// table of where each data chunk starts). Within the loaded block this costs
+    /// nothing, so walking entries in order reads each chunk once.
+    pub fn seek(&mut self, chunk_offsets: &[u64], (chunk, offset): StreamPosition) -> Result<()> {
         if self.block_chunk == Some(chunk) && offset as usize <= self.block.len() {
             self.pos = offset as usize;
             return Ok(());
         }
-        let chunk_offset = *index
-            .chunk_offsets
+        let chunk_offset = *chunk_offsets
             .get(chunk as usize)
             .ok_or_else(|| Error::integrity("The backup index points past the data."))?;
         self.chunks.seek_chunk(chunk, chunk_offset)?;

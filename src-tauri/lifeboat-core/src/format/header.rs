@@ -31,6 +31,8 @@ pub struct Installation {
     pub name: String,
 }
 
+/// Which kind of identity opens a backup, as its header says.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum EncryptionKind {
@@ -40,18 +42,12 @@ pub enum EncryptionKind {
     /// Made with an empty passphrase: the file key is stored in the clear. Still
     /// authenticated against corruption, but readable by anyone.
     None,
+    /// A kind named by a newer Lifeboat; its stanzas say more.
+    #[serde(other)]
+    Other,
 }
 
-impl EncryptionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EncryptionKind::Certificate => "certificate",
-            EncryptionKind::Passphrase => "passphrase",
-            EncryptionKind::Key => "key",
-            EncryptionKind::None => "none",
-        }
-    }
-}
+crate::names::display_by_name!(EncryptionKind);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -62,39 +58,51 @@ pub struct PayloadParams {
     pub compression: String,
 }
 
-/// One way to recover the file key. Any one stanza that an identity can open is enough.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum Stanza {
-    #[serde(rename = "rsa-oaep-sha256")]
-    Rsa {
-        thumbprint: String,
-        subject: String,
-        not_after: DateTime<Utc>,
-        #[serde(with = "crate::b64")]
-        wrapped_key: Vec<u8>,
-    },
-    #[serde(rename = "argon2id")]
-    Argon2id {
-        #[serde(with = "crate::b64")]
-        salt: Vec<u8>,
-        m_kib: u32,
-        t: u32,
-        p: u32,
-        #[serde(with = "crate::b64")]
-        wrapped_key: Vec<u8>,
-    },
-    #[serde(rename = "key")]
-    Key {
-        key_id: String,
-        #[serde(with = "crate::b64")]
-        wrapped_key: Vec<u8>,
-    },
-    #[serde(rename = "none")]
-    None {
-        #[serde(with = "crate::b64")]
-        file_key: Vec<u8>,
-    },
+/// One way to recover the file key: a `type` and a body that only the protector of
+/// that type reads. Types a reader does not know are skipped (see docs/format.md),
+/// and the header MAC covers every stanza whether it was understood or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stanza {
+    pub kind: String,
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Stanza {
+    /// A stanza of `kind` with the fields of `body`, in their declared order.
+    pub fn new(kind: &str, body: &impl Serialize) -> Result<Self> {
+        match serde_json::to_value(body) {
+            Ok(serde_json::Value::Object(body)) if !body.contains_key("type") => Ok(Stanza { kind: kind.to_owned(), body }),
+            _ => Err(Error::operation(format!("the {kind} recipient does not encode as a stanza body"))),
+        }
+    }
+
+    /// The body as its protector's type; a body that does not fit is a damaged header.
+    pub fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(serde_json::Value::Object(self.body.clone()))
+            .map_err(|e| Error::integrity(format!("The backup header is damaged: its {} recipient is malformed ({e}).", self.kind)))
+    }
+}
+
+impl Serialize for Stanza {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.body.len() + 1))?;
+        map.serialize_entry("type", &self.kind)?;
+        for (key, value) in &self.body {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Stanza {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut body = serde_json::Map::deserialize(d)?;
+        match body.shift_remove("type") {
+            Some(serde_json::Value::String(kind)) => Ok(Stanza { kind, body }),
+            _ => Err(serde::de::Error::custom("a recipient stanza without a type")),
+        }
+    }
 }
 
 /// The header as it sits in the file: the parsed value plus the exact bytes the MAC covers.
@@ -200,18 +208,6 @@ fn check_header(h: &Header) -> Result<()> {
     }
     if h.recipients.is_empty() {
         return damaged("it has no recipients".into());
-    }
-    let kinds_match = h.recipients.iter().all(|s| {
-        matches!(
-            (h.encryption, s),
-            (EncryptionKind::Certificate, Stanza::Rsa { .. })
-                | (EncryptionKind::Passphrase, Stanza::Argon2id { .. })
-                | (EncryptionKind::Key, Stanza::Key { .. })
-                | (EncryptionKind::None, Stanza::None { .. })
-        )
-    });
-    if !kinds_match {
-        return damaged(format!("its recipients do not match its encryption kind {:?}", h.encryption.as_str()));
     }
     Ok(())
 }

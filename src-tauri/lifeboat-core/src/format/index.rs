@@ -10,6 +10,7 @@ use super::stream::{ChunkReader, FOOTER_LEN};
 use super::MAX_INDEX_BYTES;
 use crate::error::{Error, Result};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {

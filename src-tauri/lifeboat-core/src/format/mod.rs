@@ -12,6 +12,7 @@ mod entry;
 mod header;
 mod index;
 mod keys;
+mod reader;
 mod stream;
 
 pub use entry::{EntryHeader, EntryKind, EntryReader, EntryWriter};
@@ -20,6 +21,7 @@ pub use header::{
 };
 pub use index::{Index, IndexEntry, IndexItem, ItemKind};
 pub use keys::{FileKey, PayloadCipher};
+pub use reader::OpenedBackup;
 pub use stream::{
     read_footer, BlockCodec, ChunkReader, ChunkWriter, Finished, Footer, FOOTER_LEN,
 };

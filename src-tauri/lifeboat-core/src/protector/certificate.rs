@@ -15,9 +15,31 @@ use x509_parser::pem::Pem;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use zeroize::Zeroizing;
 
-use super::{Identity, Recipient};
+use super::{Described, Identity, Need, Protector, Recipient};
 use crate::error::{Error, Result};
 use crate::format::{EncryptionKind, FileKey, Stanza};
+
+const STANZA_TYPE: &str = "rsa-oaep-sha256";
+
+pub(super) const PROTECTOR: Protector = Protector {
+    stanza_type: STANZA_TYPE,
+    encryption: EncryptionKind::Certificate,
+    describe: |stanza| {
+        let body: Body = stanza.body()?;
+        Ok(Described { need: Need::Certificate(format!("{} ({})", body.thumbprint, body.subject)), label: body.thumbprint })
+    },
+};
+
+/// The stanza body, fields in this order.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    thumbprint: String,
+    subject: String,
+    not_after: DateTime<Utc>,
+    #[serde(with = "crate::b64")]
+    wrapped_key: Vec<u8>,
+}
 
 pub const MIN_RSA_BITS: usize = 2048;
 pub const MAX_RSA_BITS: usize = 16384;
@@ -105,7 +127,7 @@ fn thumbprint(der: &[u8]) -> String {
 fn rsa_public_key(cert: &X509Certificate<'_>) -> Result<RsaPublicKey> {
     use x509_parser::public_key::PublicKey;
     let spki = cert.public_key();
-    let need = format!("Lifeboat encrypts backups to RSA keys of at least {MIN_RSA_BITS} bits (`lifeboat cert create` makes one)");
+    let need = format!("Lifeboat encrypts backups to RSA keys of at least {MIN_RSA_BITS} bits; Lifeboat can create such a certificate");
     match spki.parsed() {
         Ok(PublicKey::RSA(_)) => {}
         Ok(PublicKey::EC(_)) => return Err(Error::input(format!("This certificate holds an elliptic-curve key. {need}."))),
@@ -163,12 +185,8 @@ impl Recipient for RsaRecipient {
             .key
             .encrypt(rng, Oaep::<Sha256>::new(), file_key.as_bytes())
             .map_err(|e| Error::operation(format!("RSA-OAEP encryption failed: {e}")))?;
-        Ok(Stanza::Rsa {
-            thumbprint: self.info.thumbprint.clone(),
-            subject: self.info.subject.clone(),
-            not_after: self.info.not_after,
-            wrapped_key,
-        })
+        let body = Body { thumbprint: self.info.thumbprint.clone(), subject: self.info.subject.clone(), not_after: self.info.not_after, wrapped_key };
+        Stanza::new(STANZA_TYPE, &body)
     }
 }
 
@@ -281,16 +299,10 @@ impl Identity for RsaIdentity {
         let own = self.certificate.as_ref().map(|c| c.thumbprint.as_str());
         // The stanza for our own certificate first, then any other: a renewed
         // certificate may carry the same key under a new thumbprint.
-        let mut rsa: Vec<(&String, &Vec<u8>)> = stanzas
-            .iter()
-            .filter_map(|s| match s {
-                Stanza::Rsa { thumbprint, wrapped_key, .. } => Some((thumbprint, wrapped_key)),
-                _ => None,
-            })
-            .collect();
-        rsa.sort_by_key(|(t, _)| Some(t.as_str()) != own);
-        for (_, wrapped) in rsa {
-            if let Ok(plain) = self.key.decrypt(Oaep::<Sha256>::new(), wrapped) {
+        let mut rsa: Vec<Body> = stanzas.iter().filter(|s| s.kind == STANZA_TYPE).map(Stanza::body).collect::<Result<_>>()?;
+        rsa.sort_by_key(|b| Some(b.thumbprint.as_str()) != own);
+        for body in rsa {
+            if let Ok(plain) = self.key.decrypt(Oaep::<Sha256>::new(), &body.wrapped_key) {
                 let plain = Zeroizing::new(plain);
                 return FileKey::from_bytes(&plain).map(Some);
             }

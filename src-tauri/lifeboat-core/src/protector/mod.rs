@@ -1,15 +1,19 @@
 //! Protectors: who can open a backup. A backup's random file key is wrapped once per
-//! recipient (a stanza in the header); an identity is what a restore brings to unwrap
-//! one of them.
+//! recipient; each protector owns one stanza type (its name and its body) and a
+//! small Recipient/Identity pair: the recipient wraps the key when a backup is made,
+//! the identity a restore brings unwraps it. A new protector is one new module here
+//! and one line in `PROTECTORS`.
 
 mod certificate;
-mod symmetric;
+mod key;
+mod none;
+mod passphrase;
+mod wrap;
 
 pub use certificate::{create_certificate, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
-pub use symmetric::{
-    check_passphrase, parse_legacy_key, KeyIdentity, KeyRecipient, NoneRecipient, PassphraseIdentity, PassphraseRecipient,
-    LegacyKey, MIN_PASSPHRASE_CHARS,
-};
+pub use key::{parse_legacy_key, KeyIdentity, KeyRecipient, LegacyKey};
+pub use none::NoneRecipient;
+pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};
 
 use rand::CryptoRng;
 
@@ -24,55 +28,134 @@ pub trait Recipient: Send + Sync {
 
 /// Something that can open a backup: a private key, a passphrase, a key.
 pub trait Identity: Send + Sync {
-    /// Recovers the file key from the first stanza this identity opens, or None.
+    /// Recovers the file key from the first of its own stanzas it opens, or None.
     fn unwrap(&self, stanzas: &[Stanza]) -> Result<Option<FileKey>>;
     /// What this identity is, for error messages ("the certificate with thumbprint …").
     fn describe(&self) -> String;
 }
 
-/// Recovers the file key of a backup, or explains which identity it needs.
-pub fn unwrap_file_key(header: &Header, identity: Option<&dyn Identity>) -> Result<FileKey> {
-    if header.encryption == EncryptionKind::None {
-        for stanza in &header.recipients {
-            if let Stanza::None { file_key } = stanza {
-                return FileKey::from_bytes(file_key);
-            }
+/// What a protector says about one of its stanzas, without any key.
+struct Described {
+    /// Short and public, for listings: a thumbprint, a key id, "passphrase".
+    label: String,
+    need: Need,
+}
+
+enum Need {
+    /// "thumbprint (subject)"
+    Certificate(String),
+    Passphrase,
+    Key(String),
+    Nothing,
+}
+
+/// A protector as the header sees it: its stanza type and what it says about one.
+struct Protector {
+    stanza_type: &'static str,
+    encryption: EncryptionKind,
+    describe: fn(&Stanza) -> Result<Described>,
+}
+
+const PROTECTORS: &[Protector] = &[certificate::PROTECTOR, passphrase::PROTECTOR, key::PROTECTOR, none::PROTECTOR];
+
+fn protector(stanza: &Stanza) -> Option<&'static Protector> {
+    PROTECTORS.iter().find(|p| p.stanza_type == stanza.kind)
+}
+
+/// The stanzas this version knows, described; the names of the others' types.
+fn known(header: &Header) -> Result<(Vec<(EncryptionKind, Described)>, Vec<&str>)> {
+    let mut described = Vec::new();
+    let mut unknown = Vec::new();
+    for stanza in &header.recipients {
+        match protector(stanza) {
+            Some(p) => described.push((p.encryption, (p.describe)(stanza)?)),
+            None => unknown.push(stanza.kind.as_str()),
         }
     }
-    let needed = describe_needed(header);
+    Ok((described, unknown))
+}
+
+/// The checks that need to know the stanza types: a header whose known stanzas
+/// disagree with the encryption it names, or that stores its key in the clear beside
+/// other recipients, is refused as damaged.
+pub fn check_recipients(header: &Header) -> Result<()> {
+    let (described, _) = known(header)?;
+    let damaged = |why: String| Err(Error::integrity(format!("The backup header is damaged: {why}.")));
+    if header.encryption != EncryptionKind::Other && described.iter().any(|(kind, _)| *kind != header.encryption) {
+        return damaged(format!("its recipients do not match its encryption kind {:?}", header.encryption.to_string()));
+    }
+    if described.iter().any(|(kind, _)| *kind == EncryptionKind::None) && header.recipients.len() > 1 {
+        return damaged("it stores its key in the clear beside other recipients".into());
+    }
+    Ok(())
+}
+
+/// Recovers the file key of a backup, or explains which identity it needs. Stanzas
+/// of types this version does not know are skipped.
+pub fn unwrap_file_key(header: &Header, identity: Option<&dyn Identity>) -> Result<FileKey> {
+    check_recipients(header)?;
+    if let Some(stanza) = header.recipients.iter().find(|s| s.kind == none::STANZA_TYPE) {
+        return none::file_key(stanza);
+    }
+    let needed = describe_needed(header)?;
+    let (described, unknown) = known(header)?;
+    if described.is_empty() {
+        return Err(Error::input(format!(
+            "This backup can only be opened by a newer Lifeboat: it is encrypted to recipients of a kind this version does not know ({}).",
+            unknown.join(", ")
+        )));
+    }
     let Some(identity) = identity else {
         return Err(Error::WrongIdentity(format!("This backup is encrypted; to open it give {needed}.")));
     };
     match identity.unwrap(&header.recipients)? {
         Some(key) => Ok(key),
-        None => Err(Error::WrongIdentity(format!(
-            "The identity given ({}) cannot open this backup; it needs {needed}.",
-            identity.describe()
-        ))),
+        None => Err(Error::WrongIdentity(format!("The identity given ({}) cannot open this backup; it needs {needed}.", identity.describe()))),
     }
 }
 
-/// Plain words for what a header's stanzas need.
-pub fn describe_needed(header: &Header) -> String {
+/// Public labels of a backup's recipients, for listings: thumbprints, key ids,
+/// "passphrase", "none"; a type this version does not know by its name.
+pub fn recipient_labels(header: &Header) -> Vec<String> {
+    header
+        .recipients
+        .iter()
+        .map(|stanza| match protector(stanza).map(|p| (p.describe)(stanza)) {
+            Some(Ok(d)) => d.label,
+            Some(Err(_)) => format!("{} (malformed)", stanza.kind),
+            None => format!("{} (unknown to this version)", stanza.kind),
+        })
+        .collect()
+}
+
+/// Plain words for what opens a backup.
+pub fn describe_needed(header: &Header) -> Result<String> {
+    let (described, unknown) = known(header)?;
     let mut certs = Vec::new();
-    for stanza in &header.recipients {
-        match stanza {
-            Stanza::Rsa { thumbprint, subject, .. } => certs.push(format!("{thumbprint} ({subject})")),
-            Stanza::Argon2id { .. } => {
-                return format!(
+    let mut said = None;
+    for (_, d) in described {
+        match d.need {
+            Need::Certificate(c) => certs.push(c),
+            Need::Passphrase => {
+                said.get_or_insert(format!(
                     "the passphrase that was set when it was made ({})",
                     header.created_at.format("%Y-%m-%d %H:%M UTC")
-                )
+                ));
             }
-            Stanza::Key { key_id, .. } => return format!("the legacy encryption key with id {key_id}"),
-            Stanza::None { .. } => return "nothing (it is not encrypted)".into(),
+            Need::Key(id) => {
+                said.get_or_insert(format!("the legacy encryption key with id {id}"));
+            }
+            Need::Nothing => return Ok("nothing (it is not encrypted)".into()),
         }
     }
-    match certs.as_slice() {
-        [one] => format!("the private key (.pfx or PEM) of the certificate with thumbprint {one}"),
-        many => format!(
-            "the private key (.pfx or PEM) of one of the certificates with thumbprints {}",
-            many.join(", ")
-        ),
+    let mut text = match (said, certs.as_slice()) {
+        (Some(text), _) => text,
+        (None, [one]) => format!("the private key (.pfx or PEM) of the certificate with thumbprint {one}"),
+        (None, []) => "an identity this version of Lifeboat does not know".into(),
+        (None, many) => format!("the private key (.pfx or PEM) of one of the certificates with thumbprints {}", many.join(", ")),
+    };
+    if !unknown.is_empty() && !text.starts_with("an identity") {
+        text.push_str(&format!(" (it also has recipients of a kind this version does not know: {})", unknown.join(", ")));
     }
+    Ok(text)
 }

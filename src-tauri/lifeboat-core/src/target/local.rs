@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, IoContext, LocationProblem, Result};
 
 const PARTIAL_SUFFIX: &str = ".partial";
 
@@ -16,14 +16,20 @@ pub struct LocalFolder {
 impl LocalFolder {
     /// A folder target; the folder is created if it does not exist.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
+        let folder = Self::at(root)?;
+        folder.create_folder()?;
+        Ok(folder)
+    }
+
+    /// A folder target for a folder that may not exist yet (nothing is created).
+    pub fn at(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         if !root.is_absolute() {
             return Err(Error::input(format!("The backup folder must be an absolute path, not {}.", root.display())));
         }
         if root.exists() && !root.is_dir() {
-            return Err(Error::input(format!("{} exists and is not a folder.", root.display())));
+            return Err(Error::location(LocationProblem::FolderNotFound, format!("{} exists and is not a folder.", root.display())));
         }
-        fs::create_dir_all(&root).with_path("creating the backup folder", &root)?;
         Ok(LocalFolder { root })
     }
 

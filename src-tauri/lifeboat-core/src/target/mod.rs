@@ -8,6 +8,7 @@ pub use local::{sync_dir, LocalFolder};
 pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 
 use std::io::{Read, Seek, Write};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -48,6 +49,10 @@ pub trait Target: Send + Sync {
     /// Creates the folder backups go to, with its parents.
     fn create_folder(&self) -> Result<()>;
 }
+
+/// Wraps every target the engine opens: for tests that count or fail calls, and
+/// for diagnostics.
+pub type TargetLayer = Arc<dyn Fn(Box<dyn Target>) -> Box<dyn Target> + Send + Sync>;
 
 /// The name of the small file `check_writable` writes (a dot-file: never listed).
 fn probe_name() -> String {

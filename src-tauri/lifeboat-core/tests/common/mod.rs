@@ -9,7 +9,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, TimeZone, Utc};
+use lifeboat_core::commands::backup::{Backup, BackupSummary};
+use lifeboat_core::commands::restore::{Restore, RestoreReport, RestoreRequest};
+use lifeboat_core::commands::retention::{Retention, RetentionReport};
+use lifeboat_core::commands::verify::{Verify, VerifyOutcome};
 use lifeboat_core::engine::Engine;
+use lifeboat_core::format::ItemKind;
+use lifeboat_core::progress::{Cancel, Progress};
+use lifeboat_core::protector::Identity;
+use lifeboat_core::retention::{Decision, RetentionPolicy};
+use lifeboat_core::runner::Started;
+use lifeboat_core::schedule::Schedule;
+use lifeboat_core::settings::{CertificateSummary, EncryptionChange, ItemChoice, ItemDraft, LocationDraft, LocationInfo, LocationKind, ScheduleMode};
+use lifeboat_core::Result;
 use rand::{RngExt, SeedableRng};
 
 /// A clock the test moves by hand.
@@ -29,6 +41,160 @@ impl TestClock {
 pub fn engine(data_dir: &Path, clock: &TestClock) -> Engine {
     let clock = clock.0.clone();
     Engine::open_with_clock(data_dir, Arc::new(move || *clock.lock().unwrap())).unwrap()
+}
+
+/// The one-call changes tests make, each applied as a settings draft (one
+/// transaction), as the CLI and the desktop do.
+pub trait Configure {
+    fn add_item(&self, path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<()>;
+    /// The certificate as now shown.
+    fn set_certificate(&self, der: &[u8], add: bool) -> Result<CertificateSummary>;
+    fn set_passphrase(&self, passphrase: &str) -> Result<()>;
+    /// A new legacy key (only a configuration that uses one may).
+    fn set_key(&self, key: &str) -> Result<()>;
+    fn remove_item(&self, name: &str) -> Result<()>;
+    fn set_retention(&self, policy: RetentionPolicy, confirmed: bool) -> Result<Vec<Decision>>;
+    fn set_schedule(&self, schedule: Schedule) -> Result<()>;
+    fn set_expiry_days(&self, days: u32) -> Result<()>;
+    fn set_stall_timeout_secs(&self, secs: u32) -> Result<()>;
+    fn set_local_location(&self, dir: &Path) -> Result<()>;
+    fn set_smb_location(&self, share: &str, user: &str, password: Option<&str>) -> Result<LocationInfo>;
+    fn schedule(&self) -> Result<Schedule>;
+    /// Inspect, unlock with `identity`, restore.
+    fn restore(&self, selector: &str, identity: Option<&dyn Identity>, request: RestoreRequest, progress: &dyn Progress, cancel: &Cancel) -> Result<RestoreReport>;
+    /// Inspect, then verify: every byte with an identity, else the checksum.
+    fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome>;
+    fn retention_now(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<RetentionReport>;
+    fn start_backup(&self) -> Result<Started<BackupSummary>>;
+}
+
+impl Configure for Engine {
+    fn add_item(&self, path: &Path, name: Option<&str>, kind: Option<ItemKind>, excludes: Vec<String>) -> Result<()> {
+        let kind = match kind {
+            None => ItemChoice::Auto,
+            Some(ItemKind::Folder) => ItemChoice::Folder,
+            Some(ItemKind::Sqlite) => ItemChoice::Sqlite,
+            Some(_) => ItemChoice::File,
+        };
+        let item = ItemDraft { name: name.map(String::from), path: path.display().to_string(), kind, excludes };
+        self.change_settings(|d| Ok(d.items.push(item)), false).map(drop)
+    }
+
+    fn set_certificate(&self, der: &[u8], add: bool) -> Result<CertificateSummary> {
+        let file = tempfile::Builder::new().suffix(".cer").tempfile().unwrap();
+        fs::write(file.path(), der).unwrap();
+        let path = file.path().display().to_string();
+        let applied = self.change_settings(|d| Ok(d.encryption = EncryptionChange::Certificate { path, add }), false)?;
+        Ok(applied.settings.encryption.certificates.last().cloned().expect("a certificate was set"))
+    }
+
+    fn set_passphrase(&self, passphrase: &str) -> Result<()> {
+        let change = EncryptionChange::Passphrase { passphrase: passphrase.into(), confirm: passphrase.into() };
+        self.change_settings(|d| Ok(d.encryption = change), false).map(drop)
+    }
+
+    fn set_key(&self, key: &str) -> Result<()> {
+        let change = EncryptionChange::Key { key: key.into() };
+        self.change_settings(|d| Ok(d.encryption = change), false).map(drop)
+    }
+
+    fn remove_item(&self, name: &str) -> Result<()> {
+        self.change_settings(|d| d.remove_item(name), false).map(drop)
+    }
+
+    fn set_retention(&self, policy: RetentionPolicy, confirmed: bool) -> Result<Vec<Decision>> {
+        self.change_settings(
+            |d| {
+                d.retention_days = policy.days;
+                d.max_count = policy.max_count;
+                Ok(())
+            },
+            confirmed,
+        )
+        .map(|applied| applied.deletions)
+    }
+
+    fn set_schedule(&self, schedule: Schedule) -> Result<()> {
+        self.change_settings(
+            |d| {
+                match schedule {
+                    Schedule::EveryHours { hours, .. } => {
+                        d.schedule_mode = ScheduleMode::EveryHours;
+                        d.every_hours = hours;
+                    }
+                    Schedule::DailyAt { hour, minute } => {
+                        d.schedule_mode = ScheduleMode::DailyAt;
+                        d.daily_at = format!("{hour:02}:{minute:02}");
+                    }
+                }
+                Ok(())
+            },
+            false,
+        )
+        .map(drop)
+    }
+
+    fn set_expiry_days(&self, days: u32) -> Result<()> {
+        self.change_settings(|d| Ok(d.expiry_days = days), false).map(drop)
+    }
+
+    fn set_stall_timeout_secs(&self, secs: u32) -> Result<()> {
+        self.change_settings(|d| Ok(d.stall_timeout_secs = secs), false).map(drop)
+    }
+
+    fn set_local_location(&self, dir: &Path) -> Result<()> {
+        let location = LocationDraft { kind: LocationKind::Local, path: dir.display().to_string(), user: String::new(), password: String::new(), confirm: String::new() };
+        self.change_settings(|d| Ok(d.location = location), false).map(drop)
+    }
+
+    fn set_smb_location(&self, share: &str, user: &str, password: Option<&str>) -> Result<LocationInfo> {
+        let password = password.unwrap_or_default().to_owned();
+        let location = LocationDraft { kind: LocationKind::Smb, path: share.into(), user: user.into(), confirm: password.clone(), password };
+        self.change_settings(|d| Ok(d.location = location), false)?;
+        self.test_location(None)
+    }
+
+    fn schedule(&self) -> Result<Schedule> {
+        Ok(self.settings()?.schedule.schedule)
+    }
+
+    fn restore(&self, selector: &str, identity: Option<&dyn Identity>, request: RestoreRequest, progress: &dyn Progress, cancel: &Cancel) -> Result<RestoreReport> {
+        let file = std::sync::Arc::new(self.inspect(selector)?);
+        let backup = std::sync::Arc::new(self.unlock(&file, identity)?);
+        self.run(Restore { backup, request }, progress, cancel)
+    }
+
+    fn verify(&self, selector: &str, identity: Option<&dyn Identity>, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
+        let file = std::sync::Arc::new(self.inspect(selector)?);
+        let verb = match identity {
+            Some(identity) => Verify::Authenticated(std::sync::Arc::new(self.unlock(&file, Some(identity))?)),
+            None => Verify::WithoutKey(file),
+        };
+        self.run(verb, progress, cancel)
+    }
+
+    fn retention_now(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<RetentionReport> {
+        self.run(Retention, progress, cancel)
+    }
+
+    fn start_backup(&self) -> Result<Started<BackupSummary>> {
+        self.start(Backup, &Cancel::default())
+    }
+}
+
+/// A data folder as Lifeboat 0.1 left it with a legacy key: the encryption setting
+/// in the catalog and the key in `secrets/legacy.key`. Only such a configuration may
+/// use (and rotate) a legacy key.
+pub fn legacy_key_configuration(data_dir: &Path, key_base64: &str) {
+    let key = lifeboat_core::protector::parse_legacy_key(key_base64).unwrap();
+    drop(Engine::open(data_dir).unwrap());
+    let catalog = rusqlite::Connection::open(data_dir.join("catalog.db")).unwrap();
+    let setting = serde_json::json!({ "mode": "key", "key_id": key.key_id(), "set_at": "2026-01-01T00:00:00Z" });
+    catalog
+        .execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()])
+        .unwrap();
+    fs::create_dir_all(data_dir.join("secrets")).unwrap();
+    fs::write(data_dir.join("secrets/legacy.key"), key_base64.trim()).unwrap();
 }
 
 fn set_mtime(path: &Path, secs: u64) {

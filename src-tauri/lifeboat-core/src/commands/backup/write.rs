@@ -1,4 +1,5 @@
-//! Writing a backup: protected items in, one self-contained backup file out.
+//! Writing a backup file: items in, one self-contained file out (the format's
+//! writer fed with the protected items' entries).
 
 use std::fs::File;
 use std::io::Write;
@@ -122,7 +123,10 @@ pub fn write_backup<W: Write + Send + 'static>(
     progress.phase(Phase::Publishing);
     let entries = index.entries.len() as u64;
     let bytes = index.items.iter().map(|i| i.bytes).sum();
-    let Finished { out, sha256, size } = writer.finish(index)?;
+    let Finished { out, sha256, size } = writer.finish(|chunk_offsets| {
+        index.chunk_offsets = chunk_offsets;
+        serde_json::to_vec(&index).map_err(|e| Error::operation(format!("encoding index: {e}")))
+    })?;
     Ok(WrittenBackup { out, header: sealed.header, sha256, size, warnings, entries, bytes })
 }
 

@@ -135,8 +135,8 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
             }
             Job::Finish => {
                 let (file, path, meta) = open.take().ok_or_else(|| Error::operation("restore writer finished no file"))?;
-                super::set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
-                super::set_file_mode(&file, &path, meta.mode)?;
+                super::extract::set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
+                super::extract::set_file_mode(&file, &path, meta.mode)?;
             }
         }
     }

@@ -1,0 +1,88 @@
+//! Listing the backups at the location: one directory listing, reconciled with the
+//! catalog's listing cache, so only files not seen before have their header read;
+//! then what this installation knows of each and what retention decides.
+
+use std::collections::HashMap;
+
+use crate::catalog::{retention_candidates, BackupListing, CachedListing, HeaderSummary, RetentionFate};
+use crate::context::Context;
+use crate::error::{ErrorKind, Result};
+use crate::format::read_header;
+use crate::retention::decide;
+use crate::target::{StoredFile, Target};
+
+/// The backups at the location, annotated.
+pub fn list(ctx: &Context) -> Result<Vec<BackupListing>> {
+    let listings = refresh(ctx, ctx.target()?.as_ref())?;
+    annotate(ctx, &listings)
+}
+
+/// The location's files as the cache now knows them: listed once, headers read
+/// for new or changed files only, files that are gone forgotten.
+pub fn refresh(ctx: &Context, target: &dyn Target) -> Result<Vec<CachedListing>> {
+    let location = ctx.settings().location()?.description;
+    let files = target.list()?;
+    let cached: HashMap<String, CachedListing> = ctx.catalog().listings(&location)?.into_iter().map(|l| (l.file_name.clone(), l)).collect();
+    let mut listings = Vec::with_capacity(files.len());
+    let mut learned = Vec::new();
+    for file in &files {
+        match cached.get(&file.name) {
+            Some(known) if known.size == file.size => listings.push(known.clone()),
+            _ => {
+                let (listing, lasting) = read_listing(target, file);
+                if lasting {
+                    learned.push(listing.clone());
+                }
+                listings.push(listing);
+            }
+        }
+    }
+    let gone: Vec<&String> = cached.keys().filter(|name| !files.iter().any(|f| &f.name == *name)).collect();
+    if !learned.is_empty() || !gone.is_empty() {
+        ctx.catalog().transaction(|catalog| {
+            for listing in &learned {
+                catalog.put_listing(&location, listing)?;
+            }
+            for name in gone {
+                catalog.remove_listing(&location, name)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(listings)
+}
+
+/// A file's listing, and whether it lasts (a header that cannot be read because of
+/// the file itself, not because the location failed on the way).
+fn read_listing(target: &dyn Target, file: &StoredFile) -> (CachedListing, bool) {
+    match target.open(&file.name).and_then(|mut r| read_header(&mut r)) {
+        Ok(h) => (CachedListing { file_name: file.name.clone(), size: file.size, header: Some(HeaderSummary::of(&h.header)), problem: None }, true),
+        Err(e) => {
+            let lasting = matches!(e.kind(), ErrorKind::Input | ErrorKind::Integrity);
+            (CachedListing { file_name: file.name.clone(), size: file.size, header: None, problem: Some(e.to_string()) }, lasting)
+        }
+    }
+}
+
+/// Listings with who made each (when made here), its status, and what retention
+/// decides for it.
+pub fn annotate(ctx: &Context, listings: &[CachedListing]) -> Result<Vec<BackupListing>> {
+    let settings = ctx.settings();
+    let now = ctx.now();
+    let statuses = ctx.catalog().backup_statuses()?;
+    let triggers = ctx.catalog().backup_triggers()?;
+    let installation = settings.installation()?.id.to_string();
+    let decisions = decide(&retention_candidates(listings, &installation, &statuses), settings.retention()?, now);
+    Ok(listings
+        .iter()
+        .map(|cached| {
+            let mut listing = BackupListing::of(cached, now);
+            if let Some(id) = listing.id.clone() {
+                listing.status = statuses.get(&id).copied();
+                listing.trigger = triggers.get(&id).copied();
+                listing.retention = decisions.iter().find(|d| d.id == id).map(|d| RetentionFate { keep: d.keep, reason: d.reason.clone() });
+            }
+            listing
+        })
+        .collect())
+}

@@ -1,0 +1,252 @@
+//! Getting at one backup: find it (at the location, by id, id prefix or file name,
+//! or a file anywhere), read its header before any key is used, and unlock it once
+//! with an identity. The unlocked backup is a value holding the open file and what
+//! its key opened (header, index, payload cipher): verify, restore and browsing take
+//! it, so no step lists the location, reopens the file or derives a key again.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::list;
+use crate::catalog::{BackupStatus, CachedListing};
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, IoContext, Result};
+use crate::format::{read_header, EncryptionKind, EntryKind, EntryReader, HeaderBytes, Index, ItemKind, OpenedBackup};
+use crate::protector::{describe_needed, recipient_labels, unwrap_file_key, Identity};
+use crate::target::ReadSeek;
+
+/// An identity a front end holds while it is needed.
+pub type SharedIdentity = Arc<dyn Identity>;
+
+/// A backup as read from its header, before any key is used.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupInspection {
+    /// What it was found by: an id at the location, or the path of a backup file.
+    pub source: String,
+    pub file_name: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub size: u64,
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+    pub installation: String,
+    pub lifeboat_version: String,
+    /// Which kind of identity unlocks it.
+    pub encryption: EncryptionKind,
+    pub recipients: Vec<String>,
+    /// In words, what unlocks it (e.g. the thumbprint of the certificate).
+    pub needs: String,
+}
+
+/// One open backup file and its header.
+pub struct BackupFile {
+    pub inspection: BackupInspection,
+    header: HeaderBytes,
+    source: Mutex<Box<dyn ReadSeek>>,
+}
+
+impl BackupFile {
+    /// The open file, for one reader at a time.
+    pub(crate) fn source(&self) -> MutexGuard<'_, Box<dyn ReadSeek>> {
+        self.source.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A backup whose header and index were authenticated with its key.
+pub struct UnlockedBackup {
+    file: Arc<BackupFile>,
+    opened: OpenedBackup,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentItem {
+    pub name: String,
+    pub kind: ItemKind,
+    /// Where it was on the machine that made the backup.
+    pub source: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub files: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub bytes: u64,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentEntry {
+    /// Relative to its item, as a restore's `paths` take it.
+    pub path: String,
+    pub name: String,
+    pub kind: EntryKind,
+    /// For a folder, everything below it.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub bytes: u64,
+}
+
+impl UnlockedBackup {
+    pub fn inspection(&self) -> &BackupInspection {
+        &self.file.inspection
+    }
+
+    pub fn file(&self) -> &Arc<BackupFile> {
+        &self.file
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.opened.index
+    }
+
+    /// Reads entries from the start of the data, with the open file locked meanwhile.
+    pub(crate) fn with_entries<T>(&self, work: impl FnOnce(&Index, EntryReader<&mut Box<dyn ReadSeek>>) -> Result<T>) -> Result<T> {
+        let mut source = self.file.source();
+        let reader = self.opened.entries(&mut *source)?;
+        work(&self.opened.index, reader)
+    }
+
+    pub fn items(&self) -> Vec<ContentItem> {
+        self.opened
+            .index
+            .items
+            .iter()
+            .map(|i| ContentItem { name: i.name.clone(), kind: i.kind, source: i.source.clone(), files: i.files, bytes: i.bytes })
+            .collect()
+    }
+
+    /// Problems met while the backup was made (files that vanished or could not be read).
+    pub fn warnings(&self) -> &[String] {
+        &self.opened.index.warnings
+    }
+
+    /// The entries directly inside `folder` ("" for the item's top) of an item,
+    /// folders first, then by name.
+    pub fn children(&self, item: &str, folder: &str) -> Result<Vec<ContentEntry>> {
+        let index = &self.opened.index;
+        let (item_no, _) = index.item_by_name(item).ok_or_else(|| {
+            let names: Vec<&str> = index.items.iter().map(|i| i.name.as_str()).collect();
+            Error::input(format!("This backup has no item named {item:?}; it holds: {}.", names.join(", ")))
+        })?;
+        let folder = folder.trim_matches('/');
+        let prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
+        if !folder.is_empty() && !index.item_entries(item_no).any(|e| e.path == folder && e.kind == EntryKind::Dir) {
+            return Err(Error::input(format!("The item {item:?} has no folder {folder:?} in this backup.")));
+        }
+        let mut out: Vec<ContentEntry> = Vec::new();
+        for entry in index.item_entries(item_no) {
+            let Some(rest) = entry.path.strip_prefix(&prefix) else { continue };
+            if rest.is_empty() || rest.contains('/') {
+                continue;
+            }
+            out.push(ContentEntry { path: entry.path.clone(), name: rest.into(), kind: entry.kind, bytes: entry.size });
+        }
+        for child in out.iter_mut().filter(|c| c.kind == EntryKind::Dir) {
+            let below = format!("{}/", child.path);
+            child.bytes = index.item_entries(item_no).filter(|e| e.path.starts_with(&below)).map(|e| e.size).sum();
+        }
+        out.sort_by(|a, b| (a.kind != EntryKind::Dir, &a.name).cmp(&(b.kind != EntryKind::Dir, &b.name)));
+        Ok(out)
+    }
+}
+
+/// Finds a backup and reads its header: refuses files that are not backups or are
+/// of a newer format, and says what unlocks it.
+pub fn inspect(ctx: &Context, selector: &str) -> Result<BackupFile> {
+    let selector = selector.trim();
+    let (file_name, mut source) = open_selected(ctx, selector)?;
+    let header = read_header(&mut source)?;
+    crate::protector::check_recipients(&header.header)?;
+    let size = source.seek(SeekFrom::End(0)).context(|| "reading the backup".into())?;
+    let h = &header.header;
+    let inspection = BackupInspection {
+        source: selector.into(),
+        file_name,
+        size,
+        id: h.backup_id.to_string(),
+        created_at: h.created_at,
+        expires_at: h.expires_at,
+        expired: h.expires_at <= ctx.now(),
+        installation: h.installation.name.clone(),
+        lifeboat_version: h.lifeboat_version.clone(),
+        encryption: h.encryption,
+        recipients: recipient_labels(h),
+        needs: describe_needed(h)?,
+    };
+    Ok(BackupFile { inspection, header, source: Mutex::new(source) })
+}
+
+/// Opens a backup with an identity (none for an unencrypted one): authenticates
+/// its header and index, so a wrong identity or a changed file is found before
+/// anything else happens. The identity is not kept. A backup of this installation
+/// that fails authentication is marked damaged.
+pub fn unlock(ctx: &Context, file: &Arc<BackupFile>, identity: Option<&dyn Identity>) -> Result<UnlockedBackup> {
+    let file_key = unwrap_file_key(&file.header.header, identity)?;
+    let opened = OpenedBackup::open(&mut *file.source(), file.header.clone(), &file_key).inspect_err(|e| {
+        if e.kind() == ErrorKind::Integrity {
+            mark_damaged(ctx, &file.inspection.id);
+        }
+    })?;
+    Ok(UnlockedBackup { file: file.clone(), opened })
+}
+
+/// Retention never counts a damaged backup as the newest good one.
+pub(crate) fn mark_damaged(ctx: &Context, id: &str) {
+    if let Err(e) = ctx.catalog().set_backup_status(id, BackupStatus::Damaged, ctx.now()) {
+        tracing::warn!("could not mark backup {id} damaged: {e}");
+    }
+}
+
+/// A backup file's name and content, from a path to a file anywhere or a backup at
+/// the configured location.
+fn open_selected(ctx: &Context, selector: &str) -> Result<(String, Box<dyn ReadSeek>)> {
+    let path = Path::new(selector);
+    if path.is_file() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok((name, Box::new(File::open(path).with_path("opening", path)?)));
+    }
+    let target = ctx.target()?;
+    let found = find(ctx, selector)?;
+    Ok((found.file_name.clone(), target.open(&found.file_name)?))
+}
+
+/// A backup at the configured location, by id, unique id prefix (8 characters or
+/// more) or file name: from what the location held when last listed, listed again
+/// only when the backup is not among them.
+pub fn find(ctx: &Context, selector: &str) -> Result<CachedListing> {
+    let location = ctx.settings().location()?.description;
+    if let Some(found) = matching(ctx.catalog().listings(&location)?, selector)? {
+        return Ok(found);
+    }
+    matching(list::refresh(ctx, ctx.target()?.as_ref())?, selector)?.ok_or_else(|| {
+        Error::input(format!("No backup {selector:?} at {location}: give a backup id (as listed) or the path of a backup file."))
+    })
+}
+
+/// The listing `selector` names, if one does; more than one is an error.
+fn matching(listings: Vec<CachedListing>, selector: &str) -> Result<Option<CachedListing>> {
+    let wanted = selector.to_ascii_lowercase();
+    let mut matches: Vec<CachedListing> = listings
+        .into_iter()
+        .filter(|l| {
+            let id = l.header.as_ref().map(|h| h.backup_id.as_str());
+            l.file_name == selector || id == Some(wanted.as_str()) || (wanted.len() >= 8 && id.is_some_and(|id| id.starts_with(&wanted)))
+        })
+        .collect();
+    match matches.len() {
+        0 | 1 => Ok(matches.pop()),
+        n => Err(Error::input(format!("{selector:?} matches {n} backups; give more of the id."))),
+    }
+}
+
+/// Restoring an expired backup is refused.
+pub(crate) fn refuse_expired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    if expires_at <= now {
+        return Err(Error::Expired { expired_at: expires_at.format("%Y-%m-%d %H:%M:%S UTC").to_string() });
+    }
+    Ok(())
+}

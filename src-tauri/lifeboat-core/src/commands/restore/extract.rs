@@ -1,0 +1,219 @@
+//! Extracting and putting in place: content is written and authenticated into a
+//! staging folder beside each destination first; only then is what it replaces
+//! moved to a safety copy and the restored content renamed into place.
+
+use std::fs::{self, File};
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions};
+use super::writers::{FileMeta, FileWriters};
+use super::{Replaced, RestoreReport};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{EntryKind, EntryReader, Index, IndexEntry};
+use crate::progress::{Cancel, Phase, Progress};
+
+/// Restores the entries `options` select, reading them with `reader`.
+pub fn extract<R: Read + Seek>(
+    index: &Index,
+    mut reader: EntryReader<R>,
+    options: &RestoreOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<RestoreReport> {
+    let units = plan_units(index, options)?;
+    let selected: Vec<(&IndexEntry, usize)> = index
+        .entries
+        .iter()
+        .filter_map(|e| units.iter().position(|u| u.item == e.item && within(&e.path, &u.rel)).map(|u| (e, u)))
+        .collect();
+    progress.phase(Phase::Restoring);
+    progress.total(selected.iter().map(|(e, _)| e.size).sum(), selected.len() as u64);
+
+    let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let extracted = std::thread::scope(|scope| -> Result<u64> {
+        let mut files = FileWriters::start(scope, writers);
+        let mut dirs = Vec::new();
+        let mut made_dirs = std::collections::HashSet::new();
+        let mut bytes = 0;
+        for unit in &units {
+            if let Some(parent) = unit.staging_dir.parent() {
+                fs::create_dir_all(parent).with_path("creating", parent)?;
+            }
+            fs::create_dir(&unit.staging_dir).with_path("creating staging folder", &unit.staging_dir)?;
+        }
+        for (entry, unit_no) in &selected {
+            cancel.check()?;
+            let unit = &units[*unit_no];
+            reader.seek(&index.chunk_offsets, entry.position())?;
+            let header = reader
+                .next_entry()?
+                .filter(|h| h.path == entry.path && h.item == entry.item && h.kind == entry.kind)
+                .ok_or_else(|| Error::integrity("The backup index does not match the data it points at."))?;
+            let dest = staged_path(unit, &header.path)?;
+            match header.kind {
+                EntryKind::Dir => {
+                    fs::create_dir_all(&dest).with_path("creating", &dest)?;
+                    made_dirs.insert(dest.clone());
+                    reader.read_content(|_| Ok(()))?;
+                    dirs.push((dest, header.mode, header.mtime, header.mtime_nanos));
+                }
+                EntryKind::File => {
+                    if let Some(parent) = dest.parent() {
+                        if made_dirs.insert(parent.to_owned()) {
+                            fs::create_dir_all(parent).with_path("creating", parent)?;
+                        }
+                    }
+                    let meta = FileMeta { mode: header.mode, mtime: header.mtime, mtime_nanos: header.mtime_nanos };
+                    files.create(dest, meta)?;
+                    bytes += reader.read_content(|piece| {
+                        files.write(piece)?;
+                        progress.advance(piece.len() as u64, 0);
+                        cancel.check()
+                    })?;
+                    files.finish_file()?;
+                }
+                EntryKind::Symlink => {
+                    let mut target = Vec::new();
+                    reader.read_content(|piece| {
+                        target.extend_from_slice(piece);
+                        if target.len() > crate::format::MAX_PATH_BYTES {
+                            return Err(Error::integrity("A link target in the backup is too long."));
+                        }
+                        Ok(())
+                    })?;
+                    let target = String::from_utf8(target).map_err(|_| Error::integrity("A link target is not UTF-8."))?;
+                    if let Some(parent) = dest.parent() {
+                        fs::create_dir_all(parent).with_path("creating", parent)?;
+                    }
+                    make_symlink(&target, &dest)?;
+                }
+            }
+            progress.advance(0, 1);
+        }
+        files.join()?;
+        // Deepest first, and after their content: writing into a folder changes its
+        // time, and a read-only folder could not be filled.
+        for (dir, mode, mtime, nanos) in dirs.iter().rev() {
+            let handle = File::open(dir).with_path("opening", dir)?;
+            set_times(&handle, *mtime, *nanos).with_path("setting the time of", dir)?;
+            set_mode(dir, *mode)?;
+        }
+        Ok(bytes)
+    });
+    let bytes = match extracted {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            for unit in &units {
+                let _ = remove_any(&unit.staging_dir);
+            }
+            return Err(e);
+        }
+    };
+
+    progress.phase(Phase::Replacing);
+    let mut replaced = Vec::new();
+    let mut restored = Vec::new();
+    for unit in &units {
+        for existing in replaced_paths(unit) {
+            if fs::symlink_metadata(&existing).is_err() {
+                continue;
+            }
+            let safety_copy = safety_path(options, unit, &existing);
+            if let Some(parent) = safety_copy.parent() {
+                fs::create_dir_all(parent).with_path("creating", parent)?;
+            }
+            move_path(&existing, &safety_copy)?;
+            replaced.push(Replaced { path: existing, safety_copy });
+        }
+        if fs::symlink_metadata(&unit.staged).is_ok() {
+            fs::rename(&unit.staged, &unit.target).with_path("moving restored content to", &unit.target)?;
+            restored.push(unit.target.clone());
+        }
+        remove_any(&unit.staging_dir)?;
+    }
+    if !replaced.is_empty() {
+        let manifest = options.safety_dir.join(&options.restore_id).join("replaced.json");
+        let text = serde_json::to_vec_pretty(&replaced).expect("paths serialize");
+        fs::write(&manifest, text).with_path("writing", &manifest)?;
+    }
+    Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
+}
+
+/// Rename, or copy and delete when the two places are on different file systems.
+pub(super) fn move_path(from: &Path, to: &Path) -> Result<()> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(18) => {
+            copy_tree(from, to)?;
+            remove_any(from)
+        }
+        Err(e) => Err(Error::Io { message: format!("moving {} to {}", from.display(), to.display()), source: e }),
+    }
+}
+
+pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let meta = fs::symlink_metadata(from).with_path("reading", from)?;
+    if meta.is_dir() {
+        fs::create_dir_all(to).with_path("creating", to)?;
+        for entry in fs::read_dir(from).with_path("listing", from)? {
+            let entry = entry.with_path("listing", from)?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if meta.file_type().is_symlink() {
+        let target = fs::read_link(from).with_path("reading", from)?;
+        make_symlink(&target.to_string_lossy(), to)?;
+    } else {
+        fs::copy(from, to).with_path("copying", from)?;
+    }
+    Ok(())
+}
+
+pub(super) fn remove_any(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path).with_path("removing", path),
+        Ok(_) => fs::remove_file(path).with_path("removing", path),
+        Err(_) => Ok(()),
+    }
+}
+
+pub(super) fn set_times(file: &File, secs: i64, nanos: u32) -> std::io::Result<()> {
+    let time = if secs >= 0 {
+        std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos)
+    } else {
+        std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs()) + std::time::Duration::new(0, nanos)
+    };
+    file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
+}
+
+#[cfg(unix)]
+pub(super) fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
+}
+
+#[cfg(not(unix))]
+pub(super) fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+pub(super) fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
+}
+
+#[cfg(not(unix))]
+pub(super) fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+pub(super) fn make_symlink(target: &str, at: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, at).with_path("creating link", at)
+}
+
+#[cfg(not(unix))]
+pub(super) fn make_symlink(_target: &str, at: &Path) -> Result<()> {
+    Err(Error::operation(format!("{}: symbolic links are not restored on this system", at.display())))
+}

@@ -1,0 +1,98 @@
+//! What every verb works with: one data folder (its catalog, settings and secrets),
+//! the clock, the event bus, and who the user is (the trigger recorded for what they
+//! start). A context holds a database connection and stays on one thread; a worker
+//! thread gets its own with `reopen`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::error::{IoContext, Result};
+use crate::events::{Event, EventBus};
+use crate::operation::Trigger;
+use crate::settings::Settings;
+use crate::target::{Target, TargetLayer};
+
+pub struct Context {
+    data_dir: PathBuf,
+    catalog: Catalog,
+    clock: Clock,
+    events: Arc<EventBus>,
+    /// Recorded as the trigger of operations the user starts: `cli` for the command
+    /// line, `on-demand` for the desktop app.
+    interactive: Trigger,
+    target_layer: Option<TargetLayer>,
+}
+
+impl Context {
+    pub fn open(data_dir: &Path, clock: Clock, events: Arc<EventBus>) -> Result<Self> {
+        fs::create_dir_all(data_dir).with_path("creating the data folder", data_dir)?;
+        let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
+        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, target_layer: None };
+        context.settings().installation()?;
+        Ok(context)
+    }
+
+    /// Another context on the same data folder, clock, event bus and targets.
+    pub fn reopen(&self) -> Result<Self> {
+        let catalog = Catalog::open(self.catalog.path())?;
+        Ok(Context {
+            data_dir: self.data_dir.clone(),
+            catalog,
+            clock: self.clock.clone(),
+            events: self.events.clone(),
+            interactive: self.interactive,
+            target_layer: self.target_layer.clone(),
+        })
+    }
+
+    pub fn set_interactive(&mut self, trigger: Trigger) {
+        self.interactive = trigger;
+    }
+
+    pub fn interactive(&self) -> Trigger {
+        self.interactive
+    }
+
+    pub fn set_target_layer(&mut self, layer: TargetLayer) {
+        self.target_layer = Some(layer);
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn events(&self) -> &Arc<EventBus> {
+        &self.events
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn publish(&self, event: Event) {
+        self.events.publish(event, self.now());
+    }
+
+    /// The settings as of now.
+    pub fn settings(&self) -> Settings<'_> {
+        Settings::new(&self.catalog, &self.data_dir, self.now(), self.target_layer.as_ref())
+    }
+
+    /// The configured location's target.
+    pub fn target(&self) -> Result<Box<dyn Target>> {
+        self.settings().target()
+    }
+}

@@ -1,0 +1,245 @@
+//! The engine as front ends see it: a facade over one data folder whose methods hand
+//! off to the settings and to the verb modules in a line or two. The CLI and the
+//! desktop app call only this.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::{self, Clock};
+use crate::commands::backup::{Backup, BackupSummary};
+use crate::commands::open::{BackupFile, UnlockedBackup};
+use crate::commands::restore::{PlannedTarget, RestoreRequest};
+use crate::commands::status::Status;
+use crate::commands::{list, location, open, restore, retention, status};
+use crate::catalog::BackupListing;
+use crate::context::Context;
+use crate::error::{Error, IoContext, Result};
+use crate::events::{Event, EventBus};
+use crate::operation::{OperationStatus, OperationView, Trigger};
+use crate::progress::{Cancel, Progress};
+use crate::protector::Identity;
+use crate::retention::{Decision, RetentionPolicy};
+use crate::runner::{self, Started, Verb};
+use crate::settings::{problems_error, Applied, Draft, FieldProblem, LocationDraft, LocationHealth, LocationInfo, ScheduleInfo, SettingsView, TypedLocation};
+use crate::target::TargetLayer;
+
+pub struct Engine {
+    ctx: Context,
+}
+
+impl Engine {
+    /// The data folder used when none is given: the user's data directory.
+    pub fn default_data_dir() -> Result<PathBuf> {
+        dirs::data_dir()
+            .map(|d| d.join("lifeboat"))
+            .ok_or_else(|| Error::input("No user data directory is known here; choose a data folder for Lifeboat."))
+    }
+
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with_clock(data_dir, clock::system())
+    }
+
+    /// Like `open`, with the time source injected (tests use a fixed clock).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Self> {
+        let data_dir = std::path::absolute(data_dir).with_path("resolving", data_dir)?;
+        let events = Arc::new(EventBus::with_log(data_dir.join("logs")));
+        Ok(Engine { ctx: Context::open(&data_dir, clock, events)? })
+    }
+
+    /// Another engine on the same data folder, clock, event bus and targets (for a
+    /// worker thread: an engine holds a database connection and stays on one thread).
+    pub fn reopen(&self) -> Result<Self> {
+        Ok(Engine { ctx: self.ctx.reopen()? })
+    }
+
+    /// The trigger recorded for operations the user starts through this engine.
+    pub fn set_interactive_trigger(&mut self, trigger: Trigger) {
+        self.ctx.set_interactive(trigger);
+    }
+
+    /// Wraps every target this engine opens (tests count or fail calls with it).
+    pub fn layer_targets(&mut self, layer: TargetLayer) {
+        self.ctx.set_target_layer(layer);
+    }
+
+    pub(crate) fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    pub fn events(&self) -> &Arc<EventBus> {
+        self.ctx.events()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.ctx.data_dir()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ctx.now()
+    }
+
+    // ---- settings ----
+
+    pub fn settings(&self) -> Result<SettingsView> {
+        self.ctx.settings().view()
+    }
+
+    /// The settings as a form starts from (no secrets).
+    pub fn settings_draft(&self) -> Result<Draft> {
+        self.ctx.settings().draft()
+    }
+
+    /// Every field's problem; empty when the draft can be applied.
+    pub fn check_settings(&self, draft: &Draft) -> Vec<FieldProblem> {
+        self.ctx.settings().check(draft).err().unwrap_or_default()
+    }
+
+    /// The backups applying the draft would delete (from the last listing; nothing sent to the location).
+    pub fn settings_deletions(&self, draft: &Draft) -> Result<Vec<Decision>> {
+        let settings = self.ctx.settings();
+        settings.deletions(&settings.check(draft).map_err(problems_error)?)
+    }
+
+    /// Checks and applies a draft in one transaction; a retention that deletes
+    /// backups needs `confirmed` (the next sweep deletes them).
+    pub fn apply_settings(&self, draft: &Draft, confirmed: bool) -> Result<Applied> {
+        let settings = self.ctx.settings();
+        let applied = settings.apply(settings.check(draft).map_err(problems_error)?, confirmed)?;
+        self.ctx.publish(Event::SettingsChanged { settings: applied.settings.clone() });
+        if applied.tested_location.is_some() {
+            location::check(&self.ctx);
+        }
+        Ok(applied)
+    }
+
+    /// The current draft changed by `change`, applied.
+    pub fn change_settings(&self, change: impl FnOnce(&mut Draft) -> Result<()>, confirmed: bool) -> Result<Applied> {
+        let mut draft = self.settings_draft()?;
+        change(&mut draft)?;
+        self.apply_settings(&draft, confirmed)
+    }
+
+    /// Automatic backups on or off; every setting and the schedule are kept.
+    pub fn set_automatic(&self, enabled: bool) -> Result<ScheduleInfo> {
+        let info = self.ctx.settings().set_automatic(enabled)?;
+        self.ctx.publish(Event::SettingsChanged { settings: self.settings()? });
+        Ok(info)
+    }
+
+    // ---- the location ----
+
+    /// A location typed in a form, checked field by field without contacting it.
+    pub fn typed_location(&self, draft: &LocationDraft) -> Result<TypedLocation> {
+        self.ctx.settings().typed(draft)
+    }
+
+    /// "Test connection": a typed location, or the configured one.
+    pub fn test_location(&self, typed: Option<&TypedLocation>) -> Result<LocationInfo> {
+        location::test(&self.ctx, typed)
+    }
+
+    /// Creates a location's folder with its parents, then tests it.
+    pub fn create_location_folder(&self, typed: Option<&TypedLocation>) -> Result<LocationInfo> {
+        location::create_folder(&self.ctx, typed)
+    }
+
+    /// Checks the configured location answers and records its health.
+    pub fn check_location(&self) -> LocationHealth {
+        location::check(&self.ctx)
+    }
+
+    // ---- what is there ----
+
+    /// What the catalog knows: no I/O to the location.
+    pub fn status(&self) -> Result<Status> {
+        status::status(&self.ctx)
+    }
+
+    /// The backups at the location (headers read only for files not seen before).
+    pub fn list_backups(&self) -> Result<Vec<BackupListing>> {
+        list::list(&self.ctx)
+    }
+
+    pub fn operations(&self, limit: u32) -> Result<Vec<OperationView>> {
+        let now = self.now();
+        Ok(self.ctx.catalog().operations(limit)?.into_iter().map(|o| o.with_rate(now)).collect())
+    }
+
+    /// By id or a unique prefix of it.
+    pub fn operation(&self, selector: &str) -> Result<OperationView> {
+        let selector = selector.trim().to_ascii_lowercase();
+        if selector.len() < 4 {
+            return Err(Error::input("Give at least 4 characters of the operation id."));
+        }
+        match self.ctx.catalog().operations_by_prefix(&selector)?.as_slice() {
+            [one] => Ok(one.clone().with_rate(self.now())),
+            [] => Err(Error::input(format!("No operation {selector:?}."))),
+            _ => Err(Error::input(format!("{selector:?} matches several operations; give more of the id."))),
+        }
+    }
+
+    /// Asks the running operation to stop; the process running it (this one or
+    /// another) sees the request within a fraction of a second.
+    pub fn cancel_operation(&self, selector: &str) -> Result<OperationView> {
+        let op = self.operation(selector)?;
+        if op.status != OperationStatus::Running || !self.ctx.catalog().request_cancel(&op.id)? {
+            return Err(Error::input(format!("Operation {} is not running (it {}).", op.id, op.status)));
+        }
+        self.operation(&op.id)
+    }
+
+    /// A backup by id (or unique prefix), file name, or path to a backup file: its
+    /// header, before any key is used.
+    pub fn inspect(&self, selector: &str) -> Result<BackupFile> {
+        open::inspect(&self.ctx, selector)
+    }
+
+    /// Opens an inspected backup with an identity, once.
+    pub fn unlock(&self, file: &Arc<BackupFile>, identity: Option<&dyn Identity>) -> Result<UnlockedBackup> {
+        open::unlock(&self.ctx, file, identity)
+    }
+
+    /// What a restore would write and replace, without writing anything.
+    pub fn preview_restore(&self, backup: &UnlockedBackup, request: &RestoreRequest) -> Result<Vec<PlannedTarget>> {
+        restore::preview(&self.ctx, backup, request)
+    }
+
+    /// What `policy` would decide for the backups at the location now.
+    pub fn preview_retention(&self, policy: RetentionPolicy) -> Result<Vec<Decision>> {
+        retention::preview(&self.ctx, policy)
+    }
+
+    /// Where restores keep a copy of what they replace.
+    pub fn safety_dir(&self) -> PathBuf {
+        restore::safety_dir(&self.ctx)
+    }
+
+    // ---- operations ----
+
+    /// Runs a verb as an operation on this thread, for the user.
+    pub fn run<V: Verb>(&self, verb: V, progress: &dyn Progress, cancel: &Cancel) -> Result<V::Output> {
+        runner::run(&self.ctx, verb, self.ctx.interactive(), progress, cancel)
+    }
+
+    /// Runs a verb as an operation on this thread, for `trigger`.
+    pub fn run_for<V: Verb>(&self, verb: V, trigger: Trigger, progress: &dyn Progress, cancel: &Cancel) -> Result<V::Output> {
+        runner::run(&self.ctx, verb, trigger, progress, cancel)
+    }
+
+    /// Starts a verb for the user on its own thread; returns once it is accepted.
+    pub fn start<V: Verb>(&self, verb: V, cancel: &Cancel) -> Result<Started<V::Output>> {
+        runner::start(&self.ctx, verb, self.ctx.interactive(), cancel)
+    }
+
+    /// Starts a verb for `trigger` on its own thread; returns once it is accepted.
+    pub fn start_for<V: Verb>(&self, verb: V, trigger: Trigger, cancel: &Cancel) -> Result<Started<V::Output>> {
+        runner::start(&self.ctx, verb, trigger, cancel)
+    }
+
+    /// A backup now, for the user. It does not move the next scheduled backup.
+    pub fn backup_now(&self, progress: &dyn Progress, cancel: &Cancel) -> Result<BackupSummary> {
+        self.run(Backup, progress, cancel)
+    }
+}
