@@ -5,12 +5,13 @@
 mod commands;
 mod notify;
 mod recovery;
-mod settings;
 mod tray;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
+use lifeboat_core::commands::backup::Backup;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::events::Event;
 use lifeboat_core::operation::Trigger;
@@ -24,9 +25,13 @@ use tauri_specta::Event as _;
 
 pub use commands::AppState;
 
-/// Every engine event, forwarded to the window as it happens.
+/// Every engine event, forwarded to the window as it happens; the window applies
+/// the data it carries.
 #[derive(Debug, Clone, Serialize, specta::Type, tauri_specta::Event)]
 pub struct EngineEvent(pub Event);
+
+/// How often the app checks the location answers when nothing else has used it.
+const LOCATION_CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// The typed commands and events; `tests/bindings.rs` writes them to TypeScript.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -34,14 +39,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             commands::get_status,
             commands::backup_now,
+            commands::wait_operation,
             commands::set_automatic,
             commands::list_backups,
             commands::list_operations,
             commands::cancel_operation,
-            commands::get_settings,
+            commands::check_location,
+            commands::get_configuration,
             commands::validate_settings,
             commands::preview_settings,
-            commands::save_settings,
+            commands::save_configuration,
             commands::test_location,
             commands::create_location_folder,
             commands::inspect_certificate,
@@ -54,10 +61,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             recovery::restore_start,
             recovery::restore_close,
             recovery::verify_backup,
-            recovery::wait_verify,
-            recovery::wait_restore,
             recovery::copy_backup,
-            recovery::wait_copy,
             recovery::delete_backup,
         ])
         .events(tauri_specta::collect_events![EngineEvent])
@@ -85,11 +89,12 @@ pub fn run() {
             let mut engine = Engine::open(&data_dir()?)?;
             engine.set_interactive_trigger(Trigger::OnDemand);
             start_scheduler(&engine);
+            check_location_now_and_then(&engine);
             exit_cleanly_on_sigterm(app.handle().clone());
             forward_events(app.handle().clone(), &engine);
             app.manage(AppState { engine: Mutex::new(engine) });
             app.manage(recovery::Wizard::default());
-            app.manage(recovery::Running::default());
+            app.manage(commands::Operations::default());
             let tray = tray::Tray::create(app.handle())?;
             refresh_tray(app.handle(), &tray);
             app.manage(tray);
@@ -155,12 +160,50 @@ fn start_scheduler(engine: &Engine) {
     }
 }
 
+/// Checks the location at start and every few minutes on a thread of its own (a
+/// slow share never holds up the window); its health reaches the window as events.
+fn check_location_now_and_then(engine: &Engine) {
+    let engine = match engine.reopen() {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("not checking the location: {e}");
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new().name("lifeboat-location".into()).spawn(move || loop {
+        engine.check_location();
+        std::thread::sleep(LOCATION_CHECK_EVERY);
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("could not start the location check: {e}");
+    }
+}
+
+/// What the app does with an engine event besides handing it to the window: a
+/// notification when it needs attention, and the tray's health after anything but
+/// progress. Both come from the event and the catalog; nothing reaches the location.
+pub fn react(engine: &Engine, notifier: &mut notify::Notifier, event: &Event) -> (Option<notify::Notice>, Option<tray::Health>) {
+    let notice = notifier.on_event(event);
+    let health = match event {
+        Event::OperationProgress { .. } => None,
+        _ => engine.status().ok().map(|status| tray::health(&status)),
+    };
+    (notice, health)
+}
+
 /// Engine events go to the window, to notifications and to the tray: this process's
 /// as they happen, and those of other processes (`lifeboat service`, the CLI) from
 /// the event log, read every couple of seconds.
 fn forward_events(app: AppHandle, engine: &Engine) {
     let events = engine.events().subscribe();
     let mut others = engine.events().follow_others();
+    let engine = match engine.reopen() {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("not following the engine's events: {e}");
+            return;
+        }
+    };
     let spawned = std::thread::Builder::new().name("lifeboat-events".into()).spawn(move || {
         let mut notifier = notify::Notifier::default();
         loop {
@@ -174,16 +217,14 @@ fn forward_events(app: AppHandle, engine: &Engine) {
                 batch.extend(follower.poll());
             }
             for event in batch {
-                if let Some(notice) = notifier.on_event(&event) {
+                let (notice, health) = react(&engine, &mut notifier, &event);
+                if let Some(notice) = notice {
                     let _ = app.notification().builder().title(&notice.title).body(&notice.body).show();
                 }
-                let changed = !matches!(event, Event::OperationProgress { .. });
-                let _ = EngineEvent(event).emit(&app);
-                if changed {
-                    if let Some(tray) = app.try_state::<tray::Tray>() {
-                        refresh_tray(&app, &tray);
-                    }
+                if let (Some(health), Some(tray)) = (health, app.try_state::<tray::Tray>()) {
+                    tray.show(health, engine.settings().map(|s| s.schedule.enabled).unwrap_or(true));
                 }
+                let _ = EngineEvent(event).emit(&app);
             }
         }
     });
@@ -196,7 +237,7 @@ fn refresh_tray(app: &AppHandle, tray: &tray::Tray) {
     let state = app.state::<AppState>();
     let status = state.engine.lock().unwrap_or_else(|p| p.into_inner()).status();
     if let Ok(status) = status {
-        tray.show(&status);
+        tray.show(tray::health(&status), status.settings.schedule.enabled);
     }
 }
 
@@ -205,7 +246,8 @@ pub(crate) fn on_tray_menu(app: &AppHandle, id: &str) {
     let state = app.state::<AppState>();
     match id {
         tray::BACKUP_NOW => {
-            let started = state.engine.lock().unwrap_or_else(|p| p.into_inner()).start_backup(Trigger::OnDemand, &Cancel::default());
+            // Nobody waits for it: its progress and outcome arrive as events.
+            let started = state.engine.lock().unwrap_or_else(|p| p.into_inner()).start(Backup, &Cancel::default());
             if let Err(e) = started {
                 let _ = app.notification().builder().title("Backup not started").body(e.to_string()).show();
             }
@@ -213,7 +255,7 @@ pub(crate) fn on_tray_menu(app: &AppHandle, id: &str) {
         tray::OPEN => tray::show_main(app),
         tray::TOGGLE_AUTOMATIC => {
             let engine = state.engine.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = engine.automatic_enabled().and_then(|on| engine.set_automatic(!on)) {
+            if let Err(e) = engine.settings().and_then(|s| engine.set_automatic(!s.schedule.enabled)) {
                 tracing::warn!("could not change automatic backups: {e}");
             }
             drop(engine);
@@ -223,5 +265,76 @@ pub(crate) fn on_tray_menu(app: &AppHandle, id: &str) {
         }
         tray::QUIT => app.exit(0),
         _ => {}
+    }
+}
+
+/// The engine tests' counting target, for the test below.
+#[cfg(test)]
+#[path = "../lifeboat-core/tests/common/counting.rs"]
+mod counting;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lifeboat_core::progress::{Phase, Progress};
+    use lifeboat_core::settings::EncryptionChange;
+
+    use super::*;
+    use crate::counting;
+
+    /// Holds a backup in its writing phase long enough for the monitor to report
+    /// progress a few times.
+    struct Slow;
+
+    impl Progress for Slow {
+        fn phase(&self, phase: Phase) {
+            if phase == Phase::Writing {
+                std::thread::sleep(std::time::Duration::from_millis(1300));
+            }
+        }
+        fn total(&self, _: u64, _: u64) {}
+        fn advance(&self, _: u64, _: u64) {}
+    }
+
+    /// What the app does with every event of a backup (notifications, the tray's
+    /// health) sends nothing to the backup location, however many progress events
+    /// arrive.
+    #[test]
+    fn reacting_to_a_backups_events_sends_nothing_to_the_location() {
+        let tmp = tempfile::tempdir().unwrap();
+        let docs = tmp.path().join("docs");
+        std::fs::create_dir(&docs).unwrap();
+        std::fs::write(docs.join("a.txt"), "alpha").unwrap();
+        let counts = Arc::new(counting::Counts::default());
+        let mut engine = Engine::open(&tmp.path().join("data")).unwrap();
+        engine.layer_targets(counting::counting(&counts));
+        engine
+            .change_settings(
+                |d| {
+                    d.encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
+                    d.items.push(lifeboat_core::settings::ItemDraft {
+                        name: None,
+                        path: docs.display().to_string(),
+                        kind: lifeboat_core::settings::ItemChoice::Auto,
+                        excludes: vec![],
+                    });
+                    Ok(())
+                },
+                false,
+            )
+            .unwrap();
+        let events = engine.events().subscribe();
+        engine.backup_now(&Slow, &Cancel::default()).unwrap();
+        let events: Vec<Event> = events.try_iter().collect();
+        let progress = events.iter().filter(|e| matches!(e, Event::OperationProgress { .. })).count();
+        assert!(progress >= 3, "only {progress} progress events");
+
+        let after_backup = counts.now();
+        let mut notifier = notify::Notifier::default();
+        let healths: Vec<_> = events.iter().map(|e| react(&engine, &mut notifier, e).1).collect();
+        assert_eq!(counts.now(), after_backup, "reacting to {} events touched the location", events.len());
+        assert_eq!(healths.iter().filter(|h| h.is_none()).count(), progress, "progress events leave the tray alone");
+        assert_eq!(healths.last().unwrap(), &Some(tray::Health::Ok));
     }
 }

@@ -4,6 +4,7 @@
 //! notification, and the first success after it gives another.
 
 use lifeboat_core::events::Event;
+use lifeboat_core::operation::{OperationKind, OperationStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -24,22 +25,22 @@ pub struct Notifier {
 impl Notifier {
     pub fn on_event(&mut self, event: &Event) -> Option<Notice> {
         match event {
-            Event::OperationFinished { operation: op } if op.kind == "backup" => match op.status.as_str() {
-                "failed" if !self.failing => {
+            Event::OperationFinished { operation: op } if op.kind == OperationKind::Backup => match op.status {
+                OperationStatus::Failed if !self.failing => {
                     self.failing = true;
                     let message = op.message.clone().unwrap_or_default();
                     let hint = op.hint.as_deref().map(|h| format!("\n{h}")).unwrap_or_default();
                     notice("Backup failed", format!("{message}{hint}"))
                 }
-                "succeeded" if self.failing => {
+                OperationStatus::Succeeded if self.failing => {
                     self.failing = false;
                     notice("Backups are working again", "The backup succeeded after earlier failures.".into())
                 }
                 _ => None,
             },
-            Event::OperationFinished { operation: op } if op.kind == "restore" => match op.status.as_str() {
-                "succeeded" => notice("Restore finished", "The restored files are in place.".into()),
-                "failed" => notice("Restore failed", op.message.clone().unwrap_or_default()),
+            Event::OperationFinished { operation: op } if op.kind == OperationKind::Restore => match op.status {
+                OperationStatus::Succeeded => notice("Restore finished", "The restored files are in place.".into()),
+                OperationStatus::Failed => notice("Restore failed", op.message.clone().unwrap_or_default()),
                 _ => None,
             },
             Event::BackupsMissed { count, first, .. } => notice(
@@ -61,15 +62,15 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifeboat_core::operation::OperationView;
+    use lifeboat_core::operation::{OperationView, Trigger};
 
-    fn finished(kind: &str, status: &str) -> Event {
+    fn finished(kind: OperationKind, status: OperationStatus) -> Event {
         Event::OperationFinished {
             operation: OperationView {
                 id: "op".into(),
-                kind: kind.into(),
-                trigger: "scheduled".into(),
-                status: status.into(),
+                kind,
+                trigger: Trigger::Scheduled,
+                status,
                 phase: None,
                 started_at: chrono::Utc::now(),
                 finished_at: None,
@@ -92,9 +93,10 @@ mod tests {
     #[test]
     fn a_run_of_failures_is_announced_once_and_the_recovery_once() {
         let mut n = Notifier::default();
-        let titles: Vec<Option<String>> = ["succeeded", "failed", "failed", "failed", "succeeded", "succeeded"]
-            .iter()
-            .map(|s| n.on_event(&finished("backup", s)).map(|x| x.title))
+        use OperationStatus::{Failed, Succeeded};
+        let titles: Vec<Option<String>> = [Succeeded, Failed, Failed, Failed, Succeeded, Succeeded]
+            .into_iter()
+            .map(|s| n.on_event(&finished(OperationKind::Backup, s)).map(|x| x.title))
             .collect();
         assert_eq!(
             titles,
@@ -105,8 +107,8 @@ mod tests {
     #[test]
     fn restores_and_conditions() {
         let mut n = Notifier::default();
-        assert_eq!(n.on_event(&finished("restore", "succeeded")).unwrap().title, "Restore finished");
-        assert_eq!(n.on_event(&finished("verify", "failed")), None);
+        assert_eq!(n.on_event(&finished(OperationKind::Restore, OperationStatus::Succeeded)).unwrap().title, "Restore finished");
+        assert_eq!(n.on_event(&finished(OperationKind::Verify, OperationStatus::Failed)), None);
         let missed = Event::BackupsMissed { count: 3, first: chrono::Utc::now(), last: chrono::Utc::now() };
         assert!(n.on_event(&missed).unwrap().body.starts_with("3 scheduled backup(s) since"));
     }

@@ -1,6 +1,8 @@
 //! The tray icon: its look shows health, its menu offers the everyday actions.
 
-use lifeboat_core::engine::Status;
+use lifeboat_core::commands::status::Status;
+use lifeboat_core::operation::OperationStatus;
+use lifeboat_core::settings::HealthState;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -17,12 +19,13 @@ pub enum Health {
 /// Failing beats running beats warning: a failure must stay visible while the next
 /// attempt runs.
 pub fn health(status: &Status) -> Health {
-    let failed = status.last_backup.as_ref().is_some_and(|o| o.status == "failed");
+    let failed = status.last_backup.as_ref().is_some_and(|o| o.status == OperationStatus::Failed);
+    let settings = &status.settings;
     if failed {
         Health::Failing
     } else if status.running.is_some() {
         Health::Running
-    } else if status.location_problem.is_some() || !status.encryption.warnings.is_empty() || !status.schedule.enabled {
+    } else if status.health.state == HealthState::Unreachable || !settings.encryption.warnings.is_empty() || !settings.schedule.enabled {
         Health::Warning
     } else {
         Health::Ok
@@ -82,11 +85,10 @@ impl Tray {
         Ok(Tray { icon, toggle })
     }
 
-    pub fn show(&self, status: &Status) {
-        let health = health(status);
+    pub fn show(&self, health: Health, automatic: bool) {
         let _ = self.icon.set_icon(Some(health.icon()));
         let _ = self.icon.set_tooltip(Some(health.tooltip()));
-        let label = if status.schedule.enabled { "Disable automatic backups" } else { "Enable automatic backups" };
+        let label = if automatic { "Disable automatic backups" } else { "Enable automatic backups" };
         let _ = self.toggle.set_text(label);
     }
 }
@@ -97,5 +99,70 @@ pub fn show_main(app: &AppHandle) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lifeboat_core::engine::Engine;
+    use lifeboat_core::operation::OperationStatus;
+    use lifeboat_core::settings::{EncryptionChange, HealthState};
+
+    use super::{health, Health};
+
+    #[test]
+    fn health_is_failing_then_running_then_warning_then_ok() {
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = Engine::open(tmp.path()).unwrap();
+        let encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
+        engine.change_settings(|d| Ok(d.encryption = encryption), false).unwrap();
+        let mut status = engine.status().unwrap();
+        status.health.state = HealthState::Reachable;
+        assert_eq!(health(&status), Health::Ok);
+
+        // No encryption set, automatic backups off, or the location unreachable: warning.
+        let mut warned = status.clone();
+        warned.settings.encryption.warnings.push("No encryption is set".into());
+        assert_eq!(health(&warned), Health::Warning);
+        let mut off = status.clone();
+        off.settings.schedule.enabled = false;
+        assert_eq!(health(&off), Health::Warning);
+        let mut away = status.clone();
+        away.health.state = HealthState::Unreachable;
+        assert_eq!(health(&away), Health::Warning);
+        let mut unknown = status.clone();
+        unknown.health.state = HealthState::Unknown;
+        assert_eq!(health(&unknown), Health::Ok, "not checked yet is not a problem");
+
+        // Running beats warning; a failure stays visible while the next attempt runs.
+        let finished = lifeboat_core::operation::OperationView {
+            id: "op".into(),
+            kind: lifeboat_core::operation::OperationKind::Backup,
+            trigger: lifeboat_core::operation::Trigger::Scheduled,
+            status: OperationStatus::Failed,
+            phase: None,
+            started_at: chrono::Utc::now(),
+            finished_at: Some(chrono::Utc::now()),
+            bytes_done: 0,
+            bytes_total: 0,
+            items_done: 0,
+            items_total: 0,
+            rate: None,
+            eta_seconds: None,
+            error_code: None,
+            message: None,
+            hint: None,
+            backup_id: None,
+            pid: None,
+            cancel_requested: false,
+        };
+        let mut running = away.clone();
+        running.running = Some(lifeboat_core::operation::OperationView { status: OperationStatus::Running, ..finished.clone() });
+        assert_eq!(health(&running), Health::Running);
+        let mut failing = running.clone();
+        failing.last_backup = Some(finished.clone());
+        assert_eq!(health(&failing), Health::Failing);
+        failing.last_backup = Some(lifeboat_core::operation::OperationView { status: OperationStatus::Succeeded, ..finished });
+        assert_eq!(health(&failing), Health::Running);
     }
 }

@@ -19,7 +19,7 @@ struct Plain {
 }
 
 impl CliProgress {
-    pub fn new(json: bool) -> Self {
+    fn new(json: bool) -> Self {
         let bar = (!json && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -32,18 +32,22 @@ impl CliProgress {
         CliProgress { bar, plain: Mutex::new(Plain { total: 0, done: 0, last: Instant::now() }) }
     }
 
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
+    /// Runs `work` with a progress display on stderr (none with --json).
+    pub fn around<T>(out: &crate::output::Output, work: impl FnOnce(&dyn Progress) -> T) -> T {
+        let progress = CliProgress::new(out.is_json());
+        let result = work(&progress);
+        if let Some(bar) = &progress.bar {
             bar.finish_and_clear();
         }
+        result
     }
 }
 
 impl Progress for CliProgress {
     fn phase(&self, phase: Phase) {
         match &self.bar {
-            Some(bar) => bar.set_message(phase.as_str()),
-            None => eprintln!("{}...", phase.as_str()),
+            Some(bar) => bar.set_message(phase.to_string()),
+            None => eprintln!("{phase}..."),
         }
     }
 

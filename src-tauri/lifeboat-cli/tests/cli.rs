@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::Cli;
+use common::{legacy_key_configuration, Cli};
 
 fn dataset_script() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen-dataset.py");
@@ -112,11 +112,16 @@ fn database_and_passphrase_through_the_cli() {
     cli.ok(&["backup", "now"], "");
     assert!(cli.ok(&["backups", "list"], "").contains("UNENCRYPTED"));
 
-    // Legacy keys: generate, set, and the one-way switch to certificates.
+    // Legacy keys: only a configuration that already uses one may set one (to
+    // rotate it), and the switch to certificates is one way.
     let key = cli.json(&["key", "generate"], "")["key"].as_str().unwrap().to_owned();
-    cli.ok(&["encryption", "set-key", "--key-stdin"], &key);
+    cli.fails(&["encryption", "set-key", "--key-stdin"], &key, 2, "can only replace the key a configuration already uses");
+    let legacy = Cli { data: root.join("legacy") };
+    legacy_key_configuration(&legacy, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    let rotated = legacy.json(&["encryption", "set-key", "--key-stdin"], &key);
+    assert_eq!(rotated["mode"], "key");
     let cer = root.join("c.cer");
     cli.ok(&["cert", "create", "--subject", "x", "--pfx-out", root.join("c.pfx").to_str().unwrap(), "--cer-out", cer.to_str().unwrap()], "a good password");
-    cli.ok(&["encryption", "set-certificate", cer.to_str().unwrap()], "");
-    cli.fails(&["encryption", "set-key", "--key-stdin"], &key, 2, "switching back to a key is not allowed");
+    legacy.ok(&["encryption", "set-certificate", cer.to_str().unwrap()], "");
+    legacy.fails(&["encryption", "set-key", "--key-stdin"], &key, 2, "switching back to a key is not allowed");
 }

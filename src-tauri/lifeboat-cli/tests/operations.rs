@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 
 use common::Cli;
 
-/// A data folder with a key, a small folder and a SQLite database as items.
+/// A data folder with a passphrase, a small folder and a SQLite database as items.
 fn setup(root: &Path) -> (Cli, rusqlite::Connection) {
     let cli = Cli { data: root.join("data") };
-    let key = cli.json(&["key", "generate"], "")["key"].as_str().unwrap().to_owned();
-    cli.ok(&["encryption", "set-key", "--key-stdin"], &key);
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "operations test passphrase");
     std::fs::create_dir_all(root.join("docs")).unwrap();
     std::fs::write(root.join("docs/notes.txt"), "remember the milk\n").unwrap();
     cli.ok(&["items", "add", root.join("docs").to_str().unwrap()], "");

@@ -9,8 +9,10 @@ mod samba;
 use std::io::Write;
 use std::time::Instant;
 
+use lifeboat_core::commands::delete::Delete;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft, LocationDraft, LocationKind};
 use rand::{RngExt, SeedableRng};
 use samba::{Samba, PASSWORD, USER};
 
@@ -30,7 +32,7 @@ fn time_backups(engine: &Engine) -> Vec<f64> {
             let started = Instant::now();
             let summary = engine.backup_now(&NoProgress, &Cancel::default()).expect("backup");
             let seconds = started.elapsed().as_secs_f64();
-            engine.delete_backup(&summary.record.id, &Cancel::default()).expect("delete");
+            engine.run(Delete { backup: summary.id }, &NoProgress, &Cancel::default()).expect("delete");
             seconds
         })
         .collect()
@@ -51,12 +53,21 @@ fn main() {
     drop(file);
 
     let engine = Engine::open(&tmp.path().join("lifeboat")).unwrap();
-    engine.add_item(&data, Some("data"), None, vec![]).unwrap();
-    engine.set_passphrase("benchmark passphrase").unwrap();
-
-    engine.set_local_location(&tmp.path().join("local-backups")).unwrap();
+    let location = |kind, path: String, user: &str, password: &str| LocationDraft { kind, path, user: user.into(), password: password.into(), confirm: password.into() };
+    let local = location(LocationKind::Local, tmp.path().join("local-backups").display().to_string(), "", "");
+    engine
+        .change_settings(
+            |d| {
+                d.items.push(ItemDraft { name: Some("data".into()), path: data.display().to_string(), kind: ItemChoice::Auto, excludes: vec![] });
+                d.encryption = EncryptionChange::Passphrase { passphrase: "benchmark passphrase".into(), confirm: "benchmark passphrase".into() };
+                Ok(d.location = local)
+            },
+            false,
+        )
+        .unwrap();
     let local = median(time_backups(&engine));
-    engine.set_smb_location(&samba.unc(""), USER, Some(PASSWORD)).unwrap();
+    let share = location(LocationKind::Smb, samba.unc(""), USER, PASSWORD);
+    engine.change_settings(|d| Ok(d.location = share), false).unwrap();
     let share = median(time_backups(&engine));
 
     let rate = |s: f64| DATA_MIB as f64 / s;

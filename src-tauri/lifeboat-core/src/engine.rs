@@ -162,6 +162,14 @@ impl Engine {
         list::list(&self.ctx)
     }
 
+    /// One backup at the location by id, unique id prefix or file name.
+    pub fn find_backup(&self, selector: &str) -> Result<BackupListing> {
+        let found = open::find(&self.ctx, selector)?;
+        let location = self.ctx.settings().location()?.description;
+        let all = list::annotate(&self.ctx, &self.ctx.catalog().listings(&location)?)?;
+        Ok(all.into_iter().find(|l| l.file_name == found.file_name).unwrap_or_else(|| BackupListing::of(&found, self.now())))
+    }
+
     pub fn operations(&self, limit: u32) -> Result<Vec<OperationView>> {
         let now = self.now();
         Ok(self.ctx.catalog().operations(limit)?.into_iter().map(|o| o.with_rate(now)).collect())

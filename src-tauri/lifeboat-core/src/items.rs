@@ -48,7 +48,7 @@ pub fn new_item(path: &Path, name: Option<&str>, kind: Option<ItemKind>, exclude
         (Some(ItemKind::Config), _) => return Err(Error::input("The configuration item is built in; it cannot be added.")),
         (Some(ItemKind::Folder), ItemKind::Folder) => ItemKind::Folder,
         (Some(ItemKind::Folder), _) => return Err(Error::input(format!("{shown} is a file, not a folder."))),
-        (Some(_), ItemKind::Folder) => return Err(Error::input(format!("{shown} is a folder; use --kind folder."))),
+        (Some(_), ItemKind::Folder) => return Err(Error::input(format!("{shown} is a folder; add it as a folder."))),
         (Some(ItemKind::Sqlite), ItemKind::File) => {
             return Err(Error::input(format!("{shown} is not a SQLite database (no SQLite header).")))
         }

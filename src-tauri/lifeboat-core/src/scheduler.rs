@@ -55,7 +55,7 @@ impl Scheduler {
                 let running = fs::read_to_string(&info_path).unwrap_or_default();
                 return Err(Error::input(format!(
                     "The scheduler already runs for this data folder ({}); only one runs at a time \
-                     (the desktop app or `lifeboat service`).",
+                     (the desktop app or the Lifeboat service).",
                     running.trim()
                 )));
             }

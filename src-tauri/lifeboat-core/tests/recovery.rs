@@ -173,3 +173,56 @@ fn a_copy_saved_elsewhere_restores_and_delete_removes_a_backup() {
     s.engine.start(Restore { backup: unlocked, request }, &Cancel::default()).unwrap().wait().unwrap();
     assert_same_tree(&s.root.join("tree"), &s.root.join("from-copy/tree"));
 }
+
+/// Counts how often an identity is asked to open a backup (for a passphrase, each
+/// time is a deliberate Argon2id derivation).
+struct CountingIdentity {
+    inner: lifeboat_core::protector::PassphraseIdentity,
+    unwraps: std::sync::atomic::AtomicUsize,
+}
+
+impl lifeboat_core::protector::Identity for CountingIdentity {
+    fn unwrap(&self, stanzas: &[lifeboat_core::format::Stanza]) -> lifeboat_core::Result<Option<lifeboat_core::format::FileKey>> {
+        self.unwraps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.unwrap(stanzas)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// The wizard's path through the engine: once the backup is chosen (one open; no
+/// listing, since the catalog knows the backups this installation made) and
+/// unlocked (one key derivation), browsing, verifying, previewing and restoring
+/// list nothing, open nothing and derive nothing again.
+#[test]
+fn the_unlocked_backup_serves_every_later_step_without_listing_opening_or_deriving_again() {
+    use common::counting::{counting, Counts};
+    use lifeboat_core::protector::PassphraseIdentity;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    make_tree(&root.join("tree"));
+    let counts = Arc::new(Counts::default());
+    let mut engine = engine(&root.join("data"), &TestClock::new());
+    engine.layer_targets(counting(&counts));
+    engine.add_item(&root.join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.set_passphrase("a passphrase for the wizard").unwrap();
+    let id = engine.backup_now(&lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap().id;
+
+    let before = counts.now();
+    let file = Arc::new(engine.inspect(&id).unwrap());
+    let after_choosing = counts.now();
+    assert_eq!((after_choosing.0 - before.0, after_choosing.1 - before.1), (1, 0), "step 1: one open, no listing");
+
+    let identity = CountingIdentity { inner: PassphraseIdentity::new(zeroize::Zeroizing::new("a passphrase for the wizard".into())), unwraps: Default::default() };
+    let unlocked = Arc::new(engine.unlock(&file, Some(&identity)).unwrap());
+    unlocked.children("tree", "nested").unwrap();
+    engine.start(Verify::Authenticated(unlocked.clone()), &Cancel::default()).unwrap().wait().unwrap();
+    let request = request(&["tree"], &[], Some(root.join("out")));
+    engine.preview_restore(&unlocked, &request).unwrap();
+    engine.start(Restore { backup: unlocked, request }, &Cancel::default()).unwrap().wait().unwrap();
+    assert_same_tree(&root.join("tree"), &root.join("out/tree"));
+
+    assert_eq!(counts.now(), after_choosing, "nothing listed, opened, written or deleted after step 1");
+    assert_eq!(identity.unwraps.load(std::sync::atomic::Ordering::SeqCst), 1, "the key derived once");
+}

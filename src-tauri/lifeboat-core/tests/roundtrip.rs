@@ -346,3 +346,94 @@ fn write_simple_backup(root: &Path, entries: Vec<lifeboat_core::items::PlannedEn
     let recipient = lifeboat_core::protector::NoneRecipient;
     write_backup(Vec::new(), meta, &[&recipient], &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap()
 }
+
+#[test]
+fn excluded_files_and_folders_are_not_in_the_backup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let app = root.join("app");
+    fs::create_dir_all(app.join("cache/deep")).unwrap();
+    fs::create_dir_all(app.join("conf")).unwrap();
+    fs::write(app.join("conf/app.ini"), "kept").unwrap();
+    fs::write(app.join("conf/session.tmp"), "excluded by *.tmp").unwrap();
+    fs::write(app.join("cache/deep/blob"), "excluded with its folder").unwrap();
+    fs::write(app.join("notes.tmp"), "excluded at the top too").unwrap();
+    let clock = TestClock::new();
+    let engine = engine(&root.join("data"), &clock);
+    engine.add_item(&app, None, None, vec!["*.tmp".into(), "cache".into()]).unwrap();
+    engine.set_passphrase("correct horse battery").unwrap();
+    let id = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
+    let identity = PassphraseIdentity::new(Zeroizing::new("correct horse battery".into()));
+    engine
+        .restore(&id, Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(root.join("out")) }, &NoProgress, &Cancel::default())
+        .unwrap();
+    let restored = root.join("out/app");
+    assert_eq!(fs::read_to_string(restored.join("conf/app.ini")).unwrap(), "kept");
+    for gone in ["conf/session.tmp", "notes.tmp", "cache"] {
+        assert!(!restored.join(gone).exists(), "{gone} was excluded yet restored");
+    }
+}
+
+#[test]
+fn a_single_file_item_round_trips_to_another_folder_and_in_place() {
+    let s = setup();
+    let file = s.root.join("settings.json");
+    fs::write(&file, "{\"retries\": 3}\n").unwrap();
+    let created = std::time::UNIX_EPOCH + std::time::Duration::new(1_650_000_000, 250);
+    fs::File::options().write(true).open(&file).unwrap().set_modified(created).unwrap();
+    s.engine.add_item(&file, Some("settings"), None, vec![]).unwrap();
+    s.engine.set_passphrase("correct horse battery").unwrap();
+    let id = backup(&s);
+    let identity = PassphraseIdentity::new(Zeroizing::new("correct horse battery".into()));
+    let request = |to: Option<std::path::PathBuf>| RestoreRequest { items: vec!["settings".into()], paths: vec![], to };
+
+    s.engine.restore(&id, Some(&identity), request(Some(s.root.join("out"))), &NoProgress, &Cancel::default()).unwrap();
+    let restored = s.root.join("out/settings/settings.json");
+    assert_eq!(fs::read_to_string(&restored).unwrap(), "{\"retries\": 3}\n");
+    assert_eq!(fs::metadata(&restored).unwrap().modified().unwrap(), created);
+
+    fs::write(&file, "{\"retries\": 0}\n").unwrap();
+    let report = s.engine.restore(&id, Some(&identity), request(None), &NoProgress, &Cancel::default()).unwrap();
+    assert_eq!(fs::read_to_string(&file).unwrap(), "{\"retries\": 3}\n");
+    assert_eq!(fs::read_to_string(&report.replaced[0].safety_copy).unwrap(), "{\"retries\": 0}\n");
+}
+
+#[test]
+fn after_a_certificate_rotation_an_old_backup_needs_the_old_pfx() {
+    let s = setup();
+    let now = *s.clock.0.lock().unwrap();
+    let old = create_certificate("Before rotation", 2, "pfx-password", now, &mut rand::rng()).unwrap();
+    let new = create_certificate("After rotation", 2, "pfx-password", now, &mut rand::rng()).unwrap();
+    s.engine.set_certificate(&old.info.der, false).unwrap();
+    let before = backup(&s);
+    s.engine.set_certificate(&new.info.der, false).unwrap();
+    let after = backup(&s);
+    let old_key = RsaIdentity::from_file(&old.pfx, "pfx-password").unwrap();
+    let new_key = RsaIdentity::from_file(&new.pfx, "pfx-password").unwrap();
+
+    restore_to(&s, &before, Some(&old_key), "old-with-old");
+    let err = s.engine.verify(&before, Some(&new_key), &NoProgress, &Cancel::default()).unwrap_err();
+    assert!(err.to_string().contains(&old.info.thumbprint), "the old backup names the old certificate: {err}");
+    restore_to(&s, &after, Some(&new_key), "new-with-new");
+    assert!(s.engine.verify(&after, Some(&old_key), &NoProgress, &Cancel::default()).is_err(), "new backups are not for the old certificate");
+    let listed = s.engine.list_backups().unwrap();
+    let needs = |id: &str| listed.iter().find(|l| l.id.as_deref() == Some(id)).unwrap().recipients.clone();
+    assert_eq!((needs(&before), needs(&after)), (vec![old.info.thumbprint.clone()], vec![new.info.thumbprint.clone()]));
+}
+
+#[test]
+fn after_a_passphrase_change_an_old_backup_needs_the_old_passphrase() {
+    let s = setup();
+    s.engine.set_passphrase("the passphrase of march").unwrap();
+    let before = backup(&s);
+    s.engine.set_passphrase("the passphrase of april").unwrap();
+    let after = backup(&s);
+    let march = PassphraseIdentity::new(Zeroizing::new("the passphrase of march".into()));
+    let april = PassphraseIdentity::new(Zeroizing::new("the passphrase of april".into()));
+
+    restore_to(&s, &before, Some(&march), "march");
+    let err = s.engine.verify(&before, Some(&april), &NoProgress, &Cancel::default()).unwrap_err();
+    assert!(err.to_string().contains("passphrase that was set when it was made"), "{err}");
+    restore_to(&s, &after, Some(&april), "april");
+    assert!(s.engine.verify(&after, Some(&march), &NoProgress, &Cancel::default()).is_err());
+}

@@ -1,12 +1,16 @@
 // The engine as the window sees it: the generated commands, with errors thrown as
-// UiError so components can show their message and hint.
+// EngineError so components can show their message and hint, and the engine's
+// events with the data they carry.
 import {
   commands,
   events,
+  type Configuration_Deserialize as ConfigurationDraft,
+  type Draft_Deserialize as Draft,
+  type Event_Serialize as EngineEvent,
   type IdentityInput,
   type LocationDraft,
+  type Outcome_Serialize as Outcome,
   type RestoreRequest_Deserialize as RestoreRequest,
-  type SettingsDraft,
   type UiError_Serialize as UiError,
 } from "./bindings";
 
@@ -24,6 +28,16 @@ async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   return result.data;
 }
 
+/** Each operation's outcome, by kind. */
+type OutcomeOf = { [O in Outcome as O["kind"]]: O["outcome"] };
+
+/** The outcome of an operation of `kind` started here, once it ends. */
+async function outcome<K extends keyof OutcomeOf>(kind: K, id: Promise<string>): Promise<OutcomeOf[K]> {
+  const ended = await unwrap(commands.waitOperation(await id));
+  if (ended.kind !== kind) throw new Error(`expected a ${kind} operation, got ${ended.kind}`);
+  return ended.outcome as OutcomeOf[K];
+}
+
 export const api = {
   status: () => unwrap(commands.getStatus()),
   backupNow: () => unwrap(commands.backupNow()),
@@ -31,36 +45,41 @@ export const api = {
   backups: () => unwrap(commands.listBackups()),
   operations: (limit: number) => unwrap(commands.listOperations(limit)),
   cancel: (id: string) => unwrap(commands.cancelOperation(id)),
-  settings: () => unwrap(commands.getSettings()),
-  validateSettings: (draft: SettingsDraft) => unwrap(commands.validateSettings(draft)),
-  previewSettings: (draft: SettingsDraft) => unwrap(commands.previewSettings(draft)),
-  saveSettings: (draft: SettingsDraft, confirmed: boolean) => unwrap(commands.saveSettings(draft, confirmed)),
+  checkLocation: () => commands.checkLocation(),
+  configuration: () => unwrap(commands.getConfiguration()),
+  validateSettings: (draft: Draft) => commands.validateSettings(draft),
+  previewSettings: (draft: Draft) => unwrap(commands.previewSettings(draft)),
+  saveConfiguration: (configuration: ConfigurationDraft, confirmed: boolean) => unwrap(commands.saveConfiguration(configuration, confirmed)),
   testLocation: (location: LocationDraft) => unwrap(commands.testLocation(location)),
   createLocationFolder: (location: LocationDraft) => unwrap(commands.createLocationFolder(location)),
   inspectCertificate: (path: string) => unwrap(commands.inspectCertificate(path)),
   createCertificate: (subject: string, years: number, password: string, pfxPath: string) =>
     unwrap(commands.createCertificate(subject, years, password, pfxPath)),
   inspect: (source: string) => unwrap(commands.restoreInspect(source)),
-  unlock: (source: string, identity: IdentityInput) => unwrap(commands.restoreUnlock(source, identity)),
+  unlock: (identity: IdentityInput) => unwrap(commands.restoreUnlock(identity)),
   browse: (item: string, folder: string) => unwrap(commands.restoreBrowse(item, folder)),
-  verifyUnlocked: () => unwrap(commands.restoreVerify()),
   previewRestore: (request: RestoreRequest) => unwrap(commands.restorePreview(request)),
-  startRestore: (request: RestoreRequest) => unwrap(commands.restoreStart(request)),
   closeRestore: () => commands.restoreClose(),
-  verifyBackup: (id: string) => unwrap(commands.verifyBackup(id)),
-  waitVerify: (id: string) => unwrap(commands.waitVerify(id)),
-  waitRestore: (id: string) => unwrap(commands.waitRestore(id)),
-  copyBackup: (id: string, dest: string) => unwrap(commands.copyBackup(id, dest)),
-  waitCopy: (id: string) => unwrap(commands.waitCopy(id)),
-  deleteBackup: (id: string) => unwrap(commands.deleteBackup(id)),
+  /** Starts verifying the unlocked backup; `done` resolves with the outcome. */
+  verifyUnlocked: () => started("verify", unwrap(commands.restoreVerify())),
+  startRestore: (request: RestoreRequest) => started("restore", unwrap(commands.restoreStart(request))),
+  verifyBackup: (id: string) => outcome("verify", unwrap(commands.verifyBackup(id))),
+  copyBackup: (id: string, dest: string) => outcome("copy", unwrap(commands.copyBackup(id, dest))),
+  deleteBackup: (id: string) => outcome("delete", unwrap(commands.deleteBackup(id))),
 };
 
-/** Calls `onChange` for every engine event; returns the unsubscribe function. */
-export function onEngineEvent(onChange: () => void): () => void {
+/** An operation started here: its id at once, its outcome when it ends. */
+async function started<K extends keyof OutcomeOf>(kind: K, id: Promise<string>) {
+  const opId = await id;
+  return { id: opId, done: outcome(kind, Promise.resolve(opId)) };
+}
+
+/** Calls `handle` with every engine event; returns the unsubscribe function. */
+export function onEngineEvent(handle: (event: EngineEvent) => void): () => void {
   let stop: (() => void) | undefined;
   let stopped = false;
   events.engineEvent
-    .listen(() => onChange())
+    .listen((e) => handle(e.payload))
     .then((unlisten) => (stopped ? unlisten() : (stop = unlisten)))
     .catch(() => {});
   return () => {
@@ -69,7 +88,9 @@ export function onEngineEvent(onChange: () => void): () => void {
   };
 }
 
-export function describeError(e: unknown): { code: string | null; message: string; hint: string | null } {
+export type Problem = { code: UiError["code"] | null; message: string; hint: string | null };
+
+export function describeError(e: unknown): Problem {
   if (e instanceof EngineError) return { code: e.detail.code, message: e.detail.message, hint: e.detail.hint };
   return { code: null, message: e instanceof Error ? e.message : String(e), hint: null };
 }

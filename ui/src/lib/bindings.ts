@@ -6,23 +6,32 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	/**  What the catalog knows; nothing is sent to the location. */
 	getStatus: () => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("get_status")),
 	/**  Starts a backup and returns its operation id at once; progress arrives as events. */
 	backupNow: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("backup_now")),
+	/**  The outcome of an operation the window started, once it ends. */
+	waitOperation: (id: string) => typedError<Outcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("wait_operation", { id })),
 	setAutomatic: (enabled: boolean) => typedError<ScheduleInfo, UiError_Serialize>(__TAURI_INVOKE("set_automatic", { enabled })),
+	/**  The backups at the location: one listing, headers read only for new files. */
 	listBackups: () => typedError<BackupListing_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_backups")),
 	listOperations: (limit: number) => typedError<OperationView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_operations", { limit })),
 	cancelOperation: (id: string) => typedError<OperationView_Serialize, UiError_Serialize>(__TAURI_INVOKE("cancel_operation", { id })),
-	getSettings: () => typedError<SettingsDraft, UiError_Serialize>(__TAURI_INVOKE("get_settings")),
-	/**  Every field's problem, as the user types; empty when the draft can be saved. */
-	validateSettings: (draft: SettingsDraft) => typedError<FieldProblem[], UiError_Serialize>(__TAURI_INVOKE("validate_settings", { draft })),
-	/**  The backups saving the draft would delete. */
-	previewSettings: (draft: SettingsDraft) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
-	saveSettings: (draft: SettingsDraft, confirmed: boolean) => typedError<Status_Serialize, UiError_Serialize>(__TAURI_INVOKE("save_settings", { draft, confirmed })),
 	/**
-	 *  "Test connection": proves the location typed in Configuration works (it
-	 *  answers, takes the credentials, the folder exists and takes a file), saving
-	 *  nothing; returns it with its free space.
+	 *  Checks the location answers and records its health (the window asks when it
+	 *  opens and every few minutes; the health arrives as an event too).
+	 */
+	checkLocation: () => __TAURI_INVOKE<LocationHealth_Serialize>("check_location"),
+	getConfiguration: () => typedError<Configuration_Serialize, UiError_Serialize>(__TAURI_INVOKE("get_configuration")),
+	/**  Every field's problem, by the engine's own rules, as the user types. */
+	validateSettings: (draft: Draft_Deserialize) => __TAURI_INVOKE<FieldProblem_Serialize[]>("validate_settings", { draft }),
+	/**  The backups saving the draft would delete. */
+	previewSettings: (draft: Draft_Deserialize) => typedError<Decision[], UiError_Serialize>(__TAURI_INVOKE("preview_settings", { draft })),
+	/**  OK: the draft applied in one transaction; confirmed deletions are swept at once. */
+	saveConfiguration: (configuration: Configuration_Deserialize, confirmed: boolean) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("save_configuration", { configuration, confirmed })),
+	/**
+	 *  "Test connection": proves the typed location works (it answers, takes the
+	 *  credentials, the folder exists and takes a file), saving nothing.
 	 */
 	testLocation: (location: LocationDraft) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("test_location", { location })),
 	/**
@@ -37,15 +46,15 @@ export const commands = {
 	 *  (never overwriting a file), the public part to a `.cer` beside it, which the
 	 *  window then proposes as the new encryption. Nothing is kept of the private key.
 	 */
-	createCertificate: (subject: string, years: number, password: string, pfxPath: string) => typedError<CreatedCertificateView, UiError_Serialize>(__TAURI_INVOKE("create_certificate", { subject, years, password, pfxPath })),
+	createCertificate: (subject: string, years: number, password: string, pfxPath: string) => typedError<CreatedCertificate, UiError_Serialize>(__TAURI_INVOKE("create_certificate", { subject, years, password, pfxPath })),
 	/**  Step 1: a backup at the location (by id) or a backup file picked from disk. */
-	restoreInspect: (source: string) => typedError<BackupInspection, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source })),
+	restoreInspect: (source: string) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source })),
 	/**
-	 *  Step 2: opens the backup with the identity; a wrong one is refused, naming the one needed.
-	 *  Runs off the UI thread: a passphrase takes a deliberate moment to derive.
+	 *  Step 2: opens the chosen backup with the identity; a wrong one is refused, naming
+	 *  the one needed. Off the UI thread: a passphrase takes a deliberate moment.
 	 */
-	restoreUnlock: (source: string, identity: IdentityInput) => typedError<UnlockedView, UiError_Serialize>(__TAURI_INVOKE("restore_unlock", { source, identity })),
-	/**  Step 3 and 4: what is inside a folder of an item. */
+	restoreUnlock: (identity: IdentityInput) => typedError<UnlockedView_Serialize, UiError_Serialize>(__TAURI_INVOKE("restore_unlock", { identity })),
+	/**  Steps 3 and 4: what is inside a folder of an item. */
 	restoreBrowse: (item: string, folder: string) => typedError<ContentEntry[], UiError_Serialize>(__TAURI_INVOKE("restore_browse", { item, folder })),
 	/**  Step 3: authenticates every byte of the unlocked backup. */
 	restoreVerify: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("restore_verify")),
@@ -53,16 +62,14 @@ export const commands = {
 	restorePreview: (request: RestoreRequest_Deserialize) => typedError<RestorePreview, UiError_Serialize>(__TAURI_INVOKE("restore_preview", { request })),
 	/**  Step 6: starts the restore. */
 	restoreStart: (request: RestoreRequest_Deserialize) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("restore_start", { request })),
-	/**  Closing the wizard forgets the unlocked backup and its identity. */
+	/**  Closing the wizard lets go of the backup it opened. */
 	restoreClose: () => __TAURI_INVOKE<void>("restore_close"),
 	/**  Checks a backup at the location against the checksum recorded when it was written. */
 	verifyBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("verify_backup", { id })),
-	waitVerify: (id: string) => typedError<VerifyOutcome_Serialize, UiError_Serialize>(__TAURI_INVOKE("wait_verify", { id })),
-	waitRestore: (id: string) => typedError<RestoreReport, UiError_Serialize>(__TAURI_INVOKE("wait_restore", { id })),
 	/**  Saves a copy of a backup file where the user chose in the save dialog. */
 	copyBackup: (id: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("copy_backup", { id, dest })),
-	waitCopy: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("wait_copy", { id })),
-	deleteBackup: (id: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
+	/**  Deletes a backup at the location (the window asked first). */
+	deleteBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
 };
 
 /** Events */
@@ -72,11 +79,11 @@ export const events = {
 
 /* Types */
 /**  A backup as read from its header, before any key is used. */
-export type BackupInspection = {
-	/**
-	 *  What unlock, verify and restore take: the selector given (an id at the
-	 *  location or the path of a backup file).
-	 */
+export type BackupInspection = BackupInspection_Serialize | BackupInspection_Deserialize;
+
+/**  A backup as read from its header, before any key is used. */
+export type BackupInspection_Deserialize = {
+	/**  What it was found by: an id at the location, or the path of a backup file. */
 	source: string,
 	file_name: string,
 	size: number,
@@ -86,17 +93,42 @@ export type BackupInspection = {
 	expired: boolean,
 	installation: string,
 	lifeboat_version: string,
-	/**  certificate | passphrase | key | none: which identity unlocks it. */
-	encryption: string,
+	/**  Which kind of identity unlocks it. */
+	encryption: EncryptionKind_Deserialize,
 	recipients: string[],
 	/**  In words, what unlocks it (e.g. the thumbprint of the certificate). */
 	needs: string,
 };
 
-/**  A backup as listed from its header alone (no key needed). */
+/**  A backup as read from its header, before any key is used. */
+export type BackupInspection_Serialize = {
+	/**  What it was found by: an id at the location, or the path of a backup file. */
+	source: string,
+	file_name: string,
+	size: number,
+	id: string,
+	created_at: string,
+	expires_at: string,
+	expired: boolean,
+	installation: string,
+	lifeboat_version: string,
+	/**  Which kind of identity unlocks it. */
+	encryption: EncryptionKind_Serialize,
+	recipients: string[],
+	/**  In words, what unlocks it (e.g. the thumbprint of the certificate). */
+	needs: string,
+};
+
+/**
+ *  A backup at the location as listings show it: what its header says (no key
+ *  needed), what this installation knows of it, and what retention decides.
+ */
 export type BackupListing = BackupListing_Serialize | BackupListing_Deserialize;
 
-/**  A backup as listed from its header alone (no key needed). */
+/**
+ *  A backup at the location as listings show it: what its header says (no key
+ *  needed), what this installation knows of it, and what retention decides.
+ */
 export type BackupListing_Deserialize = {
 	file_name: string,
 	size: number,
@@ -106,22 +138,25 @@ export type BackupListing_Deserialize = {
 	installation?: string | null,
 	installation_id?: string | null,
 	lifeboat_version?: string | null,
-	encryption?: string | null,
+	encryption?: EncryptionKind_Deserialize | null,
 	/**  Thumbprints, key ids, "passphrase" or "none". */
 	recipients: string[],
 	expired: boolean,
 	unencrypted: boolean,
-	/**  From the catalog when this installation made it: complete | warnings. */
-	status?: string | null,
+	/**  From the catalog when this installation made it. */
+	status?: BackupStatus | null,
 	/**  Why the header could not be read, for files that are not usable backups. */
 	problem?: string | null,
-	/**  Who started the backup (scheduled, on-demand, cli, catch-up), when made here. */
-	trigger?: string | null,
-	/**  Why retention keeps it, or that the next sweep deletes it. */
-	retention?: string | null,
+	/**  Who started the backup, when made here. */
+	trigger?: Trigger | null,
+	/**  What retention decides for it and why. */
+	retention?: RetentionFate | null,
 };
 
-/**  A backup as listed from its header alone (no key needed). */
+/**
+ *  A backup at the location as listings show it: what its header says (no key
+ *  needed), what this installation knows of it, and what retention decides.
+ */
 export type BackupListing_Serialize = {
 	file_name: string,
 	size: number,
@@ -131,19 +166,73 @@ export type BackupListing_Serialize = {
 	installation: string | null,
 	installation_id: string | null,
 	lifeboat_version: string | null,
-	encryption: string | null,
+	encryption: EncryptionKind_Serialize | null,
 	/**  Thumbprints, key ids, "passphrase" or "none". */
 	recipients: string[],
 	expired: boolean,
 	unencrypted: boolean,
-	/**  From the catalog when this installation made it: complete | warnings. */
-	status: string | null,
+	/**  From the catalog when this installation made it. */
+	status: BackupStatus | null,
 	/**  Why the header could not be read, for files that are not usable backups. */
 	problem: string | null,
-	/**  Who started the backup (scheduled, on-demand, cli, catch-up), when made here. */
-	trigger: string | null,
-	/**  Why retention keeps it, or that the next sweep deletes it. */
-	retention: string | null,
+	/**  Who started the backup, when made here. */
+	trigger: Trigger | null,
+	/**  What retention decides for it and why. */
+	retention: RetentionFate | null,
+};
+
+export type BackupStatus = "complete" | 
+/**  Complete, with files that vanished, changed or could not be read. */
+"warnings" | 
+/**  A verify found it changed or damaged; retention never counts it as good. */
+"damaged" | 
+/**  Deleted by retention or by hand. */
+"deleted";
+
+export type BackupSummary = BackupSummary_Serialize | BackupSummary_Deserialize;
+
+export type BackupSummary_Deserialize = {
+	id: string,
+	file_name: string,
+	location: string,
+	size: number,
+	/**  Of the whole file, recorded for a verify without a key. */
+	sha256: string,
+	created_at: string,
+	expires_at: string,
+	encryption: EncryptionKind_Deserialize,
+	recipients: string[],
+	status: BackupStatus,
+	warnings: string[],
+	entries: number,
+	bytes: number,
+	removed_incomplete: string[],
+	/**  The retention sweep that followed. */
+	retention?: RetentionReport | null,
+	/**  Why that sweep did not run or failed (the backup itself succeeded). */
+	retention_error?: string | null,
+};
+
+export type BackupSummary_Serialize = {
+	id: string,
+	file_name: string,
+	location: string,
+	size: number,
+	/**  Of the whole file, recorded for a verify without a key. */
+	sha256: string,
+	created_at: string,
+	expires_at: string,
+	encryption: EncryptionKind_Serialize,
+	recipients: string[],
+	status: BackupStatus,
+	warnings: string[],
+	entries: number,
+	bytes: number,
+	removed_incomplete: string[],
+	/**  The retention sweep that followed. */
+	retention: RetentionReport | null,
+	/**  Why that sweep did not run or failed (the backup itself succeeded). */
+	retention_error: string | null,
 };
 
 export type CertificateSummary = {
@@ -153,27 +242,57 @@ export type CertificateSummary = {
 	key_bits: number,
 };
 
+/**
+ *  Configuration as the blade edits it: the engine's settings draft plus what only
+ *  the desktop has.
+ */
+export type Configuration = Configuration_Serialize | Configuration_Deserialize;
+
+/**
+ *  Configuration as the blade edits it: the engine's settings draft plus what only
+ *  the desktop has.
+ */
+export type Configuration_Deserialize = {
+	settings: Draft_Deserialize,
+	/**  Start Lifeboat (in the tray) when the user logs in. */
+	start_with_session: boolean,
+};
+
+/**
+ *  Configuration as the blade edits it: the engine's settings draft plus what only
+ *  the desktop has.
+ */
+export type Configuration_Serialize = {
+	settings: Draft_Serialize,
+	/**  Start Lifeboat (in the tray) when the user logs in. */
+	start_with_session: boolean,
+};
+
 export type ContentEntry = {
-	/**  Relative to its item, as restore's `paths` take it. */
+	/**  Relative to its item, as a restore's `paths` take it. */
 	path: string,
 	name: string,
-	/**  folder | file | link */
-	kind: string,
+	kind: EntryKind,
 	/**  For a folder, everything below it. */
 	bytes: number,
 };
 
 export type ContentItem = {
 	name: string,
-	/**  folder | file | sqlite | config */
-	kind: string,
+	kind: ItemKind,
 	/**  Where it was on the machine that made the backup. */
 	source: string,
 	files: number,
 	bytes: number,
 };
 
-export type CreatedCertificateView = {
+export type CopiedBackup = {
+	id: string,
+	path: string,
+	size: number,
+};
+
+export type CreatedCertificate = {
 	certificate: CertificateSummary,
 	pfx_path: string,
 	cer_path: string,
@@ -194,120 +313,348 @@ export type DeletedBackup = {
 	reason: string,
 };
 
-/**  A change of how new backups are encrypted, or none. */
+/**
+ *  Every setting as a form holds it. Read back from the engine it changes nothing
+ *  and carries no secret (passwords empty, encryption unchanged).
+ */
+export type Draft = Draft_Serialize | Draft_Deserialize;
+
+/**
+ *  Every setting as a form holds it. Read back from the engine it changes nothing
+ *  and carries no secret (passwords empty, encryption unchanged).
+ */
+export type Draft_Deserialize = {
+	schedule_mode: ScheduleMode,
+	/**  4 to 12; kept while the other mode is chosen. */
+	every_hours: number,
+	/**  HH:MM, UTC. */
+	daily_at: string,
+	retention_days: number,
+	max_count: number,
+	expiry_days: number,
+	stall_timeout_secs: number,
+	location: LocationDraft,
+	encryption: EncryptionChange,
+	items: ItemDraft_Deserialize[],
+};
+
+/**
+ *  Every setting as a form holds it. Read back from the engine it changes nothing
+ *  and carries no secret (passwords empty, encryption unchanged).
+ */
+export type Draft_Serialize = {
+	schedule_mode: ScheduleMode,
+	/**  4 to 12; kept while the other mode is chosen. */
+	every_hours: number,
+	/**  HH:MM, UTC. */
+	daily_at: string,
+	retention_days: number,
+	max_count: number,
+	expiry_days: number,
+	stall_timeout_secs: number,
+	location: LocationDraft,
+	encryption: EncryptionChange,
+	items: ItemDraft_Serialize[],
+};
+
+/**  A change of how new backups are encrypted, as typed, or none. */
 export type EncryptionChange = { kind: "unchanged" } | 
 /**  A public certificate file (.cer, DER or PEM); with `add`, beside the current ones. */
 { kind: "certificate"; path: string; add: boolean } | 
 /**  An empty passphrase turns encryption off. */
 { kind: "passphrase"; passphrase: string; confirm: string } | 
-/**  A legacy base64 key (for configurations that already use one). */
+/**  A new legacy key, for a configuration that already uses one. */
 { kind: "key"; key: string };
 
-/**  What `encryption show` shows: public facts only. */
+/**  What is shown of the encryption: public facts only. */
 export type EncryptionInfo = EncryptionInfo_Serialize | EncryptionInfo_Deserialize;
 
-/**  What `encryption show` shows: public facts only. */
+/**  What is shown of the encryption: public facts only. */
 export type EncryptionInfo_Deserialize = {
-	mode?: string | null,
+	/**  None until encryption is set. */
+	mode?: EncryptionKind_Deserialize | null,
 	certificates: CertificateSummary[],
 	key_id?: string | null,
+	/**  Whether a legacy key may be set: only to rotate the key a configuration uses. */
+	key_allowed: boolean,
 	warnings: string[],
 };
 
-/**  What `encryption show` shows: public facts only. */
+/**  What is shown of the encryption: public facts only. */
 export type EncryptionInfo_Serialize = {
-	mode: string | null,
+	/**  None until encryption is set. */
+	mode: EncryptionKind_Serialize | null,
 	certificates: CertificateSummary[],
 	key_id: string | null,
+	/**  Whether a legacy key may be set: only to rotate the key a configuration uses. */
+	key_allowed: boolean,
 	warnings: string[],
 };
 
-/**  Every engine event, forwarded to the window as it happens. */
+/**  Which kind of identity opens a backup, as its header says. */
+export type EncryptionKind = EncryptionKind_Serialize | EncryptionKind_Deserialize;
+
+/**  Which kind of identity opens a backup, as its header says. */
+export type EncryptionKind_Deserialize = "certificate" | "passphrase" | "key" | 
+/**
+ *  Made with an empty passphrase: the file key is stored in the clear. Still
+ *  authenticated against corruption, but readable by anyone.
+ */
+"none" | 
+/**  A kind named by a newer Lifeboat; its stanzas say more. */
+string;
+
+/**  Which kind of identity opens a backup, as its header says. */
+export type EncryptionKind_Serialize = "certificate" | "passphrase" | "key" | 
+/**
+ *  Made with an empty passphrase: the file key is stored in the clear. Still
+ *  authenticated against corruption, but readable by anyone.
+ */
+"none" | 
+/**  A kind named by a newer Lifeboat; its stanzas say more. */
+"other";
+
+/**
+ *  Every engine event, forwarded to the window as it happens; the window applies
+ *  the data it carries.
+ */
 export type EngineEvent = EngineEvent_Serialize | EngineEvent_Deserialize;
 
-/**  Every engine event, forwarded to the window as it happens. */
+/**
+ *  Every engine event, forwarded to the window as it happens; the window applies
+ *  the data it carries.
+ */
 export type EngineEvent_Deserialize = Event_Deserialize;
 
-/**  Every engine event, forwarded to the window as it happens. */
+/**
+ *  Every engine event, forwarded to the window as it happens; the window applies
+ *  the data it carries.
+ */
 export type EngineEvent_Serialize = Event_Serialize;
+
+export type EntryKind = "dir" | "file" | "symlink";
+
+/**
+ *  A stable code for every error: stored in the catalog with a failed operation,
+ *  printed by the CLI, compared by the window, and the key front ends use to add
+ *  their own wording (which button, which command).
+ */
+export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
+
+/**
+ *  A stable code for every error: stored in the catalog with a failed operation,
+ *  printed by the CLI, compared by the window, and the key front ends use to add
+ *  their own wording (which button, which command).
+ */
+export type ErrorCode_Deserialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "canceled" | "stalled" | "catalog" | 
+/**  The process running the operation stopped (recorded by the next operation). */
+"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
+/**  A code written by a newer Lifeboat. */
+string;
+
+/**
+ *  A stable code for every error: stored in the catalog with a failed operation,
+ *  printed by the CLI, compared by the window, and the key front ends use to add
+ *  their own wording (which button, which command).
+ */
+export type ErrorCode_Serialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "canceled" | "stalled" | "catalog" | 
+/**  The process running the operation stopped (recorded by the next operation). */
+"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
+/**  A code written by a newer Lifeboat. */
+"unknown";
 
 export type Event = Event_Serialize | Event_Deserialize;
 
 export type Event_Deserialize = { event: "operation-started"; operation: OperationView_Deserialize } | { event: "operation-progress"; operation: OperationView_Deserialize } | { event: "operation-finished"; operation: OperationView_Deserialize } | 
+/**  A backup was published at the location. */
+{ event: "backup-added"; backup: BackupListing_Deserialize } | 
+/**  Settings were saved (or automatic backups turned on or off). */
+{ event: "settings-changed"; settings: SettingsView_Deserialize } | 
+/**  The scheduler moved on to the next slot. */
+{ event: "schedule-changed"; schedule: ScheduleInfo } | 
+/**  The location was checked (or used) and found reachable or not. */
+{ event: "location-health-changed"; health: LocationHealth_Deserialize } | 
 /**  A scheduled slot could not run because another operation held the lock. */
 { event: "slot-skipped"; slot: string; reason: string } | 
 /**  Slots passed while nothing was running (asleep, app closed); one catch-up follows. */
 { event: "backups-missed"; count: number; first: string; last: string } | { event: "location-unreachable"; location: string; error: string } | { event: "location-reachable"; location: string } | { event: "certificate-expiring"; thumbprint: string; subject: string; not_after: string; days_left: number } | { event: "backups-deleted"; backups: DeletedBackup[] };
 
 export type Event_Serialize = { event: "operation-started"; operation: OperationView_Serialize } | { event: "operation-progress"; operation: OperationView_Serialize } | { event: "operation-finished"; operation: OperationView_Serialize } | 
+/**  A backup was published at the location. */
+{ event: "backup-added"; backup: BackupListing_Serialize } | 
+/**  Settings were saved (or automatic backups turned on or off). */
+{ event: "settings-changed"; settings: SettingsView_Serialize } | 
+/**  The scheduler moved on to the next slot. */
+{ event: "schedule-changed"; schedule: ScheduleInfo } | 
+/**  The location was checked (or used) and found reachable or not. */
+{ event: "location-health-changed"; health: LocationHealth_Serialize } | 
 /**  A scheduled slot could not run because another operation held the lock. */
 { event: "slot-skipped"; slot: string; reason: string } | 
 /**  Slots passed while nothing was running (asleep, app closed); one catch-up follows. */
 { event: "backups-missed"; count: number; first: string; last: string } | { event: "location-unreachable"; location: string; error: string } | { event: "location-reachable"; location: string } | { event: "certificate-expiring"; thumbprint: string; subject: string; not_after: string; days_left: number } | { event: "backups-deleted"; backups: DeletedBackup[] };
 
-export type FieldProblem = {
-	field: string,
+/**  What is wrong with one field, in the engine's words. */
+export type FieldProblem = FieldProblem_Serialize | FieldProblem_Deserialize;
+
+/**  What is wrong with one field, in the engine's words. */
+export type FieldProblem_Deserialize = {
+	field: SettingsField,
+	section: SettingsSection,
+	/**  For `Item`: its position in the draft's list. */
+	item?: number | null,
 	message: string,
 };
 
-/**  What unlocks a backup, as typed or picked in the wizard. */
+/**  What is wrong with one field, in the engine's words. */
+export type FieldProblem_Serialize = {
+	field: SettingsField,
+	section: SettingsSection,
+	/**  For `Item`: its position in the draft's list. */
+	item: number | null,
+	message: string,
+};
+
+export type HealthState = 
+/**  Not checked since it was set. */
+"unknown" | "reachable" | "unreachable";
+
+/**  An identity as a front end takes it (typed, picked, or read from stdin). */
 export type IdentityInput = 
 /**  For backups that are not encrypted. */
 { kind: "none" } | 
 /**  A `.pfx`/`.p12` or PEM private key, and its password (empty for none). */
 { kind: "file"; path: string; password: string } | { kind: "passphrase"; passphrase: string } | { kind: "key"; key: string };
 
-export type ItemDraft = {
-	/**  Empty: named after the file or folder. */
-	name: string,
+/**  What kind an item is, as chosen in a form: detected from the path, or given. */
+export type ItemChoice = "auto" | "folder" | "file" | "sqlite";
+
+export type ItemDraft = ItemDraft_Serialize | ItemDraft_Deserialize;
+
+export type ItemDraft_Deserialize = {
+	/**  None: named after the file or folder. */
+	name?: string | null,
 	path: string,
-	/**  auto | folder | file | sqlite */
-	kind: string,
+	kind: ItemChoice,
 	/**  Glob patterns (folders only), e.g. `*.tmp` or `cache/**`. */
 	excludes: string[],
 };
 
-/**  Where backups go, as typed: a local folder or a folder on an SMB share. */
+export type ItemDraft_Serialize = {
+	/**  None: named after the file or folder. */
+	name: string | null,
+	path: string,
+	kind: ItemChoice,
+	/**  Glob patterns (folders only), e.g. `*.tmp` or `cache/**`. */
+	excludes: string[],
+};
+
+export type ItemKind = "folder" | "file" | "sqlite" | 
+/**  Lifeboat's own configuration (a consistent copy of its catalog). */
+"config";
+
+/**  A location as typed in a form, before it is saved. */
 export type LocationDraft = {
-	/**  "local" or "smb" */
-	kind: string,
+	kind: LocationKind,
 	/**  The folder, or the share path `\\server\share\folder`. */
 	path: string,
 	/**  For a share: `DOMAIN\user` or `user`. */
 	user: string,
 	/**
-	 *  For a share; empty keeps the saved password (same server and user). Never
-	 *  filled in by the engine.
+	 *  For a share; empty keeps the saved password (same server, port and user).
+	 *  Never filled in when a draft is read back.
 	 */
 	password: string,
 	confirm: string,
 };
 
+/**
+ *  What was last seen of the location: checked when something changes (a backup, a
+ *  setting, a test) and every few minutes by the app, never per status request.
+ */
+export type LocationHealth = LocationHealth_Serialize | LocationHealth_Deserialize;
+
+/**
+ *  What was last seen of the location: checked when something changes (a backup, a
+ *  setting, a test) and every few minutes by the app, never per status request.
+ */
+export type LocationHealth_Deserialize = {
+	/**  The location this is about (its description). */
+	location: string,
+	state: HealthState,
+	checked_at?: string | null,
+	free_bytes?: number | null,
+	problem?: string | null,
+	problem_code?: ErrorCode_Deserialize | null,
+};
+
+/**
+ *  What was last seen of the location: checked when something changes (a backup, a
+ *  setting, a test) and every few minutes by the app, never per status request.
+ */
+export type LocationHealth_Serialize = {
+	/**  The location this is about (its description). */
+	location: string,
+	state: HealthState,
+	checked_at: string | null,
+	free_bytes: number | null,
+	problem: string | null,
+	problem_code: ErrorCode_Serialize | null,
+};
+
+/**  A location that answered a test: what it is and its free space. */
 export type LocationInfo = LocationInfo_Serialize | LocationInfo_Deserialize;
 
+/**  A location that answered a test: what it is and its free space. */
 export type LocationInfo_Deserialize = {
-	/**  local | smb */
-	kind: string,
+	free_bytes?: number | null,
+} & LocationView_Deserialize;
+
+/**  A location that answered a test: what it is and its free space. */
+export type LocationInfo_Serialize = {
+	free_bytes: number | null,
+} & LocationView_Serialize;
+
+export type LocationKind = "local" | "smb";
+
+/**  The configured location as saved (no network needed to read it). */
+export type LocationView = LocationView_Serialize | LocationView_Deserialize;
+
+/**  The configured location as saved (no network needed to read it). */
+export type LocationView_Deserialize = {
+	kind: LocationKind,
 	/**  The folder, or the share path `\\server\share\folder`. */
 	path: string,
 	/**  For a share: the user it signs in as. */
 	user?: string | null,
+	/**  "local folder /srv/backups", "SMB share \\nas01\backups". */
 	description: string,
-	free_bytes?: number | null,
+	/**  The folder in the data folder, used until another is chosen. */
 	is_default: boolean,
 };
 
-export type LocationInfo_Serialize = {
-	/**  local | smb */
-	kind: string,
+/**  The configured location as saved (no network needed to read it). */
+export type LocationView_Serialize = {
+	kind: LocationKind,
 	/**  The folder, or the share path `\\server\share\folder`. */
 	path: string,
 	/**  For a share: the user it signs in as. */
 	user: string | null,
+	/**  "local folder /srv/backups", "SMB share \\nas01\backups". */
 	description: string,
-	free_bytes: number | null,
+	/**  The folder in the data folder, used until another is chosen. */
 	is_default: boolean,
 };
+
+/**  The long-running operations, one data-moving operation at a time. */
+export type OperationKind = "backup" | "restore" | "verify" | "retention" | 
+/**  Deleting one backup on request. */
+"delete" | 
+/**  Saving a copy of a backup file elsewhere. */
+"copy";
+
+export type OperationStatus = "running" | "succeeded" | "failed" | "canceled" | 
+/**  A scheduled slot that could not run (another operation held the lock). */
+"skipped";
 
 /**
  *  An operation as every front end shows it (read from the catalog, so it is the same
@@ -321,11 +668,10 @@ export type OperationView = OperationView_Serialize | OperationView_Deserialize;
  */
 export type OperationView_Deserialize = {
 	id: string,
-	kind: string,
-	trigger: string,
-	/**  running | succeeded | failed | canceled | skipped */
-	status: string,
-	phase?: string | null,
+	kind: OperationKind,
+	trigger: Trigger,
+	status: OperationStatus,
+	phase?: Phase | null,
 	started_at: string,
 	finished_at?: string | null,
 	bytes_done: number,
@@ -334,8 +680,9 @@ export type OperationView_Deserialize = {
 	items_total: number,
 	/**  Bytes per second since the start, while running. */
 	rate?: number | null,
+	/**  Seconds left at that rate, while running. */
 	eta_seconds?: number | null,
-	error_code?: string | null,
+	error_code?: ErrorCode_Deserialize | null,
 	message?: string | null,
 	hint?: string | null,
 	backup_id?: string | null,
@@ -349,11 +696,10 @@ export type OperationView_Deserialize = {
  */
 export type OperationView_Serialize = {
 	id: string,
-	kind: string,
-	trigger: string,
-	/**  running | succeeded | failed | canceled | skipped */
-	status: string,
-	phase: string | null,
+	kind: OperationKind,
+	trigger: Trigger,
+	status: OperationStatus,
+	phase: Phase | null,
 	started_at: string,
 	finished_at: string | null,
 	bytes_done: number,
@@ -362,14 +708,36 @@ export type OperationView_Serialize = {
 	items_total: number,
 	/**  Bytes per second since the start, while running. */
 	rate: number | null,
+	/**  Seconds left at that rate, while running. */
 	eta_seconds: number | null,
-	error_code: string | null,
+	error_code: ErrorCode_Serialize | null,
 	message: string | null,
 	hint: string | null,
 	backup_id: string | null,
 	pid: number | null,
 	cancel_requested: boolean,
 };
+
+/**
+ *  What any operation ended with, for front ends that keep the operations they
+ *  started in one place.
+ */
+export type Outcome = Outcome_Serialize | Outcome_Deserialize;
+
+/**
+ *  What any operation ended with, for front ends that keep the operations they
+ *  started in one place.
+ */
+export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport };
+
+/**
+ *  What any operation ended with, for front ends that keep the operations they
+ *  started in one place.
+ */
+export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport };
+
+/**  What a running operation is doing now. */
+export type Phase = "scanning" | "writing" | "publishing" | "reading" | "verifying" | "restoring" | "replacing" | "deleting";
 
 /**
  *  Where a restore would put one selected subtree, and what is there now (replaced
@@ -381,6 +749,17 @@ export type PlannedTarget = {
 	path: string,
 	target: string,
 	replaces: string[],
+};
+
+/**
+ *  Something every backup covers: a folder (with exclude patterns), a file or a
+ *  SQLite database.
+ */
+export type ProtectedItem = {
+	name: string,
+	kind: ItemKind,
+	path: string,
+	excludes: string[],
 };
 
 export type Replaced = {
@@ -425,11 +804,22 @@ export type RestoreRequest_Serialize = {
 	to: string | null,
 };
 
+export type RetentionFate = {
+	/**  False: the next sweep deletes it. */
+	keep: boolean,
+	reason: string,
+};
+
 export type RetentionPolicy = {
 	/**  Backups older than this many days are deleted. */
 	days: number,
 	/**  Backups beyond this many (newest first) are deleted. */
 	max_count: number,
+};
+
+export type RetentionReport = {
+	deleted: DeletedBackup[],
+	kept: number,
 };
 
 export type Schedule = 
@@ -444,96 +834,126 @@ export type ScheduleInfo = {
 	next_due: string,
 };
 
-export type SettingsDraft = {
-	/**  "every-hours" or "daily-at" */
-	mode: string,
-	every_hours: number,
-	/**  HH:MM, UTC */
-	daily_at: string,
-	retention_days: number,
-	max_count: number,
+export type ScheduleMode = "every-hours" | "daily-at";
+
+/**  Which field a problem is about. */
+export type SettingsField = "every_hours" | "daily_at" | "retention_days" | "max_count" | "expiry_days" | "stall_timeout" | "location" | "location_user" | "location_password" | "location_confirm" | "certificate" | "passphrase" | "passphrase_confirm" | "key" | 
+/**  One of the protected items (`FieldProblem::item` says which). */
+"item";
+
+/**  The part of the settings a field belongs to. */
+export type SettingsSection = "location" | "schedule" | "retention" | "expiry" | "operations" | "encryption" | "items";
+
+/**  Everything configured, as shown (no secrets). */
+export type SettingsView = SettingsView_Serialize | SettingsView_Deserialize;
+
+/**  Everything configured, as shown (no secrets). */
+export type SettingsView_Deserialize = {
+	location: LocationView_Deserialize,
+	schedule: ScheduleInfo,
+	retention: RetentionPolicy,
 	expiry_days: number,
-	location: LocationDraft,
-	encryption: EncryptionChange,
-	items: ItemDraft[],
-	/**  Start Lifeboat (in the tray) when the user logs in. */
-	start_with_session: boolean,
+	stall_timeout_secs: number,
+	encryption: EncryptionInfo_Deserialize,
+	items: ProtectedItem[],
+};
+
+/**  Everything configured, as shown (no secrets). */
+export type SettingsView_Serialize = {
+	location: LocationView_Serialize,
+	schedule: ScheduleInfo,
+	retention: RetentionPolicy,
+	expiry_days: number,
+	stall_timeout_secs: number,
+	encryption: EncryptionInfo_Serialize,
+	items: ProtectedItem[],
 };
 
 export type Status = Status_Serialize | Status_Deserialize;
 
 export type Status_Deserialize = {
-	schedule: ScheduleInfo,
 	last_backup?: OperationView_Deserialize | null,
 	last_successful_backup_at?: string | null,
 	running?: OperationView_Deserialize | null,
-	location?: LocationInfo_Deserialize | null,
-	location_problem?: string | null,
-	encryption: EncryptionInfo_Deserialize,
-	retention: RetentionPolicy,
-	expiry_days: number,
-	stall_timeout_secs: number,
+	health: LocationHealth_Deserialize,
+	/**  Backups at the location as last listed. */
 	backups: number,
 	expired_backups: number,
 	oldest_backup_at?: string | null,
 	newest_backup_at?: string | null,
-};
+} & SettingsView_Deserialize;
 
 export type Status_Serialize = {
-	schedule: ScheduleInfo,
 	last_backup: OperationView_Serialize | null,
 	last_successful_backup_at: string | null,
 	running: OperationView_Serialize | null,
-	location: LocationInfo_Serialize | null,
-	location_problem: string | null,
-	encryption: EncryptionInfo_Serialize,
-	retention: RetentionPolicy,
-	expiry_days: number,
-	stall_timeout_secs: number,
+	health: LocationHealth_Serialize,
+	/**  Backups at the location as last listed. */
 	backups: number,
 	expired_backups: number,
 	oldest_backup_at: string | null,
 	newest_backup_at: string | null,
-};
+} & SettingsView_Serialize;
+
+/**  Who asked for an operation. */
+export type Trigger = "scheduled" | 
+/**  From the desktop app or the tray. */
+"on-demand" | "cli" | 
+/**  The one backup that makes up for slots missed while nothing ran. */
+"catch-up";
 
 /**  An error as the window shows it: a stable code, the message and what to do. */
 export type UiError = UiError_Serialize | UiError_Deserialize;
 
 /**  An error as the window shows it: a stable code, the message and what to do. */
 export type UiError_Deserialize = {
-	code: string,
+	code: ErrorCode_Deserialize,
 	message: string,
 	hint?: string | null,
 };
 
 /**  An error as the window shows it: a stable code, the message and what to do. */
 export type UiError_Serialize = {
-	code: string,
+	code: ErrorCode_Serialize,
 	message: string,
 	hint: string | null,
 };
 
 /**  An unlocked backup as the wizard shows it. */
-export type UnlockedView = {
-	inspection: BackupInspection,
+export type UnlockedView = UnlockedView_Serialize | UnlockedView_Deserialize;
+
+/**  An unlocked backup as the wizard shows it. */
+export type UnlockedView_Deserialize = {
+	inspection: BackupInspection_Deserialize,
 	items: ContentItem[],
 	warnings: string[],
 };
+
+/**  An unlocked backup as the wizard shows it. */
+export type UnlockedView_Serialize = {
+	inspection: BackupInspection_Serialize,
+	items: ContentItem[],
+	warnings: string[],
+};
+
+export type VerifyMethod = 
+/**  Every byte authenticated with a key. */
+"authenticated" | 
+/**  The file's SHA-256 against the one recorded when it was written. */
+"checksum";
 
 export type VerifyOutcome = VerifyOutcome_Serialize | VerifyOutcome_Deserialize;
 
 export type VerifyOutcome_Deserialize = {
 	id: string,
-	/**  "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only). */
-	method: string,
+	method: VerifyMethod,
 	entries?: number | null,
 	bytes?: number | null,
 };
 
 export type VerifyOutcome_Serialize = {
 	id: string,
-	/**  "authenticated" (every byte checked with a key) or "checksum" (SHA-256 only). */
-	method: string,
+	method: VerifyMethod,
 	entries: number | null,
 	bytes: number | null,
 };

@@ -1,5 +1,31 @@
 import { describe, expect, it } from "vitest";
+import type { OperationView_Serialize as OperationView } from "./bindings";
 import { duration, operationLine, relative, size, utc } from "./format";
+
+function op(overrides: Partial<OperationView>): OperationView {
+  return {
+    id: "op-1",
+    kind: "backup",
+    trigger: "on-demand",
+    status: "running",
+    phase: "writing",
+    started_at: "2026-03-01T00:00:00Z",
+    finished_at: null,
+    bytes_done: 0,
+    bytes_total: 0,
+    items_done: 0,
+    items_total: 0,
+    rate: null,
+    eta_seconds: null,
+    error_code: null,
+    message: null,
+    hint: null,
+    backup_id: null,
+    pid: null,
+    cancel_requested: false,
+    ...overrides,
+  };
+}
 
 describe("format", () => {
   it("sizes", () => {
@@ -8,6 +34,11 @@ describe("format", () => {
     expect(size(1536)).toBe("1.5 KiB");
     expect(size(578 * 1024 * 1024)).toBe("578.0 MiB");
     expect(size(null)).toBe("—");
+  });
+
+  it("sizes beyond 4 GiB", () => {
+    expect(size(6 * 1024 * 1024 * 1024)).toBe("6.0 GiB");
+    expect(size(3 * 1024 ** 4 + 1)).toBe("3.0 TiB");
   });
 
   it("shows times in UTC whatever the local zone", () => {
@@ -25,9 +56,13 @@ describe("format", () => {
     expect(duration(75)).toBe("1 min 15 s");
   });
 
-  it("operation lines", () => {
-    const running = { status: "running", phase: "writing", bytes_done: 512, bytes_total: 1024, rate: 2048, eta_seconds: 3, message: null };
+  it("operation lines: phase, share done, rate and time left while running", () => {
+    const running = op({ bytes_done: 512, bytes_total: 1024, rate: 2048, eta_seconds: 3 });
     expect(operationLine(running)).toBe("writing · 50% of 1.0 KiB · 2.0 KiB/s · 3 s left");
+    expect(operationLine(op({ bytes_done: 5 * 1024 ** 3, bytes_total: 10 * 1024 ** 3, rate: 100 * 1024 ** 2, eta_seconds: 3725 }))).toBe(
+      "writing · 50% of 10.0 GiB · 100.0 MiB/s · 1 h 2 min left",
+    );
+    expect(operationLine(op({ phase: null }))).toBe("starting");
     expect(operationLine({ ...running, status: "failed", message: "disk full" })).toBe("failed: disk full");
     expect(operationLine({ ...running, status: "succeeded" })).toBe("succeeded");
   });

@@ -1,4 +1,5 @@
 // How sizes, times and operations read in the window.
+import type { OperationView_Serialize as OperationView } from "./bindings";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
@@ -42,18 +43,8 @@ export function duration(seconds: number | null | undefined): string {
   return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export interface ProgressLike {
-  status: string;
-  phase: string | null;
-  bytes_done: number;
-  bytes_total: number;
-  rate: number | null;
-  eta_seconds: number | null;
-  message: string | null;
-}
-
 /** One line for an operation: its phase and progress while running, else its result. */
-export function operationLine(op: ProgressLike): string {
+export function operationLine(op: OperationView): string {
   if (op.status === "running") {
     const parts = [op.phase ?? "starting"];
     if (op.bytes_total > 0) {

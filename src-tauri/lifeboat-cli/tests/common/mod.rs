@@ -53,3 +53,18 @@ impl Cli {
         assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
     }
 }
+
+/// A data folder as Lifeboat 0.1 left it with a legacy key (the only kind of
+/// configuration that may use one): the encryption setting in the catalog and the
+/// key in `secrets/legacy.key`.
+pub fn legacy_key_configuration(cli: &Cli, key_base64: &str) {
+    let key_id = lifeboat_core::protector::parse_legacy_key(key_base64).unwrap().key_id();
+    cli.ok(&["status"], "");
+    let catalog = rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap();
+    let setting = serde_json::json!({ "mode": "key", "key_id": key_id, "set_at": "2026-01-01T00:00:00Z" });
+    catalog
+        .execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()])
+        .unwrap();
+    std::fs::create_dir_all(cli.data.join("secrets")).unwrap();
+    std::fs::write(cli.data.join("secrets/legacy.key"), key_base64.trim()).unwrap();
+}

@@ -45,7 +45,7 @@ impl Catalog {
                     params![item.name, item.kind.as_str(), path, excludes, now.to_rfc3339()],
                 )
                 .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
                         Error::input(format!("An item named {:?} already exists; choose another name.", item.name))
                     }
                     other => other.into(),

@@ -391,6 +391,32 @@ pub fn create_certificate(
     Ok(CreatedCertificate { info, pfx })
 }
 
+/// Creates a backup certificate for the administrator: the private key goes to a
+/// password-protected `.pfx` at `pfx_path`, the public certificate to `cer_path`
+/// (DER). Either file already existing stops it, so no key is ever overwritten.
+/// Lifeboat keeps nothing of the private key.
+pub fn create_certificate_files(
+    common_name: &str,
+    years: u32,
+    pfx_password: &str,
+    pfx_path: &std::path::Path,
+    cer_path: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<CertificateInfo> {
+    if pfx_path == cer_path {
+        return Err(Error::input("The private key (.pfx) and the certificate (.cer) must be different files."));
+    }
+    for path in [pfx_path, cer_path] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(Error::input(format!("{} already exists; choose another name so no key is overwritten.", path.display())));
+        }
+    }
+    let created = create_certificate(common_name, years, pfx_password, now, &mut rand::rng())?;
+    crate::fsutil::write_new_file(pfx_path, &created.pfx, true)?;
+    crate::fsutil::write_new_file(cer_path, &created.info.der, false)?;
+    Ok(created.info)
+}
+
 struct RcgenRsaKey {
     key: rsa::pkcs1v15::SigningKey<Sha256>,
     public_pkcs1: Vec<u8>,

@@ -10,12 +10,14 @@ mod none;
 mod passphrase;
 mod wrap;
 
-pub use certificate::{create_certificate, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
+pub use certificate::{create_certificate, create_certificate_files, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
 pub use key::{parse_legacy_key, KeyIdentity, KeyRecipient, LegacyKey};
 pub use none::NoneRecipient;
 pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};
 
 use rand::CryptoRng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::format::{EncryptionKind, FileKey, Header, Stanza};
@@ -32,6 +34,35 @@ pub trait Identity: Send + Sync {
     fn unwrap(&self, stanzas: &[Stanza]) -> Result<Option<FileKey>>;
     /// What this identity is, for error messages ("the certificate with thumbprint …").
     fn describe(&self) -> String;
+}
+
+/// An identity as a front end takes it (typed, picked, or read from stdin).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum IdentityInput {
+    /// For backups that are not encrypted.
+    None,
+    /// A `.pfx`/`.p12` or PEM private key, and its password (empty for none).
+    File { path: String, password: String },
+    Passphrase { passphrase: String },
+    Key { key: String },
+}
+
+impl IdentityInput {
+    /// The identity, read and checked; the typed secrets are wiped once used.
+    pub fn open(self) -> Result<Option<Box<dyn Identity>>> {
+        Ok(match self {
+            IdentityInput::None => None,
+            IdentityInput::File { path, password } => {
+                let password = Zeroizing::new(password);
+                let bytes = Zeroizing::new(crate::fsutil::read_small_file(path.trim().as_ref(), "private key")?);
+                Some(Box::new(RsaIdentity::from_file(&bytes, &password)?))
+            }
+            IdentityInput::Passphrase { passphrase } => Some(Box::new(PassphraseIdentity::new(Zeroizing::new(passphrase)))),
+            IdentityInput::Key { key } => Some(Box::new(KeyIdentity(parse_legacy_key(&Zeroizing::new(key))?))),
+        })
+    }
 }
 
 /// What a protector says about one of its stanzas, without any key.

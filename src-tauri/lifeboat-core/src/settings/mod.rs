@@ -194,6 +194,7 @@ pub struct Checked {
 }
 
 /// What applying a draft did.
+#[derive(Debug)]
 pub struct Applied {
     pub settings: SettingsView,
     /// The backups the new retention no longer keeps (confirmed; the next sweep deletes them).

@@ -296,4 +296,5 @@ pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+pub mod counting;
 pub mod samba;

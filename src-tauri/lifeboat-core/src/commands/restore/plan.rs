@@ -88,14 +88,14 @@ pub(super) fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<
         let root = match &options.destination {
             Destination::Original if item.kind == ItemKind::Config => {
                 return Err(Error::input(format!(
-                    "The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it to another folder (--to DIR)."
+                    "The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it to another folder."
                 )))
             }
             Destination::Original => {
                 let source = PathBuf::from(&item.source);
                 if !source.is_absolute() {
                     return Err(Error::input(format!(
-                        "The item {:?} came from {:?}, which is not a path on this system; restore it to another folder (--to DIR).",
+                        "The item {:?} came from {:?}, which is not a path on this system; restore it to another folder.",
                         item.name, item.source
                     )));
                 }
@@ -129,7 +129,7 @@ pub(super) fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<
     }
     let distinct: BTreeSet<&PathBuf> = units.iter().map(|u| &u.target).collect();
     if distinct.len() != units.len() {
-        return Err(Error::input("Two selected items would be restored to the same place; restore them to another folder (--to DIR)."));
+        return Err(Error::input("Two selected items would be restored to the same place; restore them to another folder."));
     }
     Ok(units)
 }

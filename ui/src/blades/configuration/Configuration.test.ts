@@ -5,75 +5,79 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/sv
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 const saved = {
-  mode: "daily-at",
+  schedule_mode: "daily-at",
   every_hours: 12,
   daily_at: "01:00",
   retention_days: 7,
   max_count: 30,
   expiry_days: 30,
+  stall_timeout_secs: 300,
   location: { kind: "local", path: "/srv/backups", user: "", password: "", confirm: "" },
   encryption: { kind: "unchanged" } as Record<string, unknown>,
-  items: [{ name: "documents", path: "/home/admin/documents", kind: "folder", excludes: [] as string[] }],
-  start_with_session: false,
+  items: [{ name: "documents" as string | null, path: "/home/admin/documents", kind: "folder", excludes: [] as string[] }],
 };
 type Draft = typeof saved;
+const problem = (field: string, section: string, message: string) => ({ field, section, item: null, message });
 const engine = {
-  settings: vi.fn(async () => ({ ...saved })),
+  configuration: vi.fn(async () => ({ settings: structuredClone(saved), start_with_session: false })),
   validateSettings: vi.fn(async (draft: Draft) => {
     const problems = [];
-    if (draft.retention_days < 2) problems.push({ field: "retention_days", message: "Retention of 1 days is out of range: choose 2 to 14 days." });
+    if (draft.retention_days < 2) problems.push(problem("retention_days", "retention", "Retention of 1 days is out of range: choose 2 to 14 days."));
     if (draft.encryption.kind === "passphrase" && draft.encryption.passphrase !== draft.encryption.confirm)
-      problems.push({ field: "passphrase_confirm", message: "The two passphrases differ; type the same one twice." });
+      problems.push(problem("passphrase_confirm", "encryption", "The two passphrases differ; type the same one twice."));
     if (draft.location.kind === "smb" && draft.location.password !== draft.location.confirm)
-      problems.push({ field: "location_confirm", message: "The two passwords differ; type the same password twice." });
-    if (draft.encryption.kind === "certificate" && !draft.encryption.path) problems.push({ field: "certificate", message: "Choose the certificate file (.cer, DER or PEM)." });
+      problems.push(problem("location_confirm", "location", "The two passwords differ; type the same password twice."));
+    if (draft.encryption.kind === "certificate" && !draft.encryption.path) problems.push(problem("certificate", "encryption", "Choose the certificate file (.cer, DER or PEM)."));
     return problems;
   }),
   inspectCertificate: vi.fn(async () => ({ thumbprint: "AB12CD34", subject: "CN=Backups", not_after: "2031-01-01T00:00:00Z", key_bits: 3072 })),
   previewSettings: vi.fn(async (draft: Draft) =>
     draft.retention_days === 2 ? [{ id: "b1", file_name: "b1.lbk", created_at: "2026-03-01T01:00:00Z", keep: false, reason: "older than 2 days" }] : [],
   ),
-  saveSettings: vi.fn(async () => ({})),
+  saveConfiguration: vi.fn(async () => null),
   testLocation: vi.fn(async (): Promise<unknown> => {
     throw Object.assign(new Error("\\\\nas01\\backups: the folder \"ws-07\" does not exist on the share."), { code: "folder-not-found" });
   }),
   createLocationFolder: vi.fn(async () => ({ kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", description: "SMB share \\\\nas01\\backups\\ws-07", free_bytes: 1073741824, is_default: false })),
 };
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/mnt/picked"), save: vi.fn(async () => "/mnt/key.pfx") }));
-vi.mock("../lib/api", () => ({ api: engine, describeError: (e: Error & { code?: string }) => ({ code: e.code ?? null, message: e.message, hint: null }) }));
+vi.mock("../../lib/api", () => ({ api: engine, describeError: (e: Error & { code?: string }) => ({ code: e.code ?? null, message: e.message, hint: null }) }));
 
 const { default: Configuration } = await import("./Configuration.svelte");
-const { unlabeledControls } = await import("../test/labels");
+const { unlabeledControls } = await import("../../test/labels");
+/** A status whose configuration uses a legacy key (only such may set a new one). */
+const usingKey = { encryption: { mode: "key", certificates: [], key_id: "0011223344556677", key_allowed: true, warnings: [] } } as never;
+/** What OK sends: the settings draft and the desktop's own setting. */
+const configuration = (settings: Draft) => ({ settings, start_with_session: false });
 
 describe("Configuration", () => {
   beforeEach(() => vi.clearAllMocks());
   afterEach(cleanup);
 
   it("shows the engine's message for a bad value and keeps OK disabled", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     const days = (await screen.findByDisplayValue("7")) as HTMLInputElement;
     await fireEvent.input(days, { target: { value: "1" } });
     await screen.findByText("Retention of 1 days is out of range: choose 2 to 14 days.");
     expect((screen.getByText("OK") as HTMLButtonElement).disabled).toBe(true);
-    expect(engine.saveSettings).not.toHaveBeenCalled();
+    expect(engine.saveConfiguration).not.toHaveBeenCalled();
   });
 
   it("lists the backups a retention change deletes and saves only after confirmation", async () => {
-    const onChanged = vi.fn();
-    render(Configuration, { onChanged });
+    render(Configuration, {});
     const days = (await screen.findByDisplayValue("7")) as HTMLInputElement;
     await fireEvent.input(days, { target: { value: "2" } });
     await screen.findByText(/Saving deletes 1 backup\(s\) now/);
     await fireEvent.click(screen.getByText("OK"));
     const confirm = await screen.findByText("Delete 1 backup(s) and save");
-    expect(engine.saveSettings).not.toHaveBeenCalled();
+    expect(engine.saveConfiguration).not.toHaveBeenCalled();
     await fireEvent.click(confirm);
-    await waitFor(() => expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, retention_days: 2 }, true));
-    expect(onChanged).toHaveBeenCalled();
+    await waitFor(() => expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, retention_days: 2 }), true));
+    expect(engine.configuration).toHaveBeenCalledTimes(2);
   });
 
   it("Cancel puts the saved values back", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     const days = (await screen.findByDisplayValue("7")) as HTMLInputElement;
     await fireEvent.input(days, { target: { value: "9" } });
     await fireEvent.click(screen.getByText("Cancel"));
@@ -81,22 +85,22 @@ describe("Configuration", () => {
   });
 
   it("shows an uploaded certificate's thumbprint and saves it only with OK", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     await fireEvent.click(await screen.findByLabelText("Certificate (recommended)"));
     await screen.findByText("Choose the certificate file (.cer, DER or PEM).");
     expect((screen.getByText("OK") as HTMLButtonElement).disabled).toBe(true);
     await fireEvent.click(screen.getByText("Upload certificate…"));
     await screen.findByText("AB12CD34");
-    expect(engine.saveSettings).not.toHaveBeenCalled();
+    expect(engine.saveConfiguration).not.toHaveBeenCalled();
     await waitFor(() => expect((screen.getByText("OK") as HTMLButtonElement).disabled).toBe(false));
     await fireEvent.click(screen.getByText("OK"));
     await waitFor(() =>
-      expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, encryption: { kind: "certificate", path: "/mnt/picked", add: false } }, false),
+      expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, encryption: { kind: "certificate", path: "/mnt/picked", add: false } }), false),
     );
   });
 
   it("explains two different passphrases and warns that an empty one turns encryption off", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     await fireEvent.click(await screen.findByLabelText("Passphrase"));
     await screen.findByText(/An empty passphrase turns encryption off/);
     await fireEvent.input(screen.getByLabelText("Passphrase", { selector: "input[type=password]" }), { target: { value: "correct horse battery" } });
@@ -105,18 +109,18 @@ describe("Configuration", () => {
   });
 
   it("adds and removes protected items in the draft only", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     await fireEvent.click(await screen.findByText("Add folder…"));
     await screen.findByText("/mnt/picked");
     await fireEvent.click(screen.getByLabelText("Remove item documents"));
     await fireEvent.click(screen.getByText("OK"));
     await waitFor(() =>
-      expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, items: [{ name: "", path: "/mnt/picked", kind: "folder", excludes: [] }] }, false),
+      expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, items: [{ name: null, path: "/mnt/picked", kind: "folder", excludes: [] }] }), false),
     );
   });
 
   it("tests the typed share without saving it and offers to create a missing folder", async () => {
-    render(Configuration, { onChanged: () => {} });
+    render(Configuration, {});
     await fireEvent.click(await screen.findByLabelText("SMB share"));
     const share = { kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", password: "pw-1", confirm: "pw-1" };
     await fireEvent.input(screen.getByLabelText("Share path"), { target: { value: share.path } });
@@ -134,20 +138,35 @@ describe("Configuration", () => {
     await fireEvent.click(screen.getByText("Create the folder"));
     await screen.findByText(/Connected: SMB share \\\\nas01\\backups\\ws-07 takes a file; 1(\.0)? GiB free/);
     expect(engine.createLocationFolder).toHaveBeenCalledWith(share);
-    expect(engine.saveSettings).not.toHaveBeenCalled();
+    expect(engine.saveConfiguration).not.toHaveBeenCalled();
 
     // Editing a field drops the result, which belonged to the old values.
     await fireEvent.input(screen.getByLabelText("User"), { target: { value: "CORP\\other" } });
     await waitFor(() => expect(screen.queryByText(/Connected:/)).toBeNull());
     await fireEvent.input(screen.getByLabelText("User"), { target: { value: share.user } });
     await fireEvent.click(screen.getByText("OK"));
-    await waitFor(() => expect(engine.saveSettings).toHaveBeenCalledWith({ ...saved, location: share }, false));
+    await waitFor(() => expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, location: share }), false));
+  });
+
+  it("offers a new legacy key only to a configuration that already uses one", async () => {
+    render(Configuration, {});
+    await screen.findByDisplayValue("7");
+    expect(screen.queryByLabelText("New legacy key")).toBeNull();
+    cleanup();
+    render(Configuration, { status: usingKey });
+    await screen.findByDisplayValue("7");
+    await fireEvent.click(screen.getByLabelText("New legacy key"));
+    await fireEvent.input(screen.getByLabelText("Base64 key"), { target: { value: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" } });
+    await fireEvent.click(screen.getByText("OK"));
+    await waitFor(() =>
+      expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, encryption: { kind: "key", key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" } }), false),
+    );
   });
 
   it("labels every control, in each encryption mode", async () => {
-    const { container } = render(Configuration, { onChanged: () => {} });
+    const { container } = render(Configuration, { status: usingKey });
     await screen.findByDisplayValue("7");
-    for (const mode of ["Certificate (recommended)", "Passphrase", "Legacy key"]) {
+    for (const mode of ["Certificate (recommended)", "Passphrase", "New legacy key"]) {
       await fireEvent.click(screen.getByLabelText(mode));
       if (mode.startsWith("Certificate")) await fireEvent.click(screen.getByText("Create a backup certificate…"));
       expect(unlabeledControls(container)).toEqual([]);

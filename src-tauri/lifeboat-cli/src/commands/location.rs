@@ -1,0 +1,130 @@
+//! `lifeboat location`: where backups are written, tested before it is saved.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use lifeboat_core::engine::Engine;
+use lifeboat_core::settings::{HealthState, LocationDraft, LocationHealth, LocationInfo, LocationKind, LocationView, TypedLocation};
+use lifeboat_core::Result;
+use serde::Serialize;
+
+use crate::output::{size, utc, Output};
+use crate::secrets::read_stdin;
+
+#[derive(Subcommand)]
+pub enum LocationCommand {
+    /// Write backups to a local (or mounted) folder; created if missing.
+    SetLocal { dir: PathBuf },
+    /// Write backups to a folder on an SMB share, written by Lifeboat itself (no
+    /// mounting). Checked before it is saved (see `location test`).
+    SetSmb {
+        /// \\server\share\folder, \\server:port\share\folder or smb://server/share/folder.
+        path: String,
+        #[command(flatten)]
+        login: ShareLogin,
+    },
+    /// Check a location: it answers, accepts the credentials, the folder exists, a
+    /// file can be written, renamed and deleted; shows the free space. Without
+    /// PATH, the configured location.
+    Test(TypedArgs),
+    /// Create a location's folder with its parents, then test it. Without PATH,
+    /// the configured location's.
+    CreateFolder(TypedArgs),
+    /// The configured location and its health as last checked.
+    Show,
+}
+
+#[derive(Args)]
+pub struct ShareLogin {
+    /// DOMAIN\user or user.
+    #[arg(long)]
+    user: String,
+    /// Read the password from stdin (prompted without echo on a terminal).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+}
+
+#[derive(Args)]
+pub struct TypedArgs {
+    /// A local folder or a share path (\\server\share\folder or smb://...).
+    path: Option<String>,
+    /// For a share: DOMAIN\user or user.
+    #[arg(long, requires = "path")]
+    user: Option<String>,
+    /// For a share: read the password from stdin (without it, the saved password,
+    /// for the same server and user).
+    #[arg(long, requires = "user")]
+    password_stdin: bool,
+}
+
+impl TypedArgs {
+    fn typed(&self, engine: &Engine) -> Result<Option<TypedLocation>> {
+        let Some(path) = &self.path else { return Ok(None) };
+        let password = if self.password_stdin { std::mem::take(&mut *read_stdin("Share password")?) } else { String::new() };
+        let draft = match &self.user {
+            Some(user) => LocationDraft { kind: LocationKind::Smb, path: path.clone(), user: user.clone(), confirm: password.clone(), password },
+            None => LocationDraft { kind: LocationKind::Local, path: absolute(path), user: String::new(), password: String::new(), confirm: String::new() },
+        };
+        engine.typed_location(&draft).map(Some)
+    }
+}
+
+fn absolute(path: &str) -> String {
+    std::path::absolute(path).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned())
+}
+
+/// What `location show` prints: the location and what was last seen of it.
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    location: LocationView,
+    health: LocationHealth,
+}
+
+pub fn run(engine: &Engine, command: LocationCommand, out: &Output) -> Result<()> {
+    match command {
+        LocationCommand::SetLocal { dir } => {
+            let draft = LocationDraft { kind: LocationKind::Local, path: absolute(&dir.display().to_string()), user: String::new(), password: String::new(), confirm: String::new() };
+            let applied = engine.change_settings(|d| Ok(d.location = draft), false)?;
+            let location = applied.settings.location;
+            out.value(&location, || format!("Backups will be written to {}.", location.path.display()))
+        }
+        LocationCommand::SetSmb { path, login } => {
+            let password = std::mem::take(&mut *read_stdin("Share password")?);
+            let draft = LocationDraft { kind: LocationKind::Smb, path, user: login.user, confirm: password.clone(), password };
+            let applied = engine.change_settings(|d| Ok(d.location = draft), false)?;
+            let info = LocationInfo { location: applied.settings.location, free_bytes: applied.tested_location.flatten() };
+            out.value(&info, || format!("Backups will be written to {}.", describe(&info)))
+        }
+        LocationCommand::Test(args) => {
+            let info = engine.test_location(args.typed(engine)?.as_ref())?;
+            out.value(&info, || format!("OK: {} answers, takes a file, and has room.", describe(&info)))
+        }
+        LocationCommand::CreateFolder(args) => {
+            let info = engine.create_location_folder(args.typed(engine)?.as_ref())?;
+            out.value(&info, || format!("Created the folder: {} answers and takes a file.", describe(&info)))
+        }
+        LocationCommand::Show => {
+            let shown = Shown { location: engine.settings()?.location, health: engine.status()?.health };
+            out.value(&shown, || format!("{}\n{}", shown.location.description, health(&shown.health)))
+        }
+    }
+}
+
+pub fn describe(info: &LocationInfo) -> String {
+    let free = info.free_bytes.map(|b| format!(", {} free", size(b))).unwrap_or_default();
+    let default = if info.location.is_default { " (default)" } else { "" };
+    format!("{}{default}{free}", info.location.description)
+}
+
+pub fn health(h: &LocationHealth) -> String {
+    let when = h.checked_at.map(|t| format!(" (checked {})", utc(&t))).unwrap_or_default();
+    match h.state {
+        HealthState::Unknown => "Not checked yet (`lifeboat location test` checks it).".into(),
+        HealthState::Reachable => {
+            let free = h.free_bytes.map(|b| format!(", {} free", size(b))).unwrap_or_default();
+            format!("Reachable{free}{when}")
+        }
+        HealthState::Unreachable => format!("UNREACHABLE: {}{when}", h.problem.as_deref().unwrap_or("")),
+    }
+}

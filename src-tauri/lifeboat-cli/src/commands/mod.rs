@@ -1,0 +1,15 @@
+//! One module per verb: its arguments, what it asks the engine, how it prints.
+
+pub mod backup;
+pub mod backups;
+pub mod cert;
+pub mod encryption;
+pub mod items;
+pub mod location;
+pub mod operations;
+pub mod restore;
+pub mod retention;
+pub mod schedule;
+pub mod service;
+pub mod status;
+pub mod verify;
