@@ -319,7 +319,6 @@ mod tests {
                         kind: lifeboat_core::settings::ItemChoice::Auto,
                         excludes: vec![],
                     });
-                    Ok(())
                 },
                 false,
             )

@@ -115,7 +115,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let engine = Engine::open(tmp.path()).unwrap();
         let encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
-        engine.change_settings(|d| Ok(d.encryption = encryption), false).unwrap();
+        engine.change_settings(|d| d.encryption = encryption, false).unwrap();
         let mut status = engine.status().unwrap();
         status.health.state = HealthState::Reachable;
         assert_eq!(health(&status), Health::Ok);

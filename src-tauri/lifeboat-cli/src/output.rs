@@ -58,7 +58,7 @@ pub fn hint(code: ErrorCode) -> Option<String> {
         ErrorCode::ConfirmationNeeded => Some("Add --yes to confirm."),
         ErrorCode::Stalled => Some("`lifeboat operations set-stall-timeout SECONDS` raises the stall timeout."),
         ErrorCode::Busy => Some("`lifeboat operations cancel ID` cancels it."),
-        ErrorCode::FolderNotFound => Some("`lifeboat location create-folder` creates it (with the same location arguments)."),
+        ErrorCode::FolderNotFound => Some("`lifeboat location create-folder` creates it."),
         ErrorCode::WrongIdentity => Some("Give it with --identity FILE [--password-stdin], --passphrase-stdin or --key-stdin."),
         _ => None,
     };

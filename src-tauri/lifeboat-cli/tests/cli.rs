@@ -125,3 +125,67 @@ fn database_and_passphrase_through_the_cli() {
     legacy.ok(&["encryption", "set-certificate", cer.to_str().unwrap()], "");
     legacy.fails(&["encryption", "set-key", "--key-stdin"], &key, 2, "switching back to a key is not allowed");
 }
+
+/// What the window does to a backup without restoring it, from the command line:
+/// look inside, say what a restore would replace, save a copy, delete it; and the
+/// location's folder made and tested before it is saved.
+#[test]
+fn every_backup_action_of_the_window_has_a_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let docs = root.join("docs");
+    std::fs::create_dir_all(docs.join("runbooks")).unwrap();
+    std::fs::write(docs.join("runbooks/restore.md"), "# steps\n").unwrap();
+    std::fs::write(docs.join("inventory.csv"), "host,role\n").unwrap();
+    let cli = Cli { data: root.join("data") };
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "the actions passphrase");
+    cli.ok(&["items", "add", docs.to_str().unwrap()], "");
+    let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+
+    // Contents: the items, then one folder of one item.
+    let items = cli.json(&["backups", "contents", &id, "--passphrase-stdin"], "the actions passphrase");
+    let names: Vec<&str> = items["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["docs", "lifeboat-config"]);
+    let top = cli.json(&["backups", "contents", &id, "--item", "docs", "--passphrase-stdin"], "the actions passphrase");
+    let entries: Vec<(&str, &str)> = top["entries"].as_array().unwrap().iter().map(|e| (e["path"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
+    assert_eq!(entries, [("runbooks", "dir"), ("inventory.csv", "file")]);
+    let human = cli.ok(&["backups", "contents", &id, "--item", "docs", "--path", "runbooks", "--passphrase-stdin"], "the actions passphrase");
+    assert!(human.contains("runbooks/restore.md"), "{human}");
+    cli.fails(&["backups", "contents", &id, "--passphrase-stdin"], "a wrong passphrase", 2, "passphrase that was set when it was made");
+
+    // A restore previewed: what goes where, what it replaces, nothing written.
+    std::fs::write(docs.join("inventory.csv"), "changed since").unwrap();
+    let preview = cli.json(&["restore", &id, "--passphrase-stdin", "--preview"], "the actions passphrase");
+    assert_eq!(preview[0]["target"], docs.to_str().unwrap());
+    assert_eq!(preview[0]["replaces"][0], docs.to_str().unwrap());
+    let elsewhere = root.join("elsewhere");
+    let text = cli.ok(&["restore", &id, "--passphrase-stdin", "--preview", "--to", elsewhere.to_str().unwrap()], "the actions passphrase");
+    assert!(text.contains("Nothing existing would be replaced.") && text.contains("Nothing was written"), "{text}");
+    assert!(!elsewhere.exists());
+    assert_eq!(std::fs::read_to_string(docs.join("inventory.csv")).unwrap(), "changed since");
+
+    // A copy that restores on its own.
+    let copy = root.join("archive/copy.lbk");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    let copied = cli.json(&["backups", "copy", &id, "--to", copy.to_str().unwrap()], "");
+    assert_eq!(copied["size"].as_u64().unwrap(), std::fs::metadata(&copy).unwrap().len());
+    cli.fails(&["backups", "copy", &id, "--to", copy.to_str().unwrap()], "", 2, "already exists");
+    cli.ok(&["restore", copy.to_str().unwrap(), "--passphrase-stdin", "--to", root.join("from-copy").to_str().unwrap()], "the actions passphrase");
+    assert_eq!(std::fs::read_to_string(root.join("from-copy/docs/runbooks/restore.md")).unwrap(), "# steps\n");
+
+    // Delete asks first: without a terminal, --yes is the answer.
+    cli.fails(&["backups", "delete", &id], "", 2, "cannot be undone");
+    assert_eq!(cli.json(&["backups", "list"], "").as_array().unwrap().len(), 1, "nothing deleted without --yes");
+    let deleted = cli.json(&["backups", "delete", &id[..8], "--yes"], "");
+    assert_eq!(deleted["id"], id.as_str());
+    assert!(cli.json(&["backups", "list"], "").as_array().unwrap().is_empty());
+
+    // A location's folder: tested before it exists, created, then set.
+    let folder = root.join("new/backups");
+    cli.fails(&["location", "test", folder.to_str().unwrap()], "", 1, "does not exist");
+    let created = cli.json(&["location", "create-folder", folder.to_str().unwrap()], "");
+    assert_eq!(created["kind"], "local");
+    assert!(folder.is_dir());
+    assert!(cli.ok(&["location", "test", folder.to_str().unwrap()], "").starts_with("OK: local folder"));
+    assert_eq!(cli.json(&["location", "show"], "")["path"], root.join("data/backups").to_str().unwrap(), "testing saved nothing");
+}

@@ -60,14 +60,14 @@ fn main() {
             |d| {
                 d.items.push(ItemDraft { name: Some("data".into()), path: data.display().to_string(), kind: ItemChoice::Auto, excludes: vec![] });
                 d.encryption = EncryptionChange::Passphrase { passphrase: "benchmark passphrase".into(), confirm: "benchmark passphrase".into() };
-                Ok(d.location = local)
+                d.location = local;
             },
             false,
         )
         .unwrap();
     let local = median(time_backups(&engine));
     let share = location(LocationKind::Smb, samba.unc(""), USER, PASSWORD);
-    engine.change_settings(|d| Ok(d.location = share), false).unwrap();
+    engine.change_settings(|d| d.location = share, false).unwrap();
     let share = median(time_backups(&engine));
 
     let rate = |s: f64| DATA_MIB as f64 / s;

@@ -115,9 +115,9 @@ impl Engine {
     }
 
     /// The current draft changed by `change`, applied.
-    pub fn change_settings(&self, change: impl FnOnce(&mut Draft) -> Result<()>, confirmed: bool) -> Result<Applied> {
+    pub fn change_settings(&self, change: impl FnOnce(&mut Draft), confirmed: bool) -> Result<Applied> {
         let mut draft = self.settings_draft()?;
-        change(&mut draft)?;
+        change(&mut draft);
         self.apply_settings(&draft, confirmed)
     }
 

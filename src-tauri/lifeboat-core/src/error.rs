@@ -177,7 +177,7 @@ impl ErrorCode {
             ServerUnreachable => "Check the server name and port, that the server is on, and that the network (VPN, firewall) lets this machine reach it.",
             WrongCredentials => "Check the user (DOMAIN\\user or user) and the password; the account may also be locked or expired.",
             ShareNotFound => "Check the share name after the server (\\\\server\\share); the server does not offer that share to this user.",
-            FolderNotFound => "Create the folder on the share, or choose one that exists.",
+            FolderNotFound => "Create the folder (with its parents), or choose one that exists.",
             ConnectionLost => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
             TimedOut => "The server stopped answering; check it and the network. The next scheduled backup retries.",
             _ => return None,

@@ -23,7 +23,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
         file.write_all(bytes).with_path("writing", &temp)?;
         file.sync_all().with_path("flushing", &temp)?;
         fs::rename(&temp, path).with_path("writing", path)?;
-        crate::target::sync_dir(dir)
+        sync_dir(dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);
@@ -60,7 +60,7 @@ pub fn copy_atomic(source: &mut dyn Read, path: &Path, progress: &dyn Progress, 
         }
         file.sync_all().with_path("flushing", &temp)?;
         fs::rename(&temp, path).with_path("writing", path)?;
-        crate::target::sync_dir(dir)?;
+        sync_dir(dir)?;
         Ok(copied)
     })();
     if result.is_err() {
@@ -90,4 +90,11 @@ pub fn read_small_file(path: &Path, what: &str) -> Result<Vec<u8>> {
         return Err(Error::input(format!("The {what} file {} is too large ({} bytes) to be a key or certificate.", path.display(), meta.len())));
     }
     fs::read(path).map_err(unreadable)
+}
+
+/// Makes a rename or delete in `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir).and_then(|d| d.sync_all()).with_path("flushing folder", dir)?;
+    Ok(())
 }

@@ -94,7 +94,6 @@ impl Scheduler {
         if state.next_due != decided_next {
             engine.events().publish(Event::ScheduleChanged { schedule: settings.schedule_info()? }, now);
         }
-        drop(settings);
 
         let missed = decided.missed.map_or(0, |m| m.0);
         let mut report = TickReport { at: now, ran: None, outcome: None, skipped: decided.skipped, missed, next_due: state.next_due };

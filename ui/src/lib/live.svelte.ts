@@ -93,7 +93,12 @@ export function apply(event: EngineEvent) {
       break;
     }
     case "settings-changed":
-      if (status) Object.assign(status, event.settings);
+      if (status && event.settings.location.description !== status.location.description) {
+        // Another location: its backups and health are another story, which the
+        // catalog (not the location) tells.
+        live.backups = null;
+        loadStatus();
+      } else if (status) Object.assign(status, event.settings);
       break;
     case "schedule-changed":
       if (status) status.schedule = event.schedule;

@@ -49,7 +49,7 @@ pub fn run(engine: &Engine, command: EncryptionCommand, out: &Output) -> Result<
             return out.value(&info, || describe(&info));
         }
     };
-    let info = engine.change_settings(|d| Ok(d.encryption = change), false)?.settings.encryption;
+    let info = engine.change_settings(|d| d.encryption = change, false)?.settings.encryption;
     out.value(&info, || describe(&info))
 }
 

@@ -41,7 +41,7 @@ pub fn run(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {
                 Some(other) => return Err(Error::input(format!("Unknown item kind {other:?}: use folder, file or sqlite."))),
             };
             let draft = ItemDraft { name, path: path.display().to_string(), kind, excludes };
-            let applied = engine.change_settings(|d| Ok(d.items.push(draft)), false)?;
+            let applied = engine.change_settings(|d| d.items.push(draft), false)?;
             let item = applied.settings.items.last().cloned().expect("the item was added");
             out.value(&item, || format!("Added {} {:?} ({}).", item.kind.as_str(), item.name, item.path.display()))
         }
@@ -50,7 +50,9 @@ pub fn run(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {
             out.value(&items, || list(&items))
         }
         ItemsCommand::Remove { name } => {
-            engine.change_settings(|d| d.remove_item(&name), false)?;
+            let mut draft = engine.settings_draft()?;
+            draft.remove_item(&name)?;
+            engine.apply_settings(&draft, false)?;
             out.value(&serde_json::json!({ "removed": name }), || format!("Removed {name:?}; existing backups keep it."))
         }
     }

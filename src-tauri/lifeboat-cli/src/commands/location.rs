@@ -85,14 +85,14 @@ pub fn run(engine: &Engine, command: LocationCommand, out: &Output) -> Result<()
     match command {
         LocationCommand::SetLocal { dir } => {
             let draft = LocationDraft { kind: LocationKind::Local, path: absolute(&dir.display().to_string()), user: String::new(), password: String::new(), confirm: String::new() };
-            let applied = engine.change_settings(|d| Ok(d.location = draft), false)?;
+            let applied = engine.change_settings(|d| d.location = draft, false)?;
             let location = applied.settings.location;
             out.value(&location, || format!("Backups will be written to {}.", location.path.display()))
         }
         LocationCommand::SetSmb { path, login } => {
             let password = std::mem::take(&mut *read_stdin("Share password")?);
             let draft = LocationDraft { kind: LocationKind::Smb, path, user: login.user, confirm: password.clone(), password };
-            let applied = engine.change_settings(|d| Ok(d.location = draft), false)?;
+            let applied = engine.change_settings(|d| d.location = draft, false)?;
             let info = LocationInfo { location: applied.settings.location, free_bytes: applied.tested_location.flatten() };
             out.value(&info, || format!("Backups will be written to {}.", describe(&info)))
         }

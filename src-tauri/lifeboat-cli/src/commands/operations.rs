@@ -36,7 +36,7 @@ pub fn run(engine: &Engine, command: OperationsCommand, out: &Output) -> Result<
             out.value(&op, || format!("Asked operation {} ({}) to stop.", op.id, op.kind))
         }
         OperationsCommand::SetStallTimeout { seconds } => {
-            let seconds = engine.change_settings(|d| Ok(d.stall_timeout_secs = seconds), false)?.settings.stall_timeout_secs;
+            let seconds = engine.change_settings(|d| d.stall_timeout_secs = seconds, false)?.settings.stall_timeout_secs;
             out.value(&serde_json::json!({ "stall_timeout_secs": seconds }), || {
                 format!("Operations now fail when nothing progresses for {seconds} s.")
             })

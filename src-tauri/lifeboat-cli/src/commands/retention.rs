@@ -52,7 +52,6 @@ pub fn run(engine: &Engine, command: RetentionCommand, out: &Output, cancel: &Ca
                 |d| {
                     d.retention_days = policy.days;
                     d.max_count = policy.max_count;
-                    Ok(())
                 },
                 yes,
             )?;

@@ -40,21 +40,19 @@ pub enum ExpiryCommand {
 pub fn run(engine: &Engine, command: ScheduleCommand, out: &Output) -> Result<()> {
     let info = match command {
         ScheduleCommand::Set { every_hours, daily_at } => {
-            let change = |d: &mut lifeboat_core::settings::Draft| {
-                match (every_hours, daily_at) {
-                    (Some(hours), _) => {
-                        d.schedule_mode = ScheduleMode::EveryHours;
-                        d.every_hours = hours;
-                    }
-                    (None, Some(at)) => {
-                        d.schedule_mode = ScheduleMode::DailyAt;
-                        d.daily_at = at;
-                    }
-                    (None, None) => return Err(Error::input("Give --every-hours N or --daily-at HH:MM.")),
+            let mut draft = engine.settings_draft()?;
+            match (every_hours, daily_at) {
+                (Some(hours), _) => {
+                    draft.schedule_mode = ScheduleMode::EveryHours;
+                    draft.every_hours = hours;
                 }
-                Ok(())
-            };
-            engine.change_settings(change, false)?.settings.schedule
+                (None, Some(at)) => {
+                    draft.schedule_mode = ScheduleMode::DailyAt;
+                    draft.daily_at = at;
+                }
+                (None, None) => return Err(Error::input("Give --every-hours N or --daily-at HH:MM.")),
+            }
+            engine.apply_settings(&draft, false)?.settings.schedule
         }
         ScheduleCommand::Enable => engine.set_automatic(true)?,
         ScheduleCommand::Disable => engine.set_automatic(false)?,
@@ -66,7 +64,7 @@ pub fn run(engine: &Engine, command: ScheduleCommand, out: &Output) -> Result<()
 pub fn expiry(engine: &Engine, command: ExpiryCommand, out: &Output) -> Result<()> {
     match command {
         ExpiryCommand::Set { days } => {
-            let days = engine.change_settings(|d| Ok(d.expiry_days = days), false)?.settings.expiry_days;
+            let days = engine.change_settings(|d| d.expiry_days = days, false)?.settings.expiry_days;
             out.value(&serde_json::json!({ "expiry_days": days }), || {
                 format!("New backups can be restored for {days} days; existing backups keep their expiry.")
             })

@@ -93,8 +93,11 @@ fn protector(stanza: &Stanza) -> Option<&'static Protector> {
     PROTECTORS.iter().find(|p| p.stanza_type == stanza.kind)
 }
 
+/// The stanzas this version knows (with the encryption kind of their protector).
+type Known = Vec<(EncryptionKind, Described)>;
+
 /// The stanzas this version knows, described; the names of the others' types.
-fn known(header: &Header) -> Result<(Vec<(EncryptionKind, Described)>, Vec<&str>)> {
+fn known(header: &Header) -> Result<(Known, Vec<&str>)> {
     let mut described = Vec::new();
     let mut unknown = Vec::new();
     for stanza in &header.recipients {

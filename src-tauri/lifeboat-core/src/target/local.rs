@@ -2,9 +2,10 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
+use crate::fsutil::sync_dir;
 use crate::error::{Error, IoContext, LocationProblem, Result};
 
 const PARTIAL_SUFFIX: &str = ".partial";
@@ -155,11 +156,4 @@ impl Drop for LocalUpload {
             let _ = fs::remove_file(&self.temp_path);
         }
     }
-}
-
-/// Makes a rename or delete in `dir` durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    File::open(dir).and_then(|d| d.sync_all()).with_path("flushing folder", dir)?;
-    Ok(())
 }

@@ -4,7 +4,7 @@
 mod local;
 mod smb;
 
-pub use local::{sync_dir, LocalFolder};
+pub use local::LocalFolder;
 pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 
 use std::io::{Read, Seek, Write};

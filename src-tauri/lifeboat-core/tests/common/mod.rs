@@ -77,29 +77,31 @@ impl Configure for Engine {
             Some(_) => ItemChoice::File,
         };
         let item = ItemDraft { name: name.map(String::from), path: path.display().to_string(), kind, excludes };
-        self.change_settings(|d| Ok(d.items.push(item)), false).map(drop)
+        self.change_settings(|d| d.items.push(item), false).map(drop)
     }
 
     fn set_certificate(&self, der: &[u8], add: bool) -> Result<CertificateSummary> {
         let file = tempfile::Builder::new().suffix(".cer").tempfile().unwrap();
         fs::write(file.path(), der).unwrap();
         let path = file.path().display().to_string();
-        let applied = self.change_settings(|d| Ok(d.encryption = EncryptionChange::Certificate { path, add }), false)?;
+        let applied = self.change_settings(|d| d.encryption = EncryptionChange::Certificate { path, add }, false)?;
         Ok(applied.settings.encryption.certificates.last().cloned().expect("a certificate was set"))
     }
 
     fn set_passphrase(&self, passphrase: &str) -> Result<()> {
         let change = EncryptionChange::Passphrase { passphrase: passphrase.into(), confirm: passphrase.into() };
-        self.change_settings(|d| Ok(d.encryption = change), false).map(drop)
+        self.change_settings(|d| d.encryption = change, false).map(drop)
     }
 
     fn set_key(&self, key: &str) -> Result<()> {
         let change = EncryptionChange::Key { key: key.into() };
-        self.change_settings(|d| Ok(d.encryption = change), false).map(drop)
+        self.change_settings(|d| d.encryption = change, false).map(drop)
     }
 
     fn remove_item(&self, name: &str) -> Result<()> {
-        self.change_settings(|d| d.remove_item(name), false).map(drop)
+        let mut draft = self.settings_draft()?;
+        draft.remove_item(name)?;
+        self.apply_settings(&draft, false).map(drop)
     }
 
     fn set_retention(&self, policy: RetentionPolicy, confirmed: bool) -> Result<Vec<Decision>> {
@@ -107,7 +109,6 @@ impl Configure for Engine {
             |d| {
                 d.retention_days = policy.days;
                 d.max_count = policy.max_count;
-                Ok(())
             },
             confirmed,
         )
@@ -127,7 +128,6 @@ impl Configure for Engine {
                         d.daily_at = format!("{hour:02}:{minute:02}");
                     }
                 }
-                Ok(())
             },
             false,
         )
@@ -135,22 +135,22 @@ impl Configure for Engine {
     }
 
     fn set_expiry_days(&self, days: u32) -> Result<()> {
-        self.change_settings(|d| Ok(d.expiry_days = days), false).map(drop)
+        self.change_settings(|d| d.expiry_days = days, false).map(drop)
     }
 
     fn set_stall_timeout_secs(&self, secs: u32) -> Result<()> {
-        self.change_settings(|d| Ok(d.stall_timeout_secs = secs), false).map(drop)
+        self.change_settings(|d| d.stall_timeout_secs = secs, false).map(drop)
     }
 
     fn set_local_location(&self, dir: &Path) -> Result<()> {
         let location = LocationDraft { kind: LocationKind::Local, path: dir.display().to_string(), user: String::new(), password: String::new(), confirm: String::new() };
-        self.change_settings(|d| Ok(d.location = location), false).map(drop)
+        self.change_settings(|d| d.location = location, false).map(drop)
     }
 
     fn set_smb_location(&self, share: &str, user: &str, password: Option<&str>) -> Result<LocationInfo> {
         let password = password.unwrap_or_default().to_owned();
         let location = LocationDraft { kind: LocationKind::Smb, path: share.into(), user: user.into(), confirm: password.clone(), password };
-        self.change_settings(|d| Ok(d.location = location), false)?;
+        self.change_settings(|d| d.location = location, false)?;
         self.test_location(None)
     }
 

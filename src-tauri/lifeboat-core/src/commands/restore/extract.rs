@@ -7,7 +7,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions};
-use super::writers::{FileMeta, FileWriters};
+use super::writers::{set_times, FileMeta, FileWriters};
 use super::{Replaced, RestoreReport};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{EntryKind, EntryReader, Index, IndexEntry};
@@ -175,26 +175,6 @@ pub(super) fn remove_any(path: &Path) -> Result<()> {
         Ok(_) => fs::remove_file(path).with_path("removing", path),
         Err(_) => Ok(()),
     }
-}
-
-pub(super) fn set_times(file: &File, secs: i64, nanos: u32) -> std::io::Result<()> {
-    let time = if secs >= 0 {
-        std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos)
-    } else {
-        std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs()) + std::time::Duration::new(0, nanos)
-    };
-    file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
-}
-
-#[cfg(unix)]
-pub(super) fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
-}
-
-#[cfg(not(unix))]
-pub(super) fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
-    Ok(())
 }
 
 #[cfg(unix)]

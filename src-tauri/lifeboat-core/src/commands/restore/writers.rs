@@ -5,7 +5,7 @@
 //! same writer, because creates in a single folder serialise on its lock, while
 //! different folders proceed in parallel.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -135,11 +135,32 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
             }
             Job::Finish => {
                 let (file, path, meta) = open.take().ok_or_else(|| Error::operation("restore writer finished no file"))?;
-                super::extract::set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
-                super::extract::set_file_mode(&file, &path, meta.mode)?;
+                set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
+                set_file_mode(&file, &path, meta.mode)?;
             }
         }
     }
+    Ok(())
+}
+
+/// Sets a restored file's (or folder's) modification and access time.
+pub(super) fn set_times(file: &File, secs: i64, nanos: u32) -> std::io::Result<()> {
+    let time = if secs >= 0 {
+        std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos)
+    } else {
+        std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs()) + std::time::Duration::new(0, nanos)
+    };
+    file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
+}
+
+#[cfg(unix)]
+fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
+}
+
+#[cfg(not(unix))]
+fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
     Ok(())
 }
 
