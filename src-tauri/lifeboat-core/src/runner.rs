@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use crate::catalog::{Catalog, Counters};
 use crate::clock::Clock;
@@ -254,7 +255,8 @@ pub struct RunningOperation {
     pub id: String,
     pub kind: OperationKind,
     shared: Arc<Shared>,
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the monitor at once (it waits on it between its rounds).
+    stop: Option<Sender<()>>,
     monitor: Option<JoinHandle<()>>,
 }
 
@@ -288,18 +290,18 @@ impl RunningOperation {
             events: ctx.events().clone(),
             clock: ctx.clock().clone(),
         });
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = bounded::<()>(0);
         let monitor = {
-            let (shared, stop, path) = (shared.clone(), stop.clone(), catalog.path().to_owned());
+            let (shared, path) = (shared.clone(), catalog.path().to_owned());
             std::thread::Builder::new()
                 .name("lifeboat-monitor".into())
-                .spawn(move || monitor(&path, &shared, &stop))
+                .spawn(move || monitor(&path, &shared, &stopped))
                 .map_err(|e| Error::operation(format!("starting the operation monitor: {e}")))?
         };
         if let Some(view) = catalog.operation(&id)? {
             shared.events.publish(Event::OperationStarted { operation: view }, now);
         }
-        Ok(RunningOperation { id, kind, shared, stop, monitor: Some(monitor) })
+        Ok(RunningOperation { id, kind, shared, stop: Some(stop), monitor: Some(monitor) })
     }
 
     /// Runs `work` with progress going to the catalog and to `display`.
@@ -324,7 +326,7 @@ impl RunningOperation {
     }
 
     fn stop_monitor(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(monitor) = self.monitor.take() {
             let _ = monitor.join();
         }
@@ -342,7 +344,7 @@ impl Drop for RunningOperation {
 /// cannot see the cancel (a read or write that never returns) is given up on after
 /// a further grace period: the operation is recorded as stalled and the lock
 /// released, so a hung share never blocks every later operation.
-fn monitor(path: &Path, shared: &Shared, stop: &AtomicBool) {
+fn monitor(path: &Path, shared: &Shared, stopped: &Receiver<()>) {
     let catalog = match Catalog::open(path) {
         Ok(c) => c,
         Err(e) => {
@@ -352,10 +354,11 @@ fn monitor(path: &Path, shared: &Shared, stop: &AtomicBool) {
     };
     let grace_ms = shared.stall_ms.clamp(1000, 10_000);
     let tracker = &shared.tracker;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(MONITOR_PERIOD);
+    // Nothing is ever sent: the wait ends at the period, or at once when the
+    // operation drops its end of the channel.
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(MONITOR_PERIOD) {
         let idle = shared.idle_ms();
-        if idle > shared.stall_ms && !stop.load(Ordering::Relaxed) {
+        if idle > shared.stall_ms {
             tracker.stalled.store(true, Ordering::Relaxed);
             tracker.cancel.cancel();
             if idle > shared.stall_ms + grace_ms {

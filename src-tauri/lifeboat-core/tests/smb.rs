@@ -371,3 +371,52 @@ fn a_server_answering_asynchronously_does_not_starve_the_upload() {
     }
     assert_eq!(reader.read(&mut chunk).unwrap(), 0);
 }
+
+/// A listing reads the header of each file it has not seen (all asked for at
+/// once), and only those: the next listing reads none, a new file is read alone,
+/// and a file gone from the share is forgotten.
+#[test]
+fn a_listing_of_the_share_reads_only_the_headers_it_has_not_seen() {
+    use common::counting::{counting, Counts};
+    use std::sync::atomic::Ordering;
+    let _serial = one_at_a_time();
+    let samba = Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let mut engine = engine_with_tree(tmp.path(), &clock);
+    std::fs::remove_file(tmp.path().join("tree/nested/random.bin")).unwrap();
+    // Forty backups made locally (all kept), then found on the share.
+    engine.set_retention(lifeboat_core::retention::RetentionPolicy { days: 14, max_count: 1000 }, true).unwrap();
+    let cancel = lifeboat_core::progress::Cancel::default();
+    let ids: Vec<String> = (0..40).map(|_| engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap().id).collect();
+    let local = tmp.path().join("data/backups");
+    std::fs::create_dir(samba.path_in_share("found")).unwrap();
+    for file in std::fs::read_dir(&local).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(file.path(), samba.path_in_share("found").join(file.file_name())).unwrap();
+    }
+    std::process::Command::new("chown").arg("-R").arg(format!("{USER}:")).arg(samba.path_in_share("found")).status().unwrap();
+    let counts = std::sync::Arc::new(Counts::default());
+    engine.layer_targets(counting(&counts));
+    engine.set_smb_location(&samba.unc("found"), USER, Some(PASSWORD)).unwrap();
+
+    let listed: Vec<String> = engine.list_backups().unwrap().into_iter().filter_map(|l| l.id).collect();
+    let mut expected = ids.clone();
+    expected.sort();
+    let mut got = listed.clone();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(counts.heads.load(Ordering::SeqCst), 40, "each header read once");
+    assert_eq!(counts.opened.load(Ordering::SeqCst), 0, "through the share's header reads, not file by file");
+
+    assert_eq!(engine.list_backups().unwrap().len(), 40);
+    assert_eq!(counts.heads.load(Ordering::SeqCst), 40, "the second listing reads no header");
+
+    let newest = std::fs::read_dir(&local).unwrap().map(|f| f.unwrap().file_name()).max().unwrap();
+    std::fs::remove_file(samba.path_in_share("found").join(&newest)).unwrap();
+    engine.backup_now(&lifeboat_core::progress::NoProgress, &cancel).unwrap();
+    let after = engine.list_backups().unwrap();
+    assert_eq!(after.len(), 40, "one gone, one new");
+    assert!(after.iter().all(|l| l.file_name != newest.to_string_lossy()));
+    assert_eq!(counts.heads.load(Ordering::SeqCst), 40, "the new backup was recorded when it was made");
+}

@@ -3,6 +3,7 @@
 //! then what this installation knows of each and what retention decides.
 
 use std::collections::HashMap;
+use std::io::Cursor;
 
 use crate::catalog::{retention_candidates, BackupListing, CachedListing, HeaderSummary, RetentionFate};
 use crate::context::Context;
@@ -23,20 +24,19 @@ pub fn refresh(ctx: &Context, target: &dyn Target) -> Result<Vec<CachedListing>>
     let location = ctx.settings().location()?.description;
     let files = target.list()?;
     let cached: HashMap<String, CachedListing> = ctx.catalog().listings(&location)?.into_iter().map(|l| (l.file_name.clone(), l)).collect();
-    let mut listings = Vec::with_capacity(files.len());
+    let unseen: Vec<&StoredFile> = files.iter().filter(|f| cached.get(&f.name).is_none_or(|known| known.size != f.size)).collect();
+    let names: Vec<String> = unseen.iter().map(|f| f.name.clone()).collect();
     let mut learned = Vec::new();
-    for file in &files {
-        match cached.get(&file.name) {
-            Some(known) if known.size == file.size => listings.push(known.clone()),
-            _ => {
-                let (listing, lasting) = read_listing(target, file);
-                if lasting {
-                    learned.push(listing.clone());
-                }
-                listings.push(listing);
-            }
+    let mut read = HashMap::new();
+    for (file, head) in unseen.into_iter().zip(target.heads(&names, HEAD_BYTES)) {
+        let (listing, lasting) = read_listing(target, file, head);
+        if lasting {
+            learned.push(listing.clone());
         }
+        read.insert(file.name.clone(), listing);
     }
+    let listings: Vec<CachedListing> =
+        files.iter().map(|f| read.remove(&f.name).or_else(|| cached.get(&f.name).cloned()).expect("every file is cached or read")).collect();
     let gone: Vec<&String> = cached.keys().filter(|name| !files.iter().any(|f| &f.name == *name)).collect();
     if !learned.is_empty() || !gone.is_empty() {
         ctx.catalog().transaction(|catalog| {
@@ -52,10 +52,19 @@ pub fn refresh(ctx: &Context, target: &dyn Target) -> Result<Vec<CachedListing>>
     Ok(listings)
 }
 
-/// A file's listing, and whether it lasts (a header that cannot be read because of
-/// the file itself, not because the location failed on the way).
-fn read_listing(target: &dyn Target, file: &StoredFile) -> (CachedListing, bool) {
-    match target.open(&file.name).and_then(|mut r| read_header(&mut r)) {
+/// How much of a file is asked for to read its header: all of most headers (a
+/// longer one is read from the file itself).
+const HEAD_BYTES: usize = 16 << 10;
+
+/// A file's listing from its first bytes, and whether it lasts (a header that
+/// cannot be read because of the file itself, not because the location failed on
+/// the way).
+fn read_listing(target: &dyn Target, file: &StoredFile, head: Result<Vec<u8>>) -> (CachedListing, bool) {
+    let header = head.and_then(|head| match read_header(&mut Cursor::new(&head)) {
+        Err(_) if head.len() == HEAD_BYTES => target.open(&file.name).and_then(|mut r| read_header(&mut r)),
+        parsed => parsed,
+    });
+    match header {
         Ok(h) => (CachedListing { file_name: file.name.clone(), size: file.size, header: Some(HeaderSummary::of(&h.header)), problem: None }, true),
         Err(e) => {
             let lasting = matches!(e.kind(), ErrorKind::Input | ErrorKind::Integrity);

@@ -10,7 +10,7 @@ pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 use std::io::{Read, Seek, Write};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::progress::Progress;
 
 /// Extension of published backup files.
@@ -48,6 +48,18 @@ pub trait Target: Send + Sync {
     fn check_writable(&self) -> Result<()>;
     /// Creates the folder backups go to, with its parents.
     fn create_folder(&self) -> Result<()>;
+    /// The first `max` bytes (or fewer) of each named backup file, for reading
+    /// headers. A remote target asks for them all at once rather than one by one.
+    fn heads(&self, names: &[String], max: usize) -> Vec<Result<Vec<u8>>> {
+        names
+            .iter()
+            .map(|name| {
+                let mut head = Vec::new();
+                self.open(name)?.take(max as u64).read_to_end(&mut head).context(|| format!("reading {name}"))?;
+                Ok(head)
+            })
+            .collect()
+    }
 }
 
 /// Wraps every target the engine opens: for tests that count or fail calls, and

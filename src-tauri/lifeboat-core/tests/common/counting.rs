@@ -9,6 +9,8 @@ use lifeboat_core::Result;
 #[derive(Default, Debug)]
 pub struct Counts {
     pub opened: AtomicUsize,
+    /// Files whose first bytes were asked for (header reads of a listing).
+    pub heads: AtomicUsize,
     pub listed: AtomicUsize,
     pub created: AtomicUsize,
     pub deleted: AtomicUsize,
@@ -17,10 +19,10 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// (opened, listed, created, deleted, other)
+    /// (opened, listed, created, deleted, other); header reads count as opened.
     pub fn now(&self) -> (usize, usize, usize, usize, usize) {
         let get = |c: &AtomicUsize| c.load(Ordering::SeqCst);
-        (get(&self.opened), get(&self.listed), get(&self.created), get(&self.deleted), get(&self.other))
+        (get(&self.opened) + get(&self.heads), get(&self.listed), get(&self.created), get(&self.deleted), get(&self.other))
     }
 
 }
@@ -59,6 +61,10 @@ impl Target for Counting {
     fn delete(&self, name: &str) -> Result<()> {
         bump(&self.counts.deleted);
         self.inner.delete(name)
+    }
+    fn heads(&self, names: &[String], max: usize) -> Vec<Result<Vec<u8>>> {
+        self.counts.heads.fetch_add(names.len(), Ordering::SeqCst);
+        self.inner.heads(names, max)
     }
     fn free_space(&self) -> Result<Option<u64>> {
         bump(&self.counts.other);

@@ -44,6 +44,7 @@ mod upload;
 pub use path::SmbPath;
 pub use session::{SmbCredentials, SmbShare};
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -64,6 +65,8 @@ const BLOCK: usize = 64 * 1024;
 const WINDOW: usize = 256;
 /// Credits the client asks the server for (it may grant fewer).
 const CREDITS: u16 = 2048;
+/// Files whose header is asked for at once.
+const HEADS_IN_FLIGHT: usize = 32;
 /// Requests one connection carries before it is replaced, so that the credits the
 /// crate loses (see above) never run out: this plus `WINDOW` stays below `CREDITS`.
 const REQUESTS_PER_CONNECTION: u64 = 1536;
@@ -190,6 +193,50 @@ impl Target for SmbShare {
             })?;
         }
         Ok(())
+    }
+
+    /// Every head asked for at once, `HEADS_IN_FLIGHT` files at a time: each is an
+    /// open, one read and a close, and waiting for them one by one would cost
+    /// their round trips in a row.
+    fn heads(&self, names: &[String], max: usize) -> Vec<Result<Vec<u8>>> {
+        let mut heads = Vec::with_capacity(names.len());
+        let mut in_flight = VecDeque::new();
+        for name in names {
+            if in_flight.len() >= HEADS_IN_FLIGHT || (self.renewal_due() && !in_flight.is_empty()) {
+                let mut request = in_flight.pop_front().expect("requests are in flight");
+                heads.push(self.wait("reading a backup's header", &mut request));
+            } else if self.renewal_due() {
+                self.renew();
+            }
+            let request = check_backup_name(name).and_then(|()| {
+                let client = self.client()?;
+                let unc = Self::unc_of(&self.path, &self.path.in_share(name)).map_err(|e| self.explain("reading a header", e))?;
+                Ok(self.spawn_many(3, async move {
+                    let args = FileCreateArgs::make_open_existing(FileAccessMask::new().with_generic_read(true));
+                    let file: File = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
+                    let mut head = vec![0u8; max];
+                    let read = file.read_block(&mut head, 0, None, false).await;
+                    let closed = file.close().await;
+                    head.truncate(read?);
+                    closed?;
+                    Ok(head)
+                }))
+            });
+            match request {
+                Ok(request) => in_flight.push_back(request),
+                Err(e) => {
+                    // Answers already asked for come first, to keep the order.
+                    for mut request in in_flight.drain(..) {
+                        heads.push(self.wait("reading a backup's header", &mut request));
+                    }
+                    heads.push(Err(e));
+                }
+            }
+        }
+        for mut request in in_flight {
+            heads.push(self.wait("reading a backup's header", &mut request));
+        }
+        heads
     }
 
     fn check_writable(&self) -> Result<()> {

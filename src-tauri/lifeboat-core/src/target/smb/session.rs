@@ -99,16 +99,7 @@ impl SmbShare {
         step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error> + Send,
     ) -> Result<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let client = match inner.client.clone() {
-            Some(c) => c,
-            None => {
-                let client = Arc::new(self.connect(&inner)?);
-                inner.client = Some(client.clone());
-                inner.requests = 0;
-                inner.generation += 1;
-                client
-            }
-        };
+        let client = self.client_of(&mut inner)?;
         inner.requests += 1;
         let outcome = inner.block_on(self.timeout, async || step(&client, &self.path).await);
         drop(client);
@@ -119,6 +110,25 @@ impl SmbShare {
         };
         inner.disconnect();
         Err(error)
+    }
+
+    /// The current connection, connecting first when there is none.
+    fn client_of(&self, inner: &mut Inner) -> Result<Arc<Client>> {
+        if let Some(client) = inner.client.clone() {
+            return Ok(client);
+        }
+        let client = Arc::new(self.connect(inner)?);
+        inner.client = Some(client.clone());
+        inner.requests = 0;
+        inner.generation += 1;
+        Ok(client)
+    }
+
+    /// The current connection (connecting first when needed), for requests sent
+    /// with `spawn` that do not go through a file (`ShareFile` holds its own).
+    pub(super) fn client(&self) -> Result<Arc<Client>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        self.client_of(&mut inner)
     }
 
     /// Whether the last call left a working connection; after a failure there is
@@ -137,9 +147,18 @@ impl SmbShare {
         &self,
         request: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static,
     ) -> Request<T> {
+        self.spawn_many(1, request)
+    }
+
+    /// `spawn` for work that sends `requests` requests in a row.
+    pub(super) fn spawn_many<T: Send + 'static>(
+        &self,
+        requests: u64,
+        work: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static,
+    ) -> Request<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.requests += 1;
-        inner.runtime().spawn(request)
+        inner.requests += requests;
+        inner.runtime().spawn(work)
     }
 
     /// The answer to a request sent with `spawn`, within the target's timeout. A
@@ -236,7 +255,7 @@ impl SmbShare {
     }
 
     /// Names the cause in the administrator's words, with a stable code.
-    fn explain(&self, what: &str, e: smb::Error) -> Error {
+    pub(super) fn explain(&self, what: &str, e: smb::Error) -> Error {
         use LocationProblem::*;
         let share = self.path.display();
         let status = match &e {
