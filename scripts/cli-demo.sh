@@ -39,6 +39,10 @@ lifeboat backups list
 id=$(lifeboat --json backups list | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
 step verify "$id" --identity target/demo/restore-key.pfx --password-stdin
 printf '%s' "$PASSWORD" | lifeboat verify "$id" --identity target/demo/restore-key.pfx --password-stdin
+step backups contents "$id" --identity target/demo/restore-key.pfx --password-stdin
+printf '%s' "$PASSWORD" | lifeboat backups contents "$id" --identity target/demo/restore-key.pfx --password-stdin
+step restore "$id" --identity target/demo/restore-key.pfx --password-stdin --to target/demo/restored --preview
+printf '%s' "$PASSWORD" | lifeboat restore "$id" --identity target/demo/restore-key.pfx --password-stdin --to target/demo/restored --preview
 step restore "$id" --identity target/demo/restore-key.pfx --password-stdin --to target/demo/restored
 printf '%s' "$PASSWORD" | lifeboat restore "$id" --identity target/demo/restore-key.pfx --password-stdin --to target/demo/restored
 diff -r "$demo" target/demo/restored/workstation && echo "Restored tree is identical to the original."

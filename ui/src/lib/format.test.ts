@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OperationView_Serialize as OperationView } from "./bindings";
-import { duration, operationLine, relative, size, utc } from "./format";
+import { ago, duration, operationLine, relative, size, utc } from "./format";
 
 function op(overrides: Partial<OperationView>): OperationView {
   return {
@@ -54,6 +54,9 @@ describe("format", () => {
     expect(relative("2026-02-28T23:55:00Z", now)).toBe("5 min ago");
     expect(relative("2026-03-11T00:00:00Z", now)).toBe("in 10 days");
     expect(duration(75)).toBe("1 min 15 s");
+    expect(ago("2026-02-28T23:59:30Z", now)).toBe("just now");
+    expect(ago("2026-03-01T00:00:20Z", now)).toBe("just now");
+    expect(ago("2026-02-28T23:40:00Z", now)).toBe("20 min ago");
   });
 
   it("operation lines: phase, share done, rate and time left while running", () => {

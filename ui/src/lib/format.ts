@@ -36,6 +36,12 @@ export function relative(iso: string | null | undefined, now: Date): string {
   return diff >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** When something happened: "just now", "5 min ago" (a clock a little ahead reads as now). */
+export function ago(iso: string | null | undefined, now: Date): string {
+  if (!iso) return "";
+  return new Date(iso).getTime() > now.getTime() - 60000 ? "just now" : relative(iso, now);
+}
+
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "";
   if (seconds < 60) return `${Math.round(seconds)} s`;
