@@ -3,6 +3,8 @@
 //! runs. Everything that decides anything lives in `lifeboat-core`.
 
 mod commands;
+#[cfg(test)]
+mod fixtures;
 mod notify;
 mod recovery;
 mod tray;

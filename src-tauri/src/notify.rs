@@ -62,32 +62,11 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifeboat_core::operation::{OperationView, Trigger};
+    use lifeboat_core::operation::OperationView;
 
     fn finished(kind: OperationKind, status: OperationStatus) -> Event {
-        Event::OperationFinished {
-            operation: OperationView {
-                id: "op".into(),
-                kind,
-                trigger: Trigger::Scheduled,
-                status,
-                phase: None,
-                started_at: chrono::Utc::now(),
-                finished_at: None,
-                bytes_done: 0,
-                bytes_total: 0,
-                items_done: 0,
-                items_total: 0,
-                rate: None,
-                eta_seconds: None,
-                error_code: None,
-                message: Some("The backup location is full".into()),
-                hint: None,
-                backup_id: None,
-                pid: None,
-                cancel_requested: false,
-            },
-        }
+        let operation = crate::fixtures::operation(kind, status);
+        Event::OperationFinished { operation: OperationView { message: Some("The backup location is full".into()), ..operation } }
     }
 
     #[test]

@@ -135,27 +135,7 @@ mod tests {
         assert_eq!(health(&unknown), Health::Ok, "not checked yet is not a problem");
 
         // Running beats warning; a failure stays visible while the next attempt runs.
-        let finished = lifeboat_core::operation::OperationView {
-            id: "op".into(),
-            kind: lifeboat_core::operation::OperationKind::Backup,
-            trigger: lifeboat_core::operation::Trigger::Scheduled,
-            status: OperationStatus::Failed,
-            phase: None,
-            started_at: chrono::Utc::now(),
-            finished_at: Some(chrono::Utc::now()),
-            bytes_done: 0,
-            bytes_total: 0,
-            items_done: 0,
-            items_total: 0,
-            rate: None,
-            eta_seconds: None,
-            error_code: None,
-            message: None,
-            hint: None,
-            backup_id: None,
-            pid: None,
-            cancel_requested: false,
-        };
+        let finished = crate::fixtures::operation(lifeboat_core::operation::OperationKind::Backup, OperationStatus::Failed);
         let mut running = away.clone();
         running.running = Some(lifeboat_core::operation::OperationView { status: OperationStatus::Running, ..finished.clone() });
         assert_eq!(health(&running), Health::Running);

@@ -334,14 +334,8 @@ fn files_that_vanish_are_warnings_not_failures() {
 }
 
 fn write_simple_backup(root: &Path, entries: Vec<lifeboat_core::items::PlannedEntry>) -> lifeboat_core::commands::backup::WrittenBackup<Vec<u8>> {
-    use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
-    let meta = BackupMeta {
-        backup_id: uuid::Uuid::new_v4(),
-        created_at: chrono::Utc::now(),
-        expires_at: chrono::Utc::now() + chrono::Duration::days(1),
-        installation: lifeboat_core::format::Installation { id: uuid::Uuid::new_v4(), name: "test".into() },
-        lifeboat_version: "test".into(),
-    };
+    use lifeboat_core::commands::backup::{write_backup, Source};
+    let meta = common::meta_now("test");
     let source = Source { name: "tree".into(), kind: lifeboat_core::format::ItemKind::Folder, origin: root.display().to_string(), entries };
     let recipient = lifeboat_core::protector::NoneRecipient;
     write_backup(Vec::new(), meta, &[&recipient], &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap()

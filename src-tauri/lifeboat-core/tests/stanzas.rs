@@ -6,9 +6,9 @@ mod common;
 
 use std::io::Cursor;
 
-use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
+use lifeboat_core::commands::backup::{write_backup, Source};
 use lifeboat_core::commands::verify::authenticate_stream;
-use lifeboat_core::format::{read_header, EncryptionKind, FileKey, Installation, ItemKind, Stanza};
+use lifeboat_core::format::{read_header, EncryptionKind, FileKey, ItemKind, Stanza};
 use lifeboat_core::items::{plan_item, ProtectedItem};
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{describe_needed, parse_legacy_key, recipient_labels, KeyIdentity, KeyRecipient, Recipient};
@@ -35,14 +35,7 @@ fn backup(recipients: &[&dyn Recipient]) -> Vec<u8> {
     std::fs::write(tmp.path().join("a.txt"), "alpha\n").unwrap();
     let item = ProtectedItem { name: "t".into(), kind: ItemKind::Folder, path: tmp.path().to_owned(), excludes: vec![] };
     let source = Source { name: "t".into(), kind: ItemKind::Folder, origin: "/t".into(), entries: plan_item(&item, &mut Vec::new()).unwrap() };
-    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
-    let meta = BackupMeta {
-        backup_id: uuid::Uuid::new_v4(),
-        created_at: now,
-        expires_at: now + chrono::Duration::days(30),
-        installation: Installation { id: uuid::Uuid::new_v4(), name: "host".into() },
-        lifeboat_version: "9.0.0".into(),
-    };
+    let meta = common::meta_now("9.0.0");
     write_backup(Vec::new(), meta, recipients, &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap().out
 }
 

@@ -8,10 +8,10 @@ use std::io::Cursor;
 use std::path::Path;
 
 use common::Configure;
-use lifeboat_core::commands::backup::{write_backup, BackupMeta, Source};
+use lifeboat_core::commands::backup::{write_backup, Source};
 use lifeboat_core::commands::restore::RestoreRequest;
 use lifeboat_core::commands::verify::authenticate_stream;
-use lifeboat_core::format::{Installation, ItemKind};
+use lifeboat_core::format::ItemKind;
 use lifeboat_core::items::{plan_item, PlannedEntry, ProtectedItem};
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{parse_legacy_key, KeyIdentity, KeyRecipient};
@@ -34,16 +34,7 @@ fn make_backup(root: &Path, block_size_bytes: Option<usize>) -> Vec<u8> {
         fs::write(root.join("big.bin"), (0..n).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>()).unwrap();
         entries = small_tree(root);
     }
-    // Whole seconds: the header prints fractions with 0, 3, 6 or 9 digits, and two
-    // backups whose headers differ in length cannot have them swapped cleanly.
-    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
-    let meta = BackupMeta {
-        backup_id: uuid::Uuid::new_v4(),
-        created_at: now,
-        expires_at: now + chrono::Duration::days(30),
-        installation: Installation { id: uuid::Uuid::new_v4(), name: "host".into() },
-        lifeboat_version: "test".into(),
-    };
+    let meta = common::meta_now("test");
     let recipient = KeyRecipient(parse_legacy_key(KEY).unwrap());
     let source = Source { name: "t".into(), kind: ItemKind::Folder, origin: root.display().to_string(), entries };
     write_backup(Vec::new(), meta, &[&recipient], &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap().out

@@ -1,31 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { OperationView_Serialize as OperationView } from "./bindings";
 import { ago, duration, operationLine, relative, size, utc } from "./format";
-
-function op(overrides: Partial<OperationView>): OperationView {
-  return {
-    id: "op-1",
-    kind: "backup",
-    trigger: "on-demand",
-    status: "running",
-    phase: "writing",
-    started_at: "2026-03-01T00:00:00Z",
-    finished_at: null,
-    bytes_done: 0,
-    bytes_total: 0,
-    items_done: 0,
-    items_total: 0,
-    rate: null,
-    eta_seconds: null,
-    error_code: null,
-    message: null,
-    hint: null,
-    backup_id: null,
-    pid: null,
-    cancel_requested: false,
-    ...overrides,
-  };
-}
+import { operation as op } from "./fixtures";
 
 describe("format", () => {
   it("sizes", () => {

@@ -3,6 +3,7 @@
 // never the backup location); backups added and deleted, new settings and the
 // location's health land in what the blades show.
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { operation as fixture } from "./fixtures";
 
 let handler: ((event: unknown) => void) | null = null;
 const engine = {
@@ -36,28 +37,9 @@ const status = {
 
 const { live, follow, loadBackups } = await import("./live.svelte");
 
-function operation(status: string, bytes_done: number) {
-  return {
-    id: "op-1",
-    kind: "backup",
-    trigger: "on-demand",
-    status,
-    phase: "writing",
-    started_at: "2026-03-01T01:00:00Z",
-    finished_at: status === "running" ? null : "2026-03-01T01:00:09Z",
-    bytes_done,
-    bytes_total: 10 * 2 ** 30,
-    items_done: 0,
-    items_total: 0,
-    rate: null,
-    eta_seconds: null,
-    error_code: null,
-    message: null,
-    hint: null,
-    backup_id: null,
-    pid: 1,
-    cancel_requested: false,
-  };
+function operation(status: "running" | "succeeded", bytes_done: number) {
+  const finished_at = status === "running" ? null : "2026-03-01T01:00:09Z";
+  return fixture({ status, started_at: "2026-03-01T01:00:00Z", finished_at, bytes_done, bytes_total: 10 * 2 ** 30, pid: 1 });
 }
 
 const listing = (file_name: string, created_at: string) => ({ file_name, size: 2048, id: file_name, created_at, expires_at: "2026-04-01T00:00:00Z", installation: "ws", installation_id: "i", lifeboat_version: "0.2.0", encryption: "certificate", recipients: [], expired: false, unencrypted: false, status: "complete", problem: null, trigger: "on-demand", retention: { keep: true, reason: "within 7 days" } });

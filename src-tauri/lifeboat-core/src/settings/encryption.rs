@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Settings, SETTING_ENCRYPTION, SETTING_KEY_RETIRED};
+use super::{Settings, SettingsField, SETTING_ENCRYPTION, SETTING_KEY_RETIRED};
 use crate::error::{Error, Result};
 use crate::format::EncryptionKind;
 use crate::protector::{
@@ -120,14 +120,6 @@ pub(super) enum CheckedEncryption {
     Key(LegacyKey),
 }
 
-/// Which field of an encryption change a problem is about.
-pub(super) enum EncryptionField {
-    Certificate,
-    Passphrase,
-    Confirm,
-    Key,
-}
-
 /// A public certificate file the user picked, read and checked.
 pub fn certificate_file(path: &str) -> Result<CertificateInfo> {
     if path.trim().is_empty() {
@@ -210,31 +202,31 @@ impl Settings<'_> {
         }
     }
 
-    pub(super) fn check_encryption(&self, change: &EncryptionChange) -> std::result::Result<Option<CheckedEncryption>, (EncryptionField, Error)> {
+    pub(super) fn check_encryption(&self, change: &EncryptionChange) -> std::result::Result<Option<CheckedEncryption>, (SettingsField, Error)> {
         Ok(Some(match change {
             EncryptionChange::Unchanged => return Ok(None),
             EncryptionChange::Certificate { path, add } => {
-                let info = certificate_file(path).map_err(|e| (EncryptionField::Certificate, e))?;
-                let current = self.encryption_setting().map_err(|e| (EncryptionField::Certificate, e))?;
+                let info = certificate_file(path).map_err(|e| (SettingsField::Certificate, e))?;
+                let current = self.encryption_setting().map_err(|e| (SettingsField::Certificate, e))?;
                 match (&current, add) {
                     (Some(EncryptionSetting::Certificate { certificates }), true) if certificates.iter().any(|c| c.thumbprint == info.thumbprint) => {
-                        return Err((EncryptionField::Certificate, Error::input(format!("The certificate {} is already a recipient.", info.thumbprint))));
+                        return Err((SettingsField::Certificate, Error::input(format!("The certificate {} is already a recipient.", info.thumbprint))));
                     }
                     (Some(EncryptionSetting::Certificate { .. }), true) | (_, false) => {}
-                    (_, true) => return Err((EncryptionField::Certificate, Error::input("There is no certificate to add this one to: set a certificate first."))),
+                    (_, true) => return Err((SettingsField::Certificate, Error::input("There is no certificate to add this one to: set a certificate first."))),
                 }
                 CheckedEncryption::Certificate { info, add: *add }
             }
             EncryptionChange::Passphrase { passphrase, confirm } => {
-                check_passphrase(passphrase).map_err(|e| (EncryptionField::Passphrase, e))?;
+                check_passphrase(passphrase).map_err(|e| (SettingsField::Passphrase, e))?;
                 if passphrase != confirm {
-                    return Err((EncryptionField::Confirm, Error::input("The two passphrases differ; type the same one twice.")));
+                    return Err((SettingsField::PassphraseConfirm, Error::input("The two passphrases differ; type the same one twice.")));
                 }
                 CheckedEncryption::Passphrase(zeroize::Zeroizing::new(passphrase.clone()))
             }
             EncryptionChange::Key { key } => {
-                self.check_key_allowed().map_err(|e| (EncryptionField::Key, e))?;
-                CheckedEncryption::Key(parse_legacy_key(key).map_err(|e| (EncryptionField::Key, e))?)
+                self.check_key_allowed().map_err(|e| (SettingsField::Key, e))?;
+                CheckedEncryption::Key(parse_legacy_key(key).map_err(|e| (SettingsField::Key, e))?)
             }
         }))
     }

@@ -13,7 +13,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{Settings, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
+use super::{Settings, SettingsField, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
 use crate::error::{Error, ErrorCode, IoContext, LocationProblem, Result};
 use crate::target::{LocalFolder, SmbCredentials, SmbPath, SmbShare, Target};
 
@@ -163,14 +163,6 @@ impl Location {
     }
 }
 
-/// Which field of a location draft a problem is about.
-pub(super) enum LocationField {
-    Path,
-    User,
-    Password,
-    Confirm,
-}
-
 impl Settings<'_> {
     pub(crate) fn stored_location(&self) -> Result<(Location, bool)> {
         Ok(match self.catalog.setting::<Location>(SETTING_LOCATION)? {
@@ -225,20 +217,20 @@ impl Settings<'_> {
     }
 
     /// The draft's location, checked field by field without contacting it.
-    pub(super) fn check_location_draft(&self, draft: &LocationDraft) -> std::result::Result<TypedLocation, (LocationField, Error)> {
+    pub(super) fn check_location_draft(&self, draft: &LocationDraft) -> std::result::Result<TypedLocation, (SettingsField, Error)> {
         match draft.kind {
-            LocationKind::Local => check_folder(&draft.path).map(TypedLocation::Local).map_err(|e| (LocationField::Path, e)),
+            LocationKind::Local => check_folder(&draft.path).map(TypedLocation::Local).map_err(|e| (SettingsField::Location, e)),
             LocationKind::Smb => {
-                let share = SmbPath::parse(&draft.path).map_err(|e| (LocationField::Path, e))?;
-                check_user(&draft.user).map_err(|e| (LocationField::User, e))?;
+                let share = SmbPath::parse(&draft.path).map_err(|e| (SettingsField::Location, e))?;
+                check_user(&draft.user).map_err(|e| (SettingsField::LocationUser, e))?;
                 if draft.password != draft.confirm {
-                    return Err((LocationField::Confirm, Error::input("The two passwords differ; type the same password twice.")));
+                    return Err((SettingsField::LocationConfirm, Error::input("The two passwords differ; type the same password twice.")));
                 }
                 let user = draft.user.trim().to_owned();
                 let password = match draft.password.as_str() {
-                    "" => match self.saved_password_for(&share, &user).map_err(|e| (LocationField::Password, e))? {
-                        Some(sealed) => self.open_password(&sealed).map_err(|e| (LocationField::Password, e))?,
-                        None => return Err((LocationField::Password, Error::input("Give the share user's password."))),
+                    "" => match self.saved_password_for(&share, &user).map_err(|e| (SettingsField::LocationPassword, e))? {
+                        Some(sealed) => self.open_password(&sealed).map_err(|e| (SettingsField::LocationPassword, e))?,
+                        None => return Err((SettingsField::LocationPassword, Error::input("Give the share user's password."))),
                     },
                     typed => Zeroizing::new(typed.to_owned()),
                 };

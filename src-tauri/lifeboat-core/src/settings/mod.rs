@@ -33,8 +33,8 @@ use crate::items::ProtectedItem;
 use crate::retention::{self, decide, Candidate, Decision, RetentionPolicy};
 use crate::schedule::Schedule;
 use crate::target::TargetLayer;
-use encryption::{CheckedEncryption, EncryptionField};
-use location::{Location, LocationField};
+use encryption::CheckedEncryption;
+use location::Location;
 use secrets::Secrets;
 
 const SETTING_INSTALLATION: &str = "installation";
@@ -297,33 +297,9 @@ impl<'a> Settings<'a> {
         let stall_timeout_secs = check_stall_timeout(draft.stall_timeout_secs).map_err(|e| note(F::StallTimeout, e)).ok();
         let location = match self.location() {
             Ok(saved) if location_draft(&saved) == draft.location => Some(None),
-            _ => match self.check_location_draft(&draft.location) {
-                Ok(typed) => Some(Some(typed)),
-                Err((field, e)) => {
-                    let field = match field {
-                        LocationField::Path => F::Location,
-                        LocationField::User => F::LocationUser,
-                        LocationField::Password => F::LocationPassword,
-                        LocationField::Confirm => F::LocationConfirm,
-                    };
-                    note(field, e);
-                    None
-                }
-            },
+            _ => self.check_location_draft(&draft.location).map(Some).map_err(|(field, e)| note(field, e)).ok(),
         };
-        let encryption = match self.check_encryption(&draft.encryption) {
-            Ok(change) => Some(change),
-            Err((field, e)) => {
-                let field = match field {
-                    EncryptionField::Certificate => F::Certificate,
-                    EncryptionField::Passphrase => F::Passphrase,
-                    EncryptionField::Confirm => F::PassphraseConfirm,
-                    EncryptionField::Key => F::Key,
-                };
-                note(field, e);
-                None
-            }
-        };
+        let encryption = self.check_encryption(&draft.encryption).map_err(|(field, e)| note(field, e)).ok();
         let items = match self.check_items(&draft.items) {
             Ok(items) => Some(items),
             Err((i, e)) => {

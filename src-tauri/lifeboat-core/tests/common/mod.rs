@@ -202,6 +202,20 @@ fn set_mtime(path: &Path, secs: u64) {
     f.set_modified(UNIX_EPOCH + Duration::new(secs, 123_456_789)).unwrap();
 }
 
+/// What a backup written now says about itself, in whole seconds: the header prints
+/// fractions with 0, 3, 6 or 9 digits, and tests that swap or edit headers need two
+/// backups' headers to have the same length.
+pub fn meta_now(lifeboat_version: &str) -> lifeboat_core::commands::backup::BackupMeta {
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
+    lifeboat_core::commands::backup::BackupMeta {
+        backup_id: uuid::Uuid::new_v4(),
+        created_at: now,
+        expires_at: now + chrono::Duration::days(30),
+        installation: lifeboat_core::format::Installation { id: uuid::Uuid::new_v4(), name: "host".into() },
+        lifeboat_version: lifeboat_version.into(),
+    }
+}
+
 /// A small tree with what trips backup tools up: empty files and folders, non-ASCII
 /// names, modes, a link, data that crosses block boundaries, incompressible data.
 pub fn make_tree(root: &Path) {
