@@ -164,6 +164,15 @@ try {
   // Backup now: a backup appears with the certificate's thumbprint; the recovery is announced.
   await session.click('[data-blade="essentials"]');
   await expectText("Essentials on the new location and certificate", thumbprint);
+  // "Check now" really asks the location: a folder moved away shows as unreachable,
+  // and back in place as reachable with its free space.
+  await session.waitFor("the new location checked on saving", async () => (await session.text("[data-location]")).includes("free"));
+  renameSync(elsewhere, `${elsewhere}.away`);
+  await session.click('[data-action="check-location"]');
+  await session.waitFor("the missing folder reported", async () => (await session.text("[data-location]")).includes("Unreachable"));
+  renameSync(`${elsewhere}.away`, elsewhere);
+  await session.click('[data-action="check-location"]');
+  await session.waitFor("the folder reachable again", async () => /free[\s\S]*checked just now/.test(await session.text("[data-location]")));
   await session.click('[data-action="backup-now"]');
   await session.waitFor("Essentials to show the result", async () => /succeeded — .*\(on-demand\)/.test(await pageText()));
   await session.waitFor("the recovery notification", async () => notifications.includes("Backups are working again"));
