@@ -236,8 +236,9 @@ fn the_catch_up_waits_until_the_location_is_reachable_again() {
     assert_eq!(unreachable, 1, "announced once while it persists: {events:?}");
     assert!(r.backup_runs().is_empty());
 
+    // The drive is back, with the folder Lifeboat created on it when it was saved.
     fs::remove_file(&mount).unwrap();
-    fs::create_dir(&mount).unwrap();
+    fs::create_dir_all(mount.join("backups")).unwrap();
     r.clock.advance(CHECK_EVERY);
     assert_eq!(r.tick().ran, Some(Trigger::CatchUp));
     assert!(r.drain_events().iter().any(|e| matches!(e, Event::LocationReachable { .. })));

@@ -11,6 +11,7 @@ use std::fs;
 use common::*;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::format::EncryptionKind;
+use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::create_certificate;
 use lifeboat_core::settings::{
     Draft, EncryptionChange, FieldProblem, ItemChoice, ItemDraft, LocationDraft, LocationKind, ScheduleMode, SettingsField, SettingsSection,
@@ -255,4 +256,40 @@ fn once_a_configuration_leaves_the_key_no_path_leads_back() {
         let e = engine.set_key(OTHER_KEY).unwrap_err();
         assert!(e.to_string().contains("switching back to a key is not allowed"), "{leave_by}, later: {e}");
     }
+}
+
+#[test]
+fn a_chosen_folder_that_is_gone_is_reported_and_not_created_again() {
+    let (tmp, engine) = setup();
+    engine.set_passphrase("a long enough passphrase").unwrap();
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("a.txt"), "alpha").unwrap();
+    engine.add_item(&docs, None, None, vec![]).unwrap();
+    // Saving a folder creates it; once it is gone (a disk not mounted), backups fail
+    // as folder-not-found and nothing is written where the disk would be.
+    let chosen = tmp.path().join("usb-disk/backups");
+    engine.set_local_location(&chosen).unwrap();
+    assert!(chosen.is_dir());
+    fs::remove_dir_all(tmp.path().join("usb-disk")).unwrap();
+    let e = engine.backup_now(&NoProgress, &Cancel::default()).unwrap_err();
+    assert_eq!(e.code(), lifeboat_core::error::ErrorCode::FolderNotFound, "{e}");
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    assert!(!tmp.path().join("usb-disk").exists(), "the missing folder was created again");
+    let health = engine.check_location();
+    assert_eq!(health.state, lifeboat_core::settings::HealthState::Unreachable);
+    assert!(!tmp.path().join("usb-disk").exists());
+
+    // Created again on purpose, it takes backups.
+    engine.create_location_folder(None).unwrap();
+    engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    assert_eq!(engine.check_location().state, lifeboat_core::settings::HealthState::Reachable);
+
+    // Lifeboat's own default folder is created whenever it is missing.
+    let (default_tmp, fresh) = setup();
+    fresh.set_passphrase("a long enough passphrase").unwrap();
+    fresh.add_item(&docs, None, None, vec![]).unwrap();
+    fresh.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    fs::remove_dir_all(default_tmp.path().join("data/backups")).unwrap();
+    fresh.backup_now(&NoProgress, &Cancel::default()).unwrap();
 }

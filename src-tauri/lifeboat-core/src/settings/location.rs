@@ -185,9 +185,12 @@ impl Settings<'_> {
 
     /// The configured location's target (nothing is sent until it is used).
     pub fn target(&self) -> Result<Box<dyn Target>> {
-        let target: Box<dyn Target> = match self.stored_location()?.0 {
-            Location::Local { path } => Box::new(LocalFolder::new(path)?),
-            Location::Smb { share, user, sealed_password } => {
+        let target: Box<dyn Target> = match self.stored_location()? {
+            // The default folder is Lifeboat's own; a folder the user chose was created
+            // when saved, and if it is gone now that is for the user to see.
+            (Location::Local { path }, true) => Box::new(LocalFolder::new(path)?),
+            (Location::Local { path }, false) => Box::new(LocalFolder::at(path)?),
+            (Location::Smb { share, user, sealed_password }, _) => {
                 let password = self.open_password(&sealed_password)?;
                 Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
             }

@@ -1,7 +1,7 @@
 //! A folder on a local (or locally mounted) file system.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::PathBuf;
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
@@ -15,7 +15,8 @@ pub struct LocalFolder {
 }
 
 impl LocalFolder {
-    /// A folder target; the folder is created if it does not exist.
+    /// A folder target whose folder is created if it does not exist (Lifeboat's own
+    /// default folder inside its data folder).
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let folder = Self::at(root)?;
         folder.create_folder()?;
@@ -34,6 +35,22 @@ impl LocalFolder {
         Ok(LocalFolder { root })
     }
 
+    /// Work in the folder itself. A folder that is gone is the location's problem (a
+    /// disk not attached or mounted, a deleted folder) and is said so; it is not
+    /// created again behind the user's back, where backups would land on the wrong disk.
+    fn in_folder<T>(&self, doing: &str, result: std::io::Result<T>) -> Result<T> {
+        match result {
+            Err(e) if e.kind() == ErrorKind::NotFound && !self.root.is_dir() => Err(Error::location(
+                LocationProblem::FolderNotFound,
+                format!(
+                    "The backup folder {} does not exist: if it is on a disk that is not attached or mounted, attach it; otherwise create the folder again.",
+                    self.root.display()
+                ),
+            )),
+            other => other.with_path(doing, &self.root),
+        }
+    }
+
     fn path_of(&self, name: &str) -> Result<PathBuf> {
         check_backup_name(name)?;
         Ok(self.root.join(name))
@@ -47,7 +64,7 @@ impl Target for LocalFolder {
 
     fn list(&self) -> Result<Vec<StoredFile>> {
         let mut files = Vec::new();
-        for entry in fs::read_dir(&self.root).with_path("listing", &self.root)? {
+        for entry in self.in_folder("listing", fs::read_dir(&self.root))? {
             let entry = entry.with_path("listing", &self.root)?;
             let Ok(name) = entry.file_name().into_string() else { continue };
             if check_backup_name(&name).is_err() {
@@ -70,11 +87,7 @@ impl Target for LocalFolder {
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
         let final_path = self.path_of(name)?;
         let temp_path = self.root.join(format!(".{name}{PARTIAL_SUFFIX}"));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-            .with_path("creating", &temp_path)?;
+        let file = self.in_folder("creating a file in", OpenOptions::new().write(true).create_new(true).open(&temp_path))?;
         Ok(Box::new(LocalUpload { out: Some(BufWriter::with_capacity(1 << 20, file)), temp_path, final_path }))
     }
 
@@ -85,12 +98,12 @@ impl Target for LocalFolder {
     }
 
     fn free_space(&self) -> Result<Option<u64>> {
-        Ok(Some(fs4::available_space(&self.root).with_path("checking free space of", &self.root)?))
+        Ok(Some(self.in_folder("checking free space of", fs4::available_space(&self.root))?))
     }
 
     fn remove_incomplete(&self) -> Result<Vec<String>> {
         let mut removed = Vec::new();
-        for entry in fs::read_dir(&self.root).with_path("listing", &self.root)? {
+        for entry in self.in_folder("listing", fs::read_dir(&self.root))? {
             let entry = entry.with_path("listing", &self.root)?;
             let Ok(name) = entry.file_name().into_string() else { continue };
             let is_partial = name.starts_with('.')
