@@ -1,8 +1,9 @@
 //! Lifeboat's engine: no GUI dependency, everything testable headless.
 //!
 //! In dependency order (a module uses only those above it; see docs/architecture.md):
-//! - foundations: `error`, `clock`, `progress`, `names`, `fsutil`, `sqlite`
+//! - foundations: `error`, `clock`, `progress`, `names`, `fsutil`, `sqlite`, `seal`
 //! - `format` (the backup file), `protector` (who can open it), `target` (where it goes)
+//! - `vault` (secrets, keys and certificates; Lifeboat's own secrets too)
 //! - the domain: `items`, `operation`, `schedule`, `retention`
 //! - `catalog` (SQLite), `settings` (read as a view, changed as one transaction)
 //! - `events`, `context`, `runner` (how long work runs)
@@ -27,8 +28,10 @@ pub mod retention;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;
+mod seal;
 pub mod settings;
 pub mod sqlite;
 pub mod target;
+pub mod vault;
 
 pub use error::{Error, ErrorCode, ErrorKind, LocationProblem, Result};

@@ -48,3 +48,26 @@ pub fn snapshot(conn: &Connection, dest: &Path, cancel: &Cancel) -> Result<()> {
     out.close().map_err(|(_, e)| e)?;
     Ok(())
 }
+
+/// A time stored as RFC 3339 text.
+pub(crate) fn time_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
+    optional_time_at(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(i, "time".into(), rusqlite::types::Type::Null))
+}
+
+pub(crate) fn optional_time_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    })
+    .transpose()
+}
+
+/// An enum stored by its serde name; an unknown name fails the row.
+pub(crate) fn named<T: serde::de::DeserializeOwned>(r: &rusqlite::Row, i: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    crate::names::parse_name(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("unknown value {text:?}").into())
+    })
+}

@@ -81,17 +81,4 @@ impl Catalog {
     }
 }
 
-fn time_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
-    let text: String = r.get(i)?;
-    chrono::DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-/// An enum stored by its serde name; an unknown name fails the row.
-fn named<T: DeserializeOwned>(r: &rusqlite::Row, i: usize) -> rusqlite::Result<T> {
-    let text: String = r.get(i)?;
-    crate::names::parse_name(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("unknown value {text:?}").into())
-    })
-}
+use crate::sqlite::{named, time_at};

@@ -220,6 +220,11 @@ impl RsaIdentity {
         ))
     }
 
+    /// The private key, and the certificate it belongs to when the file carried it.
+    pub fn into_parts(self) -> (RsaPrivateKey, Option<CertificateInfo>) {
+        (self.key, self.certificate)
+    }
+
     fn from_pem(bytes: &[u8], password: &str) -> Result<Self> {
         let blocks = pem_blocks(bytes)?;
         let mut key = None;
@@ -333,6 +338,25 @@ pub fn create_certificate(
     now: DateTime<Utc>,
     rng: &mut dyn CryptoRng,
 ) -> Result<CreatedCertificate> {
+    if pfx_password.chars().count() < 8 {
+        return Err(Error::input(
+            "The PFX password must be at least 8 characters: it protects the only key that can restore your backups.",
+        ));
+    }
+    let (key, info) = self_signed(common_name, CREATED_RSA_BITS, years, now, rng)?;
+    let pfx = pfx(&key, &info, pfx_password)?;
+    Ok(CreatedCertificate { info, pfx })
+}
+
+/// A self-signed certificate for key and data encipherment with a new RSA key of `bits`,
+/// valid from yesterday for `years`.
+pub fn self_signed(
+    common_name: &str,
+    bits: usize,
+    years: u32,
+    now: DateTime<Utc>,
+    rng: &mut dyn CryptoRng,
+) -> Result<(RsaPrivateKey, CertificateInfo)> {
     let cn = common_name.trim();
     if cn.is_empty() || cn.len() > 64 || cn.chars().any(char::is_control) {
         return Err(Error::input("The certificate subject (CN) must be 1 to 64 printable characters."));
@@ -340,13 +364,7 @@ pub fn create_certificate(
     if !(1..=30).contains(&years) {
         return Err(Error::input("The certificate validity must be 1 to 30 years."));
     }
-    if pfx_password.chars().count() < 8 {
-        return Err(Error::input(
-            "The PFX password must be at least 8 characters: it protects the only key that can restore your backups.",
-        ));
-    }
-    let key = RsaPrivateKey::new(rng, CREATED_RSA_BITS)
-        .map_err(|e| Error::operation(format!("generating the RSA key failed: {e}")))?;
+    let key = RsaPrivateKey::new(rng, bits).map_err(|e| Error::operation(format!("generating the RSA key failed: {e}")))?;
     let public_pkcs1 = key
         .to_public_key()
         .to_pkcs1_der()
@@ -372,23 +390,23 @@ pub fn create_certificate(
         .self_signed(&signer)
         .map_err(|e| Error::operation(format!("creating the certificate failed: {e}")))?;
     let info = CertificateInfo::from_der(cert.der())?;
+    Ok((key, info))
+}
 
+/// A PFX/PKCS#12 file protected by `password` holding the certificate and its key.
+pub fn pfx(key: &RsaPrivateKey, info: &CertificateInfo, password: &str) -> Result<Vec<u8>> {
     let pkcs8 = key.to_pkcs8_der().map_err(|e| Error::operation(format!("encoding the private key: {e}")))?;
     let p12_key = p12_keystore::PrivateKey::from_der(pkcs8.as_bytes())
         .map_err(|e| Error::operation(format!("packing the private key: {e}")))?;
-    let p12_cert = p12_keystore::Certificate::from_der(cert.der())
+    let p12_cert = p12_keystore::Certificate::from_der(&info.der)
         .map_err(|e| Error::operation(format!("packing the certificate: {e}")))?;
-    let local_key_id = Sha1::digest(cert.der()).to_vec();
+    let local_key_id = Sha1::digest(&info.der).to_vec();
     let mut store = p12_keystore::KeyStore::new();
     store.add_entry(
         "lifeboat backup encryption",
         p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(local_key_id, p12_key, [p12_cert])),
     );
-    let pfx = store
-        .writer(pfx_password)
-        .write()
-        .map_err(|e| Error::operation(format!("writing the PFX failed: {e}")))?;
-    Ok(CreatedCertificate { info, pfx })
+    store.writer(password).write().map_err(|e| Error::operation(format!("writing the PFX failed: {e}")))
 }
 
 /// Creates a backup certificate for the administrator: the private key goes to a

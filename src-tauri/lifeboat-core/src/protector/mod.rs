@@ -10,7 +10,7 @@ mod none;
 mod passphrase;
 mod wrap;
 
-pub use certificate::{create_certificate, create_certificate_files, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
+pub use certificate::{create_certificate, create_certificate_files, self_signed, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
 pub use key::{parse_legacy_key, KeyIdentity, KeyRecipient, LegacyKey};
 pub use none::NoneRecipient;
 pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};

@@ -1,0 +1,584 @@
+//! The vault: secrets, RSA keys and certificates with versions, attributes, soft-delete
+//! and purge protection, modelled on Azure Key Vault. It is its own SQLite file
+//! (`vault.db`) beside the catalog; every value and private key in it is sealed under
+//! the vault key (`key_home`), which never enters the file. Objects travel between
+//! vaults of one geography as backup blobs (`blob`, `geography`).
+
+mod blob;
+mod geography;
+pub mod key_home;
+mod objects;
+
+pub use objects::{check_name, AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, VersionInfo, KEY_SIZES, MAX_SECRET_BYTES};
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngExt;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::seal;
+use crate::sqlite::{named, optional_time_at, time_at};
+use key_home::{KeyHome, VaultKey};
+use objects::Material;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/vault/0001_vault.sql"))];
+
+pub const RECOVERY_DAYS: std::ops::RangeInclusive<u32> = 7..=90;
+pub const DEFAULT_RECOVERY_DAYS: u32 = 90;
+pub const FILE_NAME: &str = "vault.db";
+
+/// The vault's own settings.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultSettings {
+    pub vault_id: String,
+    /// How long a deleted object can be recovered before it is purged for good.
+    pub recovery_days: u32,
+    /// Once on, deleted objects cannot be purged before their recovery period ends,
+    /// and it cannot be turned off.
+    pub purge_protection: bool,
+    /// Where the vault key is kept.
+    pub key_in_credential_store: bool,
+    /// The geography new backup blobs are made for, and all those this vault accepts.
+    pub geography: String,
+    pub paired_geographies: Vec<String>,
+}
+
+pub struct Vault {
+    conn: Connection,
+    data_dir: PathBuf,
+    clock: Clock,
+    id: String,
+    key_home: KeyHome,
+    key: OnceCell<VaultKey>,
+}
+
+impl Vault {
+    /// Opens the vault of a data folder, creating it (with a new vault key and
+    /// geography) the first time, and purges deleted objects whose recovery period ended.
+    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::operation(format!("creating the data folder {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(FILE_NAME);
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Vault changes are rare and each one matters: every commit reaches the disk.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut conn)
+            .map_err(|e| Error::operation(format!("upgrading the vault {}: {e}", path.display())))?;
+        let (id, key_home, key) = Self::identity(&mut conn, data_dir, &clock)?;
+        let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, id, key_home, key: OnceCell::new() };
+        if let Some(key) = key {
+            let _ = vault.key.set(key);
+        }
+        vault.purge_expired()?;
+        Ok(vault)
+    }
+
+    /// The vault's id and key home, creating both (and the first geography) in one
+    /// transaction when the vault is new.
+    fn identity(conn: &mut Connection, data_dir: &Path, clock: &Clock) -> Result<(String, KeyHome, Option<VaultKey>)> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(id) = meta(&tx, "vault_id")? {
+            let home = meta(&tx, "key_home")?.and_then(|h| crate::names::parse_name(&h)).ok_or_else(damaged)?;
+            return Ok((id, home, None));
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let key = key_home::generate();
+        let home = key_home::store_new(data_dir, &id, &key)?;
+        set_meta(&tx, "vault_id", &id)?;
+        set_meta(&tx, "key_home", &crate::names::name_of(&home))?;
+        set_meta(&tx, "recovery_days", &DEFAULT_RECOVERY_DAYS.to_string())?;
+        geography::create(&tx, &key, clock())?;
+        tx.commit()?;
+        Ok((id, home, Some(key)))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.data_dir.join(FILE_NAME)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    fn key(&self) -> Result<&VaultKey> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = key_home::load(&self.data_dir, &self.id, self.key_home)?;
+        Ok(self.key.get_or_init(|| key))
+    }
+
+    pub fn settings(&self) -> Result<VaultSettings> {
+        let (geography, paired_geographies) = geography::ids(&self.conn)?;
+        Ok(VaultSettings {
+            vault_id: self.id.clone(),
+            recovery_days: self.recovery_days()?,
+            purge_protection: meta(&self.conn, "purge_protection")?.as_deref() == Some("on"),
+            key_in_credential_store: self.key_home == KeyHome::CredentialStore,
+            geography,
+            paired_geographies,
+        })
+    }
+
+    fn recovery_days(&self) -> Result<u32> {
+        Ok(meta(&self.conn, "recovery_days")?.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_RECOVERY_DAYS))
+    }
+
+    /// Sets the recovery period for objects deleted from now on. Under purge protection
+    /// it can only grow, or protection could be undone by shortening it.
+    pub fn set_recovery_days(&self, days: u32) -> Result<VaultSettings> {
+        crate::error::check_range(days, RECOVERY_DAYS, " days", |d| format!("A recovery period of {d} days"))?;
+        let settings = self.settings()?;
+        if settings.purge_protection && days < settings.recovery_days {
+            return Err(Error::input(format!(
+                "Purge protection is on: the recovery period can be raised but not lowered below {} days.",
+                settings.recovery_days
+            )));
+        }
+        set_meta(&self.conn, "recovery_days", &days.to_string())?;
+        self.settings()
+    }
+
+    /// Turns purge protection on, for good.
+    pub fn enable_purge_protection(&self) -> Result<VaultSettings> {
+        set_meta(&self.conn, "purge_protection", "on")?;
+        self.settings()
+    }
+
+    /// The current geography as a passphrase-protected file, for pairing another vault.
+    pub fn export_geography(&self, passphrase: &str) -> Result<Vec<u8>> {
+        geography::export(&self.conn, self.key()?, passphrase)
+    }
+
+    /// Pairs this vault with the geography in `file`: blobs made for it restore here,
+    /// and this vault's new blobs are made for it.
+    pub fn import_geography(&self, file: &[u8], passphrase: &str) -> Result<VaultSettings> {
+        geography::import(&self.conn, self.key()?, file, passphrase, self.now())?;
+        self.settings()
+    }
+
+    // ---- objects -------------------------------------------------------------------
+
+    /// Stores a new version of secret `name` (creating the secret if new).
+    pub fn set_secret(&self, name: &str, value: &[u8], attributes: Attributes) -> Result<VersionInfo> {
+        self.add_version(ObjectKind::Secret, name, Material::secret(value)?, attributes, false)
+    }
+
+    /// Generates a new RSA key of `bits` as a new version of key `name`.
+    pub fn create_key(&self, name: &str, bits: usize, attributes: Attributes) -> Result<VersionInfo> {
+        self.check_writable(ObjectKind::Key, name)?;
+        self.add_version(ObjectKind::Key, name, Material::generated_key(bits, &mut rand::rng())?, attributes, false)
+    }
+
+    /// Imports a certificate with its private key (PFX/PKCS#12 with `password`, or PEM
+    /// with both blocks) as a new version of certificate `name`.
+    pub fn import_certificate(&self, name: &str, file: &[u8], password: &str, attributes: Attributes) -> Result<VersionInfo> {
+        self.check_writable(ObjectKind::Certificate, name)?;
+        let material = Material::imported_certificate(file, password)?;
+        let attributes = with_validity(attributes, &material.details);
+        self.add_version(ObjectKind::Certificate, name, material, attributes, false)
+    }
+
+    /// Creates a self-signed certificate (`CN=subject`, RSA of `bits`, valid `years`)
+    /// as a new version of certificate `name`.
+    pub fn create_certificate(&self, name: &str, subject: &str, bits: usize, years: u32, attributes: Attributes) -> Result<VersionInfo> {
+        self.check_writable(ObjectKind::Certificate, name)?;
+        if !KEY_SIZES.contains(&bits) {
+            return Err(Error::input(format!("Certificates in the vault use RSA keys of 2048, 3072 or 4096 bits, not {bits}.")));
+        }
+        let (key, info) = crate::protector::self_signed(subject, bits, years, self.now(), &mut rand::rng())?;
+        let material = Material::certificate(&key, &info)?;
+        let attributes = with_validity(attributes, &material.details);
+        self.add_version(ObjectKind::Certificate, name, material, attributes, false)
+    }
+
+    /// Stores a value Lifeboat itself keeps (the share password, the passphrase key):
+    /// a managed secret, which the vault's own delete and purge refuse.
+    pub fn set_managed_secret(&self, name: &str, value: &[u8], content_type: &str) -> Result<VersionInfo> {
+        let attributes = Attributes { content_type: Some(content_type.into()), ..Attributes::default() };
+        self.add_version(ObjectKind::Secret, name, Material::secret(value)?, attributes, true)
+    }
+
+    /// Refuses early (before slow key generation) what `add_version` would refuse.
+    fn check_writable(&self, kind: ObjectKind, name: &str) -> Result<()> {
+        check_name(name)?;
+        match self.object_row(kind, name)? {
+            Some(row) if row.deleted_at.is_some() => Err(deleted_conflict(kind, name)),
+            _ => Ok(()),
+        }
+    }
+
+    fn add_version(&self, kind: ObjectKind, name: &str, material: Material, attributes: Attributes, managed: bool) -> Result<VersionInfo> {
+        check_name(name)?;
+        attributes.check()?;
+        let key = self.key()?;
+        let now = self.now();
+        let version = new_version_id();
+        let sealed = seal::seal(key, &aad(kind, name, &version), &material.plain, &mut rand::rng());
+        let tx = self.conn.unchecked_transaction()?;
+        match self.object_row(kind, name)? {
+            Some(row) if row.deleted_at.is_some() => return Err(deleted_conflict(kind, name)),
+            Some(row) if row.managed != managed => {
+                return Err(Error::input(if row.managed {
+                    format!("The {kind} {name:?} is kept by Lifeboat's settings; change it there.")
+                } else {
+                    format!("A {kind} named {name:?} already exists and is not Lifeboat's own; rename or delete it first.")
+                }))
+            }
+            Some(_) => {}
+            None => {
+                tx.execute(
+                    "INSERT INTO objects (kind, name, created_at, managed) VALUES (?1, ?2, ?3, ?4)",
+                    params![kind.to_string(), name, stamp(now), managed],
+                )?;
+            }
+        }
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE kind = ?1 AND name = ?2",
+            params![kind.to_string(), name],
+            |r| r.get(0),
+        )?;
+        let info = VersionInfo { kind, name: name.into(), version, created_at: now, updated_at: now, attributes, details: material.details };
+        insert_version(&tx, &info, seq, material.public.as_deref(), &sealed)?;
+        tx.commit()?;
+        Ok(info)
+    }
+
+    /// Active objects of `kind` (all kinds when `None`), or the deleted ones.
+    pub fn list(&self, kind: Option<ObjectKind>, deleted: bool) -> Result<Vec<ObjectSummary>> {
+        let mut statement = self.conn.prepare(
+            "SELECT o.kind, o.name, o.created_at, o.managed, o.deleted_at, o.purge_at,
+                    (SELECT COUNT(*) FROM versions v WHERE v.kind = o.kind AND v.name = o.name)
+             FROM objects o
+             WHERE (?1 IS NULL OR o.kind = ?1) AND (o.deleted_at IS NOT NULL) = ?2
+             ORDER BY o.kind, o.name COLLATE NOCASE",
+        )?;
+        let rows = statement
+            .query_map(params![kind.map(|k| k.to_string()), deleted], |r| {
+                Ok((object_row(r)?, r.get::<_, u32>(6)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(row, versions)| {
+                let current = self.versions(row.kind, &row.name)?.pop().ok_or_else(damaged)?;
+                Ok(ObjectSummary {
+                    kind: row.kind,
+                    name: row.name,
+                    created_at: row.created_at,
+                    versions,
+                    current,
+                    managed: row.managed,
+                    deleted_at: row.deleted_at,
+                    purge_at: row.purge_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Every version of an object, oldest first (deleted objects included).
+    pub fn versions(&self, kind: ObjectKind, name: &str) -> Result<Vec<VersionInfo>> {
+        let mut statement = self.conn.prepare(&format!("{VERSION_COLUMNS} WHERE kind = ?1 AND name = ?2 ORDER BY seq"))?;
+        let versions = statement.query_map(params![kind.to_string(), name], version_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        if versions.is_empty() {
+            return Err(not_found(kind, name));
+        }
+        Ok(versions)
+    }
+
+    /// One version (the newest when `version` is `None`) of an active object.
+    pub fn version(&self, kind: ObjectKind, name: &str, version: Option<&str>) -> Result<VersionInfo> {
+        self.active(kind, name)?;
+        let versions = self.versions(kind, name)?;
+        match version {
+            None => Ok(versions.into_iter().next_back().expect("at least one version")),
+            Some(v) => versions.into_iter().find(|i| i.version == v).ok_or_else(|| {
+                Error::input(format!("The {kind} {name:?} has no version {v:?}; `vault versions` lists them."))
+            }),
+        }
+    }
+
+    /// A secret's value: an explicit action, refused for a disabled or not-yet-valid version.
+    pub fn reveal_secret(&self, name: &str, version: Option<&str>) -> Result<Zeroizing<String>> {
+        let plain = self.open_value(ObjectKind::Secret, name, version)?;
+        String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| damaged())
+    }
+
+    /// The private part of a key or certificate version (PKCS#8 DER), for Lifeboat's own
+    /// use; it is never shown.
+    pub(crate) fn open_value(&self, kind: ObjectKind, name: &str, version: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
+        let info = self.version(kind, name, version)?;
+        if let Some(why) = info.attributes.unreadable_because(self.now()) {
+            return Err(Error::input(format!("Version {} of the {kind} {name:?} {why}.", info.version)));
+        }
+        self.unseal(&info)
+    }
+
+    fn unseal(&self, info: &VersionInfo) -> Result<Zeroizing<Vec<u8>>> {
+        let sealed: Vec<u8> = self.conn.query_row(
+            "SELECT sealed FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3",
+            params![info.kind.to_string(), info.name, info.version],
+            |r| r.get(0),
+        )?;
+        seal::open(self.key()?, &aad(info.kind, &info.name, &info.version), &sealed).ok_or_else(|| {
+            Error::integrity(format!(
+                "Version {} of the {} {:?} does not open with this vault's key: the vault file was changed or its key replaced.",
+                info.version, info.kind, info.name
+            ))
+        })
+    }
+
+    /// A key's public key (PEM) or a certificate (.cer, DER).
+    pub fn public_file(&self, kind: ObjectKind, name: &str, version: Option<&str>) -> Result<Vec<u8>> {
+        let info = self.version(kind, name, version)?;
+        let public: Option<Vec<u8>> = self.conn.query_row(
+            "SELECT public FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3",
+            params![kind.to_string(), name, info.version],
+            |r| r.get(0),
+        )?;
+        objects::public_file(kind, &public.unwrap_or_default())
+    }
+
+    /// Changes one version's attributes (the newest when `version` is `None`).
+    pub fn update(&self, kind: ObjectKind, name: &str, version: Option<&str>, changes: &AttributeChanges) -> Result<VersionInfo> {
+        let mut info = self.version(kind, name, version)?;
+        info.attributes = changes.apply_to(&info.attributes);
+        info.attributes.check()?;
+        info.updated_at = self.now();
+        let a = &info.attributes;
+        self.conn.execute(
+            "UPDATE versions SET enabled = ?4, not_before = ?5, expires = ?6, content_type = ?7, tags = ?8, updated_at = ?9
+             WHERE kind = ?1 AND name = ?2 AND version = ?3",
+            params![
+                kind.to_string(),
+                name,
+                info.version,
+                a.enabled,
+                a.not_before.map(stamp),
+                a.expires.map(stamp),
+                a.content_type,
+                json(&a.tags),
+                stamp(info.updated_at)
+            ],
+        )?;
+        Ok(info)
+    }
+
+    /// Soft-deletes an object with all its versions: it can be recovered until its
+    /// recovery period ends, then it is purged.
+    pub fn delete(&self, kind: ObjectKind, name: &str) -> Result<ObjectSummary> {
+        let row = self.active(kind, name)?;
+        if row.managed {
+            return Err(Error::input(format!(
+                "The {kind} {name:?} holds what Lifeboat's settings use; change the settings instead (it is replaced or removed with them)."
+            )));
+        }
+        let now = self.now();
+        let purge_at = now + Duration::days(self.recovery_days()? as i64);
+        self.conn.execute(
+            "UPDATE objects SET deleted_at = ?3, purge_at = ?4 WHERE kind = ?1 AND name = ?2",
+            params![kind.to_string(), name, stamp(now), stamp(purge_at)],
+        )?;
+        self.summary(kind, name)
+    }
+
+    /// Brings a soft-deleted object back, with all its versions.
+    pub fn recover(&self, kind: ObjectKind, name: &str) -> Result<ObjectSummary> {
+        self.deleted(kind, name)?;
+        self.conn.execute("UPDATE objects SET deleted_at = NULL, purge_at = NULL WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name])?;
+        self.summary(kind, name)
+    }
+
+    /// Removes a soft-deleted object for good. Under purge protection only once its
+    /// recovery period has ended (when it is purged automatically anyway).
+    pub fn purge(&self, kind: ObjectKind, name: &str) -> Result<()> {
+        let row = self.deleted(kind, name)?;
+        if self.settings()?.purge_protection {
+            let purge_at = row.purge_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+            if purge_at > self.now() {
+                return Err(Error::input(format!(
+                    "Purge protection is on: the {kind} {name:?} stays recoverable until {} and is purged then; it can be recovered until that time.",
+                    purge_at.format("%Y-%m-%d %H:%M UTC")
+                )));
+            }
+        }
+        self.conn.execute("DELETE FROM objects WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name])?;
+        Ok(())
+    }
+
+    /// Purges every deleted object whose recovery period has ended; returns how many.
+    pub fn purge_expired(&self) -> Result<usize> {
+        Ok(self.conn.execute("DELETE FROM objects WHERE purge_at IS NOT NULL AND purge_at <= ?1", [stamp(self.now())])?)
+    }
+
+    fn summary(&self, kind: ObjectKind, name: &str) -> Result<ObjectSummary> {
+        let deleted = self.object_row(kind, name)?.ok_or_else(|| not_found(kind, name))?.deleted_at.is_some();
+        self.list(Some(kind), deleted)?.into_iter().find(|o| o.name == name).ok_or_else(|| not_found(kind, name))
+    }
+
+    fn object_row(&self, kind: ObjectKind, name: &str) -> Result<Option<ObjectRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT kind, name, created_at, managed, deleted_at, purge_at FROM objects WHERE kind = ?1 AND name = ?2",
+                params![kind.to_string(), name],
+                object_row,
+            )
+            .optional()?)
+    }
+
+    fn active(&self, kind: ObjectKind, name: &str) -> Result<ObjectRow> {
+        match self.object_row(kind, name)? {
+            None => Err(not_found(kind, name)),
+            Some(row) if row.deleted_at.is_some() => Err(Error::input(format!(
+                "The {kind} {name:?} is deleted (recoverable until {}); recover it first.",
+                row.purge_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
+            ))),
+            Some(row) => Ok(row),
+        }
+    }
+
+    fn deleted(&self, kind: ObjectKind, name: &str) -> Result<ObjectRow> {
+        match self.object_row(kind, name)? {
+            Some(row) if row.deleted_at.is_some() => Ok(row),
+            Some(_) => Err(Error::input(format!("The {kind} {name:?} is not deleted; delete it first."))),
+            None => Err(Error::input(format!("There is no deleted {kind} named {name:?}; `vault list --deleted` lists them."))),
+        }
+    }
+}
+
+struct ObjectRow {
+    kind: ObjectKind,
+    name: String,
+    created_at: DateTime<Utc>,
+    managed: bool,
+    deleted_at: Option<DateTime<Utc>>,
+    purge_at: Option<DateTime<Utc>>,
+}
+
+fn object_row(r: &rusqlite::Row) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        kind: named(r, 0)?,
+        name: r.get(1)?,
+        created_at: time_at(r, 2)?,
+        managed: r.get(3)?,
+        deleted_at: optional_time_at(r, 4)?,
+        purge_at: optional_time_at(r, 5)?,
+    })
+}
+
+const VERSION_COLUMNS: &str =
+    "SELECT kind, name, version, created_at, updated_at, enabled, not_before, expires, content_type, tags, details FROM versions";
+
+fn version_row(r: &rusqlite::Row) -> rusqlite::Result<VersionInfo> {
+    let tags: String = r.get(9)?;
+    let details: String = r.get(10)?;
+    Ok(VersionInfo {
+        kind: named(r, 0)?,
+        name: r.get(1)?,
+        version: r.get(2)?,
+        created_at: time_at(r, 3)?,
+        updated_at: time_at(r, 4)?,
+        attributes: Attributes {
+            enabled: r.get(5)?,
+            not_before: optional_time_at(r, 6)?,
+            expires: optional_time_at(r, 7)?,
+            content_type: r.get(8)?,
+            tags: parse_json(9, &tags)?,
+        },
+        details: parse_json(10, &details)?,
+    })
+}
+
+fn insert_version(tx: &Connection, info: &VersionInfo, seq: i64, public: Option<&[u8]>, sealed: &[u8]) -> Result<()> {
+    let a = &info.attributes;
+    tx.execute(
+        "INSERT INTO versions (kind, name, version, seq, created_at, updated_at, enabled, not_before, expires, content_type, tags, public, details, sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            info.kind.to_string(),
+            info.name,
+            info.version,
+            seq,
+            stamp(info.created_at),
+            stamp(info.updated_at),
+            a.enabled,
+            a.not_before.map(stamp),
+            a.expires.map(stamp),
+            a.content_type,
+            json(&a.tags),
+            public,
+            json(&info.details),
+            sealed
+        ],
+    )?;
+    Ok(())
+}
+
+/// A certificate version's validity becomes its not-before and expiry, unless given.
+fn with_validity(mut attributes: Attributes, details: &Details) -> Attributes {
+    if let Details::Certificate { not_before, not_after, .. } = details {
+        attributes.not_before = attributes.not_before.or(Some(*not_before));
+        attributes.expires = attributes.expires.or(Some(*not_after));
+    }
+    attributes
+}
+
+/// Binds a sealed value to its object and version, so rows cannot be swapped.
+fn aad(kind: ObjectKind, name: &str, version: &str) -> Vec<u8> {
+    format!("lifeboat-vault/v1\0{kind}\0{name}\0{version}").into_bytes()
+}
+
+/// Times as fixed-width RFC 3339 text, so SQL compares them in time order.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn new_version_id() -> String {
+    hex::encode(rand::rng().random::<[u8; 16]>())
+}
+
+fn not_found(kind: ObjectKind, name: &str) -> Error {
+    Error::input(format!("There is no {kind} named {name:?} in the vault; `vault list` lists them."))
+}
+
+fn deleted_conflict(kind: ObjectKind, name: &str) -> Error {
+    Error::input(format!(
+        "A {kind} named {name:?} is deleted but still recoverable; recover it, or purge it first, to use the name again."
+    ))
+}
+
+fn damaged() -> Error {
+    Error::integrity("The vault file is damaged; recover it from a backup (lifeboat recover).")
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, value])?;
+    Ok(())
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("vault values serialize")
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(i: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
