@@ -1,4 +1,4 @@
-//! What every verb works with: one data folder (its catalog, settings and secrets),
+//! What every verb works with: one data folder (its catalog, settings and vault),
 //! the clock, the event bus, and who the user is (the trigger recorded for what they
 //! start). A context holds a database connection and stays on one thread; a worker
 //! thread gets its own with `reopen`.
@@ -16,6 +16,7 @@ use crate::events::{Event, EventBus};
 use crate::operation::Trigger;
 use crate::settings::Settings;
 use crate::target::{Target, TargetLayer};
+use crate::vault::{LazyVault, Vault};
 
 pub struct Context {
     data_dir: PathBuf,
@@ -26,14 +27,20 @@ pub struct Context {
     /// line, `on-demand` for the desktop app.
     interactive: Trigger,
     target_layer: Option<TargetLayer>,
+    vault: LazyVault,
 }
 
 impl Context {
     pub fn open(data_dir: &Path, clock: Clock, events: Arc<EventBus>) -> Result<Self> {
         fs::create_dir_all(data_dir).with_path("creating the data folder", data_dir)?;
         let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
-        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, target_layer: None };
+        let vault = LazyVault::new(data_dir, clock.clone());
+        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, target_layer: None, vault };
         context.settings().installation()?;
+        if let Err(e) = context.settings().move_secrets_into_vault() {
+            // Lifeboat still starts; whatever needs the secret says so.
+            tracing::warn!("moving the data folder's secrets into the vault: {e}");
+        }
         Ok(context)
     }
 
@@ -47,6 +54,7 @@ impl Context {
             events: self.events.clone(),
             interactive: self.interactive,
             target_layer: self.target_layer.clone(),
+            vault: LazyVault::new(&self.data_dir, self.clock.clone()),
         })
     }
 
@@ -88,7 +96,12 @@ impl Context {
 
     /// The settings as of now.
     pub fn settings(&self) -> Settings<'_> {
-        Settings::new(&self.catalog, &self.data_dir, self.now(), self.target_layer.as_ref())
+        Settings::new(&self.catalog, &self.data_dir, self.now(), self.target_layer.as_ref(), &self.vault)
+    }
+
+    /// The vault (opened on first use).
+    pub fn vault(&self) -> Result<&Vault> {
+        self.vault.get()
     }
 
     /// The configured location's target.

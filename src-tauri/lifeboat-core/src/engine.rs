@@ -68,6 +68,11 @@ impl Engine {
         &self.ctx
     }
 
+    /// The vault: its objects, versions, blobs and settings.
+    pub fn vault(&self) -> Result<&crate::vault::Vault> {
+        self.ctx.vault()
+    }
+
     pub fn events(&self) -> &Arc<EventBus> {
         self.ctx.events()
     }

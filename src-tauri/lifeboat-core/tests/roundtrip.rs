@@ -259,6 +259,7 @@ fn one_operation_at_a_time_and_cancel() {
     std::thread::scope(|scope| {
         let cancel2 = cancel.clone();
         let running = scope.spawn(move || {
+            common::keep_vault_keys_in_files();
             let engine = Engine::open(&data).unwrap();
             engine.backup_now(&gate, &cancel2)
         });

@@ -11,6 +11,7 @@ use std::fs;
 use common::*;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::format::EncryptionKind;
+use lifeboat_core::vault::ObjectKind;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::create_certificate;
 use lifeboat_core::settings::{
@@ -155,18 +156,14 @@ fn share_fields_are_checked_as_typed_without_contacting_the_server() {
 }
 
 /// Every setting changed at once, and the last step (the items) fails: nothing
-/// changed, the secret written for the new passphrase is gone again.
+/// changed, the vault version stored for the new passphrase is gone again.
 #[test]
 fn a_failure_at_the_last_step_leaves_the_settings_exactly_as_they_were() {
     let (tmp, engine) = setup();
     let docs = tmp.path().join("docs");
     fs::create_dir(&docs).unwrap();
     engine.set_passphrase("the first passphrase").unwrap();
-    let secrets = || {
-        let mut names: Vec<String> = fs::read_dir(tmp.path().join("data/secrets")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        names
-    };
+    let secrets = || engine.vault().unwrap().versions(ObjectKind::Secret, "lifeboat-passphrase-key").unwrap();
     let before = (engine.settings().unwrap(), engine.settings_draft().unwrap(), secrets());
 
     let elsewhere = tmp.path().join("elsewhere");
@@ -196,7 +193,9 @@ fn a_failure_at_the_last_step_leaves_the_settings_exactly_as_they_were() {
     assert_eq!((applied.retention.days, applied.retention.max_count, applied.expiry_days, applied.stall_timeout_secs), (3, 9, 12, 60));
     assert_eq!((applied.location.path.clone(), applied.items.len()), (elsewhere, 1));
     assert_eq!(applied.schedule.description.split(' ').take(3).collect::<Vec<_>>(), ["every", "6", "hours"]);
-    assert_eq!(secrets().len(), 1, "the first passphrase's key is forgotten: {:?}", secrets());
+    assert_eq!(secrets().len(), 2, "the new passphrase's key is a new version: {:?}", secrets());
+    let files: Vec<_> = fs::read_dir(tmp.path().join("data/secrets")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["vault.key"], "no secret is kept outside the vault but the vault key");
 }
 
 #[test]
@@ -292,4 +291,76 @@ fn a_chosen_folder_that_is_gone_is_reported_and_not_created_again() {
     fresh.backup_now(&NoProgress, &Cancel::default()).unwrap();
     fs::remove_dir_all(default_tmp.path().join("data/backups")).unwrap();
     fresh.backup_now(&NoProgress, &Cancel::default()).unwrap();
+}
+
+/// A data folder as Lifeboat 0.2 left it: the passphrase-derived key in
+/// `secrets/passphrase-….key`, the share password sealed under `secrets/location.key`,
+/// and a secret of an earlier passphrase never cleaned up. The first start of this
+/// version moves them into the vault and leaves no secret in `secrets/` but the vault key.
+#[test]
+fn the_secrets_of_an_older_data_folder_move_into_the_vault_at_first_start() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let clock = TestClock::new();
+    let docs = tmp.path().join("docs");
+    make_tree(&docs);
+    {
+        let engine = engine(&data, &clock);
+        engine.add_item(&docs, Some("docs"), None, vec![]).unwrap();
+    }
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let salt = vec![7u8; 16];
+    let kek = lifeboat_core::protector::PassphraseRecipient::derive_with("an older passphrase", salt.clone(), 1024, 1, 1).unwrap();
+    let location_key = [9u8; 32];
+    let nonce = [3u8; 12];
+    let sealed = aes_gcm::Aes256Gcm::new_from_slice(&location_key)
+        .unwrap()
+        .encrypt(&nonce.into(), Payload { msg: b"share-pass-0.2", aad: b"lifeboat share password v1" })
+        .unwrap();
+    let secrets = data.join("secrets");
+    fs::create_dir_all(&secrets).unwrap();
+    fs::write(secrets.join("passphrase-0badc0de.key"), b64(kek.kek())).unwrap();
+    fs::write(secrets.join("passphrase-00000001.key"), b64(&[1u8; 32])).unwrap();
+    fs::write(secrets.join("location.key"), b64(&location_key)).unwrap();
+    let catalog = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
+    let set = |key: &str, value: serde_json::Value| {
+        catalog
+            .execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, &value.to_string()])
+            .unwrap();
+    };
+    set("encryption", serde_json::json!({ "mode": "passphrase", "salt": b64(&salt), "m_kib": 1024, "t": 1, "p": 1, "set_at": "2026-02-01T00:00:00Z", "secret": "passphrase-0badc0de.key" }));
+    let nas = serde_json::json!({ "kind": "smb", "share": { "server": "nas01.invalid", "port": null, "share": "backups", "folder": "" }, "user": "backup", "sealed_password": b64(&[nonce.as_slice(), &sealed].concat()) });
+    drop(catalog);
+
+    let opened = engine(&data, &clock);
+    let files: Vec<_> = fs::read_dir(&secrets).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["vault.key"]);
+    let vault = opened.vault().unwrap();
+    assert_eq!(vault.list(None, false).unwrap().iter().map(|o| (o.name.as_str(), o.managed)).collect::<Vec<_>>(), [("lifeboat-passphrase-key", true)]);
+    // Backups made now open with the old passphrase: the key moved, not a new one.
+    let backup = opened.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let out = tmp.path().join("out");
+    let old_passphrase = lifeboat_core::protector::PassphraseIdentity::new("an older passphrase".to_owned().into());
+    let request = lifeboat_core::commands::restore::RestoreRequest { items: vec![], paths: vec![], to: Some(out.clone()) };
+    opened.restore(&backup.id, Some(&old_passphrase), request, &NoProgress, &Cancel::default()).unwrap();
+    assert_same_tree(&docs, &out.join("docs"));
+    assert_eq!(opened.settings().unwrap().encryption.mode, Some(EncryptionKind::Passphrase));
+    let e = vault.delete(ObjectKind::Secret, "lifeboat-passphrase-key").unwrap_err();
+    assert!(e.to_string().contains("change the settings instead"), "{e}");
+    drop(opened);
+
+    // The share password sealed by 0.2 (location.key came back, as from an old copy of the folder).
+    fs::write(secrets.join("location.key"), b64(&location_key)).unwrap();
+    let catalog = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
+    catalog.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('location', ?1)", [nas.to_string()]).unwrap();
+    drop(catalog);
+    let engine = engine(&data, &clock);
+    assert_eq!(engine.settings().unwrap().location.user.as_deref(), Some("backup"));
+    assert_eq!(*engine.vault().unwrap().reveal_secret("lifeboat-share-password", None).unwrap(), "share-pass-0.2");
+    let files: Vec<_> = fs::read_dir(&secrets).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["vault.key"]);
+    let stored: String = rusqlite::Connection::open(data.join("catalog.db")).unwrap().query_row("SELECT value FROM settings WHERE key = 'location'", [], |r| r.get(0)).unwrap();
+    assert!(!stored.contains("sealed_password"), "the catalog names the vault version only: {stored}");
 }

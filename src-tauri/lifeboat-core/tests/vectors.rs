@@ -117,6 +117,7 @@ fn committed_vectors_open_and_hold_the_expected_files() {
 
         // Every byte authenticated, then the content through a restore, by the engine.
         let work = tempfile::tempdir().unwrap();
+        std::env::set_var(lifeboat_core::vault::key_home::STORE_SWITCH, "off");
         let engine = Engine::open(&work.path().join("data")).unwrap();
         let path = dir().join(format!("{name}-v1.lbk"));
         let file = Arc::new(engine.inspect(path.to_str().unwrap()).unwrap());

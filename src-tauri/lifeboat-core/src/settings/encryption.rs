@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::secrets::{SecretRef, LEGACY_KEY, PASSPHRASE_KEY};
 use super::{Settings, SettingsField, SETTING_ENCRYPTION, SETTING_KEY_RETIRED};
 use crate::error::{Error, Result};
 use crate::format::EncryptionKind;
@@ -15,16 +16,17 @@ use crate::protector::{
 };
 
 /// Secret files of the data folders Lifeboat 0.1 made (before secrets got names of their own).
-fn first_passphrase_secret() -> String {
-    "passphrase.kek".into()
+fn first_passphrase_secret() -> SecretRef {
+    SecretRef::File("passphrase.kek".into())
 }
 
-fn first_key_secret() -> String {
-    "legacy.key".into()
+fn first_key_secret() -> SecretRef {
+    SecretRef::File("legacy.key".into())
 }
 
 /// How new backups are encrypted, as stored in the catalog. Secrets (the
-/// passphrase-derived key, the legacy key) are files in `secrets/`, named here.
+/// passphrase-derived key, the legacy key) are managed vault secrets whose version
+/// in use is named here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub(crate) enum EncryptionSetting {
@@ -39,13 +41,13 @@ pub(crate) enum EncryptionSetting {
         p: u32,
         set_at: DateTime<Utc>,
         #[serde(default = "first_passphrase_secret")]
-        secret: String,
+        secret: SecretRef,
     },
     Key {
         key_id: String,
         set_at: DateTime<Utc>,
         #[serde(default = "first_key_secret")]
-        secret: String,
+        secret: SecretRef,
     },
     None {
         set_at: DateTime<Utc>,
@@ -62,12 +64,21 @@ impl EncryptionSetting {
         }
     }
 
-    /// The secret file it needs, if any.
-    pub(super) fn secret(&self) -> Option<&str> {
+    /// The managed vault secret it needs, if any, and where that is.
+    pub(super) fn secret(&self) -> Option<(&'static str, &SecretRef)> {
         match self {
-            EncryptionSetting::Passphrase { secret, .. } | EncryptionSetting::Key { secret, .. } => Some(secret),
+            EncryptionSetting::Passphrase { secret, .. } => Some((PASSPHRASE_KEY, secret)),
+            EncryptionSetting::Key { secret, .. } => Some((LEGACY_KEY, secret)),
             _ => None,
         }
+    }
+
+    /// The same setting with its secret kept elsewhere.
+    pub(super) fn with_secret(mut self, moved: SecretRef) -> Self {
+        if let EncryptionSetting::Passphrase { secret, .. } | EncryptionSetting::Key { secret, .. } = &mut self {
+            *secret = moved;
+        }
+        self
     }
 }
 
@@ -171,12 +182,12 @@ impl Settings<'_> {
                 .map(|c| RsaRecipient::new(c).map(|r| Box::new(r) as Box<dyn Recipient>))
                 .collect::<Result<_>>()?,
             EncryptionSetting::Passphrase { salt, m_kib, t, p, secret, .. } => {
-                let kek = self.secrets().read(&secret)?;
+                let kek = self.read_secret(PASSPHRASE_KEY, &secret)?;
                 let kek: [u8; 32] = kek.as_slice().try_into().map_err(|_| Error::operation("the stored passphrase key is damaged; set the passphrase again"))?;
                 vec![Box::new(PassphraseRecipient::from_kek(kek, salt, m_kib, t, p))]
             }
             EncryptionSetting::Key { secret, .. } => {
-                let key = LegacyKey::from_bytes(&self.secrets().read(&secret)?)
+                let key = LegacyKey::from_bytes(&self.read_secret(LEGACY_KEY, &secret)?)
                     .map_err(|_| Error::operation("the stored legacy key is damaged; set the key again"))?;
                 vec![Box::new(KeyRecipient(key))]
             }
@@ -231,8 +242,8 @@ impl Settings<'_> {
         }))
     }
 
-    /// The setting a checked change becomes, with the secret file it needs written
-    /// (under a new name) first. Deriving a passphrase key takes a deliberate moment.
+    /// The setting a checked change becomes, with the secret it needs stored first (as
+    /// a new vault version). Deriving a passphrase key takes a deliberate moment.
     pub(super) fn prepare_encryption(&self, change: CheckedEncryption) -> Result<EncryptionSetting> {
         let now = self.now;
         Ok(match change {
@@ -247,11 +258,11 @@ impl Settings<'_> {
             CheckedEncryption::Passphrase(passphrase) if passphrase.is_empty() => EncryptionSetting::None { set_at: now },
             CheckedEncryption::Passphrase(passphrase) => {
                 let recipient = PassphraseRecipient::derive(&passphrase, &mut rand::rng())?;
-                let secret = self.secrets().write_new("passphrase", recipient.kek())?;
+                let secret = self.store_secret(PASSPHRASE_KEY, recipient.kek())?;
                 EncryptionSetting::Passphrase { salt: recipient.salt.clone(), m_kib: recipient.m_kib, t: recipient.t, p: recipient.p, set_at: now, secret }
             }
             CheckedEncryption::Key(key) => {
-                let secret = self.secrets().write_new("legacy", key.as_bytes())?;
+                let secret = self.store_secret(LEGACY_KEY, key.as_bytes())?;
                 EncryptionSetting::Key { key_id: key.key_id(), set_at: now, secret }
             }
         })

@@ -1,24 +1,19 @@
 //! Where backups go: a local folder (the default, in the data folder) or a folder on
-//! an SMB share, and what was last seen of it (its health). A share's password is
-//! sealed (AES-256-GCM) with a key kept in `secrets/`, outside the catalog, so the
-//! catalog copy that every backup carries never holds it in the clear.
+//! an SMB share, and what was last seen of it (its health). A share's password is a
+//! managed vault secret; the catalog only names its version.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::Aes256Gcm;
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::secrets::SecretRef;
 use super::{Settings, SettingsField, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
 use crate::error::{Error, ErrorCode, IoContext, LocationProblem, Result};
 use crate::target::{LocalFolder, SmbCredentials, SmbPath, SmbShare, Target};
 
-const SECRET_LOCATION_KEY: &str = "location.key";
-const PASSWORD_AAD: &[u8] = b"lifeboat share password v1";
 /// The longest any network call waits (shorter with a short stall timeout).
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,8 +27,12 @@ pub(crate) enum Location {
     Smb {
         share: SmbPath,
         user: String,
-        /// nonce ‖ ciphertext ‖ tag, under `secrets/location.key`.
-        #[serde(with = "crate::b64")]
+        /// The password's version in the vault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<SecretRef>,
+        /// Before the vault: nonce ‖ ciphertext ‖ tag under `secrets/location.key`
+        /// (moved into the vault at the first start of a version with one).
+        #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::b64")]
         sealed_password: Vec<u8>,
     },
 }
@@ -190,8 +189,8 @@ impl Settings<'_> {
             // when saved, and if it is gone now that is for the user to see.
             (Location::Local { path }, true) => Box::new(LocalFolder::new(path)?),
             (Location::Local { path }, false) => Box::new(LocalFolder::at(path)?),
-            (Location::Smb { share, user, sealed_password }, _) => {
-                let password = self.open_password(&sealed_password)?;
+            (Location::Smb { share, user, password, .. }, _) => {
+                let password = self.saved_password(password.as_ref())?;
                 Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
             }
         };
@@ -232,7 +231,7 @@ impl Settings<'_> {
                 let user = draft.user.trim().to_owned();
                 let password = match draft.password.as_str() {
                     "" => match self.saved_password_for(&share, &user).map_err(|e| (SettingsField::LocationPassword, e))? {
-                        Some(sealed) => self.open_password(&sealed).map_err(|e| (SettingsField::LocationPassword, e))?,
+                        Some(saved) => self.read_password(&saved).map_err(|e| (SettingsField::LocationPassword, e))?,
                         None => return Err((SettingsField::LocationPassword, Error::input("Give the share user's password."))),
                     },
                     typed => Zeroizing::new(typed.to_owned()),
@@ -255,27 +254,35 @@ impl Settings<'_> {
         Ok(self.layered(target))
     }
 
-    /// The location to store for a typed one that passed its test.
+    /// The location to store for a typed one that passed its test (a share's password
+    /// is stored in the vault first).
     pub(super) fn location_to_store(&self, typed: &TypedLocation) -> Result<Location> {
         Ok(match typed {
             TypedLocation::Local(path) => Location::Local { path: std::path::absolute(path).with_path("resolving", path)? },
-            TypedLocation::Smb { share, user, password } => {
-                Location::Smb { share: share.clone(), user: user.clone(), sealed_password: self.seal_password(password)? }
-            }
+            TypedLocation::Smb { share, user, password } => Location::Smb {
+                share: share.clone(),
+                user: user.clone(),
+                password: Some(self.store_password(password)?),
+                sealed_password: Vec::new(),
+            },
         })
     }
 
-    /// The saved share password (sealed), if it may stand in for an empty password
-    /// field: only for the same server, port and user, so it is never sent elsewhere.
-    fn saved_password_for(&self, typed: &SmbPath, user: &str) -> Result<Option<Vec<u8>>> {
+    /// The saved share password, if it may stand in for an empty password field: only
+    /// for the same server, port and user, so it is never sent elsewhere.
+    fn saved_password_for(&self, typed: &SmbPath, user: &str) -> Result<Option<SecretRef>> {
         Ok(match self.stored_location()?.0 {
-            Location::Smb { share, user: saved_user, sealed_password }
+            Location::Smb { share, user: saved_user, password, .. }
                 if share.server.eq_ignore_ascii_case(&typed.server) && share.port == typed.port && saved_user == user.trim() =>
             {
-                Some(sealed_password)
+                Some(password.ok_or_else(not_moved)?)
             }
             _ => None,
         })
+    }
+
+    fn saved_password(&self, password: Option<&SecretRef>) -> Result<Zeroizing<String>> {
+        self.read_password(password.ok_or_else(not_moved)?)
     }
 
     /// Every network call gives up within half the stall timeout (at most 30 s), so
@@ -284,47 +291,10 @@ impl Settings<'_> {
     fn network_timeout(&self) -> Result<Duration> {
         Ok(Duration::from_secs(u64::from(self.stall_timeout_secs()? / 2).max(1)).min(NETWORK_TIMEOUT))
     }
+}
 
-    fn location_key(&self) -> Result<Zeroizing<Vec<u8>>> {
-        match self.secrets().read(SECRET_LOCATION_KEY) {
-            Ok(key) if key.len() == 32 => Ok(key),
-            _ => {
-                let mut key = Zeroizing::new(vec![0u8; 32]);
-                rand::rng().fill_bytes(&mut key);
-                self.secrets().write(SECRET_LOCATION_KEY, &key)?;
-                Ok(key)
-            }
-        }
-    }
-
-    fn seal_password(&self, password: &str) -> Result<Vec<u8>> {
-        let key = self.location_key()?;
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let cipher = Aes256Gcm::new_from_slice(&key).expect("32-byte key");
-        let sealed = cipher
-            .encrypt(&nonce.into(), Payload { msg: password.as_bytes(), aad: PASSWORD_AAD })
-            .map_err(|_| Error::operation("sealing the share password failed"))?;
-        Ok([nonce.as_slice(), &sealed].concat())
-    }
-
-    fn open_password(&self, sealed: &[u8]) -> Result<Zeroizing<String>> {
-        let unreadable = || {
-            Error::input(
-                "The stored share password cannot be opened here (the data folder's secrets/location.key is missing or \
-                 different); set the share location again with its password.",
-            )
-        };
-        let key = self.secrets().read(SECRET_LOCATION_KEY).map_err(|_| unreadable())?;
-        if sealed.len() < 12 + 16 || key.len() != 32 {
-            return Err(unreadable());
-        }
-        let (nonce, ct) = sealed.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| unreadable())?;
-        let cipher = Aes256Gcm::new_from_slice(&key).expect("32-byte key");
-        let plain = Zeroizing::new(cipher.decrypt(&nonce.into(), Payload { msg: ct, aad: PASSWORD_AAD }).map_err(|_| unreadable())?);
-        String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| unreadable())
-    }
+fn not_moved() -> Error {
+    Error::operation("The saved share password was not moved into the vault; start Lifeboat again to move it, or set the share location again with its password.")
 }
 
 /// A location as typed, checked and with its password (typed or the saved one).

@@ -2,7 +2,7 @@
 //! expiry, stall timeout, encryption, protected items), read as one view and changed
 //! as one draft. A draft is checked as a whole, field by field, without touching
 //! anything; applying it does the slow or networked work first (testing a new
-//! location, deriving a passphrase key, writing secrets under new names) and then
+//! location, deriving a passphrase key, storing secrets as new vault versions) and then
 //! writes every setting in one catalog transaction, so a failure at any step leaves
 //! the settings exactly as they were. The CLI and the desktop both change settings
 //! this way.
@@ -35,7 +35,7 @@ use crate::schedule::Schedule;
 use crate::target::TargetLayer;
 use encryption::CheckedEncryption;
 use location::Location;
-use secrets::Secrets;
+use crate::vault::{LazyVault, Vault};
 
 const SETTING_INSTALLATION: &str = "installation";
 const SETTING_ENCRYPTION: &str = "encryption";
@@ -60,6 +60,7 @@ pub struct Settings<'a> {
     data_dir: &'a Path,
     now: DateTime<Utc>,
     target_layer: Option<&'a TargetLayer>,
+    vault: &'a LazyVault,
 }
 
 /// Everything configured, as shown (no secrets).
@@ -212,12 +213,12 @@ pub fn check_stall_timeout(secs: u32) -> Result<u32> {
 }
 
 impl<'a> Settings<'a> {
-    pub fn new(catalog: &'a Catalog, data_dir: &'a Path, now: DateTime<Utc>, target_layer: Option<&'a TargetLayer>) -> Self {
-        Settings { catalog, data_dir, now, target_layer }
+    pub fn new(catalog: &'a Catalog, data_dir: &'a Path, now: DateTime<Utc>, target_layer: Option<&'a TargetLayer>, vault: &'a LazyVault) -> Self {
+        Settings { catalog, data_dir, now, target_layer, vault }
     }
 
-    fn secrets(&self) -> Secrets {
-        Secrets::new(self.data_dir.join("secrets"))
+    fn vault(&self) -> Result<&'a Vault> {
+        self.vault.get()
     }
 
     /// This installation: made on first use, recorded in every backup it makes.
@@ -364,8 +365,13 @@ impl<'a> Settings<'a> {
             None => (None, None),
         };
         let previous = self.encryption_setting()?;
-        let encryption = checked.encryption.map(|change| self.prepare_encryption(change)).transpose()?;
-        let written_secret = encryption.as_ref().and_then(|e| e.secret().map(str::to_owned));
+        let encryption = match checked.encryption.map(|change| self.prepare_encryption(change)).transpose() {
+            Ok(encryption) => encryption,
+            Err(e) => {
+                self.discard_location_secret(location.as_ref());
+                return Err(e);
+            }
+        };
 
         let committed = self.catalog.transaction(|catalog| {
             catalog.set_setting(SETTING_RETENTION, &checked.retention)?;
@@ -391,15 +397,21 @@ impl<'a> Settings<'a> {
             Ok(())
         });
         if let Err(e) = committed {
-            if let Some(secret) = &written_secret {
-                self.secrets().remove(secret);
+            if let Some((name, secret)) = encryption.as_ref().and_then(EncryptionSetting::secret) {
+                self.discard_secret(name, secret);
             }
+            self.discard_location_secret(location.as_ref());
             return Err(e);
         }
-        if encryption.is_some() {
-            self.secrets().forget_unused(written_secret.as_deref())?;
-        }
         Ok(Applied { settings: self.view()?, deletions, tested_location })
+    }
+}
+
+impl Settings<'_> {
+    fn discard_location_secret(&self, location: Option<&Location>) {
+        if let Some(Location::Smb { password: Some(secret), .. }) = location {
+            self.discard_secret(secrets::SHARE_PASSWORD, secret);
+        }
     }
 }
 

@@ -51,6 +51,27 @@ pub struct VaultSettings {
     pub paired_geographies: Vec<String>,
 }
 
+/// The vault of a data folder, opened on first use: most commands never need it.
+pub struct LazyVault {
+    data_dir: PathBuf,
+    clock: Clock,
+    vault: OnceCell<Vault>,
+}
+
+impl LazyVault {
+    pub fn new(data_dir: &Path, clock: Clock) -> Self {
+        LazyVault { data_dir: data_dir.to_owned(), clock, vault: OnceCell::new() }
+    }
+
+    pub fn get(&self) -> Result<&Vault> {
+        if let Some(vault) = self.vault.get() {
+            return Ok(vault);
+        }
+        let vault = Vault::open(&self.data_dir, self.clock.clone())?;
+        Ok(self.vault.get_or_init(|| vault))
+    }
+}
+
 pub struct Vault {
     conn: Connection,
     data_dir: PathBuf,
@@ -212,6 +233,24 @@ impl Vault {
     pub fn set_managed_secret(&self, name: &str, value: &[u8], content_type: &str) -> Result<VersionInfo> {
         let attributes = Attributes { content_type: Some(content_type.into()), ..Attributes::default() };
         self.add_version(ObjectKind::Secret, name, Material::secret(value)?, attributes, true)
+    }
+
+    /// Removes a managed version stored for a settings change that did not happen (and
+    /// the object, when that was its only version).
+    pub(crate) fn discard_managed_version(&self, kind: ObjectKind, name: &str, version: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "DELETE FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3
+               AND EXISTS (SELECT 1 FROM objects o WHERE o.kind = ?1 AND o.name = ?2 AND o.managed)",
+            params![kind.to_string(), name, version],
+        )?;
+        tx.execute(
+            "DELETE FROM objects WHERE kind = ?1 AND name = ?2 AND managed
+               AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.kind = ?1 AND v.name = ?2)",
+            params![kind.to_string(), name],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Refuses early (before slow key generation) what `add_version` would refuse.

@@ -39,8 +39,15 @@ impl TestClock {
 }
 
 pub fn engine(data_dir: &Path, clock: &TestClock) -> Engine {
+    keep_vault_keys_in_files();
     let clock = clock.0.clone();
     Engine::open_with_clock(data_dir, Arc::new(move || *clock.lock().unwrap())).unwrap()
+}
+
+/// Tests keep vault keys in the data folder's file, never in a developer's keyring
+/// (the keyring itself is tested on its own under a private keyring daemon).
+pub fn keep_vault_keys_in_files() {
+    std::env::set_var(lifeboat_core::vault::key_home::STORE_SWITCH, "off");
 }
 
 /// The one-call changes tests make, each applied as a settings draft (one
@@ -187,6 +194,7 @@ impl Configure for Engine {
 /// use (and rotate) a legacy key.
 pub fn legacy_key_configuration(data_dir: &Path, key_base64: &str) {
     let key = lifeboat_core::protector::parse_legacy_key(key_base64).unwrap();
+    keep_vault_keys_in_files();
     drop(Engine::open(data_dir).unwrap());
     let catalog = rusqlite::Connection::open(data_dir.join("catalog.db")).unwrap();
     let setting = serde_json::json!({ "mode": "key", "key_id": key.key_id(), "set_at": "2026-01-01T00:00:00Z" });
