@@ -72,6 +72,9 @@ enum Command {
     Expiry(commands::schedule::ExpiryCommand),
     /// Automatic backups, last backup, location, encryption, retention and counts.
     Status,
+    /// The vault: secrets, keys and certificates with versions, soft-delete and backup blobs.
+    #[command(subcommand)]
+    Vault(commands::vault::VaultCommand),
     /// Running and past operations.
     #[command(subcommand)]
     Operations(commands::operations::OperationsCommand),
@@ -133,6 +136,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Expiry(c) => commands::schedule::expiry(&engine, c, out),
         Command::Status => commands::status::run(&engine, out),
         Command::Operations(c) => commands::operations::run(&engine, c, out),
+        Command::Vault(c) => commands::vault::run(&engine, c, out),
         Command::Key(_) | Command::Cert(_) | Command::Service(_) => unreachable!("handled above"),
     }
 }

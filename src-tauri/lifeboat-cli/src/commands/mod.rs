@@ -12,4 +12,5 @@ pub mod retention;
 pub mod schedule;
 pub mod service;
 pub mod status;
+pub mod vault;
 pub mod verify;

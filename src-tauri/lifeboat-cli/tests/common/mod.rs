@@ -13,6 +13,8 @@ impl Cli {
     /// Starts `lifeboat --data-dir DATA ARGS` with stdout and stderr captured.
     fn start(&self, args: &[&str], stdin: Stdio) -> Child {
         Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            // Vault keys stay in the data folder's file, never in a developer's keyring.
+            .env("LIFEBOAT_CREDENTIAL_STORE", "off")
             .arg("--data-dir")
             .arg(&self.data)
             .args(args)

@@ -5,6 +5,7 @@
 //! vaults of one geography as backup blobs (`blob`, `geography`).
 
 mod blob;
+pub use blob::MAX_BLOB;
 mod geography;
 pub mod key_home;
 mod objects;
@@ -305,7 +306,7 @@ impl Vault {
                     (SELECT COUNT(*) FROM versions v WHERE v.kind = o.kind AND v.name = o.name)
              FROM objects o
              WHERE (?1 IS NULL OR o.kind = ?1) AND (o.deleted_at IS NOT NULL) = ?2
-             ORDER BY o.kind, o.name COLLATE NOCASE",
+             ORDER BY CASE o.kind WHEN 'secret' THEN 0 WHEN 'key' THEN 1 ELSE 2 END, o.name COLLATE NOCASE",
         )?;
         let rows = statement
             .query_map(params![kind.map(|k| k.to_string()), deleted], |r| {
