@@ -24,20 +24,25 @@ export class Session {
     return value[ELEMENT];
   }
 
+  /** The element, once it is on the page: the window renders after state changes. */
+  present(css) {
+    return this.waitFor(css, () => this.find(css), 10000);
+  }
+
   async click(css) {
-    const id = await this.find(css);
+    const id = await this.present(css);
     await this.cmd("POST", `/element/${id}/click`, {});
   }
 
   /** Replaces an input's value, as typing would. */
   async type(css, text) {
-    const id = await this.find(css);
+    const id = await this.present(css);
     await this.cmd("POST", `/element/${id}/clear`, {});
     await this.cmd("POST", `/element/${id}/value`, { text });
   }
 
   async text(css) {
-    const id = await this.find(css);
+    const id = await this.present(css);
     return this.cmd("GET", `/element/${id}/text`);
   }
 
