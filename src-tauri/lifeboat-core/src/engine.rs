@@ -12,6 +12,7 @@ use crate::commands::backup::{Backup, BackupSummary};
 use crate::commands::open::{BackupFile, UnlockedBackup};
 use crate::commands::restore::{PlannedTarget, RestoreRequest};
 use crate::commands::status::Status;
+use crate::commands::recover::{self, RecoveryPlan};
 use crate::commands::{list, location, open, restore, retention, status};
 use crate::catalog::BackupListing;
 use crate::context::Context;
@@ -86,6 +87,11 @@ impl Engine {
     }
 
     // ---- settings ----
+
+    /// This installation: its id (in every backup it makes) and name.
+    pub fn installation(&self) -> Result<crate::format::Installation> {
+        self.ctx.settings().installation()
+    }
 
     pub fn settings(&self) -> Result<SettingsView> {
         self.ctx.settings().view()
@@ -207,6 +213,18 @@ impl Engine {
     /// header, before any key is used.
     pub fn inspect(&self, selector: &str) -> Result<BackupFile> {
         open::inspect(&self.ctx, selector)
+    }
+
+    /// A backup at a location that is not the configured one (a recovery's source): by
+    /// id, id prefix or file name, or the newest there.
+    pub fn inspect_at(&self, location: &TypedLocation, selector: Option<&str>) -> Result<BackupFile> {
+        let target = self.ctx.settings().typed_target(location)?;
+        open::inspect_at(&self.ctx, target.as_ref(), selector)
+    }
+
+    /// What recovering this installation from `backup` would put back and replace.
+    pub fn preview_recovery(&self, backup: &UnlockedBackup, cancel: &Cancel) -> Result<RecoveryPlan> {
+        recover::preview(&self.ctx, backup, cancel)
     }
 
     /// Opens an inspected backup with an identity, once.

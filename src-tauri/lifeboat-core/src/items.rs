@@ -22,6 +22,9 @@ pub struct ProtectedItem {
 
 /// The built-in item holding Lifeboat's own configuration.
 pub const CONFIG_ITEM: &str = "lifeboat-config";
+/// The built-in item holding the vault with its key (only in encrypted backups);
+/// `recover` puts it back, it is never restored to a folder.
+pub const VAULT_ITEM: &str = "lifeboat-vault";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Validates a new item and fills in what was left out (name, kind).
@@ -74,8 +77,8 @@ pub fn check_item_name(name: &str) -> Result<()> {
              not starting with a dot or a space."
         )));
     }
-    if name == CONFIG_ITEM {
-        return Err(Error::input(format!("{CONFIG_ITEM:?} is reserved for Lifeboat's own configuration.")));
+    if name == CONFIG_ITEM || name == VAULT_ITEM {
+        return Err(Error::input(format!("{name:?} is reserved for Lifeboat's own configuration and vault.")));
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub enum OperationKind {
     Delete,
     /// Saving a copy of a backup file elsewhere.
     Copy,
+    /// Putting an installation back from a backup (configuration and vault).
+    Recover,
 }
 
 /// Who asked for an operation.

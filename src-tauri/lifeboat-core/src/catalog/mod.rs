@@ -75,6 +75,31 @@ impl Catalog {
         Ok(())
     }
 
+    /// Replaces the configuration with a catalog copy a backup carried: settings, items,
+    /// backups and listings become the copy's; the operations of both are kept. The
+    /// copy is brought to this version's schema first. One transaction.
+    pub fn replace_with(&self, copy: &Path) -> Result<()> {
+        let mut carried = Connection::open(copy)?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut carried).map_err(|e| {
+            Error::integrity(format!("The configuration in this backup cannot be used: {e} (made by a newer Lifeboat?)."))
+        })?;
+        drop(carried);
+        self.conn.execute("ATTACH DATABASE ?1 AS carried", [copy.to_string_lossy()])?;
+        let replaced = self.transaction(|catalog| {
+            catalog.conn.execute_batch(
+                "DELETE FROM main.settings; DELETE FROM main.items; DELETE FROM main.backups; DELETE FROM main.listings;
+                 INSERT INTO main.settings SELECT * FROM carried.settings;
+                 INSERT INTO main.items SELECT * FROM carried.items;
+                 INSERT INTO main.backups SELECT * FROM carried.backups;
+                 INSERT INTO main.listings SELECT * FROM carried.listings;
+                 INSERT OR IGNORE INTO main.operations SELECT * FROM carried.operations;",
+            )?;
+            Ok(())
+        });
+        self.conn.execute("DETACH DATABASE carried", [])?;
+        replaced
+    }
+
     /// A consistent copy of the catalog, made with SQLite's online backup API.
     pub fn snapshot_to(&self, dest: &Path, cancel: &crate::progress::Cancel) -> Result<()> {
         crate::sqlite::snapshot(&self.conn, dest, cancel)

@@ -21,7 +21,13 @@ pub fn list(ctx: &Context) -> Result<Vec<BackupListing>> {
 /// The location's files as the cache now knows them: listed once, headers read
 /// for new or changed files only, files that are gone forgotten.
 pub fn refresh(ctx: &Context, target: &dyn Target) -> Result<Vec<CachedListing>> {
-    let location = ctx.settings().location()?.description;
+    refresh_as(ctx, target, &ctx.settings().location()?.description)
+}
+
+/// `refresh` of a target cached under `location` (another location than the
+/// configured one: a recovery's).
+pub(crate) fn refresh_as(ctx: &Context, target: &dyn Target, location: &str) -> Result<Vec<CachedListing>> {
+    let location = location.to_owned();
     let files = target.list()?;
     let cached: HashMap<String, CachedListing> = ctx.catalog().listings(&location)?.into_iter().map(|l| (l.file_name.clone(), l)).collect();
     let unseen: Vec<&StoredFile> = files.iter().filter(|f| cached.get(&f.name).is_none_or(|known| known.size != f.size)).collect();

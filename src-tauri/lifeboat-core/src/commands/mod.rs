@@ -1,5 +1,5 @@
 //! The verbs: one module per thing a user does. Long ones (backup, verify, restore,
-//! copy, delete, retention) implement `runner::Verb` and run as operations; the
+//! copy, delete, retention, recover) implement `runner::Verb` and run as operations; the
 //! others (list, status, open, location) read or check and return at once.
 
 pub mod backup;
@@ -8,6 +8,7 @@ pub mod delete;
 pub mod list;
 pub mod location;
 pub mod open;
+pub mod recover;
 pub mod restore;
 pub mod retention;
 pub mod status;
@@ -29,6 +30,7 @@ pub enum Outcome {
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
     Retention(retention::RetentionReport),
+    Recover(recover::RecoveryReport),
 }
 
 macro_rules! outcome_from {
@@ -47,5 +49,6 @@ outcome_from!(
     Restore(restore::RestoreReport),
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
-    Retention(retention::RetentionReport)
+    Retention(retention::RetentionReport),
+    Recover(recover::RecoveryReport)
 );

@@ -18,7 +18,7 @@ use crate::context::Context;
 use crate::error::{Error, ErrorKind, IoContext, Result};
 use crate::format::{read_header, EncryptionKind, EntryKind, EntryReader, HeaderBytes, Index, ItemKind, OpenedBackup};
 use crate::protector::{describe_needed, recipient_labels, unwrap_file_key, Identity};
-use crate::target::ReadSeek;
+use crate::target::{ReadSeek, Target};
 
 /// An identity a front end holds while it is needed.
 pub type SharedIdentity = Arc<dyn Identity>;
@@ -158,7 +158,29 @@ impl UnlockedBackup {
 /// of a newer format, and says what unlocks it.
 pub fn inspect(ctx: &Context, selector: &str) -> Result<BackupFile> {
     let selector = selector.trim();
-    let (file_name, mut source) = open_selected(ctx, selector)?;
+    let (file_name, source) = open_selected(ctx, selector)?;
+    inspect_source(ctx, selector, file_name, source)
+}
+
+/// `inspect` of a backup at a location other than the configured one (a recovery's):
+/// by id, id prefix or file name, or the newest backup there.
+pub fn inspect_at(ctx: &Context, target: &dyn Target, selector: Option<&str>) -> Result<BackupFile> {
+    let location = target.describe();
+    let listings = list::refresh_as(ctx, target, &location)?;
+    let found = match selector.map(str::trim) {
+        Some(selector) => matching(listings, selector)?
+            .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest.")))?,
+        None => listings
+            .into_iter()
+            .filter(|l| l.header.is_some())
+            .max_by_key(|l| l.header.as_ref().map(|h| h.created_at))
+            .ok_or_else(|| Error::input(format!("There is no backup at {location}.")))?,
+    };
+    let source = target.open(&found.file_name)?;
+    inspect_source(ctx, &found.file_name, found.file_name.clone(), source)
+}
+
+fn inspect_source(ctx: &Context, selector: &str, file_name: String, mut source: Box<dyn ReadSeek>) -> Result<BackupFile> {
     let header = read_header(&mut source)?;
     crate::protector::check_recipients(&header.header)?;
     let size = source.seek(SeekFrom::End(0)).context(|| "reading the backup".into())?;

@@ -81,9 +81,9 @@ impl Vault {
                 value: value.to_vec(),
             });
         }
-        let contents = Contents { kind, name: name.into(), created_at: row.created_at, vault: self.id.clone(), versions };
+        let contents = Contents { kind, name: name.into(), created_at: row.created_at, vault: self.id()?, versions };
         let plain = Zeroizing::new(serde_json::to_vec(&contents).expect("blob contents serialize"));
-        let (geography, key) = geography::current(&self.conn, self.key()?)?;
+        let (geography, key) = geography::current(&self.conn, &self.key()?)?;
         let mut head = Vec::with_capacity(HEAD);
         head.extend_from_slice(MAGIC);
         head.extend_from_slice(&VERSION.to_be_bytes());
@@ -130,7 +130,7 @@ impl Vault {
                 attributes: v.attributes.clone(),
                 details,
             };
-            let sealed = seal::seal(key, &aad(kind, name, &v.version), &v.value, &mut rand::rng());
+            let sealed = seal::seal(&key, &aad(kind, name, &v.version), &v.value, &mut rand::rng());
             let public = (!v.public.is_empty()).then_some(v.public.as_slice());
             insert_version(&tx, &info, seq as i64 + 1, public, &sealed)?;
         }
@@ -163,7 +163,7 @@ impl Vault {
         }
         let (head, sealed) = blob.split_at(HEAD);
         let geography = geography::id_text(head[MAGIC.len() + 2..MAGIC.len() + 18].try_into().expect("16 bytes"));
-        let key = geography::find(&self.conn, self.key()?, &geography)?.ok_or_else(|| {
+        let key = geography::find(&self.conn, &self.key()?, &geography)?.ok_or_else(|| {
             Error::input(format!(
                 "This vault backup belongs to another geography ({geography}); it restores only into the vault that made it or one paired with it. \
                  Pair the vaults: export the geography from the vault that made it (`vault geography export`) and import it here."

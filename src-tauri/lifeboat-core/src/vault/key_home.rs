@@ -128,7 +128,7 @@ fn with_timeout<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) ->
     rx.recv_timeout(TIMEOUT).ok()
 }
 
-fn decode(text: &[u8]) -> Option<VaultKey> {
+pub(crate) fn decode(text: &[u8]) -> Option<VaultKey> {
     let bytes = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(text).ok()?);
     let mut key = Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {

@@ -12,13 +12,14 @@ mod objects;
 
 pub use objects::{check_name, AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, VersionInfo, KEY_SIZES, MAX_SECRET_BYTES};
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -34,6 +35,9 @@ const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/vault/0
 pub const RECOVERY_DAYS: std::ops::RangeInclusive<u32> = 7..=90;
 pub const DEFAULT_RECOVERY_DAYS: u32 = 90;
 pub const FILE_NAME: &str = "vault.db";
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The meta key under which a vault copy in a backup carries its vault key.
+const CARRIED_KEY: &str = "carried_key";
 
 /// The vault's own settings.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -50,6 +54,16 @@ pub struct VaultSettings {
     /// The geography new backup blobs are made for, and all those this vault accepts.
     pub geography: String,
     pub paired_geographies: Vec<String>,
+}
+
+/// What a vault holds, in numbers: objects of the administrator's (Lifeboat's own
+/// managed secrets aside), deleted ones, and versions of everything.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultCounts {
+    pub objects: u32,
+    pub deleted: u32,
+    pub versions: u32,
 }
 
 /// The vault of a data folder, opened on first use: most commands never need it.
@@ -77,9 +91,15 @@ pub struct Vault {
     conn: Connection,
     data_dir: PathBuf,
     clock: Clock,
+    held: RefCell<Held>,
+}
+
+/// Which vault this is and its key once loaded; a recovery (here or in another
+/// process) replaces both, which `held` notices by the vault id in the file.
+struct Held {
     id: String,
-    key_home: KeyHome,
-    key: OnceCell<VaultKey>,
+    home: KeyHome,
+    key: Option<VaultKey>,
 }
 
 impl Vault {
@@ -89,7 +109,7 @@ impl Vault {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::operation(format!("creating the data folder {}: {e}", data_dir.display())))?;
         let path = data_dir.join(FILE_NAME);
         let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // Vault changes are rare and each one matters: every commit reaches the disk.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -97,11 +117,8 @@ impl Vault {
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut conn)
             .map_err(|e| Error::operation(format!("upgrading the vault {}: {e}", path.display())))?;
-        let (id, key_home, key) = Self::identity(&mut conn, data_dir, &clock)?;
-        let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, id, key_home, key: OnceCell::new() };
-        if let Some(key) = key {
-            let _ = vault.key.set(key);
-        }
+        let (id, home, key) = Self::identity(&mut conn, data_dir, &clock)?;
+        let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, held: RefCell::new(Held { id, home, key }) };
         vault.purge_expired()?;
         Ok(vault)
     }
@@ -125,8 +142,18 @@ impl Vault {
         Ok((id, home, Some(key)))
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
+    pub fn id(&self) -> Result<String> {
+        Ok(self.held()?.id.clone())
+    }
+
+    /// The vault id and key home as the file says now.
+    fn held(&self) -> Result<std::cell::Ref<'_, Held>> {
+        let id = meta(&self.conn, "vault_id")?.ok_or_else(damaged)?;
+        if self.held.borrow().id != id {
+            let home = meta(&self.conn, "key_home")?.and_then(|h| crate::names::parse_name(&h)).ok_or_else(damaged)?;
+            *self.held.borrow_mut() = Held { id, home, key: None };
+        }
+        Ok(self.held.borrow())
     }
 
     pub fn path(&self) -> PathBuf {
@@ -137,21 +164,107 @@ impl Vault {
         (self.clock)()
     }
 
-    fn key(&self) -> Result<&VaultKey> {
-        if let Some(key) = self.key.get() {
-            return Ok(key);
+    fn key(&self) -> Result<VaultKey> {
+        let (id, home) = {
+            let held = self.held()?;
+            if let Some(key) = &held.key {
+                return Ok(key.clone());
+            }
+            (held.id.clone(), held.home)
+        };
+        let key = key_home::load(&self.data_dir, &id, home)?;
+        self.held.borrow_mut().key = Some(key.clone());
+        Ok(key)
+    }
+
+    /// A consistent copy of the vault that carries its key (meta `carried_key`), for a
+    /// backup: the backup's encryption protects it, and a recovery needs both.
+    pub fn snapshot_carrying_key(&self, dest: &Path, cancel: &crate::progress::Cancel) -> Result<()> {
+        let key = self.key()?;
+        crate::sqlite::snapshot(&self.conn, dest, cancel)?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The copy is about to hold the key: readable by this user only, and removed
+        // with the backup's scratch folder.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::operation(format!("protecting {}: {e}", dest.display())))?;
         }
-        let key = key_home::load(&self.data_dir, &self.id, self.key_home)?;
-        Ok(self.key.get_or_init(|| key))
+        let copy = Connection::open(dest)?;
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()));
+        set_meta(&copy, CARRIED_KEY, &text)?;
+        Ok(())
+    }
+
+    /// Replaces this vault with a copy a backup carried (`snapshot_carrying_key`): its
+    /// objects, versions, geographies and settings, its id, and its key, which goes
+    /// to the credential store or the key file like a new vault's. One transaction.
+    pub(crate) fn replace_with(&self, copy: &Path) -> Result<()> {
+        let unreadable = |why: String| Error::integrity(format!("The vault in this backup cannot be used: {why}."));
+        let mut carried = Connection::open(copy)?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut carried).map_err(|e| unreadable(format!("{e} (made by a newer Lifeboat?)")))?;
+        let id = meta(&carried, "vault_id")?.ok_or_else(|| unreadable("it has no id".into()))?;
+        let key_text = Zeroizing::new(meta(&carried, CARRIED_KEY)?.ok_or_else(|| unreadable("it does not carry its key".into()))?);
+        let key = key_home::decode(key_text.as_bytes()).ok_or_else(|| unreadable("its key is damaged".into()))?;
+        geography::current(&carried, &key).map_err(|_| unreadable("its key does not open it".into()))?;
+        drop(carried);
+
+        let (old_id, old_home) = {
+            let held = self.held()?;
+            (held.id.clone(), held.home)
+        };
+        if old_home == KeyHome::File {
+            // The key file is about to be replaced; a safety copy was made first.
+            key_home::forget(&self.data_dir, &old_id, old_home);
+        }
+        let home = key_home::store_new(&self.data_dir, &id, &key)?;
+        self.conn.execute("ATTACH DATABASE ?1 AS carried", [copy.to_string_lossy()])?;
+        let replaced = (|| -> Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            tx.execute_batch(
+                "DELETE FROM main.versions; DELETE FROM main.objects; DELETE FROM main.geographies; DELETE FROM main.meta;
+                 INSERT INTO main.meta SELECT * FROM carried.meta WHERE key NOT IN ('carried_key', 'key_home');
+                 INSERT INTO main.geographies SELECT * FROM carried.geographies;
+                 INSERT INTO main.objects SELECT * FROM carried.objects;
+                 INSERT INTO main.versions SELECT * FROM carried.versions;",
+            )?;
+            set_meta(&tx, "key_home", &crate::names::name_of(&home))?;
+            tx.commit()?;
+            Ok(())
+        })();
+        self.conn.execute("DETACH DATABASE carried", [])?;
+        replaced?;
+        if old_home == KeyHome::CredentialStore && old_id != id {
+            key_home::forget(&self.data_dir, &old_id, old_home);
+        }
+        if home == KeyHome::CredentialStore {
+            let _ = std::fs::remove_file(key_home::file_path(&self.data_dir));
+        }
+        *self.held.borrow_mut() = Held { id, home, key: Some(key) };
+        self.purge_expired()?;
+        Ok(())
+    }
+
+    /// How many objects (active and deleted) and versions the vault holds.
+    pub fn counts(&self) -> Result<VaultCounts> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM objects WHERE deleted_at IS NULL AND NOT managed),
+                    (SELECT COUNT(*) FROM objects WHERE deleted_at IS NOT NULL),
+                    (SELECT COUNT(*) FROM versions)",
+            [],
+            |r| Ok(VaultCounts { objects: r.get(0)?, deleted: r.get(1)?, versions: r.get(2)? }),
+        )?)
     }
 
     pub fn settings(&self) -> Result<VaultSettings> {
         let (geography, paired_geographies) = geography::ids(&self.conn)?;
+        let held = self.held()?;
         Ok(VaultSettings {
-            vault_id: self.id.clone(),
+            vault_id: held.id.clone(),
             recovery_days: self.recovery_days()?,
             purge_protection: meta(&self.conn, "purge_protection")?.as_deref() == Some("on"),
-            key_in_credential_store: self.key_home == KeyHome::CredentialStore,
+            key_in_credential_store: held.home == KeyHome::CredentialStore,
             geography,
             paired_geographies,
         })
@@ -184,13 +297,13 @@ impl Vault {
 
     /// The current geography as a passphrase-protected file, for pairing another vault.
     pub fn export_geography(&self, passphrase: &str) -> Result<Vec<u8>> {
-        geography::export(&self.conn, self.key()?, passphrase)
+        geography::export(&self.conn, &self.key()?, passphrase)
     }
 
     /// Pairs this vault with the geography in `file`: blobs made for it restore here,
     /// and this vault's new blobs are made for it.
     pub fn import_geography(&self, file: &[u8], passphrase: &str) -> Result<VaultSettings> {
-        geography::import(&self.conn, self.key()?, file, passphrase, self.now())?;
+        geography::import(&self.conn, &self.key()?, file, passphrase, self.now())?;
         self.settings()
     }
 
@@ -269,7 +382,7 @@ impl Vault {
         let key = self.key()?;
         let now = self.now();
         let version = new_version_id();
-        let sealed = seal::seal(key, &aad(kind, name, &version), &material.plain, &mut rand::rng());
+        let sealed = seal::seal(&key, &aad(kind, name, &version), &material.plain, &mut rand::rng());
         let tx = self.conn.unchecked_transaction()?;
         match self.object_row(kind, name)? {
             Some(row) if row.deleted_at.is_some() => return Err(deleted_conflict(kind, name)),
@@ -374,7 +487,8 @@ impl Vault {
             params![info.kind.to_string(), info.name, info.version],
             |r| r.get(0),
         )?;
-        seal::open(self.key()?, &aad(info.kind, &info.name, &info.version), &sealed).ok_or_else(|| {
+        let key = self.key()?;
+        seal::open(&key, &aad(info.kind, &info.name, &info.version), &sealed).ok_or_else(|| {
             Error::integrity(format!(
                 "Version {} of the {} {:?} does not open with this vault's key: the vault file was changed or its key replaced.",
                 info.version, info.kind, info.name

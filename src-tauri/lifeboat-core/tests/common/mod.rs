@@ -320,3 +320,28 @@ pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
 
 pub mod counting;
 pub mod samba;
+
+/// Unlocks `file` and recovers the installation from it, as `lifeboat recover` does.
+pub fn recover_from(
+    engine: &Engine,
+    file: lifeboat_core::commands::open::BackupFile,
+    identity: Option<&dyn Identity>,
+    replace: bool,
+) -> Result<lifeboat_core::commands::recover::RecoveryReport> {
+    let unlocked = Arc::new(engine.unlock(&Arc::new(file), identity)?);
+    engine.run(lifeboat_core::commands::recover::Recover { backup: unlocked, replace }, &lifeboat_core::progress::NoProgress, &Cancel::default())
+}
+
+/// Everything an administrator sees of a vault: each object (active and deleted)
+/// with every version and its attributes.
+pub fn vault_contents(engine: &Engine) -> Vec<(lifeboat_core::vault::ObjectSummary, Vec<lifeboat_core::vault::VersionInfo>)> {
+    let vault = engine.vault().unwrap();
+    [false, true]
+        .into_iter()
+        .flat_map(|deleted| vault.list(None, deleted).unwrap())
+        .map(|o| {
+            let versions = vault.versions(o.kind, &o.name).unwrap();
+            (o, versions)
+        })
+        .collect()
+}

@@ -20,7 +20,7 @@ use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::events::Event;
 use crate::format::{EntryKind, ItemKind};
-use crate::items::{plan_item, PlannedEntry, CONFIG_ITEM};
+use crate::items::{plan_item, PlannedEntry, CONFIG_ITEM, VAULT_ITEM};
 use crate::operation::{OperationKind, Trigger};
 use crate::progress::{Cancel, NoProgress, Phase, Progress};
 use crate::protector::{recipient_labels, Recipient};
@@ -119,6 +119,13 @@ fn back_up(ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Ba
         origin: catalog.path().to_string_lossy().into_owned(),
         entries: snapshot_entry(catalog.path(), config_copy)?,
     });
+    // After the catalog: every vault version the catalog names is in the vault by then.
+    let encrypted = recipients.iter().all(|r| r.encryption() != crate::format::EncryptionKind::None);
+    match vault_source(ctx, &scratch, encrypted, cancel) {
+        Ok(source) => sources.push(source),
+        Err(Error::Canceled) => return Err(Error::Canceled),
+        Err(e) => warnings.push(format!("{VAULT_ITEM}: not in this backup: {e}")),
+    }
 
     let meta = BackupMeta {
         backup_id: id,
@@ -174,6 +181,17 @@ fn back_up(ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Ba
         retention: None,
         retention_error: None,
     })
+}
+
+/// The vault with its key, for a recovery: only into a backup that is encrypted.
+fn vault_source(ctx: &Context, scratch: &Scratch, encrypted: bool, cancel: &Cancel) -> Result<Source> {
+    if !encrypted {
+        return Err(Error::input("a backup without encryption never carries the vault; set a certificate or a passphrase"));
+    }
+    let vault = ctx.vault()?;
+    let copy = scratch.path("vault.db");
+    vault.snapshot_carrying_key(&copy, cancel)?;
+    Ok(Source { name: VAULT_ITEM.into(), kind: ItemKind::Config, origin: vault.path().to_string_lossy().into_owned(), entries: snapshot_entry(&vault.path(), copy)? })
 }
 
 /// The single entry of a file-like item whose content was copied first (databases).

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use super::open::{refuse_expired, UnlockedBackup};
 use crate::context::Context;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
+use crate::items::VAULT_ITEM;
 use crate::operation::OperationKind;
 use crate::progress::{Cancel, Phase, Progress};
 use crate::runner::Verb;
@@ -63,6 +64,11 @@ pub fn safety_dir(ctx: &Context) -> PathBuf {
 }
 
 fn options(ctx: &Context, request: &RestoreRequest, restore_id: &str) -> Result<RestoreOptions> {
+    if request.items.iter().any(|i| i == VAULT_ITEM) {
+        return Err(Error::input(format!(
+            "The {VAULT_ITEM} item is put back only by recovering the installation from this backup, which installs the vault with its key; it is never written to a folder."
+        )));
+    }
     let destination = match &request.to {
         Some(dir) => Destination::Folder(std::path::absolute(dir).with_path("resolving", dir)?),
         None => Destination::Original,
