@@ -55,6 +55,8 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Restore from a backup (or, with --preview, say what a restore would replace).
     Restore(commands::restore::RestoreArgs),
+    /// Put this installation back from a backup: configuration, schedule, items, encryption and vault.
+    Recover(commands::recover::RecoverArgs),
     /// Backup encryption certificates.
     #[command(subcommand)]
     Cert(commands::cert::CertCommand),
@@ -131,6 +133,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Backups(c) => commands::backups::run(&engine, c, out, &cancel),
         Command::Verify(args) => commands::verify::run(&engine, args, out, &cancel),
         Command::Restore(args) => commands::restore::run(&engine, args, out, &cancel),
+        Command::Recover(args) => commands::recover::run(&engine, args, out, &cancel),
         Command::Schedule(c) => commands::schedule::run(&engine, c, out),
         Command::Retention(c) => commands::retention::run(&engine, c, out, &cancel),
         Command::Expiry(c) => commands::schedule::expiry(&engine, c, out),

@@ -24,6 +24,19 @@ pub fn read_stdin(prompt: &str) -> Result<Zeroizing<String>> {
     Ok(text)
 }
 
+/// Reads one line from stdin (prompted without echo on a terminal), leaving the rest
+/// for the next secret: for commands that take two, one per line.
+pub fn read_stdin_line(prompt: &str) -> Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return read_stdin(prompt);
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line).map_err(|e| Error::input(format!("Could not read the secret from stdin: {e} (it must be UTF-8 text).")))?;
+    let trimmed_len = line.trim_end_matches(['\n', '\r']).len();
+    line.truncate(trimmed_len);
+    Ok(line)
+}
+
 /// Asks before something that cannot be undone: `--yes` answers for scripts; a
 /// terminal is asked; anything else is refused with what to add.
 pub fn confirm(question: &str, yes: bool) -> Result<()> {

@@ -32,4 +32,34 @@ fn a_share_set_from_the_command_line_takes_backups() {
     let file_name = backup["file_name"].as_str().unwrap();
     assert!(samba.path_in_share(file_name).exists());
     assert_eq!(cli.json(&["backups", "list"], "").as_array().unwrap().len(), 1);
+
+    // The workstation is lost: a fresh installation recovers from the share, then
+    // backs up to it without the share password being typed again.
+    cli.ok(&["vault", "secret", "set", "app-token", "--value-stdin"], "token-1");
+    cli.ok(&["backup", "now"], "");
+    let before: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]]
+        .iter()
+        .map(|args| cli.json(args, ""))
+        .collect();
+    let fresh = Cli { data: tmp.path().join("fresh") };
+    let preview = fresh.ok(
+        &["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"],
+        &format!("{PASSWORD}\na passphrase for the share\n"),
+    );
+    assert!(preview.contains("This installation is new") && preview.contains("1 object(s)"), "{preview}");
+    assert_eq!(fresh.json(&["items", "list"], "").as_array().unwrap().len(), 0, "the preview changed nothing");
+    fresh.ok(&["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin"], &format!("{PASSWORD}\na passphrase for the share\n"));
+    let after: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]]
+        .iter()
+        .map(|args| fresh.json(args, ""))
+        .collect();
+    assert_eq!(after[1..3], before[1..3], "items and vault as they were");
+    for field in ["kind", "path", "user", "description"] {
+        assert_eq!(after[3][field], before[3][field], "the location's {field}");
+    }
+    assert_eq!(after[0]["settings"], before[0]["settings"]);
+    assert_eq!(after[0]["last_backup"]["id"], before[0]["last_backup"]["id"], "the same last backup");
+    let next = fresh.json(&["backup", "now"], "");
+    assert!(samba.path_in_share(next["file_name"].as_str().unwrap()).exists(), "a backup to the share right after recovery");
+    assert_eq!(fresh.ok(&["vault", "secret", "show", "app-token", "--reveal"], ""), "token-1\n");
 }

@@ -93,3 +93,33 @@ fn the_vault_through_the_cli() {
     let settings = cli.ok(&["vault", "settings"], "");
     assert!(settings.contains("on (cannot be turned off)") && settings.contains("in a file readable only by this user"), "{settings}");
 }
+
+#[test]
+fn recover_from_a_downloaded_backup_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cli = Cli { data: root.join("data") };
+    std::fs::create_dir(root.join("docs")).unwrap();
+    std::fs::write(root.join("docs/a.txt"), "a").unwrap();
+    cli.ok(&["items", "add", root.join("docs").to_str().unwrap()], "");
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "recovery passphrase");
+    cli.ok(&["schedule", "set", "--every-hours", "8"], "");
+    cli.ok(&["vault", "secret", "set", "s", "--value-stdin"], "v");
+    let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+    let file = root.join("copy.lbk");
+    cli.ok(&["backups", "copy", &id, "--to", file.to_str().unwrap()], "");
+    let schedule = cli.json(&["schedule", "show"], "");
+
+    let other = Cli { data: root.join("other") };
+    other.ok(&["items", "add", root.join("docs").to_str().unwrap(), "--name", "mine"], "");
+    let plan = other.json(&["recover", file.to_str().unwrap(), "--passphrase-stdin", "--preview"], "recovery passphrase");
+    assert_eq!(plan["replaces"], "1 protected item(s)");
+    assert_eq!(plan["vault"]["objects"], 1);
+    other.fails(&["recover", file.to_str().unwrap(), "--passphrase-stdin"], "recovery passphrase", 2, "Add --yes to confirm");
+    other.fails(&["recover", file.to_str().unwrap(), "--passphrase-stdin", "--yes"], "wrong passphrase", 2, "passphrase that was set when it was made");
+    let report = other.json(&["recover", file.to_str().unwrap(), "--passphrase-stdin", "--yes"], "recovery passphrase");
+    assert!(std::path::Path::new(report["safety_copy"].as_str().unwrap()).join("catalog.db").is_file());
+    assert_eq!(other.json(&["schedule", "show"], ""), schedule);
+    assert_eq!(other.json(&["items", "list"], "")[0]["name"], "docs");
+    assert_eq!(other.ok(&["vault", "secret", "show", "s", "--reveal"], ""), "v\n");
+}

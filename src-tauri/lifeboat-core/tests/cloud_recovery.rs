@@ -99,6 +99,13 @@ fn a_fresh_installation_is_recovered_from_the_location_to_exactly_what_it_was() 
     let listed: Vec<_> = fresh.list_backups().unwrap().into_iter().map(|b| (b.id, b.status)).collect();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].0.as_deref(), Some(backup.id.as_str()), "the same backups listed, known as this installation's");
+    // The backup it came from is this installation's last backup, with its checksum
+    // recorded (its own catalog copy was taken while it was being written).
+    let status = fresh.status().unwrap();
+    assert_eq!(status.last_backup.and_then(|o| o.backup_id).as_deref(), Some(backup.id.as_str()));
+    assert!(status.running.is_none());
+    let checked = fresh.verify(&backup.id, None, &NoProgress, &Cancel::default()).unwrap();
+    assert_eq!(checked.method, lifeboat_core::commands::verify::VerifyMethod::Checksum);
     let files: Vec<_> = fs::read_dir(root.join("data/secrets")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(files, ["vault.key"]);
     assert!(!root.join("data/tmp").read_dir().map(|mut d| d.next().is_some()).unwrap_or(false), "the scratch folder is gone");

@@ -7,6 +7,7 @@ pub mod encryption;
 pub mod items;
 pub mod location;
 pub mod operations;
+pub mod recover;
 pub mod restore;
 pub mod retention;
 pub mod schedule;

@@ -95,6 +95,17 @@ impl Catalog {
         )?)
     }
 
+    /// A recovered catalog was copied while the backup that carried it ran: that
+    /// backup operation succeeded (its backup exists and authenticates).
+    pub fn finish_carrying_backup(&self, backup_id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE operations SET status = 'succeeded', backup_id = ?1, phase = NULL, finished_at = ?2, updated_at = ?2
+             WHERE kind = 'backup' AND status = 'running'",
+            params![backup_id, at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
     pub fn request_cancel(&self, id: &str) -> Result<bool> {
         Ok(self.conn.execute("UPDATE operations SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'", [id])? > 0)
     }

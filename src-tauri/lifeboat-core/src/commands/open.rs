@@ -53,6 +53,9 @@ pub struct BackupFile {
 }
 
 impl BackupFile {
+    pub(crate) fn header(&self) -> &crate::format::Header {
+        &self.header.header
+    }
     /// The open file, for one reader at a time.
     pub(crate) fn source(&self) -> MutexGuard<'_, Box<dyn ReadSeek>> {
         self.source.lock().unwrap_or_else(|p| p.into_inner())

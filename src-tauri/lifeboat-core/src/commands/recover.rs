@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::open::{refuse_expired, BackupInspection, UnlockedBackup};
 use super::restore::{extract, safety_dir, Destination, RestoreOptions};
-use crate::catalog::Catalog;
+use crate::catalog::{BackupRecord, BackupStatus, Catalog};
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::format::Installation;
@@ -81,10 +81,55 @@ impl Verb for Recover {
             ctx.vault()?.replace_with(vault)?;
         }
         ctx.catalog().replace_with(&extracted.catalog)?;
+        record_source(ctx, &self.backup, &plan.installation, cancel)?;
         // Settings from before the vault name files in secrets/; nothing is there to move.
         let _ = ctx.settings().move_secrets_into_vault();
         Ok(RecoveryReport { plan, safety_copy })
     }
+}
+
+/// Records the backup a recovery came from as one this installation made, when it
+/// is: the catalog it carries was copied while it was being written, so it does not
+/// know it yet. Its checksum is taken here, for verifies without a key.
+fn record_source(ctx: &Context, backup: &UnlockedBackup, installation: &Installation, cancel: &Cancel) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Seek, SeekFrom};
+    let header = backup.file().header();
+    let id = header.backup_id.to_string();
+    if header.installation.id != installation.id || ctx.catalog().backup_statuses()?.contains_key(&id) {
+        return Ok(());
+    }
+    ctx.catalog().finish_carrying_backup(&id, header.created_at)?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    {
+        let mut source = backup.file().source();
+        source.seek(SeekFrom::Start(0)).context(|| "reading the backup".into())?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            cancel.check()?;
+            let n = source.read(&mut buf).context(|| "reading the backup".into())?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+    }
+    let warnings = backup.warnings().to_vec();
+    ctx.catalog().record_backup(&BackupRecord {
+        id,
+        file_name: backup.inspection().file_name.clone(),
+        location: ctx.settings().location()?.description,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        created_at: header.created_at,
+        expires_at: header.expires_at,
+        encryption: header.encryption,
+        recipients: crate::protector::recipient_labels(header),
+        status: if warnings.is_empty() { BackupStatus::Complete } else { BackupStatus::Warnings },
+        warnings,
+    })
 }
 
 /// What a recovery from `backup` would put back and replace; nothing changes.

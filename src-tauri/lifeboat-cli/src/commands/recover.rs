@@ -1,0 +1,107 @@
+//! `lifeboat recover`: put this installation back as a backup found it — its
+//! configuration, schedule, items, retention, encryption settings and vault — from
+//! a backup file, a folder or a share, after showing what comes back.
+
+use std::sync::Arc;
+
+use clap::Args;
+use lifeboat_core::commands::recover::{Recover, RecoveryPlan, RecoveryReport};
+use lifeboat_core::engine::Engine;
+use lifeboat_core::progress::Cancel;
+use lifeboat_core::settings::{LocationDraft, LocationKind};
+use lifeboat_core::{Error, Result};
+
+use crate::identity::IdentityArgs;
+use crate::output::{utc, Output};
+use crate::progress::CliProgress;
+use crate::secrets::read_stdin_line;
+
+#[derive(Args)]
+pub struct RecoverArgs {
+    /// A backup file, or the folder or share (\\server\share\folder, smb://...) that holds the backups.
+    from: Option<String>,
+    /// Which backup there: id, unique id prefix or file name (default: the newest).
+    #[arg(long)]
+    backup: Option<String>,
+    /// For a share: DOMAIN\user or user.
+    #[arg(long)]
+    user: Option<String>,
+    /// For a share: read its password from stdin (its first line, when the identity's secret follows on the next).
+    #[arg(long, requires = "user")]
+    share_password_stdin: bool,
+    #[command(flatten)]
+    identity: IdentityArgs,
+    /// Show what would be recovered and what it would replace; change nothing.
+    #[arg(long)]
+    preview: bool,
+    /// Confirms replacing this installation's configuration and vault when it already has some (a safety copy is kept).
+    #[arg(long)]
+    yes: bool,
+}
+
+pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) -> Result<()> {
+    let file = match args.from.as_deref() {
+        Some(path) if std::path::Path::new(path).is_file() => engine.inspect(path)?,
+        Some(path) => {
+            let share = args.user.is_some() || path.starts_with("\\\\") || path.starts_with("//") || path.starts_with("smb://");
+            let draft = if share {
+                let user = args.user.clone().ok_or_else(|| Error::input("A share needs --user and --share-password-stdin."))?;
+                let password = if args.share_password_stdin { std::mem::take(&mut *read_stdin_line("Share password")?) } else { String::new() };
+                LocationDraft { kind: LocationKind::Smb, path: path.to_owned(), user, confirm: password.clone(), password }
+            } else {
+                let folder = std::path::absolute(path).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
+                LocationDraft { kind: LocationKind::Local, path: folder, user: String::new(), password: String::new(), confirm: String::new() }
+            };
+            engine.inspect_at(&engine.typed_location(&draft)?, args.backup.as_deref())?
+        }
+        None => match args.backup.as_deref() {
+            Some(selector) => engine.inspect(selector)?,
+            None => return Err(Error::input("Say where the backup is: a backup file, or the folder or share that holds the backups.")),
+        },
+    };
+    let backup = Arc::new(engine.unlock(&Arc::new(file), args.identity.load()?.as_deref())?);
+    if args.preview {
+        let plan = engine.preview_recovery(&backup, cancel)?;
+        return out.value(&plan, || format!("{}\nNothing was changed (preview).", describe(&plan)));
+    }
+    let report = CliProgress::around(out, |progress| engine.run(Recover { backup, replace: args.yes }, progress, cancel))?;
+    out.value(&report, || done(&report))
+}
+
+fn describe(plan: &RecoveryPlan) -> String {
+    let s = &plan.settings;
+    let b = &plan.backup;
+    let items: Vec<String> = s.items.iter().map(|i| format!("{} ({})", i.name, i.path.display())).collect();
+    let mut lines = vec![
+        format!("Backup {} made {} by Lifeboat {} on {} (installation {}).", b.id, utc(&b.created_at), b.lifeboat_version, plan.installation.name, plan.installation.id),
+        "Recovering puts back:".into(),
+        format!("  Location:    {}", s.location.description),
+        format!("  Schedule:    {}{}", s.schedule.description, if s.schedule.enabled { "" } else { " (automatic backups off)" }),
+        format!("  Retention:   {} days, at most {} backups", s.retention.days, s.retention.max_count),
+        format!("  Expiry:      {} days", s.expiry_days),
+        format!("  Encryption:  {}", s.encryption.mode.map(|m| m.to_string()).unwrap_or_else(|| "not set".into())),
+        format!("  Items:       {}", if items.is_empty() { "none".into() } else { items.join(", ") }),
+        match &plan.vault {
+            Some(v) => format!("  Vault:       {} object(s), {} deleted, {} version(s)", v.objects, v.deleted, v.versions),
+            None => "  Vault:       not in this backup".into(),
+        },
+    ];
+    lines.extend(plan.notes.iter().map(|n| format!("Note: {n}")));
+    lines.push(match &plan.replaces {
+        Some(current) => format!("Replaces this installation's {current} (add --yes; a safety copy is kept)."),
+        None => "This installation is new: nothing is replaced.".into(),
+    });
+    lines.join("\n")
+}
+
+fn done(report: &RecoveryReport) -> String {
+    let mut text = format!("Recovered.\n{}", describe(&report.plan).lines().skip(1).collect::<Vec<_>>().join("\n"));
+    if let Some(safety) = &report.safety_copy {
+        text.push_str(&format!("\nWhat was replaced is kept in {}.", safety.display()));
+    }
+    text.push_str(&format!(
+        "\nNext, restore the protected data if it is lost too: `lifeboat restore {}` with the same identity.",
+        report.plan.backup.id
+    ));
+    text
+}
