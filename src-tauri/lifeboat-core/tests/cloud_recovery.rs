@@ -79,7 +79,7 @@ fn a_fresh_installation_is_recovered_from_the_location_to_exactly_what_it_was() 
     let unlocked = Arc::new(fresh.unlock(&Arc::new(file), Some(&passphrase())).unwrap());
     let plan = fresh.preview_recovery(&unlocked, &Cancel::default()).unwrap();
     assert_eq!(plan.replaces, None, "a new installation has nothing to replace");
-    assert_eq!(plan.installation, installation);
+    assert_eq!((plan.installation_id.as_str(), plan.installation_name.as_str()), (installation.id.to_string().as_str(), installation.name.as_str()));
     assert_eq!(plan.settings, before.0);
     let counts = plan.vault.unwrap();
     assert_eq!((counts.objects, counts.deleted), (2, 1));

@@ -650,7 +650,9 @@ export type OperationKind = "backup" | "restore" | "verify" | "retention" |
 /**  Deleting one backup on request. */
 "delete" | 
 /**  Saving a copy of a backup file elsewhere. */
-"copy";
+"copy" | 
+/**  Putting an installation back from a backup (configuration and vault). */
+"recover";
 
 export type OperationStatus = "running" | "succeeded" | "failed" | "canceled" | 
 /**  A scheduled slot that could not run (another operation held the lock). */
@@ -728,13 +730,13 @@ export type Outcome = Outcome_Serialize | Outcome_Deserialize;
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport };
+export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize };
 
 /**
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport };
+export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize };
 
 /**  What a running operation is doing now. */
 export type Phase = "scanning" | "writing" | "publishing" | "reading" | "verifying" | "restoring" | "replacing" | "deleting";
@@ -760,6 +762,53 @@ export type ProtectedItem = {
 	kind: ItemKind,
 	path: string,
 	excludes: string[],
+};
+
+/**  What a recovery would put back, read from the backup before anything changes. */
+export type RecoveryPlan = RecoveryPlan_Serialize | RecoveryPlan_Deserialize;
+
+/**  What a recovery would put back, read from the backup before anything changes. */
+export type RecoveryPlan_Deserialize = {
+	backup: BackupInspection_Deserialize,
+	/**  The installation recovered: its id stays, so retention knows its backups. */
+	installation_id: string,
+	installation_name: string,
+	settings: SettingsView_Deserialize,
+	/**  None when the backup carries no vault (made without encryption, or by Lifeboat 0.2). */
+	vault?: VaultCounts | null,
+	/**  What the administrator should know before or after (a secret to enter again). */
+	notes: string[],
+	/**  What this installation has now that the recovery replaces; None when it is new. */
+	replaces?: string | null,
+};
+
+/**  What a recovery would put back, read from the backup before anything changes. */
+export type RecoveryPlan_Serialize = {
+	backup: BackupInspection_Serialize,
+	/**  The installation recovered: its id stays, so retention knows its backups. */
+	installation_id: string,
+	installation_name: string,
+	settings: SettingsView_Serialize,
+	/**  None when the backup carries no vault (made without encryption, or by Lifeboat 0.2). */
+	vault: VaultCounts | null,
+	/**  What the administrator should know before or after (a secret to enter again). */
+	notes: string[],
+	/**  What this installation has now that the recovery replaces; None when it is new. */
+	replaces: string | null,
+};
+
+export type RecoveryReport = RecoveryReport_Serialize | RecoveryReport_Deserialize;
+
+export type RecoveryReport_Deserialize = {
+	plan: RecoveryPlan_Deserialize,
+	/**  Where the replaced configuration and vault were kept. */
+	safety_copy?: string | null,
+};
+
+export type RecoveryReport_Serialize = {
+	plan: RecoveryPlan_Serialize,
+	/**  Where the replaced configuration and vault were kept. */
+	safety_copy: string | null,
 };
 
 export type Replaced = {
@@ -934,6 +983,16 @@ export type UnlockedView_Serialize = {
 	inspection: BackupInspection_Serialize,
 	items: ContentItem[],
 	warnings: string[],
+};
+
+/**
+ *  What a vault holds, in numbers: objects of the administrator's (Lifeboat's own
+ *  managed secrets aside), deleted ones, and versions of everything.
+ */
+export type VaultCounts = {
+	objects: number,
+	deleted: number,
+	versions: number,
 };
 
 export type VerifyMethod = 

@@ -73,7 +73,7 @@ fn describe(plan: &RecoveryPlan) -> String {
     let b = &plan.backup;
     let items: Vec<String> = s.items.iter().map(|i| format!("{} ({})", i.name, i.path.display())).collect();
     let mut lines = vec![
-        format!("Backup {} made {} by Lifeboat {} on {} (installation {}).", b.id, utc(&b.created_at), b.lifeboat_version, plan.installation.name, plan.installation.id),
+        format!("Backup {} made {} by Lifeboat {} on {} (installation {}).", b.id, utc(&b.created_at), b.lifeboat_version, plan.installation_name, plan.installation_id),
         "Recovering puts back:".into(),
         format!("  Location:    {}", s.location.description),
         format!("  Schedule:    {}{}", s.schedule.description, if s.schedule.enabled { "" } else { " (automatic backups off)" }),

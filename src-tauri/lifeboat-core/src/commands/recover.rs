@@ -20,7 +20,6 @@ use super::restore::{extract, safety_dir, Destination, RestoreOptions};
 use crate::catalog::{BackupRecord, BackupStatus, Catalog};
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
-use crate::format::Installation;
 use crate::items::{CONFIG_ITEM, VAULT_ITEM};
 use crate::operation::OperationKind;
 use crate::progress::{Cancel, Phase, Progress};
@@ -34,7 +33,8 @@ use crate::vault::{LazyVault, Vault, VaultCounts};
 pub struct RecoveryPlan {
     pub backup: BackupInspection,
     /// The installation recovered: its id stays, so retention knows its backups.
-    pub installation: Installation,
+    pub installation_id: String,
+    pub installation_name: String,
     pub settings: SettingsView,
     /// None when the backup carries no vault (made without encryption, or by Lifeboat 0.2).
     pub vault: Option<VaultCounts>,
@@ -81,7 +81,7 @@ impl Verb for Recover {
             ctx.vault()?.replace_with(vault)?;
         }
         ctx.catalog().replace_with(&extracted.catalog)?;
-        record_source(ctx, &self.backup, &plan.installation, cancel)?;
+        record_source(ctx, &self.backup, &plan.installation_id, cancel)?;
         // Settings from before the vault name files in secrets/; nothing is there to move.
         let _ = ctx.settings().move_secrets_into_vault();
         Ok(RecoveryReport { plan, safety_copy })
@@ -91,12 +91,12 @@ impl Verb for Recover {
 /// Records the backup a recovery came from as one this installation made, when it
 /// is: the catalog it carries was copied while it was being written, so it does not
 /// know it yet. Its checksum is taken here, for verifies without a key.
-fn record_source(ctx: &Context, backup: &UnlockedBackup, installation: &Installation, cancel: &Cancel) -> Result<()> {
+fn record_source(ctx: &Context, backup: &UnlockedBackup, installation_id: &str, cancel: &Cancel) -> Result<()> {
     use sha2::{Digest, Sha256};
     use std::io::{Read, Seek, SeekFrom};
     let header = backup.file().header();
     let id = header.backup_id.to_string();
-    if header.installation.id != installation.id || ctx.catalog().backup_statuses()?.contains_key(&id) {
+    if header.installation.id.to_string() != installation_id || ctx.catalog().backup_statuses()?.contains_key(&id) {
         return Ok(());
     }
     ctx.catalog().finish_carrying_backup(&id, header.created_at)?;
@@ -218,7 +218,8 @@ impl Extracted {
         }
         Ok(RecoveryPlan {
             backup: backup.inspection().clone(),
-            installation,
+            installation_id: installation.id.to_string(),
+            installation_name: installation.name,
             settings: view,
             vault,
             notes,
