@@ -8,6 +8,7 @@ mod fixtures;
 mod notify;
 mod recovery;
 mod tray;
+mod vault;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -65,6 +66,23 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             recovery::verify_backup,
             recovery::copy_backup,
             recovery::delete_backup,
+            vault::vault_list,
+            vault::vault_versions,
+            vault::vault_set_secret,
+            vault::vault_create_key,
+            vault::vault_import_certificate,
+            vault::vault_create_certificate,
+            vault::vault_reveal,
+            vault::vault_update,
+            vault::vault_delete,
+            vault::vault_recover,
+            vault::vault_purge,
+            vault::vault_backup,
+            vault::vault_restore,
+            vault::vault_export_public,
+            vault::vault_settings,
+            vault::vault_set_recovery_days,
+            vault::vault_enable_purge_protection,
         ])
         .events(tauri_specta::collect_events![EngineEvent])
 }

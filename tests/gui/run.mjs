@@ -225,6 +225,46 @@ try {
   await session.click('[data-action="verify"]');
   await expectText("the checksum verify", "matches the checksum recorded when it was written");
 
+  // The Vault blade: a secret made here, its backup downloaded, deleted and purged,
+  // then restored from the file (typed beside the picker) with its value.
+  const blob = join(work, "db-password.secret.lbvault");
+  await session.click('[data-blade="vault"]');
+  await session.click('[data-action="new-object"]');
+  await session.type('[data-field="vault-name"]', "db password");
+  await expectText("the name rule", "Use 1 to 127 letters, digits and dashes.");
+  await session.type('[data-field="vault-name"]', "db-password");
+  await session.type('[data-field="vault-value"]', "gui-vault-value-4711");
+  await session.click('[data-action="create-object"]');
+  await session.waitFor("the secret in the list", () => session.find('[data-object="db-password"]'));
+  if ((await pageText()).includes("gui-vault-value-4711")) throw new Error("the secret's value is shown before Reveal");
+  await session.click('[data-action="reveal"]');
+  await session.waitFor("the value revealed", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
+  await shot("vault");
+  await session.click('[data-action="hide"]');
+  const secrets = JSON.parse(lifeboat(["vault", "list", "--kind", "secret"]));
+  if (!secrets.some((o) => o.name === "db-password")) throw new Error("the CLI does not see the secret");
+  await session.click('[data-action="download-backup"]');
+  await session.type('[data-field="download-path"]', blob);
+  await session.click('[data-action="confirm-download"]');
+  await session.waitFor("the backup blob written", () => existsSync(blob));
+  await session.click('[data-action="delete-object"]');
+  await session.click('[data-action="confirm-delete-object"]');
+  await expectText("the secret deleted", "can be recovered until");
+  await session.click('[data-tab="deleted"]');
+  await session.waitFor("the secret among the deleted", () => session.find('[data-deleted-object="db-password"]'));
+  await shot("vault-deleted");
+  await session.click('[data-action="purge"]');
+  await session.click('[data-action="confirm-purge"]');
+  await expectText("the secret purged", 'Purged the secret "db-password" for good.');
+  if (JSON.parse(lifeboat(["vault", "list", "--deleted"])).length !== 0) throw new Error("the CLI still sees a deleted secret");
+  await session.type('[data-field="blob-path"]', blob);
+  await session.click('[data-action="restore-blob"]');
+  await expectText("the secret restored", 'Restored the secret "db-password" with its 1 version(s).');
+  await session.click('[data-object="db-password"] [data-action="open-object"]');
+  await session.click('[data-action="reveal"]');
+  await session.waitFor("the restored value", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
+  await shot("vault-restored");
+
   // Disable: Essentials and the CLI agree.
   await session.click('[data-blade="essentials"]');
   await session.waitFor("Essentials again", () => session.find('[data-action="disable"]'));

@@ -369,3 +369,11 @@ fn tampered_truncated_and_foreign_blobs_are_refused_clearly() {
     assert!(v.list(None, false).unwrap().is_empty(), "nothing was restored from a bad blob");
     v.restore_object(&blob).unwrap();
 }
+
+#[test]
+fn attribute_changes_from_the_window_clear_a_date_given_as_null_and_keep_what_is_left_out() {
+    let clear: AttributeChanges = serde_json::from_str(r#"{ "expires": null }"#).unwrap();
+    assert_eq!(clear, AttributeChanges { expires: Some(None), ..Default::default() });
+    let keep: AttributeChanges = serde_json::from_str(r#"{ "enabled": false }"#).unwrap();
+    assert_eq!(keep, AttributeChanges { enabled: Some(false), ..Default::default() });
+}

@@ -9,6 +9,9 @@ import {
   type Event_Serialize as EngineEvent,
   type IdentityInput,
   type LocationDraft,
+  type ObjectKind,
+  type Attributes_Deserialize as Attributes,
+  type AttributeChanges_Deserialize as AttributeChanges,
   type Outcome_Serialize as Outcome,
   type RestoreRequest_Deserialize as RestoreRequest,
   type UiError_Serialize as UiError,
@@ -66,6 +69,27 @@ export const api = {
   verifyBackup: (id: string) => outcome("verify", unwrap(commands.verifyBackup(id))),
   copyBackup: (id: string, dest: string) => outcome("copy", unwrap(commands.copyBackup(id, dest))),
   deleteBackup: (id: string) => outcome("delete", unwrap(commands.deleteBackup(id))),
+  vault: {
+    list: (deleted: boolean) => unwrap(commands.vaultList(deleted)),
+    versions: (kind: ObjectKind, name: string) => unwrap(commands.vaultVersions(kind, name)),
+    setSecret: (name: string, value: string, attributes: Attributes) => unwrap(commands.vaultSetSecret(name, value, attributes)),
+    createKey: (name: string, bits: number, attributes: Attributes) => unwrap(commands.vaultCreateKey(name, bits, attributes)),
+    importCertificate: (name: string, path: string, password: string, attributes: Attributes) =>
+      unwrap(commands.vaultImportCertificate(name, path, password, attributes)),
+    createCertificate: (name: string, subject: string, bits: number, years: number, attributes: Attributes) =>
+      unwrap(commands.vaultCreateCertificate(name, subject, bits, years, attributes)),
+    reveal: (name: string, version: string | null) => unwrap(commands.vaultReveal(name, version)),
+    update: (kind: ObjectKind, name: string, version: string | null, changes: AttributeChanges) => unwrap(commands.vaultUpdate(kind, name, version, changes)),
+    remove: (kind: ObjectKind, name: string) => unwrap(commands.vaultDelete(kind, name)),
+    recover: (kind: ObjectKind, name: string) => unwrap(commands.vaultRecover(kind, name)),
+    purge: (kind: ObjectKind, name: string) => unwrap(commands.vaultPurge(kind, name)),
+    backup: (kind: ObjectKind, name: string, dest: string) => unwrap(commands.vaultBackup(kind, name, dest)),
+    restore: (path: string) => unwrap(commands.vaultRestore(path)),
+    exportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => unwrap(commands.vaultExportPublic(kind, name, version, dest)),
+    settings: () => unwrap(commands.vaultSettings()),
+    setRecoveryDays: (days: number) => unwrap(commands.vaultSetRecoveryDays(days)),
+    enablePurgeProtection: () => unwrap(commands.vaultEnablePurgeProtection()),
+  },
 };
 
 /** An operation started here: its id at once, its outcome when it ends. */

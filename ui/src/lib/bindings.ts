@@ -70,6 +70,34 @@ export const commands = {
 	copyBackup: (id: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("copy_backup", { id, dest })),
 	/**  Deletes a backup at the location (the window asked first). */
 	deleteBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
+	vaultList: (deleted: boolean) => typedError<ObjectSummary_Serialize[], UiError_Serialize>(__TAURI_INVOKE("vault_list", { deleted })),
+	vaultVersions: (kind: ObjectKind, name: string) => typedError<VersionInfo_Serialize[], UiError_Serialize>(__TAURI_INVOKE("vault_versions", { kind, name })),
+	/**  A new secret, or a new version of one. */
+	vaultSetSecret: (name: string, value: string, attributes: Attributes_Deserialize) => typedError<VersionInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_set_secret", { name, value, attributes })),
+	/**  A new RSA key generated in the vault (a new version when the name exists). */
+	vaultCreateKey: (name: string, bits: number, attributes: Attributes_Deserialize) => typedError<VersionInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_create_key", { name, bits, attributes })),
+	/**  A certificate with its private key from a .pfx (with its password) or a PEM file. */
+	vaultImportCertificate: (name: string, path: string, password: string, attributes: Attributes_Deserialize) => typedError<VersionInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_import_certificate", { name, path, password, attributes })),
+	/**  A self-signed certificate created in the vault. */
+	vaultCreateCertificate: (name: string, subject: string, bits: number, years: number, attributes: Attributes_Deserialize) => typedError<VersionInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_create_certificate", { name, subject, bits, years, attributes })),
+	/**  Reveals a secret's value: the one way a value reaches the window. */
+	vaultReveal: (name: string, version: string | null) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_reveal", { name, version })),
+	/**  Changes a version's attributes (enable, disable, dates, content type, tags). */
+	vaultUpdate: (kind: ObjectKind, name: string, version: string | null, changes: AttributeChanges_Deserialize) => typedError<VersionInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_update", { kind, name, version, changes })),
+	vaultDelete: (kind: ObjectKind, name: string) => typedError<ObjectSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_delete", { kind, name })),
+	vaultRecover: (kind: ObjectKind, name: string) => typedError<ObjectSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_recover", { kind, name })),
+	/**  Purges a deleted object for good (the window asked first). */
+	vaultPurge: (kind: ObjectKind, name: string) => typedError<null, UiError_Serialize>(__TAURI_INVOKE("vault_purge", { kind, name })),
+	/**  "Download backup": the object with every version, to the file chosen in the save dialog. */
+	vaultBackup: (kind: ObjectKind, name: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_backup", { kind, name, dest })),
+	/**  "Restore backup": an object from a blob file picked or typed. */
+	vaultRestore: (path: string) => typedError<ObjectSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_restore", { path })),
+	/**  A key's public key (PEM) or a certificate (.cer) to the file chosen. */
+	vaultExportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_export_public", { kind, name, version, dest })),
+	vaultSettings: () => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_settings")),
+	vaultSetRecoveryDays: (days: number) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_set_recovery_days", { days })),
+	/**  Turns purge protection on for good (the window asked first). */
+	vaultEnablePurgeProtection: () => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_enable_purge_protection")),
 };
 
 /** Events */
@@ -78,6 +106,57 @@ export const events = {
 };
 
 /* Types */
+/**
+ *  Changes to a version's attributes: a field left out stays as it is; a date or
+ *  content type given as null is cleared.
+ */
+export type AttributeChanges = AttributeChanges_Serialize | AttributeChanges_Deserialize;
+
+/**
+ *  Changes to a version's attributes: a field left out stays as it is; a date or
+ *  content type given as null is cleared.
+ */
+export type AttributeChanges_Deserialize = {
+	enabled?: boolean | null,
+	not_before?: string | null,
+	expires?: string | null,
+	content_type?: string | null,
+	tags?: { [key in string]: string } | null,
+};
+
+/**
+ *  Changes to a version's attributes: a field left out stays as it is; a date or
+ *  content type given as null is cleared.
+ */
+export type AttributeChanges_Serialize = {
+	enabled?: boolean,
+	not_before?: string,
+	expires?: string,
+	content_type?: string,
+	tags?: { [key in string]: string },
+};
+
+/**  A version's attributes: what can be changed without making a new version. */
+export type Attributes = Attributes_Serialize | Attributes_Deserialize;
+
+/**  A version's attributes: what can be changed without making a new version. */
+export type Attributes_Deserialize = {
+	enabled: boolean,
+	not_before?: string | null,
+	expires?: string | null,
+	content_type?: string | null,
+	tags: { [key in string]: string },
+};
+
+/**  A version's attributes: what can be changed without making a new version. */
+export type Attributes_Serialize = {
+	enabled: boolean,
+	not_before: string | null,
+	expires: string | null,
+	content_type: string | null,
+	tags: { [key in string]: string },
+};
+
 /**  A backup as read from its header, before any key is used. */
 export type BackupInspection = BackupInspection_Serialize | BackupInspection_Deserialize;
 
@@ -312,6 +391,9 @@ export type DeletedBackup = {
 	created_at: string,
 	reason: string,
 };
+
+/**  What a version is, shown without opening it. */
+export type Details = { type: "secret"; bytes: number } | { type: "key"; algorithm: string; bits: number } | { type: "certificate"; thumbprint: string; subject: string; not_before: string; not_after: string; bits: number };
 
 /**
  *  Every setting as a form holds it. Read back from the engine it changes nothing
@@ -643,6 +725,43 @@ export type LocationView_Serialize = {
 	description: string,
 	/**  The folder in the data folder, used until another is chosen. */
 	is_default: boolean,
+};
+
+export type ObjectKind = "secret" | "key" | "certificate";
+
+/**  An object as listed: its newest version and, when deleted, when it goes for good. */
+export type ObjectSummary = ObjectSummary_Serialize | ObjectSummary_Deserialize;
+
+/**  An object as listed: its newest version and, when deleted, when it goes for good. */
+export type ObjectSummary_Deserialize = {
+	kind: ObjectKind,
+	name: string,
+	created_at: string,
+	versions: number,
+	current: VersionInfo_Deserialize,
+	/**
+	 *  Used by Lifeboat's own settings (the share password, the passphrase key): it
+	 *  cannot be deleted here, only replaced by changing the settings.
+	 */
+	managed: boolean,
+	deleted_at?: string | null,
+	purge_at?: string | null,
+};
+
+/**  An object as listed: its newest version and, when deleted, when it goes for good. */
+export type ObjectSummary_Serialize = {
+	kind: ObjectKind,
+	name: string,
+	created_at: string,
+	versions: number,
+	current: VersionInfo_Serialize,
+	/**
+	 *  Used by Lifeboat's own settings (the share password, the passphrase key): it
+	 *  cannot be deleted here, only replaced by changing the settings.
+	 */
+	managed: boolean,
+	deleted_at: string | null,
+	purge_at: string | null,
 };
 
 /**  The long-running operations, one data-moving operation at a time. */
@@ -995,6 +1114,23 @@ export type VaultCounts = {
 	versions: number,
 };
 
+/**  The vault's own settings. */
+export type VaultSettings = {
+	vault_id: string,
+	/**  How long a deleted object can be recovered before it is purged for good. */
+	recovery_days: number,
+	/**
+	 *  Once on, deleted objects cannot be purged before their recovery period ends,
+	 *  and it cannot be turned off.
+	 */
+	purge_protection: boolean,
+	/**  Where the vault key is kept. */
+	key_in_credential_store: boolean,
+	/**  The geography new backup blobs are made for, and all those this vault accepts. */
+	geography: string,
+	paired_geographies: string[],
+};
+
 export type VerifyMethod = 
 /**  Every byte authenticated with a key. */
 "authenticated" | 
@@ -1015,6 +1151,31 @@ export type VerifyOutcome_Serialize = {
 	method: VerifyMethod,
 	entries: number | null,
 	bytes: number | null,
+};
+
+/**  One version of an object, without its value. */
+export type VersionInfo = VersionInfo_Serialize | VersionInfo_Deserialize;
+
+/**  One version of an object, without its value. */
+export type VersionInfo_Deserialize = {
+	kind: ObjectKind,
+	name: string,
+	version: string,
+	created_at: string,
+	updated_at: string,
+	attributes: Attributes_Deserialize,
+	details: Details,
+};
+
+/**  One version of an object, without its value. */
+export type VersionInfo_Serialize = {
+	kind: ObjectKind,
+	name: string,
+	version: string,
+	created_at: string,
+	updated_at: string,
+	attributes: Attributes_Serialize,
+	details: Details,
 };
 
 /* Tauri Specta runtime */

@@ -116,15 +116,29 @@ impl Attributes {
     }
 }
 
-/// Changes to a version's attributes; `None` leaves one as it is.
+/// Changes to a version's attributes: a field left out stays as it is; a date or
+/// content type given as null is cleared.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttributeChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "given")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub not_before: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "given")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub expires: Option<Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "given")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub content_type: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// A field that is present, null or not: `Some(None)` for null (clear it).
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl AttributeChanges {
