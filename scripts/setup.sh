@@ -18,9 +18,10 @@ lifeboat_apt_install() {
 
 # Compilers for the bundled C parts (SQLite, zstd); openssl and sqlite3 for the
 # interoperability tests; python3 for the data-set generator; WebKitGTK and friends
-# for the Tauri window and its tray icon.
+# for the Tauri window and its tray icon; D-Bus headers for the OS credential store
+# (the vault key).
 lifeboat_apt_install build-essential pkg-config file openssl sqlite3 python3 ca-certificates \
-  libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
 
 # The window's frontend (Svelte + TypeScript): it must exist before cargo builds the app.
 lifeboat_build_ui() {

@@ -24,8 +24,10 @@ const here = new URL(".", import.meta.url).pathname;
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "lifeboat-gui-"));
 const data = join(work, "data");
-// The autostart plugin writes under $HOME: keep it inside the test folder.
-const env = { ...process.env, LIFEBOAT_DATA_DIR: data, HOME: join(work, "home") };
+// The autostart plugin writes under $HOME: keep it inside the test folder. The vault
+// key stays in the data folder's file: a keyring on the test's D-Bus session would
+// be locked and prompt on the screen (src-tauri/lifeboat-cli/tests/keyring.rs tests it).
+const env = { ...process.env, LIFEBOAT_DATA_DIR: data, HOME: join(work, "home"), LIFEBOAT_CREDENTIAL_STORE: "off" };
 mkdirSync(env.HOME);
 
 function lifeboat(args, input = "") {

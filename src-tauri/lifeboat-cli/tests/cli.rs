@@ -145,7 +145,7 @@ fn every_backup_action_of_the_window_has_a_command() {
     // Contents: the items, then one folder of one item.
     let items = cli.json(&["backups", "contents", &id, "--passphrase-stdin"], "the actions passphrase");
     let names: Vec<&str> = items["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["docs", "lifeboat-config"]);
+    assert_eq!(names, ["docs", "lifeboat-config", "lifeboat-vault"]);
     let top = cli.json(&["backups", "contents", &id, "--item", "docs", "--passphrase-stdin"], "the actions passphrase");
     let entries: Vec<(&str, &str)> = top["entries"].as_array().unwrap().iter().map(|e| (e["path"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
     assert_eq!(entries, [("runbooks", "dir"), ("inventory.csv", "file")]);

@@ -205,6 +205,12 @@ fn deleted_objects_are_recoverable_until_their_period_ends_then_purged() {
     v.set_secret("gone", b"new", Attributes::default()).unwrap();
     assert_eq!(v.versions(ObjectKind::Secret, "gone").unwrap().len(), 1, "a purged name starts afresh");
 
+    // A vault that stays open (the desktop app's) purges when it is next used.
+    v.delete(ObjectKind::Secret, "gone").unwrap();
+    clock.advance(Duration::days(30));
+    assert!(v.list(None, true).unwrap().is_empty(), "purged by the open vault once the period ended");
+    v.set_secret("gone", b"again", Attributes::default()).unwrap();
+
     // Without purge protection a deleted object can be purged at once.
     v.delete(ObjectKind::Secret, "keep").unwrap();
     input_error(v.purge(ObjectKind::Secret, "gone"), "is not deleted");

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::fsutil::{read_small_file, write_new_file};
-use lifeboat_core::vault::{AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, VaultSettings, VersionInfo};
+use lifeboat_core::vault::{AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, Vault, VaultSettings, VersionInfo};
 use lifeboat_core::{Error, Result};
 
 use crate::output::{utc, Output};
@@ -127,13 +127,18 @@ pub enum KeyCommand {
         attributes: NewAttributes,
     },
     /// Write the public key as PEM.
-    Export {
-        name: String,
-        #[arg(long)]
-        version: Option<String>,
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    Export(ExportArgs),
+}
+
+/// Which version's public part goes where.
+#[derive(Args)]
+pub struct ExportArgs {
+    name: String,
+    /// The version (default: the newest).
+    #[arg(long)]
+    version: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -161,13 +166,7 @@ pub enum CertCommand {
         attributes: NewAttributes,
     },
     /// Write the public certificate (.cer, DER).
-    Export {
-        name: String,
-        #[arg(long)]
-        version: Option<String>,
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    Export(ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -258,11 +257,7 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             let made = vault.create_key(&name, size, attributes.parse()?)?;
             out.value(&made, || format!("Created version {} of key {name:?} ({}).", made.version, details(&made.details)))
         }
-        VaultCommand::Key(KeyCommand::Export { name, version, out: file }) => {
-            let pem = vault.public_file(ObjectKind::Key, &name, version.as_deref())?;
-            write_new_file(&file, &pem, false)?;
-            written(out, &file, "public key (PEM)")
-        }
+        VaultCommand::Key(KeyCommand::Export(args)) => export(vault, ObjectKind::Key, args, out, "public key (PEM)"),
         VaultCommand::Cert(CertCommand::Import { name, file, password_stdin, attributes }) => {
             let attributes = attributes.parse()?;
             let bytes = read_small_file(&file, "certificate")?;
@@ -274,11 +269,7 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             let made = vault.create_certificate(&name, &subject, size, years, attributes.parse()?)?;
             out.value(&made, || format!("Created version {} of certificate {name:?}: {}.", made.version, details(&made.details)))
         }
-        VaultCommand::Cert(CertCommand::Export { name, version, out: file }) => {
-            let cer = vault.public_file(ObjectKind::Certificate, &name, version.as_deref())?;
-            write_new_file(&file, &cer, false)?;
-            written(out, &file, "certificate (.cer)")
-        }
+        VaultCommand::Cert(CertCommand::Export(args)) => export(vault, ObjectKind::Certificate, args, out, "certificate (.cer)"),
         VaultCommand::Update { kind, name, version, enable, disable, not_before, expires, content_type, tags: tag_args } => {
             let changes = AttributeChanges {
                 enabled: if enable { Some(true) } else if disable { Some(false) } else { None },
@@ -347,6 +338,12 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             out.value(&settings, || settings_text(&settings))
         }
     }
+}
+
+fn export(vault: &Vault, kind: ObjectKind, args: ExportArgs, out: &Output, what: &str) -> Result<()> {
+    let bytes = vault.public_file(kind, &args.name, args.version.as_deref())?;
+    write_new_file(&args.out, &bytes, false)?;
+    written(out, &args.out, what)
 }
 
 fn read_blob(file: &Path) -> Result<Vec<u8>> {

@@ -30,7 +30,7 @@ pub enum Outcome {
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
     Retention(retention::RetentionReport),
-    Recover(recover::RecoveryReport),
+    Recover(Box<recover::RecoveryReport>),
 }
 
 macro_rules! outcome_from {
@@ -49,6 +49,11 @@ outcome_from!(
     Restore(restore::RestoreReport),
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
-    Retention(retention::RetentionReport),
-    Recover(recover::RecoveryReport)
+    Retention(retention::RetentionReport)
 );
+
+impl From<recover::RecoveryReport> for Outcome {
+    fn from(report: recover::RecoveryReport) -> Self {
+        Outcome::Recover(Box::new(report))
+    }
+}

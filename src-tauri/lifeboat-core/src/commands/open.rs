@@ -53,6 +53,27 @@ pub struct BackupFile {
 }
 
 impl BackupFile {
+    /// SHA-256 of the whole file (hex) and its length, read from the start.
+    pub(crate) fn sha256(&self, progress: &dyn crate::progress::Progress, cancel: &crate::progress::Cancel) -> Result<(String, u64)> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut source = self.source();
+        source.rewind().context(|| "reading the backup".into())?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut len = 0u64;
+        loop {
+            cancel.check()?;
+            let n = source.read(&mut buf).context(|| "reading the backup".into())?;
+            if n == 0 {
+                return Ok((hex::encode(hasher.finalize()), len));
+            }
+            hasher.update(&buf[..n]);
+            len += n as u64;
+            progress.advance(n as u64, 0);
+        }
+    }
+
     pub(crate) fn header(&self) -> &crate::format::Header {
         &self.header.header
     }

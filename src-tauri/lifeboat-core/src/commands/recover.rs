@@ -92,37 +92,20 @@ impl Verb for Recover {
 /// is: the catalog it carries was copied while it was being written, so it does not
 /// know it yet. Its checksum is taken here, for verifies without a key.
 fn record_source(ctx: &Context, backup: &UnlockedBackup, installation_id: &str, cancel: &Cancel) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    use std::io::{Read, Seek, SeekFrom};
     let header = backup.file().header();
     let id = header.backup_id.to_string();
     if header.installation.id.to_string() != installation_id || ctx.catalog().backup_statuses()?.contains_key(&id) {
         return Ok(());
     }
     ctx.catalog().finish_carrying_backup(&id, header.created_at)?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    {
-        let mut source = backup.file().source();
-        source.seek(SeekFrom::Start(0)).context(|| "reading the backup".into())?;
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            cancel.check()?;
-            let n = source.read(&mut buf).context(|| "reading the backup".into())?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            size += n as u64;
-        }
-    }
+    let (sha256, size) = backup.file().sha256(&crate::progress::NoProgress, cancel)?;
     let warnings = backup.warnings().to_vec();
     ctx.catalog().record_backup(&BackupRecord {
         id,
         file_name: backup.inspection().file_name.clone(),
         location: ctx.settings().location()?.description,
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         created_at: header.created_at,
         expires_at: header.expires_at,
         encryption: header.encryption,

@@ -3,15 +3,14 @@
 //! recorded when this installation wrote it. A backup found damaged is marked so,
 //! and retention never counts it as the newest good backup.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::open::{mark_damaged, unlock, BackupFile, UnlockedBackup};
 use crate::context::Context;
-use crate::error::{Error, ErrorKind, IoContext, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::{read_header, EncryptionKind, EntryReader, Index, OpenedBackup};
 use crate::protector::{unwrap_file_key, Identity};
 use crate::operation::OperationKind;
@@ -135,23 +134,11 @@ fn verify_checksum(ctx: &Context, file: &BackupFile, progress: &dyn Progress, ca
     let record = ctx.catalog().backup(id)?.ok_or_else(|| {
         Error::input(format!("No checksum of backup {id} is recorded here (it was made elsewhere); give an identity to verify it."))
     })?;
-    let mut source = file.source();
-    let len = source.seek(SeekFrom::End(0)).context(|| "reading the backup".into())?;
-    source.rewind().context(|| "reading the backup".into())?;
+    let len = file.inspection.size;
     progress.phase(Phase::Verifying);
     progress.total(len, 1);
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        cancel.check()?;
-        let n = source.read(&mut buf).context(|| "reading the backup".into())?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        progress.advance(n as u64, 0);
-    }
-    if hex::encode(hasher.finalize()) != record.sha256 || len != record.size {
+    let (sha256, len) = file.sha256(progress, cancel)?;
+    if sha256 != record.sha256 || len != record.size {
         return Err(Error::integrity(format!("Backup {id} does not match the checksum recorded when it was written: it was changed or damaged.")));
     }
     Ok(VerifyOutcome { id: id.clone(), method: VerifyMethod::Checksum, entries: None, bytes: Some(len) })

@@ -414,6 +414,7 @@ impl Vault {
 
     /// Active objects of `kind` (all kinds when `None`), or the deleted ones.
     pub fn list(&self, kind: Option<ObjectKind>, deleted: bool) -> Result<Vec<ObjectSummary>> {
+        self.purge_expired()?;
         let mut statement = self.conn.prepare(
             "SELECT o.kind, o.name, o.created_at, o.managed, o.deleted_at, o.purge_at,
                     (SELECT COUNT(*) FROM versions v WHERE v.kind = o.kind AND v.name = o.name)
@@ -584,7 +585,10 @@ impl Vault {
         self.list(Some(kind), deleted)?.into_iter().find(|o| o.name == name).ok_or_else(|| not_found(kind, name))
     }
 
+    /// The object's row, after purging what is due (a long-running app keeps its vault
+    /// open for days, so purging only at open would not be enough).
     fn object_row(&self, kind: ObjectKind, name: &str) -> Result<Option<ObjectRow>> {
+        self.purge_expired()?;
         Ok(self
             .conn
             .query_row(

@@ -1,0 +1,49 @@
+//! The vault key in the OS credential store, against a real one: GNOME Keyring's
+//! Secret Service on a private D-Bus session (the recipe in ../shared/RECIPES.md).
+//! Without a service on the bus the key goes to the user-only file; with an unlocked
+//! keyring it goes there and no key file is written; when the keyring cannot be
+//! reached (a scheduled run outside the desktop session), the vault says so at once
+//! instead of hanging, and listing still works.
+
+use std::process::Command;
+
+const SCRIPT: &str = r#"
+set -u
+export XDG_DATA_HOME="$(mktemp -d)" XDG_RUNTIME_DIR="$(mktemp -d)"
+unset LIFEBOAT_CREDENTIAL_STORE
+L="$1"; WITH="$2"; WITHOUT="$3"
+printf v0 | env -u DBUS_SESSION_BUS_ADDRESS "$L" --data-dir "$WITHOUT" vault secret set s --value-stdin >/dev/null
+echo "without a service: $("$L" --data-dir "$WITHOUT" --json vault settings | grep key_in_credential_store)"
+printf test-login | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+printf kr-value | "$L" --data-dir "$WITH" vault secret set s --value-stdin >/dev/null
+echo "with a keyring: $("$L" --data-dir "$WITH" --json vault settings | grep key_in_credential_store)"
+echo "revealed: $("$L" --data-dir "$WITH" vault secret show s --reveal)"
+echo "keyring unreachable: $(env -u DBUS_SESSION_BUS_ADDRESS "$L" --data-dir "$WITH" vault secret show s --reveal 2>&1)"
+echo "listing still works: $(env -u DBUS_SESSION_BUS_ADDRESS "$L" --data-dir "$WITH" vault list | grep -c '^secret')"
+# The daemon can outlive the bus: stop ours (found by its private runtime folder).
+for pid in $(pgrep -x gnome-keyring-d); do
+  grep -qz "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" "/proc/$pid/environ" 2>/dev/null && kill "$pid"
+done
+true
+"#;
+
+#[test]
+fn the_vault_key_lives_in_the_keyring_when_there_is_one_and_in_a_file_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (with, without) = (tmp.path().join("with"), tmp.path().join("without"));
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", SCRIPT, "keyring-test", env!("CARGO_BIN_EXE_lifeboat")])
+        .arg(&with)
+        .arg(&without)
+        .output()
+        .expect("dbus-run-session runs (scripts/test.sh installs dbus and gnome-keyring)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("without a service:   \"key_in_credential_store\": false"), "{text}");
+    assert!(without.join("secrets/vault.key").is_file());
+    assert!(text.contains("with a keyring:   \"key_in_credential_store\": true"), "{text}");
+    assert!(!with.join("secrets/vault.key").exists(), "no key file beside a credential store");
+    assert!(text.contains("revealed: kr-value"), "{text}");
+    assert!(text.contains("keyring unreachable: error: The vault key could not be read from the credential store"), "{text}");
+    assert!(text.contains("listing still works: 1"), "{text}");
+}
