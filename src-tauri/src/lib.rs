@@ -6,6 +6,7 @@ mod commands;
 #[cfg(test)]
 mod fixtures;
 mod notify;
+mod recover;
 mod recovery;
 mod tray;
 mod vault;
@@ -66,6 +67,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             recovery::verify_backup,
             recovery::copy_backup,
             recovery::delete_backup,
+            recover::recover_inspect,
+            recover::recover_unlock,
+            recover::recover_start,
+            recover::recover_close,
             vault::vault_list,
             vault::vault_versions,
             vault::vault_set_secret,
@@ -114,6 +119,7 @@ pub fn run() {
             forward_events(app.handle().clone(), &engine);
             app.manage(AppState { engine: Mutex::new(engine) });
             app.manage(recovery::Wizard::default());
+            app.manage(recover::RecoveryFlow::default());
             app.manage(commands::Operations::default());
             let tray = tray::Tray::create(app.handle())?;
             refresh_tray(app.handle(), &tray);

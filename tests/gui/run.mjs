@@ -30,8 +30,8 @@ const data = join(work, "data");
 const env = { ...process.env, LIFEBOAT_DATA_DIR: data, HOME: join(work, "home"), LIFEBOAT_CREDENTIAL_STORE: "off" };
 mkdirSync(env.HOME);
 
-function lifeboat(args, input = "") {
-  return execFileSync(cli, ["--json", ...args], { env, input }).toString();
+function lifeboat(args, input = "", appEnv = env) {
+  return execFileSync(cli, ["--json", ...args], { env: appEnv, input }).toString();
 }
 
 function freePort() {
@@ -84,7 +84,7 @@ let notifications = "";
 monitor.stdout.on("data", (chunk) => (notifications += chunk));
 
 const [port, nativePort] = [await freePort(), await freePort()];
-const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], { env, stdio: "inherit" });
+let driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], { env, stdio: "inherit" });
 const base = `http://127.0.0.1:${port}`;
 let session;
 let failed = false;
@@ -116,6 +116,21 @@ async function startSamba() {
   return { ...JSON.parse(line), child };
 }
 let samba;
+
+/** Starts the app again on an empty data folder of its own (a new installation). */
+async function relaunch(name) {
+  if (session) await session.close();
+  driver.kill("SIGTERM");
+  await new Promise((done) => (driver.exitCode !== null ? done() : driver.on("exit", done)));
+  const appEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, name), HOME: join(work, `home-${name}`) };
+  mkdirSync(appEnv.HOME, { recursive: true });
+  const [p, np] = [await freePort(), await freePort()];
+  driver = spawn("tauri-driver", ["--port", String(p), "--native-port", String(np)], { env: appEnv, stdio: "inherit" });
+  await waitForDriver(`http://127.0.0.1:${p}`);
+  session = await Session.create(`http://127.0.0.1:${p}`, app, 60000);
+  await session.resize(1280, 800);
+  return appEnv;
+}
 
 try {
   await waitForDriver(base);
@@ -386,6 +401,66 @@ try {
     const saved = JSON.parse(readFileSync(windowState, "utf8")).main;
     return saved.width === 1024 && saved.height === 700;
   });
+
+  // A new installation opens on the first-start flow. Set up: a certificate (a
+  // private key refused as in the blade), an item typed in, Back keeping what was
+  // chosen, the default folder, then the settings saved and the first backup made.
+  const setupEnv = await relaunch("data-setup");
+  await expectText("the first-start choice", "Welcome to Lifeboat");
+  await shot("first-start");
+  await session.click('[data-action="first-setup"]');
+  await session.type('[data-field="certificate"]', join(keys, "backup.pfx"));
+  await expectText("the refusal of a private key in set-up", "private key");
+  await session.type('[data-field="certificate"]', join(keys, "backup.cer"));
+  await session.waitFor("Next after the certificate", () => enabled('[data-action="next"]'));
+  await shot("first-start-setup-encryption");
+  await session.click('[data-action="next"]');
+  await session.type('[data-field="new-item-path"]', docs);
+  await session.click('[data-action="add-typed-item"]');
+  await session.waitFor("Next after the item", () => enabled('[data-action="next"]'));
+  await session.click('[data-action="back"]');
+  await session.waitFor("the certificate kept on Back", async () => (await session.run(`return document.querySelector('[data-field="certificate"]').value`)) === join(keys, "backup.cer"));
+  await session.click('[data-action="next"]');
+  await session.waitFor("the item kept", () => session.find('[data-item="0"]'));
+  await session.click('[data-action="next"]');
+  await session.waitFor("Save and back up now", () => enabled('[data-action="next"]'));
+  await session.click('[data-action="next"]');
+  await session.waitFor("the first backup made", () => session.find("[data-first-backup]"), 120000);
+  await shot("first-start-setup-done");
+  await session.click('[data-action="finish"]');
+  await session.waitFor("Essentials after set-up", async () => /succeeded — .*\(on-demand\)/.test(await pageText()));
+  const setUp = JSON.parse(lifeboat(["status"], "", setupEnv));
+  if (setUp.encryption.mode !== "certificate" || setUp.items.length !== 1) throw new Error(`set-up saved ${JSON.stringify(setUp.encryption)} and ${setUp.items.length} item(s)`);
+
+  // Recover from a backup: the share the first installation last backed up to, its
+  // .pfx, what comes back, then the same items and vault, and a backup to the share
+  // with the password that came back in the vault.
+  const recoverEnv = await relaunch("data-recover");
+  await expectText("the first-start choice again", "Welcome to Lifeboat");
+  await session.click('[data-action="first-recover"]');
+  await session.click('[data-field="from-smb"]');
+  await session.type('[data-field="recover-path"]', `${samba.unc}\\lifeboat\\gui`);
+  await session.type('[data-field="recover-user"]', samba.user);
+  await session.type('[data-field="recover-password"]', samba.password);
+  await session.click('[data-action="next"]');
+  await session.waitFor("the unlock step", () => session.find('[data-field="key-file"]'), 60000);
+  await session.type('[data-field="key-file"]', join(keys, "backup.pfx"));
+  await session.type('[data-field="key-password"]', "gui-pfx-password");
+  await session.click('[data-action="next"]');
+  await session.waitFor("what comes back", () => session.find("[data-recovery-plan]"), 60000);
+  await expectText("the share in the plan", "SMB share");
+  await shot("first-start-recover-plan");
+  await session.click('[data-action="next"]');
+  await session.waitFor("recovered", () => session.find("[data-recovered]"), 60000);
+  await shot("first-start-recovered");
+  await session.click('[data-action="finish"]');
+  for (const args of [["items", "list"], ["vault", "list"]]) {
+    const names = (appEnv) => JSON.parse(lifeboat(args, "", appEnv)).map((o) => o.name).join(",");
+    if (names(recoverEnv) !== names(env)) throw new Error(`after recovery ${args.join(" ")} is ${names(recoverEnv)}, not ${names(env)}`);
+  }
+  const onShareBefore = readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length;
+  await session.click('[data-action="backup-now"]');
+  await session.waitFor("a backup to the share after recovery", () => readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length === onShareBefore + 1, 60000);
   console.log("GUI test passed; screenshots in", outDir);
 } catch (e) {
   failed = true;

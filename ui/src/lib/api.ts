@@ -69,6 +69,14 @@ export const api = {
   verifyBackup: (id: string) => outcome("verify", unwrap(commands.verifyBackup(id))),
   copyBackup: (id: string, dest: string) => outcome("copy", unwrap(commands.copyBackup(id, dest))),
   deleteBackup: (id: string) => outcome("delete", unwrap(commands.deleteBackup(id))),
+  /** Starts a backup now; the outcome when it ends (the first start waits for it). */
+  backupAndWait: () => started("backup", unwrap(commands.backupNow())),
+  recovery: {
+    inspect: (file: string | null, location: LocationDraft | null, backup: string | null) => unwrap(commands.recoverInspect(file, location, backup)),
+    unlock: (identity: IdentityInput) => unwrap(commands.recoverUnlock(identity)),
+    start: (replace: boolean) => started("recover", unwrap(commands.recoverStart(replace))),
+    close: () => commands.recoverClose(),
+  },
   vault: {
     list: (deleted: boolean) => unwrap(commands.vaultList(deleted)),
     versions: (kind: ObjectKind, name: string) => unwrap(commands.vaultVersions(kind, name)),

@@ -70,6 +70,17 @@ export const commands = {
 	copyBackup: (id: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("copy_backup", { id, dest })),
 	/**  Deletes a backup at the location (the window asked first). */
 	deleteBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
+	/**
+	 *  Step 1: a backup file, or a folder or share and (optionally) which backup there;
+	 *  the newest when none is named.
+	 */
+	recoverInspect: (file: string | null, location: LocationDraft | null, backup: string | null) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("recover_inspect", { file, location, backup })),
+	/**  Step 2: unlocks the backup and reads what a recovery would put back and replace. */
+	recoverUnlock: (identity: IdentityInput) => typedError<RecoveryPlan_Serialize, UiError_Serialize>(__TAURI_INVOKE("recover_unlock", { identity })),
+	/**  Step 3: recovers (over a configured installation only when `replace` is confirmed). */
+	recoverStart: (replace: boolean) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("recover_start", { replace })),
+	/**  Leaving the flow lets go of the backup it opened. */
+	recoverClose: () => __TAURI_INVOKE<void>("recover_close"),
 	vaultList: (deleted: boolean) => typedError<ObjectSummary_Serialize[], UiError_Serialize>(__TAURI_INVOKE("vault_list", { deleted })),
 	vaultVersions: (kind: ObjectKind, name: string) => typedError<VersionInfo_Serialize[], UiError_Serialize>(__TAURI_INVOKE("vault_versions", { kind, name })),
 	/**  A new secret, or a new version of one. */

@@ -26,3 +26,20 @@ export function operation(overrides: Partial<OperationView> = {}): OperationView
     ...overrides,
   };
 }
+
+/** A settings draft as the engine hands a form one: the defaults, with what the case changes. */
+export function settingsDraft<T extends object>(overrides: T) {
+  return {
+    schedule_mode: "daily-at",
+    every_hours: 12,
+    daily_at: "01:00",
+    retention_days: 7,
+    max_count: 30,
+    expiry_days: 30,
+    stall_timeout_secs: 300,
+    location: { kind: "local", path: "/srv/backups", user: "", password: "", confirm: "" },
+    encryption: { kind: "unchanged" } as Record<string, unknown>,
+    items: [] as { name: string | null; path: string; kind: string; excludes: string[] }[],
+    ...overrides,
+  };
+}

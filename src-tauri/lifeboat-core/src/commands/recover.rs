@@ -84,6 +84,8 @@ impl Verb for Recover {
         record_source(ctx, &self.backup, &plan.installation_id, cancel)?;
         // Settings from before the vault name files in secrets/; nothing is there to move.
         let _ = ctx.settings().move_secrets_into_vault();
+        // Windows and trays show the recovered settings without asking again.
+        ctx.publish(crate::events::Event::SettingsChanged { settings: ctx.settings().view()? });
         Ok(RecoveryReport { plan, safety_copy })
     }
 }

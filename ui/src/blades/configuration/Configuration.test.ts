@@ -3,19 +3,9 @@
 // changed draft, and a retention that deletes backups needs a second click.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { settingsDraft } from "../../lib/fixtures";
 
-const saved = {
-  schedule_mode: "daily-at",
-  every_hours: 12,
-  daily_at: "01:00",
-  retention_days: 7,
-  max_count: 30,
-  expiry_days: 30,
-  stall_timeout_secs: 300,
-  location: { kind: "local", path: "/srv/backups", user: "", password: "", confirm: "" },
-  encryption: { kind: "unchanged" } as Record<string, unknown>,
-  items: [{ name: "documents" as string | null, path: "/home/admin/documents", kind: "folder", excludes: [] as string[] }],
-};
+const saved = settingsDraft({ items: [{ name: "documents" as string | null, path: "/home/admin/documents", kind: "folder", excludes: [] as string[] }] });
 type Draft = typeof saved;
 const problem = (field: string, section: string, message: string) => ({ field, section, item: null, message });
 const engine = {
