@@ -88,6 +88,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             vault::vault_settings,
             vault::vault_set_recovery_days,
             vault::vault_enable_purge_protection,
+            vault::vault_export_geography,
+            vault::vault_import_geography,
         ])
         .events(tauri_specta::collect_events![EngineEvent])
 }

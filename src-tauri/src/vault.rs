@@ -134,3 +134,22 @@ pub fn vault_set_recovery_days(state: State<'_, AppState>, days: u32) -> Reply<V
 pub fn vault_enable_purge_protection(state: State<'_, AppState>) -> Reply<VaultSettings> {
     Ok(engine(&state).vault()?.enable_purge_protection()?)
 }
+
+/// Writes this vault's geography, protected by `passphrase`, to `dest` for pairing.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn vault_export_geography(state: State<'_, AppState>, dest: String, passphrase: String) -> Reply<String> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let file = engine(&state).vault()?.export_geography(&passphrase)?;
+    write_new_file(std::path::Path::new(dest.trim()), &file, true)?;
+    Ok(dest)
+}
+
+/// Pairs this vault with the geography in the file at `path`.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn vault_import_geography(state: State<'_, AppState>, path: String, passphrase: String) -> Reply<VaultSettings> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let file = lifeboat_core::fsutil::read_small_file(std::path::Path::new(path.trim()), "geography file")?;
+    Ok(engine(&state).vault()?.import_geography(&file, &passphrase)?)
+}

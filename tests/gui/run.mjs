@@ -258,6 +258,10 @@ try {
   await session.waitFor("the value revealed", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
   await shot("vault");
   await session.click('[data-action="hide"]');
+  await session.click('[data-action="edit-version"]');
+  await session.type('[data-field="edit-tags"]', "owner=ops");
+  await session.click('[data-action="save-attributes"]');
+  await session.waitFor("the tag saved", () => JSON.parse(lifeboat(["vault", "versions", "secret", "db-password"]))[0].attributes.tags.owner === "ops");
   const secrets = JSON.parse(lifeboat(["vault", "list", "--kind", "secret"]));
   if (!secrets.some((o) => o.name === "db-password")) throw new Error("the CLI does not see the secret");
   await session.click('[data-action="download-backup"]');

@@ -97,6 +97,8 @@ export const api = {
     settings: () => unwrap(commands.vaultSettings()),
     setRecoveryDays: (days: number) => unwrap(commands.vaultSetRecoveryDays(days)),
     enablePurgeProtection: () => unwrap(commands.vaultEnablePurgeProtection()),
+    exportGeography: (dest: string, passphrase: string) => unwrap(commands.vaultExportGeography(dest, passphrase)),
+    importGeography: (path: string, passphrase: string) => unwrap(commands.vaultImportGeography(path, passphrase)),
   },
 };
 

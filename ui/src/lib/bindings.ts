@@ -109,6 +109,10 @@ export const commands = {
 	vaultSetRecoveryDays: (days: number) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_set_recovery_days", { days })),
 	/**  Turns purge protection on for good (the window asked first). */
 	vaultEnablePurgeProtection: () => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_enable_purge_protection")),
+	/**  Writes this vault's geography, protected by `passphrase`, to `dest` for pairing. */
+	vaultExportGeography: (dest: string, passphrase: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_export_geography", { dest, passphrase })),
+	/**  Pairs this vault with the geography in the file at `path`. */
+	vaultImportGeography: (path: string, passphrase: string) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_import_geography", { path, passphrase })),
 };
 
 /** Events */

@@ -28,6 +28,7 @@ const summary = (name: string, extra: object = {}) => ({
   ...extra,
 });
 
+const settings = { vault_id: "v", recovery_days: 90, purge_protection: false, key_in_credential_store: false, geography: "g", paired_geographies: [] as string[] };
 const engine = {
   vault: {
     list: vi.fn(async (deleted: boolean) =>
@@ -35,7 +36,7 @@ const engine = {
         ? [summary("old-token", { deleted_at: "2026-03-01T01:00:00Z", purge_at: "2026-05-30T01:00:00Z" })]
         : [summary("db-password"), summary("lifeboat-share-password", { managed: true })],
     ),
-    settings: vi.fn(async () => ({ vault_id: "v", recovery_days: 90, purge_protection: false, key_in_credential_store: false, geography: "g", paired_geographies: [] })),
+    settings: vi.fn(async () => settings),
     versions: vi.fn(async (_kind: string, name: string) => [version(name, `${name}-v1`)]),
     reveal: vi.fn(async () => "hunter2"),
     setSecret: vi.fn(async (name: string) => {
@@ -48,6 +49,9 @@ const engine = {
     update: vi.fn(async () => version("db-password", "db-password-v1")),
     remove: vi.fn(async () => summary("db-password", { purge_at: "2026-05-30T01:00:00Z" })),
     backup: vi.fn(async (_k: string, _n: string, dest: string) => dest),
+    setRecoveryDays: vi.fn(async (days: number) => ({ ...settings, recovery_days: days })),
+    enablePurgeProtection: vi.fn(async () => ({ ...settings, purge_protection: true })),
+    exportGeography: vi.fn(async (dest: string) => dest),
   },
 };
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/tmp/x.lbvault"), save: vi.fn(async () => "/tmp/db.lbvault") }));
@@ -77,6 +81,52 @@ describe("Vault blade", () => {
     expect(screen.queryByRole("button", { name: "Reveal" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Delete…" })).toBeNull();
     expect(unlabeledControls(container)).toEqual([]);
+  });
+
+  it("edits a version's attributes in place, refusing tags that are not NAME=VALUE", async () => {
+    render(Vault);
+    await fireEvent.click(await screen.findByRole("button", { name: "db-password" }));
+    await fireEvent.click(await screen.findByRole("button", { name: "Edit…" }));
+    await fireEvent.input(screen.getByLabelText("Tags"), { target: { value: "owner" } });
+    await screen.findByText("Write tags as NAME=VALUE, separated by commas.");
+    expect(button("Save attributes").disabled).toBe(true);
+    await fireEvent.input(screen.getByLabelText("Tags"), { target: { value: "owner=ops, env=prod" } });
+    await fireEvent.input(screen.getByLabelText("Expires"), { target: { value: "2027-01-31" } });
+    await fireEvent.input(screen.getByLabelText("Content type"), { target: { value: "text/plain" } });
+    await fireEvent.click(button("Save attributes"));
+    await waitFor(() =>
+      expect(engine.vault.update).toHaveBeenCalledWith("secret", "db-password", "db-password-v1", {
+        content_type: "text/plain",
+        not_before: null,
+        expires: "2027-01-31T00:00:00.000Z",
+        tags: { owner: "ops", env: "prod" },
+      }),
+    );
+  });
+
+  it("checks the vault settings: the period's range, purge protection asked first, a pairing passphrase typed twice", async () => {
+    render(Vault);
+    const days = (await screen.findByLabelText(/Deleted objects stay recoverable for/)) as HTMLInputElement;
+    await fireEvent.input(days, { target: { value: "5" } });
+    await screen.findByText("Choose 7 to 90 days.");
+    expect(button("Save period").disabled).toBe(true);
+    await fireEvent.input(days, { target: { value: "30" } });
+    await fireEvent.click(button("Save period"));
+    await waitFor(() => expect(engine.vault.setRecoveryDays).toHaveBeenCalledWith(30));
+
+    await fireEvent.click(button("Turn on…"));
+    expect(engine.vault.enablePurgeProtection).not.toHaveBeenCalled();
+    await fireEvent.click(button("Turn on"));
+    await waitFor(() => expect(engine.vault.enablePurgeProtection).toHaveBeenCalled());
+
+    await fireEvent.input(screen.getByLabelText("Save to"), { target: { value: "/keys/geo.json" } });
+    await fireEvent.input(screen.getByLabelText("Passphrase"), { target: { value: "pairing passphrase" } });
+    await fireEvent.input(screen.getByLabelText("Repeat"), { target: { value: "something else" } });
+    await screen.findByText("The two passphrases differ.");
+    expect(button("Export").disabled).toBe(true);
+    await fireEvent.input(screen.getByLabelText("Repeat"), { target: { value: "pairing passphrase" } });
+    await fireEvent.click(button("Export"));
+    await waitFor(() => expect(engine.vault.exportGeography).toHaveBeenCalledWith("/keys/geo.json", "pairing passphrase"));
   });
 
   it("checks the name as it is typed and shows the engine's refusal", async () => {
