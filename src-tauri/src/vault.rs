@@ -4,7 +4,6 @@
 
 use lifeboat_core::vault::{AttributeChanges, Attributes, ObjectKind, ObjectSummary, VaultSettings, VersionInfo};
 use lifeboat_core::fsutil::write_new_file;
-use lifeboat_core::Error;
 use tauri::State;
 
 use crate::commands::{engine, AppState, Reply};
@@ -98,13 +97,7 @@ pub fn vault_backup(state: State<'_, AppState>, kind: ObjectKind, name: String, 
 #[tauri::command(async)]
 #[specta::specta]
 pub fn vault_restore(state: State<'_, AppState>, path: String) -> Reply<ObjectSummary> {
-    let path = std::path::Path::new(path.trim());
-    let size = std::fs::metadata(path).map_err(|e| Error::input(format!("{} cannot be read: {e}.", path.display())))?.len();
-    if size > lifeboat_core::vault::MAX_BLOB as u64 {
-        return Err(Error::input(format!("{} is {} MiB; a vault backup is never that large.", path.display(), size >> 20)).into());
-    }
-    let blob = std::fs::read(path).map_err(|e| Error::input(format!("{} cannot be read: {e}.", path.display())))?;
-    Ok(engine(&state).vault()?.restore_object(&blob)?)
+    Ok(engine(&state).vault()?.restore_object_file(std::path::Path::new(path.trim()))?)
 }
 
 /// A key's public key (PEM) or a certificate (.cer) to the file chosen.

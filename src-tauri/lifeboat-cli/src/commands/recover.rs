@@ -69,12 +69,17 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
 }
 
 fn describe(plan: &RecoveryPlan) -> String {
-    let s = &plan.settings;
     let b = &plan.backup;
+    let header = format!("Backup {} made {} by Lifeboat {} on {} (installation {}).", b.id, utc(&b.created_at), b.lifeboat_version, plan.installation_name, plan.installation_id);
+    format!("{header}\n{}", what_comes_back(plan))
+}
+
+/// What a recovery puts back, its notes and what it replaces.
+fn what_comes_back(plan: &RecoveryPlan) -> String {
+    let s = &plan.settings;
     let items: Vec<String> = s.items.iter().map(|i| format!("{} ({})", i.name, i.path.display())).collect();
     let mut lines = vec![
-        format!("Backup {} made {} by Lifeboat {} on {} (installation {}).", b.id, utc(&b.created_at), b.lifeboat_version, plan.installation_name, plan.installation_id),
-        "Recovering puts back:".into(),
+        "Recovering puts back:".to_owned(),
         format!("  Location:    {}", s.location.description),
         format!("  Schedule:    {}{}", s.schedule.description, if s.schedule.enabled { "" } else { " (automatic backups off)" }),
         format!("  Retention:   {} days, at most {} backups", s.retention.days, s.retention.max_count),
@@ -95,7 +100,7 @@ fn describe(plan: &RecoveryPlan) -> String {
 }
 
 fn done(report: &RecoveryReport) -> String {
-    let mut text = format!("Recovered.\n{}", describe(&report.plan).lines().skip(1).collect::<Vec<_>>().join("\n"));
+    let mut text = format!("Recovered.\n{}", what_comes_back(&report.plan));
     if let Some(safety) = &report.safety_copy {
         text.push_str(&format!("\nWhat was replaced is kept in {}.", safety.display()));
     }

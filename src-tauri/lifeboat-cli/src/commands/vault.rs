@@ -306,8 +306,7 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             written(out, &file, "vault backup")
         }
         VaultCommand::Restore { file } => {
-            let blob = read_blob(&file)?;
-            let restored = vault.restore_object(&blob)?;
+            let restored = vault.restore_object_file(&file)?;
             out.value(&restored, || format!("Restored {} {:?} with its {} version(s).", restored.kind, restored.name, restored.versions))
         }
         VaultCommand::Geography(GeographyCommand::Export { out: file, passphrase_stdin: _ }) => {
@@ -344,14 +343,6 @@ fn export(vault: &Vault, kind: ObjectKind, args: ExportArgs, out: &Output, what:
     let bytes = vault.public_file(kind, &args.name, args.version.as_deref())?;
     write_new_file(&args.out, &bytes, false)?;
     written(out, &args.out, what)
-}
-
-fn read_blob(file: &Path) -> Result<Vec<u8>> {
-    let size = std::fs::metadata(file).map_err(|e| Error::input(format!("{} cannot be read: {e}.", file.display())))?.len();
-    if size > lifeboat_core::vault::MAX_BLOB as u64 {
-        return Err(Error::input(format!("{} is {} MiB; a vault backup is never that large.", file.display(), size >> 20)));
-    }
-    std::fs::read(file).map_err(|e| Error::input(format!("{} cannot be read: {e}.", file.display())))
 }
 
 fn written(out: &Output, file: &Path, what: &str) -> Result<()> {

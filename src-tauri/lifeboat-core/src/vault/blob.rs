@@ -138,6 +138,16 @@ impl Vault {
         self.summary(kind, name)
     }
 
+    /// "Restore backup" from a blob file, refusing a file too large to be one before reading it.
+    pub fn restore_object_file(&self, path: &std::path::Path) -> Result<ObjectSummary> {
+        let unreadable = |e: std::io::Error| Error::input(format!("{} cannot be read: {e}.", path.display()));
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
+        if size > MAX_BLOB as u64 {
+            return Err(Error::input(format!("{} is {} MiB; a vault backup is never larger than {} MiB.", path.display(), size >> 20, MAX_BLOB >> 20)));
+        }
+        self.restore_object(&std::fs::read(path).map_err(unreadable)?)
+    }
+
     fn open_blob(&self, blob: &[u8]) -> Result<Contents> {
         let not_a_blob = || Error::input("This file is not a Lifeboat vault backup (it does not start like one).");
         if blob.len() < MAGIC.len() || &blob[..MAGIC.len()] != MAGIC {

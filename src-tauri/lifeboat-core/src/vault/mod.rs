@@ -5,10 +5,12 @@
 //! vaults of one geography as backup blobs (`blob`, `geography`).
 
 mod blob;
+mod carried;
 pub use blob::MAX_BLOB;
 mod geography;
 pub mod key_home;
 mod objects;
+mod rows;
 
 pub use objects::{check_name, AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, VersionInfo, KEY_SIZES, MAX_SECRET_BYTES};
 
@@ -19,14 +21,13 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::seal;
-use crate::sqlite::{named, optional_time_at, time_at};
+use rows::{insert_version, json, meta, object_row, set_meta, stamp, version_row, ObjectRow, VERSION_COLUMNS};
 use key_home::{KeyHome, VaultKey};
 use objects::Material;
 
@@ -36,8 +37,6 @@ pub const RECOVERY_DAYS: std::ops::RangeInclusive<u32> = 7..=90;
 pub const DEFAULT_RECOVERY_DAYS: u32 = 90;
 pub const FILE_NAME: &str = "vault.db";
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// The meta key under which a vault copy in a backup carries its vault key.
-const CARRIED_KEY: &str = "carried_key";
 
 /// The vault's own settings.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -175,75 +174,6 @@ impl Vault {
         let key = key_home::load(&self.data_dir, &id, home)?;
         self.held.borrow_mut().key = Some(key.clone());
         Ok(key)
-    }
-
-    /// A consistent copy of the vault that carries its key (meta `carried_key`), for a
-    /// backup: the backup's encryption protects it, and a recovery needs both.
-    pub fn snapshot_carrying_key(&self, dest: &Path, cancel: &crate::progress::Cancel) -> Result<()> {
-        let key = self.key()?;
-        crate::sqlite::snapshot(&self.conn, dest, cancel)?;
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        // The copy is about to hold the key: readable by this user only, and removed
-        // with the backup's scratch folder.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| Error::operation(format!("protecting {}: {e}", dest.display())))?;
-        }
-        let copy = Connection::open(dest)?;
-        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()));
-        set_meta(&copy, CARRIED_KEY, &text)?;
-        Ok(())
-    }
-
-    /// Replaces this vault with a copy a backup carried (`snapshot_carrying_key`): its
-    /// objects, versions, geographies and settings, its id, and its key, which goes
-    /// to the credential store or the key file like a new vault's. One transaction.
-    pub(crate) fn replace_with(&self, copy: &Path) -> Result<()> {
-        let unreadable = |why: String| Error::integrity(format!("The vault in this backup cannot be used: {why}."));
-        let mut carried = Connection::open(copy)?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut carried).map_err(|e| unreadable(format!("{e} (made by a newer Lifeboat?)")))?;
-        let id = meta(&carried, "vault_id")?.ok_or_else(|| unreadable("it has no id".into()))?;
-        let key_text = Zeroizing::new(meta(&carried, CARRIED_KEY)?.ok_or_else(|| unreadable("it does not carry its key".into()))?);
-        let key = key_home::decode(key_text.as_bytes()).ok_or_else(|| unreadable("its key is damaged".into()))?;
-        geography::current(&carried, &key).map_err(|_| unreadable("its key does not open it".into()))?;
-        drop(carried);
-
-        let (old_id, old_home) = {
-            let held = self.held()?;
-            (held.id.clone(), held.home)
-        };
-        if old_home == KeyHome::File {
-            // The key file is about to be replaced; a safety copy was made first.
-            key_home::forget(&self.data_dir, &old_id, old_home);
-        }
-        let home = key_home::store_new(&self.data_dir, &id, &key)?;
-        self.conn.execute("ATTACH DATABASE ?1 AS carried", [copy.to_string_lossy()])?;
-        let replaced = (|| -> Result<()> {
-            let tx = self.conn.unchecked_transaction()?;
-            tx.execute_batch(
-                "DELETE FROM main.versions; DELETE FROM main.objects; DELETE FROM main.geographies; DELETE FROM main.meta;
-                 INSERT INTO main.meta SELECT * FROM carried.meta WHERE key NOT IN ('carried_key', 'key_home');
-                 INSERT INTO main.geographies SELECT * FROM carried.geographies;
-                 INSERT INTO main.objects SELECT * FROM carried.objects;
-                 INSERT INTO main.versions SELECT * FROM carried.versions;",
-            )?;
-            set_meta(&tx, "key_home", &crate::names::name_of(&home))?;
-            tx.commit()?;
-            Ok(())
-        })();
-        self.conn.execute("DETACH DATABASE carried", [])?;
-        replaced?;
-        if old_home == KeyHome::CredentialStore && old_id != id {
-            key_home::forget(&self.data_dir, &old_id, old_home);
-        }
-        if home == KeyHome::CredentialStore {
-            let _ = std::fs::remove_file(key_home::file_path(&self.data_dir));
-        }
-        *self.held.borrow_mut() = Held { id, home, key: Some(key) };
-        self.purge_expired()?;
-        Ok(())
     }
 
     /// How many objects (active and deleted) and versions the vault holds.
@@ -619,74 +549,6 @@ impl Vault {
     }
 }
 
-struct ObjectRow {
-    kind: ObjectKind,
-    name: String,
-    created_at: DateTime<Utc>,
-    managed: bool,
-    deleted_at: Option<DateTime<Utc>>,
-    purge_at: Option<DateTime<Utc>>,
-}
-
-fn object_row(r: &rusqlite::Row) -> rusqlite::Result<ObjectRow> {
-    Ok(ObjectRow {
-        kind: named(r, 0)?,
-        name: r.get(1)?,
-        created_at: time_at(r, 2)?,
-        managed: r.get(3)?,
-        deleted_at: optional_time_at(r, 4)?,
-        purge_at: optional_time_at(r, 5)?,
-    })
-}
-
-const VERSION_COLUMNS: &str =
-    "SELECT kind, name, version, created_at, updated_at, enabled, not_before, expires, content_type, tags, details FROM versions";
-
-fn version_row(r: &rusqlite::Row) -> rusqlite::Result<VersionInfo> {
-    let tags: String = r.get(9)?;
-    let details: String = r.get(10)?;
-    Ok(VersionInfo {
-        kind: named(r, 0)?,
-        name: r.get(1)?,
-        version: r.get(2)?,
-        created_at: time_at(r, 3)?,
-        updated_at: time_at(r, 4)?,
-        attributes: Attributes {
-            enabled: r.get(5)?,
-            not_before: optional_time_at(r, 6)?,
-            expires: optional_time_at(r, 7)?,
-            content_type: r.get(8)?,
-            tags: parse_json(9, &tags)?,
-        },
-        details: parse_json(10, &details)?,
-    })
-}
-
-fn insert_version(tx: &Connection, info: &VersionInfo, seq: i64, public: Option<&[u8]>, sealed: &[u8]) -> Result<()> {
-    let a = &info.attributes;
-    tx.execute(
-        "INSERT INTO versions (kind, name, version, seq, created_at, updated_at, enabled, not_before, expires, content_type, tags, public, details, sealed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
-            info.kind.to_string(),
-            info.name,
-            info.version,
-            seq,
-            stamp(info.created_at),
-            stamp(info.updated_at),
-            a.enabled,
-            a.not_before.map(stamp),
-            a.expires.map(stamp),
-            a.content_type,
-            json(&a.tags),
-            public,
-            json(&info.details),
-            sealed
-        ],
-    )?;
-    Ok(())
-}
-
 /// A certificate version's validity becomes its not-before and expiry, unless given.
 fn with_validity(mut attributes: Attributes, details: &Details) -> Attributes {
     if let Details::Certificate { not_before, not_after, .. } = details {
@@ -699,11 +561,6 @@ fn with_validity(mut attributes: Attributes, details: &Details) -> Attributes {
 /// Binds a sealed value to its object and version, so rows cannot be swapped.
 fn aad(kind: ObjectKind, name: &str, version: &str) -> Vec<u8> {
     format!("lifeboat-vault/v1\0{kind}\0{name}\0{version}").into_bytes()
-}
-
-/// Times as fixed-width RFC 3339 text, so SQL compares them in time order.
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn new_version_id() -> String {
@@ -722,21 +579,4 @@ fn deleted_conflict(kind: ObjectKind, name: &str) -> Error {
 
 fn damaged() -> Error {
     Error::integrity("The vault file is damaged; recover it from a backup (lifeboat recover).")
-}
-
-fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-}
-
-fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, value])?;
-    Ok(())
-}
-
-fn json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("vault values serialize")
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(i: usize, text: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
