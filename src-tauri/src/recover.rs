@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use lifeboat_core::catalog::BackupListing;
 use lifeboat_core::commands::open::{BackupFile, BackupInspection, UnlockedBackup};
 use lifeboat_core::commands::recover::{Recover, RecoveryPlan};
 use lifeboat_core::progress::Cancel;
@@ -23,6 +24,14 @@ pub struct RecoveryFlow(Mutex<Held>);
 struct Held {
     file: Option<Arc<BackupFile>>,
     unlocked: Option<Arc<UnlockedBackup>>,
+}
+
+/// Step 1, for a folder or share: the backups there to choose from, newest first.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn recover_list(state: State<'_, AppState>, location: LocationDraft) -> Reply<Vec<BackupListing>> {
+    let engine = engine(&state);
+    Ok(engine.list_backups_at(&engine.typed_location(&location)?)?)
 }
 
 /// Step 1: a backup file, or a folder or share and (optionally) which backup there;

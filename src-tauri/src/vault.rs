@@ -2,11 +2,13 @@
 //! error. A secret's value crosses to the window only through `vault_reveal`, the
 //! blade's explicit Reveal action.
 
-use lifeboat_core::vault::{AttributeChanges, Attributes, ObjectKind, ObjectSummary, VaultSettings, VersionInfo};
+use lifeboat_core::commands::vault_restore::VaultRestore;
 use lifeboat_core::fsutil::write_new_file;
+use lifeboat_core::vault::key_home::KeyHome;
+use lifeboat_core::vault::{AttributeChanges, Attributes, ObjectKind, ObjectSummary, VaultSettings, VersionInfo};
 use tauri::State;
 
-use crate::commands::{engine, AppState, Reply};
+use crate::commands::{engine, AppState, Operations, Reply};
 
 #[tauri::command(async)]
 #[specta::specta]
@@ -96,8 +98,8 @@ pub fn vault_backup(state: State<'_, AppState>, kind: ObjectKind, name: String, 
 /// "Restore backup": an object from a blob file picked or typed.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn vault_restore(state: State<'_, AppState>, path: String) -> Reply<ObjectSummary> {
-    Ok(engine(&state).vault()?.restore_object_file(std::path::Path::new(path.trim()))?)
+pub fn vault_restore(state: State<'_, AppState>, operations: State<'_, Operations>, path: String) -> Reply<String> {
+    operations.start(&engine(&state), VaultRestore { file: path.trim().into() })
 }
 
 /// A key's public key (PEM) or a certificate (.cer) to the file chosen.
@@ -119,6 +121,13 @@ pub fn vault_settings(state: State<'_, AppState>) -> Reply<VaultSettings> {
 #[specta::specta]
 pub fn vault_set_recovery_days(state: State<'_, AppState>, days: u32) -> Reply<VaultSettings> {
     Ok(engine(&state).vault()?.set_recovery_days(days)?)
+}
+
+/// Moves the vault key to the OS credential store or to the user-only key file.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn vault_move_key(state: State<'_, AppState>, to: KeyHome) -> Reply<VaultSettings> {
+    Ok(engine(&state).vault()?.move_key(to)?)
 }
 
 /// Turns purge protection on for good (the window asked first).

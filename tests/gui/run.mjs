@@ -285,6 +285,16 @@ try {
   await session.click('[data-action="reveal"]');
   await session.waitFor("the restored value", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
   await shot("vault-restored");
+  if (JSON.parse(lifeboat(["operations", "list"]))[0].kind !== "vault-restore") throw new Error("the vault restore is not in the history");
+  // Vault settings: the key is in its file (the test keeps it there); this session has
+  // no keyring, so moving it into the credential store is refused and it stays put.
+  await session.click("[data-vault-settings-form] summary");
+  await session.waitFor("the vault key's place", () => session.find('[data-key-home="file"]'));
+  await session.click('[data-action="key-to-credential-store"]');
+  await expectText("the refused move", "did not keep the vault key");
+  await session.run(`document.querySelector('[data-key-home]').scrollIntoView({ block: "center" })`);
+  await shot("vault-settings");
+  if (JSON.parse(lifeboat(["vault", "settings"])).key_in_credential_store !== false) throw new Error("the key moved after a refusal");
 
   // Disable: Essentials and the CLI agree.
   await session.click('[data-blade="essentials"]');
@@ -446,6 +456,12 @@ try {
   await session.type('[data-field="recover-path"]', `${samba.unc}\\lifeboat\\gui`);
   await session.type('[data-field="recover-user"]', samba.user);
   await session.type('[data-field="recover-password"]', samba.password);
+  await session.click('[data-action="list-backups"]');
+  await session.waitFor("the backups on the share", () => session.find("[data-backup]"), 60000);
+  const newest = await session.run(`return document.querySelector('[data-backup]:checked')?.dataset.backup ?? null`);
+  const lastMade = JSON.parse(lifeboat(["status"])).last_backup.backup_id;
+  if (newest !== lastMade) throw new Error(`the recovery chose ${newest}, not the newest backup ${lastMade}`);
+  await shot("first-start-recover-choose");
   await session.click('[data-action="next"]');
   await session.waitFor("the unlock step", () => session.find('[data-field="key-file"]'), 60000);
   await session.type('[data-field="key-file"]', join(keys, "backup.pfx"));
@@ -457,7 +473,23 @@ try {
   await session.click('[data-action="next"]');
   await session.waitFor("recovered", () => session.find("[data-recovered]"), 60000);
   await shot("first-start-recovered");
-  await session.click('[data-action="finish"]');
+  // Then the data itself, from the same backup, through the restore wizard it opens.
+  await session.click('[data-action="restore-data"]');
+  await session.waitFor("the wizard on the recovered backup", async () => (await session.text("[data-inspection]")).includes(newest), 60000);
+  await session.click('[data-action="next"]');
+  await session.type('[data-field="key-file"]', join(keys, "backup.pfx"));
+  await session.type('[data-field="key-password"]', "gui-pfx-password");
+  await session.click('[data-action="next"]');
+  await session.waitFor("verified", () => session.find("[data-verified]"), 60000);
+  await session.click('[data-action="next"]');
+  const recoveredData = join(work, "restored-after-recovery");
+  await session.type('[data-field="destination"]', recoveredData);
+  await session.click('[data-action="next"]');
+  await session.waitFor("the restore preview", () => session.find('[data-preview="targets"]'));
+  await session.click('[data-action="next"]');
+  await session.waitFor("the data restored", () => session.find("[data-restored]"), 60000);
+  if (JSON.stringify(files(join(recoveredData, "docs"))) !== JSON.stringify(files(docs))) throw new Error("the data restored after recovery differs");
+  await session.click('[data-action="close"]');
   for (const args of [["items", "list"], ["vault", "list"]]) {
     const names = (appEnv) => JSON.parse(lifeboat(args, "", appEnv)).map((o) => o.name).join(",");
     if (names(recoverEnv) !== names(env)) throw new Error(`after recovery ${args.join(" ")} is ${names(recoverEnv)}, not ${names(env)}`);

@@ -139,7 +139,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Expiry(c) => commands::schedule::expiry(&engine, c, out),
         Command::Status => commands::status::run(&engine, out),
         Command::Operations(c) => commands::operations::run(&engine, c, out),
-        Command::Vault(c) => commands::vault::run(&engine, c, out),
+        Command::Vault(c) => commands::vault::run(&engine, c, out, &cancel),
         Command::Key(_) | Command::Cert(_) | Command::Service(_) => unreachable!("handled above"),
     }
 }

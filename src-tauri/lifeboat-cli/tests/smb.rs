@@ -42,6 +42,13 @@ fn a_share_set_from_the_command_line_takes_backups() {
         .map(|args| cli.json(args, ""))
         .collect();
     let fresh = Cli { data: tmp.path().join("fresh") };
+    let list = ["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--list"];
+    let there = fresh.json(&list, &format!("{PASSWORD}\n"));
+    let ids: Vec<&str> = there.as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{there}");
+    assert_eq!(ids[0], before[0]["last_backup"]["backup_id"].as_str().unwrap(), "newest first");
+    let table = fresh.ok(&list, &format!("{PASSWORD}\n"));
+    assert!(table.contains(ids[1]) && table.contains("made on"), "{table}");
     let preview = fresh.ok(
         &["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"],
         &format!("{PASSWORD}\na passphrase for the share\n"),

@@ -82,6 +82,10 @@ fn the_vault_through_the_cli() {
     other.fails(&["vault", "restore", &path("db.blob")], "", 2, "already exists");
     std::fs::write(root.join("junk.blob"), b"not a blob").unwrap();
     other.fails(&["vault", "restore", &path("junk.blob")], "", 2, "not a Lifeboat vault backup");
+    // Each restore, refused or not, is an operation in the history.
+    let history = other.json(&["operations", "list"], "");
+    let restores: Vec<&str> = history.as_array().unwrap().iter().filter(|o| o["kind"] == "vault-restore").map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(restores, ["failed", "failed", "succeeded", "failed"], "{history}");
 
     // Vault settings: recovery period and purge protection, which stays on.
     cli.fails(&["vault", "settings", "--recovery-days", "5"], "", 2, "choose 7 to 90 days");
@@ -92,6 +96,9 @@ fn the_vault_through_the_cli() {
     cli.fails(&["vault", "purge", "secret", "db-password", "--yes"], "", 2, "Purge protection is on");
     let settings = cli.ok(&["vault", "settings"], "");
     assert!(settings.contains("on (cannot be turned off)") && settings.contains("in a file readable only by this user"), "{settings}");
+    // Asking for the place the key already is changes nothing.
+    assert_eq!(cli.json(&["vault", "settings", "--key-in", "file"], "")["key_in_credential_store"], false);
+    assert!(root.join("data/secrets/vault.key").is_file());
 }
 
 #[test]

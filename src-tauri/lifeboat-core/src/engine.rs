@@ -222,6 +222,12 @@ impl Engine {
         open::inspect_at(&self.ctx, target.as_ref(), selector)
     }
 
+    /// The backups at a location that is not the configured one, newest first.
+    pub fn list_backups_at(&self, location: &TypedLocation) -> Result<Vec<BackupListing>> {
+        let target = self.ctx.settings().typed_target(location)?;
+        list::list_at(&self.ctx, target.as_ref())
+    }
+
     /// What recovering this installation from `backup` would put back and replace.
     pub fn preview_recovery(&self, backup: &UnlockedBackup, cancel: &Cancel) -> Result<RecoveryPlan> {
         recover::preview(&self.ctx, backup, cancel)

@@ -22,6 +22,8 @@ pub enum OperationKind {
     Copy,
     /// Putting an installation back from a backup (configuration and vault).
     Recover,
+    /// Restoring one vault object from its backup file.
+    VaultRestore,
 }
 
 /// Who asked for an operation.

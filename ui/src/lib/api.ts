@@ -8,6 +8,7 @@ import {
   type Draft_Deserialize as Draft,
   type Event_Serialize as EngineEvent,
   type IdentityInput,
+  type KeyHome,
   type LocationDraft,
   type ObjectKind,
   type Attributes_Deserialize as Attributes,
@@ -72,6 +73,7 @@ export const api = {
   /** Starts a backup now; the outcome when it ends (the first start waits for it). */
   backupAndWait: () => started("backup", unwrap(commands.backupNow())),
   recovery: {
+    list: (location: LocationDraft) => unwrap(commands.recoverList(location)),
     inspect: (file: string | null, location: LocationDraft | null, backup: string | null) => unwrap(commands.recoverInspect(file, location, backup)),
     unlock: (identity: IdentityInput) => unwrap(commands.recoverUnlock(identity)),
     start: (replace: boolean) => started("recover", unwrap(commands.recoverStart(replace))),
@@ -92,11 +94,13 @@ export const api = {
     recover: (kind: ObjectKind, name: string) => unwrap(commands.vaultRecover(kind, name)),
     purge: (kind: ObjectKind, name: string) => unwrap(commands.vaultPurge(kind, name)),
     backup: (kind: ObjectKind, name: string, dest: string) => unwrap(commands.vaultBackup(kind, name, dest)),
-    restore: (path: string) => unwrap(commands.vaultRestore(path)),
+    /** Restores an object from its backup file as an operation; its summary once it ends. */
+    restore: (path: string) => outcome("vault-restore", unwrap(commands.vaultRestore(path))),
     exportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => unwrap(commands.vaultExportPublic(kind, name, version, dest)),
     settings: () => unwrap(commands.vaultSettings()),
     setRecoveryDays: (days: number) => unwrap(commands.vaultSetRecoveryDays(days)),
     enablePurgeProtection: () => unwrap(commands.vaultEnablePurgeProtection()),
+    moveKey: (to: KeyHome) => unwrap(commands.vaultMoveKey(to)),
     exportGeography: (dest: string, passphrase: string) => unwrap(commands.vaultExportGeography(dest, passphrase)),
     importGeography: (path: string, passphrase: string) => unwrap(commands.vaultImportGeography(path, passphrase)),
   },

@@ -70,6 +70,8 @@ export const commands = {
 	copyBackup: (id: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("copy_backup", { id, dest })),
 	/**  Deletes a backup at the location (the window asked first). */
 	deleteBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
+	/**  Step 1, for a folder or share: the backups there to choose from, newest first. */
+	recoverList: (location: LocationDraft) => typedError<BackupListing_Serialize[], UiError_Serialize>(__TAURI_INVOKE("recover_list", { location })),
 	/**
 	 *  Step 1: a backup file, or a folder or share and (optionally) which backup there;
 	 *  the newest when none is named.
@@ -102,11 +104,13 @@ export const commands = {
 	/**  "Download backup": the object with every version, to the file chosen in the save dialog. */
 	vaultBackup: (kind: ObjectKind, name: string, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_backup", { kind, name, dest })),
 	/**  "Restore backup": an object from a blob file picked or typed. */
-	vaultRestore: (path: string) => typedError<ObjectSummary_Serialize, UiError_Serialize>(__TAURI_INVOKE("vault_restore", { path })),
+	vaultRestore: (path: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_restore", { path })),
 	/**  A key's public key (PEM) or a certificate (.cer) to the file chosen. */
 	vaultExportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_export_public", { kind, name, version, dest })),
 	vaultSettings: () => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_settings")),
 	vaultSetRecoveryDays: (days: number) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_set_recovery_days", { days })),
+	/**  Moves the vault key to the OS credential store or to the user-only key file. */
+	vaultMoveKey: (to: KeyHome) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_move_key", { to })),
 	/**  Turns purge protection on for good (the window asked first). */
 	vaultEnablePurgeProtection: () => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_enable_purge_protection")),
 	/**  Writes this vault's geography, protected by `passphrase`, to `dest` for pairing. */
@@ -649,6 +653,8 @@ export type ItemKind = "folder" | "file" | "sqlite" |
 /**  Lifeboat's own configuration (a consistent copy of its catalog). */
 "config";
 
+export type KeyHome = "credential-store" | "file";
+
 /**  A location as typed in a form, before it is saved. */
 export type LocationDraft = {
 	kind: LocationKind,
@@ -786,7 +792,9 @@ export type OperationKind = "backup" | "restore" | "verify" | "retention" |
 /**  Saving a copy of a backup file elsewhere. */
 "copy" | 
 /**  Putting an installation back from a backup (configuration and vault). */
-"recover";
+"recover" | 
+/**  Restoring one vault object from its backup file. */
+"vault-restore";
 
 export type OperationStatus = "running" | "succeeded" | "failed" | "canceled" | 
 /**  A scheduled slot that could not run (another operation held the lock). */
@@ -864,13 +872,13 @@ export type Outcome = Outcome_Serialize | Outcome_Deserialize;
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize };
+export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize } | { kind: "vault-restore"; outcome: ObjectSummary_Deserialize };
 
 /**
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize };
+export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize } | { kind: "vault-restore"; outcome: ObjectSummary_Serialize };
 
 /**  What a running operation is doing now. */
 export type Phase = "scanning" | "writing" | "publishing" | "reading" | "verifying" | "restoring" | "replacing" | "deleting";

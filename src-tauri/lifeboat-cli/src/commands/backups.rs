@@ -66,7 +66,7 @@ pub fn run(engine: &Engine, command: BackupsCommand, out: &Output, cancel: &Canc
     match command {
         BackupsCommand::List => {
             let list = engine.list_backups()?;
-            out.value(&list, || describe_list(&list))
+            out.value(&list, || describe_list(&list, false))
         }
         BackupsCommand::Delete { backup, yes } => {
             let found = engine.find_backup(&backup)?;
@@ -128,9 +128,11 @@ fn describe_contents(contents: &Contents) -> String {
     }
 }
 
-fn describe_list(list: &[BackupListing]) -> String {
+/// The backups as a table; `elsewhere` for a location that is not this
+/// installation's (a recovery's source), where each says which installation made it.
+pub(crate) fn describe_list(list: &[BackupListing], elsewhere: bool) -> String {
     if list.is_empty() {
-        return "No backups at this location yet: run `lifeboat backup now`.".into();
+        return if elsewhere { "There is no backup there." } else { "No backups at this location yet: run `lifeboat backup now`." }.into();
     }
     let mut lines = vec![format!("{:<20} {:<36} {:>10}  {:<11} {:<17} {}", "CREATED (UTC)", "ID", "SIZE", "ENCRYPTION", "EXPIRES", "NOTES")];
     for b in list {
@@ -139,6 +141,9 @@ fn describe_list(list: &[BackupListing]) -> String {
             continue;
         }
         let mut notes = Vec::new();
+        if let Some(installation) = b.installation.as_ref().filter(|_| elsewhere) {
+            notes.push(format!("made on {installation}"));
+        }
         if b.unencrypted {
             notes.push("UNENCRYPTED".to_owned());
         }

@@ -31,6 +31,9 @@ pub struct RecoverArgs {
     share_password_stdin: bool,
     #[command(flatten)]
     identity: IdentityArgs,
+    /// List the backups in the folder or on the share (to choose one with --backup); change nothing.
+    #[arg(long, conflicts_with_all = ["preview", "yes", "backup"])]
+    list: bool,
     /// Show what would be recovered and what it would replace; change nothing.
     #[arg(long)]
     preview: bool,
@@ -43,22 +46,21 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
     let file = match args.from.as_deref() {
         Some(path) if std::path::Path::new(path).is_file() => engine.inspect(path)?,
         Some(path) => {
-            let share = args.user.is_some() || path.starts_with("\\\\") || path.starts_with("//") || path.starts_with("smb://");
-            let draft = if share {
-                let user = args.user.clone().ok_or_else(|| Error::input("A share needs --user and --share-password-stdin."))?;
-                let password = if args.share_password_stdin { std::mem::take(&mut *read_stdin_line("Share password")?) } else { String::new() };
-                LocationDraft { kind: LocationKind::Smb, path: path.to_owned(), user, confirm: password.clone(), password }
-            } else {
-                let folder = std::path::absolute(path).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
-                LocationDraft { kind: LocationKind::Local, path: folder, user: String::new(), password: String::new(), confirm: String::new() }
-            };
-            engine.inspect_at(&engine.typed_location(&draft)?, args.backup.as_deref())?
+            let location = engine.typed_location(&location_draft(path, &args)?)?;
+            if args.list {
+                let listings = engine.list_backups_at(&location)?;
+                return out.value(&listings, || crate::commands::backups::describe_list(&listings, true));
+            }
+            engine.inspect_at(&location, args.backup.as_deref())?
         }
         None => match args.backup.as_deref() {
             Some(selector) => engine.inspect(selector)?,
             None => return Err(Error::input("Say where the backup is: a backup file, or the folder or share that holds the backups.")),
         },
     };
+    if args.list {
+        return Err(Error::input("--list lists the backups in a folder or on a share; a backup file is one backup."));
+    }
     let backup = Arc::new(engine.unlock(&Arc::new(file), args.identity.load()?.as_deref())?);
     if args.preview {
         let plan = engine.preview_recovery(&backup, cancel)?;
@@ -66,6 +68,18 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
     }
     let report = CliProgress::around(out, |progress| engine.run(Recover { backup, replace: args.yes }, progress, cancel))?;
     out.value(&report, || done(&report))
+}
+
+/// The folder or share `path` names (a share when it looks like one or a user is given).
+fn location_draft(path: &str, args: &RecoverArgs) -> Result<LocationDraft> {
+    let share = args.user.is_some() || path.starts_with("\\\\") || path.starts_with("//") || path.starts_with("smb://");
+    if share {
+        let user = args.user.clone().ok_or_else(|| Error::input("A share needs --user and --share-password-stdin."))?;
+        let password = if args.share_password_stdin { std::mem::take(&mut *read_stdin_line("Share password")?) } else { String::new() };
+        return Ok(LocationDraft { kind: LocationKind::Smb, path: path.to_owned(), user, confirm: password.clone(), password });
+    }
+    let folder = std::path::absolute(path).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
+    Ok(LocationDraft { kind: LocationKind::Local, path: folder, user: String::new(), password: String::new(), confirm: String::new() })
 }
 
 fn describe(plan: &RecoveryPlan) -> String {

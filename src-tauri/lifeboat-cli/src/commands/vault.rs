@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
+use lifeboat_core::commands::vault_restore::VaultRestore;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::fsutil::{read_small_file, write_new_file};
+use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::vault::key_home::KeyHome;
 use lifeboat_core::vault::{AttributeChanges, Attributes, Details, ObjectKind, ObjectSummary, Vault, VaultSettings, VersionInfo};
 use lifeboat_core::{Error, Result};
 
@@ -90,6 +93,9 @@ pub enum VaultCommand {
         /// Recovery period of objects deleted from now on, 7 to 90 days.
         #[arg(long)]
         recovery_days: Option<u32>,
+        /// Move the vault key: to the OS credential store, or to a file readable only by this user.
+        #[arg(long, value_name = "PLACE", value_parser = ["credential-store", "file"])]
+        key_in: Option<String>,
     },
 }
 
@@ -226,7 +232,7 @@ impl NewAttributes {
     }
 }
 
-pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
+pub fn run(engine: &Engine, command: VaultCommand, out: &Output, cancel: &Cancel) -> Result<()> {
     let vault = engine.vault()?;
     match command {
         VaultCommand::List { deleted, kind } => {
@@ -306,7 +312,7 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             written(out, &file, "vault backup")
         }
         VaultCommand::Restore { file } => {
-            let restored = vault.restore_object_file(&file)?;
+            let restored = engine.run(VaultRestore { file }, &NoProgress, cancel)?;
             out.value(&restored, || format!("Restored {} {:?} with its {} version(s).", restored.kind, restored.name, restored.versions))
         }
         VaultCommand::Geography(GeographyCommand::Export { out: file, passphrase_stdin: _ }) => {
@@ -329,11 +335,14 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output) -> Result<()> {
             let settings = vault.enable_purge_protection()?;
             out.value(&settings, || settings_text(&settings))
         }
-        VaultCommand::Settings { recovery_days } => {
-            let settings = match recovery_days {
-                Some(days) => vault.set_recovery_days(days)?,
-                None => vault.settings()?,
-            };
+        VaultCommand::Settings { recovery_days, key_in } => {
+            if let Some(days) = recovery_days {
+                vault.set_recovery_days(days)?;
+            }
+            if let Some(place) = key_in {
+                vault.move_key(if place == "file" { KeyHome::File } else { KeyHome::CredentialStore })?;
+            }
+            let settings = vault.settings()?;
             out.value(&settings, || settings_text(&settings))
         }
     }
@@ -453,6 +462,6 @@ fn settings_text(s: &VaultSettings) -> String {
         if s.paired_geographies.is_empty() { String::new() } else { format!(" (also accepts {})", s.paired_geographies.join(", ")) },
         s.recovery_days,
         if s.purge_protection { "on (cannot be turned off)" } else { "off" },
-        if s.key_in_credential_store { "in the OS credential store" } else { "in a file readable only by this user (no credential store)" }
+        if s.key_in_credential_store { "in the OS credential store" } else { "in a file readable only by this user (secrets/vault.key)" }
     )
 }

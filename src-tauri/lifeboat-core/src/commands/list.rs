@@ -18,6 +18,15 @@ pub fn list(ctx: &Context) -> Result<Vec<BackupListing>> {
     annotate(ctx, &listings)
 }
 
+/// The backups at a location other than the configured one (a recovery's source),
+/// newest first, as their headers describe them.
+pub fn list_at(ctx: &Context, target: &dyn Target) -> Result<Vec<BackupListing>> {
+    let now = ctx.now();
+    let mut listings: Vec<BackupListing> = refresh_as(ctx, target, &target.describe())?.iter().map(|l| BackupListing::of(l, now)).collect();
+    listings.sort_by_key(|l| std::cmp::Reverse(l.created_at));
+    Ok(listings)
+}
+
 /// The location's files as the cache now knows them: listed once, headers read
 /// for new or changed files only, files that are gone forgotten.
 pub fn refresh(ctx: &Context, target: &dyn Target) -> Result<Vec<CachedListing>> {

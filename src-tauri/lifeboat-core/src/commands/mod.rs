@@ -1,6 +1,6 @@
 //! The verbs: one module per thing a user does. Long ones (backup, verify, restore,
-//! copy, delete, retention, recover) implement `runner::Verb` and run as operations; the
-//! others (list, status, open, location) read or check and return at once.
+//! copy, delete, retention, recover, vault restore) implement `runner::Verb` and run
+//! as operations; the others (list, status, open, location) read or check and return at once.
 
 pub mod backup;
 pub mod copy;
@@ -12,6 +12,7 @@ pub mod recover;
 pub mod restore;
 pub mod retention;
 pub mod status;
+pub mod vault_restore;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ pub enum Outcome {
     Delete(DeletedBackup),
     Retention(retention::RetentionReport),
     Recover(Box<recover::RecoveryReport>),
+    VaultRestore(crate::vault::ObjectSummary),
 }
 
 macro_rules! outcome_from {
@@ -49,7 +51,8 @@ outcome_from!(
     Restore(restore::RestoreReport),
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
-    Retention(retention::RetentionReport)
+    Retention(retention::RetentionReport),
+    VaultRestore(crate::vault::ObjectSummary)
 );
 
 impl From<recover::RecoveryReport> for Outcome {

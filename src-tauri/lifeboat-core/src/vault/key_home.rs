@@ -21,6 +21,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// desktop session, tests).
 pub const STORE_SWITCH: &str = "LIFEBOAT_CREDENTIAL_STORE";
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyHome {
@@ -42,6 +43,17 @@ pub fn store_new(data_dir: &Path, vault_id: &str, key: &VaultKey) -> Result<KeyH
     }
     store_in_file(data_dir, key)?;
     Ok(KeyHome::File)
+}
+
+/// Keeps `key` in the credential store because the administrator asked for it:
+/// says why when the store cannot take it or does not give it back.
+pub fn store_in_credential_store(vault_id: &str, key: &VaultKey) -> Result<()> {
+    store_in_credentials(vault_id, key).map_err(|()| {
+        Error::operation(format!(
+            "The credential store did not keep the vault key (no Secret Service on this session, a locked keyring, or no answer within {} s); the key stays where it was.",
+            TIMEOUT.as_secs()
+        ))
+    })
 }
 
 pub fn store_in_file(data_dir: &Path, key: &VaultKey) -> Result<()> {
@@ -90,6 +102,15 @@ pub fn forget(data_dir: &Path, vault_id: &str, home: KeyHome) {
         KeyHome::CredentialStore => {
             let _ = ask(vault_id, |e| e.delete_credential());
         }
+    }
+}
+
+/// Removes the key file if it holds `key` (left by a move that did not finish).
+pub fn remove_file_copy(data_dir: &Path, key: &VaultKey) {
+    let path = file_path(data_dir);
+    let Ok(text) = read_small_file(&path, "the vault key").map(Zeroizing::new) else { return };
+    if decode(text.trim_ascii()).is_some_and(|found| *found == **key) {
+        let _ = std::fs::remove_file(path);
     }
 }
 

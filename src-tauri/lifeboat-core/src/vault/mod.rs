@@ -145,14 +145,43 @@ impl Vault {
         Ok(self.held()?.id.clone())
     }
 
-    /// The vault id and key home as the file says now.
+    /// The vault id and key home as the file says now (another process may have
+    /// recovered the vault or moved its key).
     fn held(&self) -> Result<std::cell::Ref<'_, Held>> {
         let id = meta(&self.conn, "vault_id")?.ok_or_else(damaged)?;
-        if self.held.borrow().id != id {
-            let home = meta(&self.conn, "key_home")?.and_then(|h| crate::names::parse_name(&h)).ok_or_else(damaged)?;
-            *self.held.borrow_mut() = Held { id, home, key: None };
+        let home = meta(&self.conn, "key_home")?.and_then(|h| crate::names::parse_name(&h)).ok_or_else(damaged)?;
+        let mut held = self.held.borrow_mut();
+        if held.id != id {
+            *held = Held { id, home, key: None };
+        } else {
+            held.home = home;
         }
+        drop(held);
         Ok(self.held.borrow())
+    }
+
+    /// Moves the vault key to `to`: written and read back there, recorded, then
+    /// removed from where it was, so a crash at any point leaves a key the vault finds.
+    pub fn move_key(&self, to: KeyHome) -> Result<VaultSettings> {
+        let key = self.key()?;
+        let (id, from) = {
+            let held = self.held()?;
+            (held.id.clone(), held.home)
+        };
+        if from == to {
+            return self.settings();
+        }
+        match to {
+            KeyHome::CredentialStore => key_home::store_in_credential_store(&id, &key)?,
+            KeyHome::File => key_home::store_in_file(&self.data_dir, &key)?,
+        }
+        if *key_home::load(&self.data_dir, &id, to)? != *key {
+            return Err(Error::operation("The vault key read back from its new place differs; it stays where it was."));
+        }
+        set_meta(&self.conn, "key_home", &crate::names::name_of(&to))?;
+        key_home::forget(&self.data_dir, &id, from);
+        self.held.borrow_mut().home = to;
+        self.settings()
     }
 
     pub fn path(&self) -> PathBuf {
@@ -172,6 +201,10 @@ impl Vault {
             (held.id.clone(), held.home)
         };
         let key = key_home::load(&self.data_dir, &id, home)?;
+        if home == KeyHome::CredentialStore {
+            // A move to the file that did not finish leaves the same key in the file.
+            key_home::remove_file_copy(&self.data_dir, &key);
+        }
         self.held.borrow_mut().key = Some(key.clone());
         Ok(key)
     }

@@ -41,6 +41,20 @@ const plan = (replaces: string | null) => ({
   replaces,
 });
 
+const listing = (id: string, created_at: string, expired: boolean) => ({
+  ...inspection,
+  id,
+  created_at,
+  expired,
+  file_name: `lifeboat-${id}.lbk`,
+  installation_id: "i-7",
+  unencrypted: false,
+  status: null,
+  problem: null,
+  trigger: null,
+  retention: null,
+});
+
 const engine = {
   configuration: vi.fn(async () => ({ settings: structuredClone(fresh), start_with_session: false })),
   validateSettings: vi.fn(async (draft: Draft) =>
@@ -53,6 +67,7 @@ const engine = {
   backupAndWait: vi.fn(async () => ({ id: "op-1", done: Promise.resolve({ id: "b1", file_name: "lifeboat-b1.lbk", size: 2048 }) })),
   testLocation: vi.fn(async () => ({})),
   recovery: {
+    list: vi.fn(async () => [listing("b9", "2026-03-03T01:00:00Z", true), listing("b8", "2026-03-02T01:00:00Z", false), listing("b7", "2026-03-01T01:00:00Z", false)]),
     inspect: vi.fn(async () => inspection),
     unlock: vi.fn(async (identity: { passphrase?: string }) => {
       if (identity.passphrase !== "right one") throw new Error("This backup needs the passphrase that was set when it was made.");
@@ -150,5 +165,36 @@ describe("First start", () => {
     expect(engine.recovery.start).toHaveBeenCalledWith(true);
     await fireEvent.click(button("Restore the protected data…"));
     expect(onDone).toHaveBeenCalledWith("b7");
+  });
+
+  it("recovers from a folder: lists the backups there, newest usable one chosen, another picked", async () => {
+    render(FirstStart, { onDone: vi.fn() });
+    await fireEvent.click(button(/Recover from a backup/));
+    await fireEvent.input(screen.getByLabelText("Folder"), { target: { value: "/mnt/usb/backups" } });
+    screen.getByText(/Next takes the newest backup there/);
+    await fireEvent.click(button("List the backups there"));
+    const folder = { kind: "local", path: "/mnt/usb/backups", user: "", password: "", confirm: "" };
+    expect(engine.recovery.list).toHaveBeenCalledWith(folder);
+    const b8 = (await screen.findByLabelText(/Backup of 2026-03-02/)) as HTMLInputElement;
+    expect(b8.checked).toBe(true);
+    expect(screen.getAllByText("ws-07").length).toBe(3);
+    await fireEvent.click(screen.getByLabelText(/Backup of 2026-03-01/));
+    await fireEvent.click(button("Next"));
+    await screen.findByText(/Backup made .* on/);
+    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, folder, "b7");
+    expect(unlabeledControls(document.body)).toEqual([]);
+  });
+
+  it("forgets a listing when the folder changes: Next takes the newest again", async () => {
+    render(FirstStart, { onDone: vi.fn() });
+    await fireEvent.click(button(/Recover from a backup/));
+    await fireEvent.input(screen.getByLabelText("Folder"), { target: { value: "/mnt/usb/backups" } });
+    await fireEvent.click(button("List the backups there"));
+    await screen.findByLabelText(/Backup of 2026-03-02/);
+    await fireEvent.input(screen.getByLabelText("Folder"), { target: { value: "/mnt/other" } });
+    expect(screen.queryByLabelText(/Backup of 2026-03-02/)).toBeNull();
+    await fireEvent.click(button("Next"));
+    await screen.findByText(/Backup made .* on/);
+    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, { kind: "local", path: "/mnt/other", user: "", password: "", confirm: "" }, null);
   });
 });
