@@ -27,3 +27,14 @@ lifeboat_apt_install build-essential pkg-config file openssl sqlite3 python3 ca-
 lifeboat_build_ui() {
   (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
 }
+
+# The object-storage servers the tests start (Azurite for Azure Blob Storage, moto for
+# S3), kept under target/tools so a second run finds them.
+lifeboat_object_servers() {
+  local tools="$PWD/target/tools"
+  [ -x "$tools/azurite/node_modules/.bin/azurite-blob" ] ||
+    npm install --prefix "$tools/azurite" --no-audit --no-fund --loglevel=error azurite@3.35.0
+  [ -x "$tools/moto/bin/moto_server" ] ||
+    { python3 -m venv "$tools/moto" && "$tools/moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'; }
+  export LIFEBOAT_AZURITE="$tools/azurite/node_modules/.bin/azurite-blob" LIFEBOAT_MOTO="$tools/moto/bin/moto_server"
+}

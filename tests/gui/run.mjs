@@ -14,7 +14,7 @@
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -118,10 +118,29 @@ async function startSamba() {
 let samba;
 
 /** Starts the app again on an empty data folder of its own (a new installation). */
+/** The running app's processes (their executable is the app under test). */
+function appProcesses() {
+  const exe = resolve(app);
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/exe`) === exe;
+      } catch {
+        return false;
+      }
+    });
+}
+
 async function relaunch(name) {
   if (session) await session.close();
   driver.kill("SIGTERM");
   await new Promise((done) => (driver.exitCode !== null ? done() : driver.on("exit", done)));
+  // The next instance must not find this one still holding the single-instance name
+  // on the session bus (it would hand its arguments over and exit).
+  const deadline = Date.now() + 20000;
+  while (appProcesses().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of appProcesses()) process.kill(Number(pid), "SIGKILL");
   const appEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, name), HOME: join(work, `home-${name}`) };
   mkdirSync(appEnv.HOME, { recursive: true });
   const [p, np] = [await freePort(), await freePort()];

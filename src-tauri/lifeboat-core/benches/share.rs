@@ -12,7 +12,7 @@ use std::time::Instant;
 use lifeboat_core::commands::delete::Delete;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
-use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft, LocationDraft, LocationKind};
+use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft, LocationDraft};
 use rand::{RngExt, SeedableRng};
 use samba::{Samba, PASSWORD, USER};
 
@@ -53,8 +53,7 @@ fn main() {
     drop(file);
 
     let engine = Engine::open(&tmp.path().join("lifeboat")).unwrap();
-    let location = |kind, path: String, user: &str, password: &str| LocationDraft { kind, path, user: user.into(), password: password.into(), confirm: password.into() };
-    let local = location(LocationKind::Local, tmp.path().join("local-backups").display().to_string(), "", "");
+    let local = LocationDraft::local(tmp.path().join("local-backups").display().to_string());
     engine
         .change_settings(
             |d| {
@@ -66,7 +65,7 @@ fn main() {
         )
         .unwrap();
     let local = median(time_backups(&engine));
-    let share = location(LocationKind::Smb, samba.unc(""), USER, PASSWORD);
+    let share = LocationDraft::smb(samba.unc(""), USER, PASSWORD);
     engine.change_settings(|d| d.location = share, false).unwrap();
     let share = median(time_backups(&engine));
 

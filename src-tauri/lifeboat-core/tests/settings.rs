@@ -68,7 +68,7 @@ fn every_field_is_checked_and_a_problem_names_its_section() {
     d.max_count = 0;
     d.expiry_days = 0;
     d.stall_timeout_secs = 0;
-    d.location = LocationDraft { kind: LocationKind::Local, path: "relative/folder".into(), user: String::new(), password: String::new(), confirm: String::new() };
+    d.location = LocationDraft::local("relative/folder");
     d.items.push(item(Some("bad/name"), tmp.path()));
     let problems = engine.check_settings(&d);
     let got: Vec<(SettingsField, SettingsSection)> = problems.iter().map(|p| (p.field, p.section)).collect();
@@ -142,7 +142,7 @@ fn share_fields_are_checked_as_typed_without_contacting_the_server() {
     let (_tmp, engine) = setup();
     let mut d = engine.settings_draft().unwrap();
     assert_eq!(d.location.kind, LocationKind::Local);
-    d.location = LocationDraft { kind: LocationKind::Smb, path: "nas01/backups".into(), user: "".into(), password: "".into(), confirm: "".into() };
+    d.location = LocationDraft::smb("nas01/backups", "", "");
     assert_eq!(fields(engine.check_settings(&d)), [SettingsField::Location]);
     d.location.path = r"\\nas01.invalid\backups\ws-07".into();
     assert_eq!(fields(engine.check_settings(&d)), [SettingsField::LocationUser]);
@@ -175,7 +175,7 @@ fn a_failure_at_the_last_step_leaves_the_settings_exactly_as_they_were() {
         max_count: 9,
         expiry_days: 12,
         stall_timeout_secs: 60,
-        location: LocationDraft { kind: LocationKind::Local, path: elsewhere.display().to_string(), user: String::new(), password: String::new(), confirm: String::new() },
+        location: LocationDraft::local(elsewhere.display().to_string()),
         encryption: EncryptionChange::Passphrase { passphrase: "the second passphrase".into(), confirm: "the second passphrase".into() },
         items: vec![item(Some("docs"), &docs)],
     };

@@ -120,13 +120,7 @@ fn a_share_is_checked_before_it_is_saved_and_each_failure_names_its_cause() {
     // Test connection on typed fields, before anything is saved; a missing folder
     // is offered for creation, with its parents.
     let deeper = samba.unc(r"new\deeper");
-    let draft = |share: &str, user: &str, password: &str| LocationDraft {
-        kind: LocationKind::Smb,
-        path: share.into(),
-        user: user.into(),
-        password: password.into(),
-        confirm: password.into(),
-    };
+    let draft = |share: &str, user: &str, password: &str| LocationDraft::smb(share, user, password);
     let typed = engine.typed_location(&draft(&deeper, USER, PASSWORD)).unwrap();
     assert_eq!(engine.test_location(Some(&typed)).unwrap_err().code().as_str(), "folder-not-found");
     let created = engine.create_location_folder(Some(&typed)).unwrap();

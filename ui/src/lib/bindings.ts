@@ -33,12 +33,12 @@ export const commands = {
 	 *  "Test connection": proves the typed location works (it answers, takes the
 	 *  credentials, the folder exists and takes a file), saving nothing.
 	 */
-	testLocation: (location: LocationDraft) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("test_location", { location })),
+	testLocation: (location: LocationDraft_Deserialize) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("test_location", { location })),
 	/**
 	 *  Creates the typed location's folder, as Test connection offers when it is
 	 *  missing, then tests it.
 	 */
-	createLocationFolder: (location: LocationDraft) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("create_location_folder", { location })),
+	createLocationFolder: (location: LocationDraft_Deserialize) => typedError<LocationInfo_Serialize, UiError_Serialize>(__TAURI_INVOKE("create_location_folder", { location })),
 	/**  What a certificate file holds, shown before it is saved (thumbprint, subject, expiry). */
 	inspectCertificate: (path: string) => typedError<CertificateSummary, UiError_Serialize>(__TAURI_INVOKE("inspect_certificate", { path })),
 	/**
@@ -71,12 +71,12 @@ export const commands = {
 	/**  Deletes a backup at the location (the window asked first). */
 	deleteBackup: (id: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("delete_backup", { id })),
 	/**  Step 1, for a folder or share: the backups there to choose from, newest first. */
-	recoverList: (location: LocationDraft) => typedError<BackupListing_Serialize[], UiError_Serialize>(__TAURI_INVOKE("recover_list", { location })),
+	recoverList: (location: LocationDraft_Deserialize) => typedError<BackupListing_Serialize[], UiError_Serialize>(__TAURI_INVOKE("recover_list", { location })),
 	/**
 	 *  Step 1: a backup file, or a folder or share and (optionally) which backup there;
 	 *  the newest when none is named.
 	 */
-	recoverInspect: (file: string | null, location: LocationDraft | null, backup: string | null) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("recover_inspect", { file, location, backup })),
+	recoverInspect: (file: string | null, location: LocationDraft_Deserialize | null, backup: string | null) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("recover_inspect", { file, location, backup })),
 	/**  Step 2: unlocks the backup and reads what a recovery would put back and replace. */
 	recoverUnlock: (identity: IdentityInput) => typedError<RecoveryPlan_Serialize, UiError_Serialize>(__TAURI_INVOKE("recover_unlock", { identity })),
 	/**  Step 3: recovers (over a configured installation only when `replace` is confirmed). */
@@ -434,7 +434,7 @@ export type Draft_Deserialize = {
 	max_count: number,
 	expiry_days: number,
 	stall_timeout_secs: number,
-	location: LocationDraft,
+	location: LocationDraft_Deserialize,
 	encryption: EncryptionChange,
 	items: ItemDraft_Deserialize[],
 };
@@ -453,7 +453,7 @@ export type Draft_Serialize = {
 	max_count: number,
 	expiry_days: number,
 	stall_timeout_secs: number,
-	location: LocationDraft,
+	location: LocationDraft_Serialize,
 	encryption: EncryptionChange,
 	items: ItemDraft_Serialize[],
 };
@@ -656,18 +656,58 @@ export type ItemKind = "folder" | "file" | "sqlite" |
 export type KeyHome = "credential-store" | "file";
 
 /**  A location as typed in a form, before it is saved. */
-export type LocationDraft = {
+export type LocationDraft = LocationDraft_Serialize | LocationDraft_Deserialize;
+
+/**  A location as typed in a form, before it is saved. */
+export type LocationDraft_Deserialize = {
 	kind: LocationKind,
-	/**  The folder, or the share path `\\server\share\folder`. */
+	/**
+	 *  The folder, the share path `\\server\share\folder`, or `container/prefix`
+	 *  (Azure) or `bucket/prefix` (S3).
+	 */
 	path: string,
-	/**  For a share: `DOMAIN\user` or `user`. */
+	/**
+	 *  For a share: `DOMAIN\user` or `user`; for Azure the storage account name; for
+	 *  S3 the access key id.
+	 */
 	user: string,
 	/**
-	 *  For a share; empty keeps the saved password (same server, port and user).
+	 *  The share's password, Azure's access key or S3's secret access key; empty keeps
+	 *  the saved one (same server and user, or same account or key id and endpoint).
 	 *  Never filled in when a draft is read back.
 	 */
 	password: string,
 	confirm: string,
+	/**  Object storage: the endpoint (empty for the public cloud). */
+	endpoint?: string,
+	/**  S3: the region (empty for us-east-1). */
+	region?: string,
+};
+
+/**  A location as typed in a form, before it is saved. */
+export type LocationDraft_Serialize = {
+	kind: LocationKind,
+	/**
+	 *  The folder, the share path `\\server\share\folder`, or `container/prefix`
+	 *  (Azure) or `bucket/prefix` (S3).
+	 */
+	path: string,
+	/**
+	 *  For a share: `DOMAIN\user` or `user`; for Azure the storage account name; for
+	 *  S3 the access key id.
+	 */
+	user: string,
+	/**
+	 *  The share's password, Azure's access key or S3's secret access key; empty keeps
+	 *  the saved one (same server and user, or same account or key id and endpoint).
+	 *  Never filled in when a draft is read back.
+	 */
+	password: string,
+	confirm: string,
+	/**  Object storage: the endpoint (empty for the public cloud). */
+	endpoint: string,
+	/**  S3: the region (empty for us-east-1). */
+	region: string,
 };
 
 /**
@@ -717,7 +757,7 @@ export type LocationInfo_Serialize = {
 	free_bytes: number | null,
 } & LocationView_Serialize;
 
-export type LocationKind = "local" | "smb";
+export type LocationKind = "local" | "smb" | "azure" | "s3";
 
 /**  The configured location as saved (no network needed to read it). */
 export type LocationView = LocationView_Serialize | LocationView_Deserialize;
@@ -725,10 +765,20 @@ export type LocationView = LocationView_Serialize | LocationView_Deserialize;
 /**  The configured location as saved (no network needed to read it). */
 export type LocationView_Deserialize = {
 	kind: LocationKind,
-	/**  The folder, or the share path `\\server\share\folder`. */
+	/**
+	 *  The folder, the share path `\\server\share\folder`, or `container/prefix`
+	 *  (`bucket/prefix`) in object storage.
+	 */
 	path: string,
-	/**  For a share: the user it signs in as. */
+	/**
+	 *  For a share: the user it signs in as; for Azure the storage account, for S3
+	 *  the access key id.
+	 */
 	user?: string | null,
+	/**  For object storage: the service's endpoint when it is not the public cloud's. */
+	endpoint?: string | null,
+	/**  For S3: the region. */
+	region?: string | null,
 	/**  "local folder /srv/backups", "SMB share \\nas01\backups". */
 	description: string,
 	/**  The folder in the data folder, used until another is chosen. */
@@ -738,10 +788,20 @@ export type LocationView_Deserialize = {
 /**  The configured location as saved (no network needed to read it). */
 export type LocationView_Serialize = {
 	kind: LocationKind,
-	/**  The folder, or the share path `\\server\share\folder`. */
+	/**
+	 *  The folder, the share path `\\server\share\folder`, or `container/prefix`
+	 *  (`bucket/prefix`) in object storage.
+	 */
 	path: string,
-	/**  For a share: the user it signs in as. */
+	/**
+	 *  For a share: the user it signs in as; for Azure the storage account, for S3
+	 *  the access key id.
+	 */
 	user: string | null,
+	/**  For object storage: the service's endpoint when it is not the public cloud's. */
+	endpoint: string | null,
+	/**  For S3: the region. */
+	region: string | null,
 	/**  "local folder /srv/backups", "SMB share \\nas01\backups". */
 	description: string,
 	/**  The folder in the data folder, used until another is chosen. */
@@ -1028,7 +1088,11 @@ export type ScheduleInfo = {
 export type ScheduleMode = "every-hours" | "daily-at";
 
 /**  Which field a problem is about. */
-export type SettingsField = "every_hours" | "daily_at" | "retention_days" | "max_count" | "expiry_days" | "stall_timeout" | "location" | "location_user" | "location_password" | "location_confirm" | "certificate" | "passphrase" | "passphrase_confirm" | "key" | 
+export type SettingsField = "every_hours" | "daily_at" | "retention_days" | "max_count" | "expiry_days" | "stall_timeout" | "location" | "location_user" | "location_password" | "location_confirm" | 
+/**  Object storage: the endpoint. */
+"location_endpoint" | 
+/**  S3: the region. */
+"location_region" | "certificate" | "passphrase" | "passphrase_confirm" | "key" | 
 /**  One of the protected items (`FieldProblem::item` says which). */
 "item";
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use lifeboat_core::engine::Engine;
-use lifeboat_core::settings::{HealthState, LocationDraft, LocationHealth, LocationInfo, LocationKind, LocationView, TypedLocation};
+use lifeboat_core::settings::{HealthState, LocationDraft, LocationHealth, LocationInfo, LocationView, TypedLocation};
 use lifeboat_core::Result;
 use serde::Serialize;
 
@@ -22,6 +22,44 @@ pub enum LocationCommand {
         path: String,
         #[command(flatten)]
         login: ShareLogin,
+    },
+    /// Write backups to a container of an Azure storage account (which must exist),
+    /// under PREFIX/INSTALLATION-ID/. The access key is read from stdin and kept in
+    /// the vault. Checked before it is saved.
+    SetAzure {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        container: String,
+        /// Folders inside the container, like backups/workstations.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// For sovereign clouds and emulators, e.g. http://127.0.0.1:10000/devstoreaccount1.
+        #[arg(long, default_value = "")]
+        endpoint: String,
+        /// Read the access key from stdin (prompted without echo on a terminal).
+        #[arg(long, required = true)]
+        key_stdin: bool,
+    },
+    /// Write backups to an S3-compatible bucket (which must exist), under
+    /// PREFIX/INSTALLATION-ID/. The secret access key is read from stdin and kept in
+    /// the vault. Checked before it is saved.
+    SetS3 {
+        /// The service's URL (omit for Amazon S3).
+        #[arg(long, default_value = "")]
+        endpoint: String,
+        #[arg(long)]
+        bucket: String,
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Default us-east-1.
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long)]
+        access_key_id: String,
+        /// Read the secret access key from stdin (prompted without echo on a terminal).
+        #[arg(long, required = true)]
+        secret_stdin: bool,
     },
     /// Check a location: it answers, accepts the credentials, the folder exists, a
     /// file can be written, renamed and deleted; shows the free space. Without
@@ -62,8 +100,8 @@ impl TypedArgs {
         let Some(path) = &self.path else { return Ok(None) };
         let password = if self.password_stdin { std::mem::take(&mut *read_stdin("Share password")?) } else { String::new() };
         let draft = match &self.user {
-            Some(user) => LocationDraft { kind: LocationKind::Smb, path: path.clone(), user: user.clone(), confirm: password.clone(), password },
-            None => LocationDraft { kind: LocationKind::Local, path: absolute(path), user: String::new(), password: String::new(), confirm: String::new() },
+            Some(user) => LocationDraft::smb(path.clone(), user.clone(), &password),
+            None => LocationDraft::local(absolute(path)),
         };
         engine.typed_location(&draft).map(Some)
     }
@@ -84,21 +122,27 @@ struct Shown {
 pub fn run(engine: &Engine, command: LocationCommand, out: &Output) -> Result<()> {
     match command {
         LocationCommand::SetLocal { dir } => {
-            let draft = LocationDraft { kind: LocationKind::Local, path: absolute(&dir.display().to_string()), user: String::new(), password: String::new(), confirm: String::new() };
+            let draft = LocationDraft::local(absolute(&dir.display().to_string()));
             let applied = engine.change_settings(|d| d.location = draft, false)?;
             let location = applied.settings.location;
             out.value(&location, || format!("Backups will be written to {}.", location.path.display()))
         }
         LocationCommand::SetSmb { path, login } => {
-            let password = std::mem::take(&mut *read_stdin("Share password")?);
-            let draft = LocationDraft { kind: LocationKind::Smb, path, user: login.user, confirm: password.clone(), password };
-            let applied = engine.change_settings(|d| d.location = draft, false)?;
-            let info = LocationInfo { location: applied.settings.location, free_bytes: applied.tested_location.flatten() };
-            out.value(&info, || format!("Backups will be written to {}.", describe(&info)))
+            let password = read_stdin("Share password")?;
+            set(engine, LocationDraft::smb(path, login.user, &password), out)
+        }
+        LocationCommand::SetAzure { account, container, prefix, endpoint, key_stdin: _ } => {
+            let key = read_stdin("Access key")?;
+            set(engine, LocationDraft::azure(account, joined(&container, &prefix), endpoint, &key), out)
+        }
+        LocationCommand::SetS3 { endpoint, bucket, prefix, region, access_key_id, secret_stdin: _ } => {
+            let secret = read_stdin("Secret access key")?;
+            set(engine, LocationDraft::s3(endpoint, region, joined(&bucket, &prefix), access_key_id, &secret), out)
         }
         LocationCommand::Test(args) => {
             let info = engine.test_location(args.typed(engine)?.as_ref())?;
-            out.value(&info, || format!("OK: {} answers, takes a file, and has room.", describe(&info)))
+            let room = if info.free_bytes.is_some() { ", and has room" } else { "" };
+            out.value(&info, || format!("OK: {} answers and takes a file{room}.", describe(&info)))
         }
         LocationCommand::CreateFolder(args) => {
             let info = engine.create_location_folder(args.typed(engine)?.as_ref())?;
@@ -109,6 +153,18 @@ pub fn run(engine: &Engine, command: LocationCommand, out: &Output) -> Result<()
             out.value(&shown, || format!("{}\n{}", shown.location.description, health(&shown.health)))
         }
     }
+}
+
+/// Saves a location once it passed its test.
+fn set(engine: &Engine, draft: LocationDraft, out: &Output) -> Result<()> {
+    let applied = engine.change_settings(|d| d.location = draft, false)?;
+    let info = LocationInfo { location: applied.settings.location, free_bytes: applied.tested_location.flatten() };
+    out.value(&info, || format!("Backups will be written to {}.", describe(&info)))
+}
+
+fn joined(container: &str, prefix: &str) -> String {
+    let prefix = prefix.trim().trim_matches('/');
+    if prefix.is_empty() { container.trim().to_owned() } else { format!("{}/{prefix}", container.trim()) }
 }
 
 pub fn describe(info: &LocationInfo) -> String {

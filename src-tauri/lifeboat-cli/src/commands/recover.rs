@@ -8,7 +8,7 @@ use clap::Args;
 use lifeboat_core::commands::recover::{Recover, RecoveryPlan, RecoveryReport};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::Cancel;
-use lifeboat_core::settings::{LocationDraft, LocationKind};
+use lifeboat_core::settings::LocationDraft;
 use lifeboat_core::{Error, Result};
 
 use crate::identity::IdentityArgs;
@@ -75,11 +75,11 @@ fn location_draft(path: &str, args: &RecoverArgs) -> Result<LocationDraft> {
     let share = args.user.is_some() || path.starts_with("\\\\") || path.starts_with("//") || path.starts_with("smb://");
     if share {
         let user = args.user.clone().ok_or_else(|| Error::input("A share needs --user and --share-password-stdin."))?;
-        let password = if args.share_password_stdin { std::mem::take(&mut *read_stdin_line("Share password")?) } else { String::new() };
-        return Ok(LocationDraft { kind: LocationKind::Smb, path: path.to_owned(), user, confirm: password.clone(), password });
+        let password = if args.share_password_stdin { read_stdin_line("Share password")? } else { Default::default() };
+        return Ok(LocationDraft::smb(path, user, &password));
     }
     let folder = std::path::absolute(path).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
-    Ok(LocationDraft { kind: LocationKind::Local, path: folder, user: String::new(), password: String::new(), confirm: String::new() })
+    Ok(LocationDraft::local(folder))
 }
 
 fn describe(plan: &RecoveryPlan) -> String {

@@ -198,8 +198,8 @@ impl Extracted {
                     .into(),
             );
         }
-        if view.location.kind == crate::settings::LocationKind::Smb && vault.is_none() {
-            notes.push(format!("Enter the password for {} again after recovering.", view.location.description));
+        if view.location.kind != crate::settings::LocationKind::Local && vault.is_none() {
+            notes.push(format!("Enter the password or access key for {} again after recovering.", view.location.description));
         }
         Ok(RecoveryPlan {
             backup: backup.inspection().clone(),

@@ -1,6 +1,7 @@
-//! Where backups go: a local folder (the default, in the data folder) or a folder on
-//! an SMB share, and what was last seen of it (its health). A share's password is a
-//! managed vault secret; the catalog only names its version.
+//! Where backups go: a local folder (the default, in the data folder), a folder on
+//! an SMB share, an Azure Blob Storage container or an S3-compatible bucket, and what
+//! was last seen of it (its health). A share's password and an object store's access
+//! key are managed vault secrets; the catalog only names their versions.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,10 +10,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::secrets::SecretRef;
+use super::secrets::{SecretRef, AZURE_KEY, S3_SECRET, SHARE_PASSWORD};
 use super::{Settings, SettingsField, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
 use crate::error::{Error, ErrorCode, IoContext, LocationProblem, Result};
-use crate::target::{LocalFolder, SmbCredentials, SmbPath, SmbShare, Target};
+use crate::target::{
+    check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_prefix, check_region, AzureBlob, LocalFolder, S3Bucket,
+    SmbCredentials, SmbPath, SmbShare, Target,
+};
 
 /// The longest any network call waits (shorter with a short stall timeout).
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,6 +39,23 @@ pub(crate) enum Location {
         #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::b64")]
         sealed_password: Vec<u8>,
     },
+    Azure {
+        account: String,
+        container: String,
+        prefix: String,
+        endpoint: Option<String>,
+        /// The access key's version in the vault.
+        key: SecretRef,
+    },
+    S3 {
+        endpoint: Option<String>,
+        region: String,
+        bucket: String,
+        prefix: String,
+        access_key_id: String,
+        /// The secret access key's version in the vault.
+        secret: SecretRef,
+    },
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -43,6 +64,8 @@ pub(crate) enum Location {
 pub enum LocationKind {
     Local,
     Smb,
+    Azure,
+    S3,
 }
 
 crate::names::display_by_name!(LocationKind);
@@ -52,10 +75,16 @@ crate::names::display_by_name!(LocationKind);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocationView {
     pub kind: LocationKind,
-    /// The folder, or the share path `\\server\share\folder`.
+    /// The folder, the share path `\\server\share\folder`, or `container/prefix`
+    /// (`bucket/prefix`) in object storage.
     pub path: PathBuf,
-    /// For a share: the user it signs in as.
+    /// For a share: the user it signs in as; for Azure the storage account, for S3
+    /// the access key id.
     pub user: Option<String>,
+    /// For object storage: the service's endpoint when it is not the public cloud's.
+    pub endpoint: Option<String>,
+    /// For S3: the region.
+    pub region: Option<String>,
     /// "local folder /srv/backups", "SMB share \\nas01\backups".
     pub description: String,
     /// The folder in the data folder, used until another is chosen.
@@ -122,14 +151,77 @@ impl LocationHealth {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocationDraft {
     pub kind: LocationKind,
-    /// The folder, or the share path `\\server\share\folder`.
+    /// The folder, the share path `\\server\share\folder`, or `container/prefix`
+    /// (Azure) or `bucket/prefix` (S3).
     pub path: String,
-    /// For a share: `DOMAIN\user` or `user`.
+    /// For a share: `DOMAIN\user` or `user`; for Azure the storage account name; for
+    /// S3 the access key id.
     pub user: String,
-    /// For a share; empty keeps the saved password (same server, port and user).
+    /// The share's password, Azure's access key or S3's secret access key; empty keeps
+    /// the saved one (same server and user, or same account or key id and endpoint).
     /// Never filled in when a draft is read back.
     pub password: String,
     pub confirm: String,
+    /// Object storage: the endpoint (empty for the public cloud).
+    #[serde(default)]
+    pub endpoint: String,
+    /// S3: the region (empty for us-east-1).
+    #[serde(default)]
+    pub region: String,
+}
+
+impl LocationDraft {
+    pub fn local(path: impl Into<String>) -> Self {
+        LocationDraft { kind: LocationKind::Local, path: path.into(), ..Self::empty() }
+    }
+
+    pub fn smb(path: impl Into<String>, user: impl Into<String>, password: &str) -> Self {
+        LocationDraft { kind: LocationKind::Smb, path: path.into(), user: user.into(), password: password.into(), confirm: password.into(), ..Self::empty() }
+    }
+
+    /// `path` is `container` or `container/prefix`.
+    pub fn azure(account: impl Into<String>, path: impl Into<String>, endpoint: impl Into<String>, key: &str) -> Self {
+        LocationDraft {
+            kind: LocationKind::Azure,
+            path: path.into(),
+            user: account.into(),
+            password: key.into(),
+            confirm: key.into(),
+            endpoint: endpoint.into(),
+            region: String::new(),
+        }
+    }
+
+    /// `path` is `bucket` or `bucket/prefix`.
+    pub fn s3(endpoint: impl Into<String>, region: impl Into<String>, path: impl Into<String>, access_key_id: impl Into<String>, secret: &str) -> Self {
+        LocationDraft {
+            kind: LocationKind::S3,
+            path: path.into(),
+            user: access_key_id.into(),
+            password: secret.into(),
+            confirm: secret.into(),
+            endpoint: endpoint.into(),
+            region: region.into(),
+        }
+    }
+
+    fn empty() -> Self {
+        LocationDraft {
+            kind: LocationKind::Local,
+            path: String::new(),
+            user: String::new(),
+            password: String::new(),
+            confirm: String::new(),
+            endpoint: String::new(),
+            region: String::new(),
+        }
+    }
+}
+
+/// `container/prefix` or `bucket/prefix` split at the first slash.
+fn split_path(path: &str) -> (&str, &str) {
+    let path = path.trim().trim_start_matches('/');
+    path.split_once('/').unwrap_or((path, ""))
 }
 
 /// A user name as the share expects it: `DOMAIN\user` or `user`.
@@ -158,6 +250,29 @@ impl Location {
         match self {
             Location::Local { path } => format!("local folder {}", path.display()),
             Location::Smb { share, .. } => format!("SMB share {}", share.display()),
+            Location::Azure { account, container, prefix, endpoint, .. } => {
+                AzureBlob { account: account.clone(), container: container.clone(), prefix: prefix.clone(), endpoint: endpoint.clone(), key: Default::default() }
+                    .describe()
+            }
+            Location::S3 { endpoint, region, bucket, prefix, access_key_id, .. } => S3Bucket {
+                endpoint: endpoint.clone(),
+                region: region.clone(),
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                access_key_id: access_key_id.clone(),
+                secret: Default::default(),
+            }
+            .describe(),
+        }
+    }
+
+    /// The vault secret it uses, by name.
+    pub(super) fn secret(&self) -> Option<(&'static str, &SecretRef)> {
+        match self {
+            Location::Local { .. } => None,
+            Location::Smb { password, .. } => password.as_ref().map(|p| (SHARE_PASSWORD, p)),
+            Location::Azure { key, .. } => Some((AZURE_KEY, key)),
+            Location::S3 { secret, .. } => Some((S3_SECRET, secret)),
         }
     }
 }
@@ -174,10 +289,23 @@ impl Settings<'_> {
     pub fn location(&self) -> Result<LocationView> {
         let (location, is_default) = self.stored_location()?;
         let description = location.describe();
+        let view = |kind, path: PathBuf, user: Option<String>, endpoint: Option<String>, region: Option<String>| LocationView {
+            kind,
+            path,
+            user,
+            endpoint,
+            region,
+            description: description.clone(),
+            is_default,
+        };
         Ok(match location {
-            Location::Local { path } => LocationView { kind: LocationKind::Local, path, user: None, description, is_default },
-            Location::Smb { share, user, .. } => {
-                LocationView { kind: LocationKind::Smb, path: PathBuf::from(share.display()), user: Some(user), description, is_default }
+            Location::Local { path } => view(LocationKind::Local, path, None, None, None),
+            Location::Smb { share, user, .. } => view(LocationKind::Smb, PathBuf::from(share.display()), Some(user), None, None),
+            Location::Azure { account, container, prefix, endpoint, .. } => {
+                view(LocationKind::Azure, PathBuf::from(joined(&container, &prefix)), Some(account), endpoint, None)
+            }
+            Location::S3 { endpoint, region, bucket, prefix, access_key_id, .. } => {
+                view(LocationKind::S3, PathBuf::from(joined(&bucket, &prefix)), Some(access_key_id), endpoint, Some(region))
             }
         })
     }
@@ -193,8 +321,27 @@ impl Settings<'_> {
                 let password = self.saved_password(password.as_ref())?;
                 Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
             }
+            (location @ (Location::Azure { .. } | Location::S3 { .. }), _) => {
+                let typed = self.saved_object_location(location)?;
+                return self.typed_target(&typed);
+            }
         };
         Ok(self.layered(target))
+    }
+
+    /// A saved Azure or S3 location with its secret read from the vault.
+    fn saved_object_location(&self, location: Location) -> Result<TypedLocation> {
+        Ok(match location {
+            Location::Azure { account, container, prefix, endpoint, key } => {
+                let key = self.read_text(AZURE_KEY, &key)?;
+                TypedLocation::Azure(AzureBlob { account, container, prefix, endpoint, key })
+            }
+            Location::S3 { endpoint, region, bucket, prefix, access_key_id, secret } => {
+                let secret = self.read_text(S3_SECRET, &secret)?;
+                TypedLocation::S3(S3Bucket { endpoint, region, bucket, prefix, access_key_id, secret })
+            }
+            _ => unreachable!("only object locations are read here"),
+        })
     }
 
     fn layered(&self, target: Box<dyn Target>) -> Box<dyn Target> {
@@ -238,6 +385,54 @@ impl Settings<'_> {
                 };
                 Ok(TypedLocation::Smb { share, user, password })
             }
+            LocationKind::Azure => {
+                let (container, prefix) = split_path(&draft.path);
+                let at = |field: SettingsField| move |e: Error| (field, e);
+                let account = check_account(&draft.user).map_err(at(SettingsField::LocationUser))?;
+                let container = check_container(container).map_err(at(SettingsField::Location))?;
+                let prefix = check_prefix(prefix).map_err(at(SettingsField::Location))?;
+                let endpoint = check_endpoint(&draft.endpoint).map_err(at(SettingsField::LocationEndpoint))?;
+                let key = self.object_secret(draft, |saved| match saved {
+                    Location::Azure { account: a, endpoint: e, key, .. } if *a == account && *e == endpoint => Some((AZURE_KEY, key.clone())),
+                    _ => None,
+                })?;
+                check_azure_key(&key).map_err(at(SettingsField::LocationPassword))?;
+                Ok(TypedLocation::Azure(AzureBlob { account, container, prefix, endpoint, key }))
+            }
+            LocationKind::S3 => {
+                let (bucket, prefix) = split_path(&draft.path);
+                let at = |field: SettingsField| move |e: Error| (field, e);
+                let bucket = check_bucket(bucket).map_err(at(SettingsField::Location))?;
+                let prefix = check_prefix(prefix).map_err(at(SettingsField::Location))?;
+                let endpoint = check_endpoint(&draft.endpoint).map_err(at(SettingsField::LocationEndpoint))?;
+                let region = check_region(&draft.region).map_err(at(SettingsField::LocationRegion))?;
+                let access_key_id = check_key_id(&draft.user).map_err(at(SettingsField::LocationUser))?;
+                let secret = self.object_secret(draft, |saved| match saved {
+                    Location::S3 { access_key_id: id, endpoint: e, secret, .. } if *id == access_key_id && *e == endpoint => Some((S3_SECRET, secret.clone())),
+                    _ => None,
+                })?;
+                Ok(TypedLocation::S3(S3Bucket { endpoint, region, bucket, prefix, access_key_id, secret }))
+            }
+        }
+    }
+
+    /// The typed access key or secret, or the saved one where `same` says the saved
+    /// location is the same account (or key id) at the same endpoint.
+    fn object_secret(
+        &self,
+        draft: &LocationDraft,
+        same: impl Fn(&Location) -> Option<(&'static str, SecretRef)>,
+    ) -> std::result::Result<Zeroizing<String>, (SettingsField, Error)> {
+        if draft.password != draft.confirm {
+            return Err((SettingsField::LocationConfirm, Error::input("The two keys differ; paste the same key twice.")));
+        }
+        if !draft.password.trim().is_empty() {
+            return Ok(Zeroizing::new(draft.password.trim().to_owned()));
+        }
+        let saved = self.stored_location().map_err(|e| (SettingsField::LocationPassword, e))?.0;
+        match same(&saved) {
+            Some((name, secret)) => self.read_text(name, &secret).map_err(|e| (SettingsField::LocationPassword, e)),
+            None => Err((SettingsField::LocationPassword, Error::input("Give the access key (it is kept in the vault)."))),
         }
     }
 
@@ -250,6 +445,8 @@ impl Settings<'_> {
                 SmbCredentials { user: user.clone(), password: password.clone() },
                 self.network_timeout()?,
             )?),
+            TypedLocation::Azure(azure) => Box::new(azure.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
+            TypedLocation::S3(s3) => Box::new(s3.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
         };
         Ok(self.layered(target))
     }
@@ -264,6 +461,21 @@ impl Settings<'_> {
                 user: user.clone(),
                 password: Some(self.store_password(password)?),
                 sealed_password: Vec::new(),
+            },
+            TypedLocation::Azure(a) => Location::Azure {
+                account: a.account.clone(),
+                container: a.container.clone(),
+                prefix: a.prefix.clone(),
+                endpoint: a.endpoint.clone(),
+                key: self.store_text(AZURE_KEY, &a.key)?,
+            },
+            TypedLocation::S3(b) => Location::S3 {
+                endpoint: b.endpoint.clone(),
+                region: b.region.clone(),
+                bucket: b.bucket.clone(),
+                prefix: b.prefix.clone(),
+                access_key_id: b.access_key_id.clone(),
+                secret: self.store_text(S3_SECRET, &b.secret)?,
             },
         })
     }
@@ -301,6 +513,8 @@ fn not_moved() -> Error {
 pub enum TypedLocation {
     Local(PathBuf),
     Smb { share: SmbPath, user: String, password: Zeroizing<String> },
+    Azure(AzureBlob),
+    S3(S3Bucket),
 }
 
 impl TypedLocation {
@@ -310,6 +524,8 @@ impl TypedLocation {
                 kind: LocationKind::Local,
                 path: path.clone(),
                 user: None,
+                endpoint: None,
+                region: None,
                 description: format!("local folder {}", path.display()),
                 is_default,
             },
@@ -317,11 +533,35 @@ impl TypedLocation {
                 kind: LocationKind::Smb,
                 path: PathBuf::from(share.display()),
                 user: Some(user.clone()),
+                endpoint: None,
+                region: None,
                 description: format!("SMB share {}", share.display()),
+                is_default,
+            },
+            TypedLocation::Azure(a) => LocationView {
+                kind: LocationKind::Azure,
+                path: PathBuf::from(joined(&a.container, &a.prefix)),
+                user: Some(a.account.clone()),
+                endpoint: a.endpoint.clone(),
+                region: None,
+                description: a.describe(),
+                is_default,
+            },
+            TypedLocation::S3(b) => LocationView {
+                kind: LocationKind::S3,
+                path: PathBuf::from(joined(&b.bucket, &b.prefix)),
+                user: Some(b.access_key_id.clone()),
+                endpoint: b.endpoint.clone(),
+                region: Some(b.region.clone()),
+                description: b.describe(),
                 is_default,
             },
         }
     }
+}
+
+fn joined(container: &str, prefix: &str) -> String {
+    if prefix.is_empty() { container.to_owned() } else { format!("{container}/{prefix}") }
 }
 
 /// Lists the folder, writes, renames and deletes a small file, reads the free space.

@@ -122,6 +122,10 @@ pub enum SettingsField {
     LocationUser,
     LocationPassword,
     LocationConfirm,
+    /// Object storage: the endpoint.
+    LocationEndpoint,
+    /// S3: the region.
+    LocationRegion,
     Certificate,
     Passphrase,
     PassphraseConfirm,
@@ -152,7 +156,7 @@ impl SettingsField {
             RetentionDays | MaxCount => SettingsSection::Retention,
             ExpiryDays => SettingsSection::Expiry,
             StallTimeout => SettingsSection::Operations,
-            Location | LocationUser | LocationPassword | LocationConfirm => SettingsSection::Location,
+            Location | LocationUser | LocationPassword | LocationConfirm | LocationEndpoint | LocationRegion => SettingsSection::Location,
             Certificate | Passphrase | PassphraseConfirm | Key => SettingsSection::Encryption,
             Item => SettingsSection::Items,
         }
@@ -409,8 +413,8 @@ impl<'a> Settings<'a> {
 
 impl Settings<'_> {
     fn discard_location_secret(&self, location: Option<&Location>) {
-        if let Some(Location::Smb { password: Some(secret), .. }) = location {
-            self.discard_secret(secrets::SHARE_PASSWORD, secret);
+        if let Some((name, secret)) = location.and_then(Location::secret) {
+            self.discard_secret(name, secret);
         }
     }
 }
@@ -423,5 +427,7 @@ fn location_draft(saved: &LocationView) -> LocationDraft {
         user: saved.user.clone().unwrap_or_default(),
         password: String::new(),
         confirm: String::new(),
+        endpoint: saved.endpoint.clone().unwrap_or_default(),
+        region: saved.region.clone().unwrap_or_default(),
     }
 }

@@ -22,6 +22,8 @@ use crate::vault::ObjectKind;
 pub(crate) const SHARE_PASSWORD: &str = "lifeboat-share-password";
 pub(crate) const PASSPHRASE_KEY: &str = "lifeboat-passphrase-key";
 pub(crate) const LEGACY_KEY: &str = "lifeboat-legacy-key";
+pub(crate) const AZURE_KEY: &str = "lifeboat-azure-key";
+pub(crate) const S3_SECRET: &str = "lifeboat-s3-secret";
 const BASE64: &str = "application/octet-stream;base64";
 
 /// Where a secret the settings use is kept.
@@ -47,7 +49,12 @@ impl Settings<'_> {
     }
 
     pub(super) fn store_password(&self, password: &str) -> Result<SecretRef> {
-        let version = self.vault()?.set_managed_secret(SHARE_PASSWORD, password.as_bytes(), "text/plain")?;
+        self.store_text(SHARE_PASSWORD, password)
+    }
+
+    /// Stores `text` as a new version of the managed secret `name`.
+    pub(super) fn store_text(&self, name: &str, text: &str) -> Result<SecretRef> {
+        let version = self.vault()?.set_managed_secret(name, text.as_bytes(), "text/plain")?;
         Ok(SecretRef::Vault { vault_version: version.version })
     }
 
@@ -63,7 +70,7 @@ impl Settings<'_> {
         self.read_text(SHARE_PASSWORD, secret)
     }
 
-    fn read_text(&self, name: &str, secret: &SecretRef) -> Result<Zeroizing<String>> {
+    pub(super) fn read_text(&self, name: &str, secret: &SecretRef) -> Result<Zeroizing<String>> {
         match secret {
             SecretRef::Vault { vault_version } => self.vault()?.reveal_secret(name, Some(vault_version)),
             SecretRef::File(file) => Err(Error::operation(format!(

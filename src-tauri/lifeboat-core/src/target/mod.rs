@@ -2,12 +2,15 @@
 //! under a temporary name and appears under its final name only when complete.
 
 mod local;
+mod object;
 mod smb;
 
 pub use local::LocalFolder;
+pub use object::{check_prefix, AzureBlob, ObjectStorage, S3Bucket};
+pub use object::{check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_region};
 pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
 
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 use crate::error::{Error, IoContext, Result};
@@ -59,6 +62,56 @@ pub trait Target: Send + Sync {
                 Ok(head)
             })
             .collect()
+    }
+}
+
+/// Where a reader over ranged reads is: its position in a file of `len` bytes and the
+/// block of it fetched last. The SMB and object-storage readers keep one each and
+/// differ only in how they fetch blocks.
+pub(crate) struct Cursor<B> {
+    pub pos: u64,
+    pub len: u64,
+    pub block: B,
+    pub block_at: u64,
+}
+
+impl<B: AsRef<[u8]>> Cursor<B> {
+    pub fn new(len: u64, empty: B) -> Self {
+        Cursor { pos: 0, len, block: empty, block_at: 0 }
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.len
+    }
+
+    /// Whether the block holds the byte at the position.
+    pub fn in_block(&self) -> bool {
+        self.pos >= self.block_at && self.pos < self.block_at + self.block.as_ref().len() as u64
+    }
+
+    /// Whether the position is where the block ends (reading straight on).
+    pub fn just_after_block(&self) -> bool {
+        !self.block.as_ref().is_empty() && self.pos == self.block_at + self.block.as_ref().len() as u64
+    }
+
+    /// Copies from the block (which holds the position) and moves on.
+    pub fn copy_to(&mut self, out: &mut [u8]) -> usize {
+        let block = self.block.as_ref();
+        let from = (self.pos - self.block_at) as usize;
+        let n = out.len().min(block.len() - from);
+        out[..n].copy_from_slice(&block[from..from + n]);
+        self.pos += n as u64;
+        n
+    }
+
+    pub fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start of the backup"))?;
+        Ok(self.pos)
     }
 }
 

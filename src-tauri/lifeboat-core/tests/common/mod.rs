@@ -20,7 +20,7 @@ use lifeboat_core::protector::Identity;
 use lifeboat_core::retention::{Decision, RetentionPolicy};
 use lifeboat_core::runner::Started;
 use lifeboat_core::schedule::Schedule;
-use lifeboat_core::settings::{CertificateSummary, EncryptionChange, ItemChoice, ItemDraft, LocationDraft, LocationInfo, LocationKind, ScheduleMode};
+use lifeboat_core::settings::{CertificateSummary, EncryptionChange, ItemChoice, ItemDraft, LocationDraft, LocationInfo, ScheduleMode};
 use lifeboat_core::Result;
 use rand::{RngExt, SeedableRng};
 
@@ -150,13 +150,12 @@ impl Configure for Engine {
     }
 
     fn set_local_location(&self, dir: &Path) -> Result<()> {
-        let location = LocationDraft { kind: LocationKind::Local, path: dir.display().to_string(), user: String::new(), password: String::new(), confirm: String::new() };
+        let location = LocationDraft::local(dir.display().to_string());
         self.change_settings(|d| d.location = location, false).map(drop)
     }
 
     fn set_smb_location(&self, share: &str, user: &str, password: Option<&str>) -> Result<LocationInfo> {
-        let password = password.unwrap_or_default().to_owned();
-        let location = LocationDraft { kind: LocationKind::Smb, path: share.into(), user: user.into(), confirm: password.clone(), password };
+        let location = LocationDraft::smb(share, user, password.unwrap_or_default());
         self.change_settings(|d| d.location = location, false)?;
         self.test_location(None)
     }
@@ -319,6 +318,7 @@ pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
 }
 
 pub mod counting;
+pub mod object_servers;
 pub mod samba;
 
 /// Unlocks `file` and recovers the installation from it, as `lifeboat recover` does.

@@ -112,7 +112,7 @@ describe("Configuration", () => {
   it("tests the typed share without saving it and offers to create a missing folder", async () => {
     render(Configuration, {});
     await fireEvent.click(await screen.findByLabelText("SMB share"));
-    const share = { kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", password: "pw-1", confirm: "pw-1" };
+    const share = { kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", password: "pw-1", confirm: "pw-1", endpoint: "", region: "" };
     await fireEvent.input(screen.getByLabelText("Share path"), { target: { value: share.path } });
     await fireEvent.input(screen.getByLabelText("User"), { target: { value: share.user } });
     await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "pw-1" } });
@@ -136,6 +136,28 @@ describe("Configuration", () => {
     await fireEvent.input(screen.getByLabelText("User"), { target: { value: share.user } });
     await fireEvent.click(screen.getByText("OK"));
     await waitFor(() => expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, location: share }), false));
+  });
+
+  it("takes an Azure container's fields and never offers to create a container", async () => {
+    engine.testLocation.mockImplementationOnce(async () => {
+      throw Object.assign(new Error("Listing the backups: the container backups of storage account acme was not found; create it first."), { code: "folder-not-found" });
+    });
+    render(Configuration, {});
+    await fireEvent.click(await screen.findByLabelText("Azure Blob Storage"));
+    const azure = { kind: "azure", path: "backups/ws", user: "acme", password: "a2V5", confirm: "a2V5", endpoint: "", region: "" };
+    await fireEvent.input(screen.getByLabelText("Storage account"), { target: { value: azure.user } });
+    await fireEvent.input(screen.getByLabelText("Container/prefix"), { target: { value: azure.path } });
+    await fireEvent.input(screen.getByLabelText("Access key"), { target: { value: azure.password } });
+    await fireEvent.input(screen.getByLabelText("Confirm access key"), { target: { value: azure.confirm } });
+    screen.getByText(/The container must exist/);
+    await waitFor(() => expect((screen.getByText("Test connection") as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByText("Test connection"));
+    await screen.findByText(/was not found; create it first/);
+    expect(engine.testLocation).toHaveBeenCalledWith(azure);
+    expect(screen.queryByText("Create the folder")).toBeNull();
+    await fireEvent.click(screen.getByLabelText("S3-compatible"));
+    for (const label of ["Endpoint", "Region", "Bucket/prefix", "Access key id", "Secret access key", "Confirm secret access key"]) screen.getByLabelText(label);
+    expect(unlabeledControls(document.body)).toEqual([]);
   });
 
   it("offers a new legacy key only to a configuration that already uses one", async () => {

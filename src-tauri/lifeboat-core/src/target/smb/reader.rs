@@ -7,17 +7,14 @@ use std::io::{Read, Seek, SeekFrom};
 use super::file::ShareFile;
 use super::session::Request;
 use super::{BLOCK, WINDOW};
+use crate::target::Cursor;
 use crate::error::{Error, ErrorCode};
 
 /// Reads a backup on the share, asking ahead for the blocks that follow while
 /// reading goes on in order.
 pub(super) struct SmbReader {
     file: ShareFile,
-    len: u64,
-    pos: u64,
-    /// The block last read and its offset.
-    block: Vec<u8>,
-    block_at: u64,
+    at: Cursor<Vec<u8>>,
     /// Blocks asked for after it, in order, with their offsets.
     ahead: VecDeque<(u64, Request<Vec<u8>>)>,
     /// How many blocks to keep asked for: one after a seek, doubling up to `WINDOW`.
@@ -26,12 +23,12 @@ pub(super) struct SmbReader {
 
 impl SmbReader {
     pub(super) fn new(file: ShareFile, len: u64) -> Self {
-        SmbReader { file, len, pos: 0, block: Vec::new(), block_at: 0, ahead: VecDeque::new(), window: 1 }
+        SmbReader { file, at: Cursor::new(len, Vec::new()), ahead: VecDeque::new(), window: 1 }
     }
 
     fn ask(&mut self, offset: u64) -> std::io::Result<()> {
         let file = self.file.handle().map_err(std::io::Error::other)?;
-        let want = (self.len - offset).min(BLOCK as u64) as usize;
+        let want = (self.at.len - offset).min(BLOCK as u64) as usize;
         let request = self.file.share.spawn(async move {
             let mut buf = vec![0u8; want];
             let mut got = 0;
@@ -62,20 +59,20 @@ impl SmbReader {
     }
 
     fn fill_once(&mut self) -> std::io::Result<()> {
-        let at = self.pos - self.pos % BLOCK as u64;
-        let in_order = !self.block.is_empty() && at == self.block_at + self.block.len() as u64;
+        let at = self.at.pos - self.at.pos % BLOCK as u64;
+        let in_order = !self.at.block.is_empty() && at == self.at.block_at + self.at.block.len() as u64;
         if self.ahead.front().is_none_or(|(offset, _)| *offset != at) {
             self.file.share.settle(self.ahead.drain(..).map(|(_, request)| request));
             self.ask(at)?;
         }
         self.window = if in_order { (self.window * 2).min(WINDOW) } else { 1 };
         let (_, mut request) = self.ahead.pop_front().expect("asked for above");
-        self.block = self.file.share.wait("reading a backup", &mut request).map_err(std::io::Error::other)?;
-        self.block_at = at;
+        self.at.block = self.file.share.wait("reading a backup", &mut request).map_err(std::io::Error::other)?;
+        self.at.block_at = at;
         // When the connection is due for renewal, the blocks asked for are read
         // first; asking for the next one then moves to a fresh connection.
         let mut next = self.ahead.back().map_or(at + BLOCK as u64, |(offset, _)| offset + BLOCK as u64);
-        while self.ahead.len() < self.window && next < self.len && (self.ahead.is_empty() || !self.file.share.renewal_due()) {
+        while self.ahead.len() < self.window && next < self.at.len && (self.ahead.is_empty() || !self.file.share.renewal_due()) {
             self.ask(next)?;
             next += BLOCK as u64;
         }
@@ -89,33 +86,19 @@ fn lost_connection(e: &std::io::Error) -> bool {
 
 impl Read for SmbReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos >= self.len || out.is_empty() {
+        if self.at.at_end() || out.is_empty() {
             return Ok(0);
         }
-        let in_block = self.pos >= self.block_at && self.pos < self.block_at + self.block.len() as u64;
-        if !in_block {
+        if !self.at.in_block() {
             self.fill()?;
         }
-        let from = (self.pos - self.block_at) as usize;
-        let n = out.len().min(self.block.len() - from);
-        out[..n].copy_from_slice(&self.block[from..from + n]);
-        self.pos += n as u64;
-        Ok(n)
+        Ok(self.at.copy_to(out))
     }
 }
 
 impl Seek for SmbReader {
     fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(p) => p as i128,
-            SeekFrom::End(d) => self.len as i128 + d as i128,
-            SeekFrom::Current(d) => self.pos as i128 + d as i128,
-        };
-        if target < 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start of the backup"));
-        }
-        self.pos = target as u64;
-        Ok(self.pos)
+        self.at.seek(to)
     }
 }
 

@@ -1,0 +1,58 @@
+//! `lifeboat location set-azure` and `set-s3`, `location test` and a backup and
+//! restore through each, against the Azurite and moto servers the engine's tests use.
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../lifeboat-core/tests/common/object_servers.rs"]
+mod object_servers;
+
+use common::Cli;
+use object_servers::{Azurite, Moto, AZURITE_ACCOUNT, AZURITE_KEY, S3_KEY_ID, S3_SECRET};
+
+fn configured(root: &std::path::Path) -> Cli {
+    let cli = Cli { data: root.join("data") };
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(root.join("docs/a.txt"), "object storage").unwrap();
+    cli.ok(&["items", "add", root.join("docs").to_str().unwrap()], "");
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "a passphrase for the cloud");
+    cli
+}
+
+/// A backup, listed once, restored byte for byte.
+fn backs_up_and_restores(cli: &Cli, root: &std::path::Path) {
+    let backup = cli.json(&["backup", "now"], "");
+    let listed = cli.json(&["backups", "list"], "");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let to = root.join("restored");
+    cli.ok(&["restore", backup["id"].as_str().unwrap(), "--to", to.to_str().unwrap(), "--passphrase-stdin"], "a passphrase for the cloud");
+    assert_eq!(std::fs::read_to_string(to.join("docs/a.txt")).unwrap(), "object storage");
+}
+
+#[test]
+fn an_azure_container_set_from_the_command_line_takes_backups() {
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = configured(tmp.path());
+    let set = ["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", &azurite.container, "--prefix", "fleet", "--endpoint", &azurite.endpoint(), "--key-stdin"];
+    cli.fails(&set, "d3JvbmcgYnV0IHdlbGwtZm9ybWVkIGtleQ==\n", 1, "refused the credentials");
+    let shown = cli.json(&set, &format!("{AZURITE_KEY}\n"));
+    assert_eq!((shown["kind"].as_str(), shown["user"].as_str(), shown["path"].as_str()), (Some("azure"), Some(AZURITE_ACCOUNT), Some("lifeboat-test/fleet")));
+    assert_eq!(shown["free_bytes"], serde_json::Value::Null, "no free space to show");
+    let tested = cli.ok(&["location", "test"], "");
+    assert!(tested.starts_with("OK: Azure container devstoreaccount1/lifeboat-test/fleet") && tested.contains("takes a file."), "{tested}");
+    backs_up_and_restores(&cli, tmp.path());
+    let missing = ["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", "not-there", "--endpoint", &azurite.endpoint(), "--key-stdin"];
+    cli.fails(&missing, &format!("{AZURITE_KEY}\n"), 1, "Lifeboat does not create it");
+}
+
+#[test]
+fn an_s3_bucket_set_from_the_command_line_takes_backups() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = configured(tmp.path());
+    let set = ["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--access-key-id", S3_KEY_ID, "--secret-stdin"];
+    let shown = cli.json(&set, &format!("{S3_SECRET}\n"));
+    assert_eq!((shown["kind"].as_str(), shown["region"].as_str()), (Some("s3"), Some("us-east-1")));
+    cli.fails(&["location", "set-s3", "--bucket", "Bad_Bucket", "--access-key-id", "id", "--secret-stdin"], "s\n", 2, "bucket name");
+    backs_up_and_restores(&cli, tmp.path());
+}

@@ -1,0 +1,214 @@
+//! Azure Blob Storage and S3 targets against real servers started by the test:
+//! Azurite and moto. The target alone (publish whole, list, ranged reads, delete,
+//! nothing half-written listed), then the engine end to end (backup, verify,
+//! restore, retention) through each, and the failures an administrator meets
+//! (wrong key, missing container or bucket) named as such.
+
+mod common;
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use common::object_servers::{Azurite, Moto, AZURITE_ACCOUNT, AZURITE_KEY, S3_KEY_ID, S3_SECRET};
+use common::Configure;
+use lifeboat_core::engine::Engine;
+use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::settings::LocationDraft;
+use lifeboat_core::target::{AzureBlob, S3Bucket, Target};
+use rand::{RngExt, SeedableRng};
+use zeroize::Zeroizing;
+
+fn random(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.random::<u8>()).collect()
+}
+
+fn azure(azurite: &Azurite, container: &str, key: &str) -> AzureBlob {
+    AzureBlob {
+        account: AZURITE_ACCOUNT.into(),
+        container: container.into(),
+        prefix: "fleet/backups".into(),
+        endpoint: Some(azurite.endpoint()),
+        key: Zeroizing::new(key.into()),
+    }
+}
+
+fn s3(moto: &Moto, bucket: &str) -> S3Bucket {
+    S3Bucket {
+        endpoint: Some(moto.endpoint()),
+        region: "us-east-1".into(),
+        bucket: bucket.into(),
+        prefix: "fleet".into(),
+        access_key_id: S3_KEY_ID.into(),
+        secret: Zeroizing::new(S3_SECRET.into()),
+    }
+}
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sizes around the part size (8 MiB) and a small one; each published whole,
+/// listed only once committed, read back in full and from the middle, deleted.
+fn publishes_whole(target: &dyn Target) {
+    assert!(target.list().unwrap().is_empty());
+    let sizes = [0usize, 1, 300_000, 8 << 20, (8 << 20) + 1, (19 << 20) + 7];
+    for (i, size) in sizes.iter().enumerate() {
+        let name = format!("lifeboat-2026010{i}T000000Z-0000000{i}.lbk");
+        let data = random(*size, i as u64);
+        let mut upload = target.create(&name).unwrap();
+        for piece in data.chunks(1_000_003) {
+            upload.write_all(piece).unwrap();
+        }
+        assert!(target.list().unwrap().iter().all(|f| f.name != name), "nothing half-written is listed ({size} bytes)");
+        upload.commit(&NoProgress).unwrap();
+        let listed = target.list().unwrap();
+        assert_eq!(listed.iter().find(|f| f.name == name).map(|f| f.size), Some(*size as u64), "listed with its size");
+
+        let mut back = Vec::new();
+        let mut reader = target.open(&name).unwrap();
+        reader.read_to_end(&mut back).unwrap();
+        assert!(back == data, "{size} bytes read back");
+        if *size > 1_000_000 {
+            reader.seek(SeekFrom::Start(999_990)).unwrap();
+            let mut ten = [0u8; 10];
+            reader.read_exact(&mut ten).unwrap();
+            assert_eq!(&ten, &data[999_990..1_000_000]);
+            reader.seek(SeekFrom::End(-3)).unwrap();
+            let mut last = Vec::new();
+            reader.read_to_end(&mut last).unwrap();
+            assert_eq!(last, &data[data.len() - 3..]);
+        }
+        let head = target.heads(std::slice::from_ref(&name), 16 << 10).pop().unwrap().unwrap();
+        assert_eq!(head, &data[..data.len().min(16 << 10)], "the header read is a ranged read of the start");
+    }
+    // An upload dropped before commit leaves nothing listed.
+    let mut abandoned = target.create("lifeboat-20260201T000000Z-00000099.lbk").unwrap();
+    abandoned.write_all(&random(9 << 20, 99)).unwrap();
+    drop(abandoned);
+    assert_eq!(target.list().unwrap().len(), sizes.len(), "the abandoned upload is not listed");
+    target.check_writable().unwrap();
+    for f in target.list().unwrap() {
+        target.delete(&f.name).unwrap();
+    }
+    assert!(target.list().unwrap().is_empty());
+    assert_eq!(target.free_space().unwrap(), None, "object storage shows no free space");
+}
+
+#[test]
+fn azure_container_publishes_whole_lists_reads_and_deletes() {
+    let azurite = Azurite::start();
+    publishes_whole(&azure(&azurite, &azurite.container, AZURITE_KEY).open("install-a", TIMEOUT).unwrap());
+}
+
+#[test]
+fn s3_bucket_publishes_whole_lists_reads_and_deletes() {
+    let moto = Moto::start();
+    publishes_whole(&s3(&moto, &moto.bucket).open("install-a", TIMEOUT).unwrap());
+}
+
+fn engine_with_tree(root: &std::path::Path, clock: &common::TestClock) -> Engine {
+    common::make_tree(&root.join("tree"));
+    // 12 MiB of incompressible data: more than one part.
+    std::fs::write(root.join("tree/big.bin"), random(12 << 20, 7)).unwrap();
+    let engine = common::engine(&root.join("data"), clock);
+    engine.add_item(&root.join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.set_passphrase("a passphrase for object storage").unwrap();
+    engine
+}
+
+/// Backup, list, verify, restore and retention through the configured location.
+fn round_trip(engine: &Engine, root: &std::path::Path, clock: &common::TestClock) {
+    let cancel = Cancel::default();
+    let first = engine.backup_now(&NoProgress, &cancel).unwrap();
+    let listed = engine.list_backups().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id.as_deref(), Some(first.id.as_str()));
+    let identity = lifeboat_core::protector::PassphraseIdentity::new(Zeroizing::new("a passphrase for object storage".into()));
+    engine.verify(&first.id, Some(&identity), &NoProgress, &cancel).unwrap();
+    let request = lifeboat_core::commands::restore::RestoreRequest { items: vec![], paths: vec![], to: Some(root.join("restored")) };
+    engine.restore(&first.id, Some(&identity), request, &NoProgress, &cancel).unwrap();
+    common::assert_same_tree(&root.join("tree"), &root.join("restored/tree"));
+
+    std::fs::remove_file(root.join("tree/big.bin")).unwrap();
+    for _ in 0..3 {
+        clock.advance(chrono::Duration::days(1));
+        engine.backup_now(&NoProgress, &cancel).unwrap();
+    }
+    let deleted = engine.set_retention(lifeboat_core::retention::RetentionPolicy { days: 2, max_count: 30 }, true).unwrap();
+    assert!(!deleted.is_empty());
+    let report = engine.retention_now(&NoProgress, &cancel).unwrap();
+    assert_eq!(report.deleted.len(), deleted.len());
+    let left: Vec<String> = engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
+    assert_eq!(left.len(), 4 - deleted.len());
+    assert!(deleted.iter().all(|d| !left.contains(&d.file_name)), "deleted from the store");
+}
+
+#[test]
+fn backups_round_trip_through_azure_and_retention_deletes_there() {
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, format!("{}/fleet", azurite.container), azurite.endpoint(), AZURITE_KEY);
+    let applied = engine.change_settings(|d| d.location = draft, false).unwrap();
+    assert_eq!(applied.settings.location.description, format!("Azure container {AZURITE_ACCOUNT}/{}/fleet at {}", azurite.container, azurite.endpoint()));
+    round_trip(&engine, tmp.path(), &clock);
+    // The key is in the vault, not in the catalog.
+    let catalog = std::fs::read(tmp.path().join("data/catalog.db")).unwrap();
+    assert!(!catalog.windows(AZURITE_KEY.len()).any(|w| w == AZURITE_KEY.as_bytes()), "no access key in the catalog");
+    // Saving again without the key keeps it (same account and endpoint).
+    let again = LocationDraft::azure(AZURITE_ACCOUNT, format!("{}/fleet", azurite.container), azurite.endpoint(), "");
+    engine.change_settings(|d| d.location = again, false).unwrap();
+    engine.test_location(None).unwrap();
+}
+
+#[test]
+fn backups_round_trip_through_s3_and_retention_deletes_there() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+    let draft = LocationDraft::s3(moto.endpoint(), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET);
+    let applied = engine.change_settings(|d| d.location = draft, false).unwrap();
+    assert_eq!(applied.settings.location.region.as_deref(), Some("us-east-1"));
+    round_trip(&engine, tmp.path(), &clock);
+}
+
+#[test]
+fn object_storage_failures_name_their_cause() {
+    let azurite = Azurite::start();
+    let wrong_key = azure(&azurite, &azurite.container, "d3JvbmcgYnV0IHdlbGwtZm9ybWVkIGtleQ==").open("i", TIMEOUT).unwrap();
+    let e = wrong_key.list().unwrap_err();
+    assert_eq!(e.code().as_str(), "wrong-credentials", "{e}");
+    let missing = azure(&azurite, "no-such-container", AZURITE_KEY).open("i", TIMEOUT).unwrap();
+    let e = missing.check_writable().unwrap_err();
+    assert_eq!(e.code().as_str(), "folder-not-found", "{e}");
+    assert!(e.to_string().contains("Lifeboat does not create it"), "{e}");
+
+    let moto = Moto::start();
+    let e = s3(&moto, "no-such-bucket").open("i", TIMEOUT).unwrap().list().unwrap_err();
+    assert_eq!(e.code().as_str(), "folder-not-found", "{e}");
+    let gone = Azurite::start();
+    let endpoint = gone.endpoint();
+    drop(gone);
+    let unreachable = AzureBlob { endpoint: Some(endpoint), ..azure(&azurite, &azurite.container, AZURITE_KEY) }.open("i", Duration::from_secs(2)).unwrap();
+    let e = unreachable.list().unwrap_err();
+    assert_eq!(e.code().as_str(), "server-unreachable", "{e}");
+
+    // Typed fields are checked before anything is contacted, each with its rule.
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = common::engine(&tmp.path().join("data"), &common::TestClock::new());
+    for (draft, says) in [
+        (LocationDraft::azure("Bad_Account", "c1c", "", AZURITE_KEY), "storage account name"),
+        (LocationDraft::azure("acct", "No--Good", "", AZURITE_KEY), "container name"),
+        (LocationDraft::azure("acct", "good/../up", "", AZURITE_KEY), "prefix"),
+        (LocationDraft::azure("acct", "good", "ftp://x", AZURITE_KEY), "endpoint"),
+        (LocationDraft::azure("acct", "good", "", "not base64!"), "access key"),
+        (LocationDraft::azure("acct", "good", "", ""), "Give the access key"),
+        (LocationDraft::s3("", "", "B", "id", "s"), "bucket name"),
+        (LocationDraft::s3("", "eu central", "bucket", "id", "s"), "region"),
+        (LocationDraft::s3("", "", "bucket", "", "s"), "access key id"),
+    ] {
+        let e = engine.typed_location(&draft).err().unwrap_or_else(|| panic!("{draft:?} was accepted"));
+        assert!(e.to_string().contains(says), "{draft:?}: {e}");
+    }
+}
