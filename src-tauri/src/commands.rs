@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use lifeboat_core::commands::backup::Backup;
+use lifeboat_core::commands::fleet::FleetStatus;
 use lifeboat_core::commands::status::Status;
 use lifeboat_core::commands::Outcome;
 use lifeboat_core::engine::Engine;
@@ -119,6 +120,13 @@ pub fn set_automatic(state: State<'_, AppState>, enabled: bool) -> Reply<Schedul
 #[specta::specta]
 pub fn list_backups(state: State<'_, AppState>) -> Reply<Vec<BackupListing>> {
     Ok(engine(&state).list_backups()?)
+}
+
+/// Every installation keeping backups at the location, from the headers alone.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn fleet_status(state: State<'_, AppState>) -> Reply<FleetStatus> {
+    Ok(engine(&state).fleet()?)
 }
 
 #[tauri::command(async)]

@@ -47,6 +47,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_automatic,
             commands::list_backups,
             commands::list_operations,
+            commands::fleet_status,
             commands::cancel_operation,
             commands::check_location,
             commands::get_configuration,

@@ -50,9 +50,12 @@ impl Wizard {
 /// Step 1: a backup at the location (by id) or a backup file picked from disk.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn restore_inspect(state: State<'_, AppState>, wizard: State<'_, Wizard>, source: String) -> Reply<BackupInspection> {
+pub fn restore_inspect(state: State<'_, AppState>, wizard: State<'_, Wizard>, source: String, installation: Option<String>) -> Reply<BackupInspection> {
     *lock(&wizard.0) = WizardState::default();
-    let file = engine(&state).inspect(&source)?;
+    let file = match installation {
+        Some(installation) => engine(&state).inspect_from(&installation, &source)?,
+        None => engine(&state).inspect(&source)?,
+    };
     let inspection = file.inspection.clone();
     lock(&wizard.0).file = Some(Arc::new(file));
     Ok(inspection)

@@ -7,13 +7,16 @@
 // shows on Essentials and in `lifeboat status`; a failing CLI backup is announced by
 // the app; start-with-session writes the autostart entry; closing the window hides
 // it while the app keeps working, and a second launch shows it again and exits; the
-// window's size is restored from the last run and saved at SIGTERM. Screenshots of
+// window's size is restored from the last run and saved at SIGTERM; the vault, both
+// first-start flows, and an Azurite container set in the Configuration blade with the
+// Fleet view showing the installations writing there. Screenshots of
 // every blade and each wizard step go to the output folder (docs/screenshots in the
 // test suite).
 //
 // usage: node run.mjs APP_BINARY CLI_BINARY OUTPUT_DIR   (inside Xvfb and a D-Bus session)
 
 import { execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -117,7 +120,36 @@ async function startSamba() {
 }
 let samba;
 
-/** Starts the app again on an empty data folder of its own (a new installation). */
+// Azurite (Azure Blob Storage) from target/tools, as scripts/test.sh installs it, with
+// a container created by a request signed with the development account's key.
+const AZURITE_ACCOUNT = "devstoreaccount1";
+const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+async function startAzurite(container) {
+  const bin = process.env.LIFEBOAT_AZURITE ?? resolve(here, "../../target/tools/azurite/node_modules/.bin/azurite-blob");
+  const port = await freePort();
+  const child = spawn(bin, ["--blobHost", "127.0.0.1", "--blobPort", String(port), "--silent", "--disableTelemetry", "--location", mkdtempSync(join(work, "azurite-"))], { stdio: "ignore" });
+  const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const date = new Date().toUTCString();
+  const version = "2021-08-06";
+  const toSign = `PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:${date}\nx-ms-version:${version}\n/${AZURITE_ACCOUNT}/${AZURITE_ACCOUNT}/${container}\nrestype:container`;
+  const signature = createHmac("sha256", Buffer.from(AZURITE_KEY, "base64")).update(toSign).digest("base64");
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try {
+      const answer = await fetch(`${endpoint}/${container}?restype=container`, {
+        method: "PUT",
+        headers: { "x-ms-date": date, "x-ms-version": version, Authorization: `SharedKey ${AZURITE_ACCOUNT}:${signature}` },
+      });
+      if (answer.status !== 201) throw new Error(`creating the container answered ${answer.status}`);
+      return { child, endpoint, container };
+    } catch (e) {
+      if (Date.now() > deadline || e.message.startsWith("creating")) throw new Error(`Azurite: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+let azurite;
+
 /** The running app's processes (their executable is the app under test). */
 function appProcesses() {
   const exe = resolve(app);
@@ -132,6 +164,7 @@ function appProcesses() {
     });
 }
 
+/** Starts the app again on a data folder of its own (a new installation when empty). */
 async function relaunch(name) {
   if (session) await session.close();
   driver.kill("SIGTERM");
@@ -516,6 +549,45 @@ try {
   const onShareBefore = readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length;
   await session.click('[data-action="backup-now"]');
   await session.waitFor("a backup to the share after recovery", () => readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length === onShareBefore + 1, 60000);
+
+  // Object storage: an installation (items and passphrase set by the CLI) moves its
+  // backups to an Azurite container through the Configuration blade and backs up; the
+  // Fleet view shows it beside another installation writing to the same container,
+  // and offers that one's backup to the restore wizard, which says where it came from.
+  azurite = await startAzurite("gui-fleet");
+  const cloudEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-cloud"), HOME: join(work, "home-data-cloud") };
+  const otherEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-cloud-other") };
+  for (const appEnv of [cloudEnv, otherEnv]) {
+    lifeboat(["items", "add", docs], "", appEnv);
+    lifeboat(["encryption", "set-passphrase", "--passphrase-stdin"], "a fleet passphrase", appEnv);
+  }
+  lifeboat(["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", "gui-fleet", "--prefix", "fleet", "--endpoint", azurite.endpoint, "--key-stdin"], AZURITE_KEY, otherEnv);
+  lifeboat(["backup", "now"], "", otherEnv);
+  await relaunch("data-cloud");
+  await session.click('[data-blade="configuration"]');
+  await session.waitFor("the Configuration blade", () => session.find('[data-field="location-azure"]'));
+  await session.click('[data-field="location-azure"]');
+  await session.waitFor("the Azure fields", () => session.find('[data-field="location_endpoint"]'));
+  await session.type('[data-field="location_user"]', AZURITE_ACCOUNT);
+  await session.type('[data-field="location"]', "gui-fleet/fleet");
+  await session.type('[data-field="location_endpoint"]', azurite.endpoint);
+  await session.type('[data-field="location_password"]', AZURITE_KEY);
+  await session.type('[data-field="location_confirm"]', AZURITE_KEY);
+  await session.click('[data-action="test-connection"]');
+  await expectText("Test connection to Azurite", "Connected: Azure container devstoreaccount1/gui-fleet/fleet");
+  await shot("configuration-azure");
+  await session.click('[data-action="save"]');
+  await session.waitFor("the container saved", () => JSON.parse(lifeboat(["location", "show"], "", cloudEnv)).kind === "azure");
+  await session.click('[data-blade="essentials"]');
+  await session.click('[data-action="backup-now"]');
+  await session.waitFor("a backup in the container", () => JSON.parse(lifeboat(["backups", "list"], "", cloudEnv)).length === 1, 60000);
+  await session.click('[data-blade="fleet"]');
+  await session.waitFor("both installations in the Fleet view", async () => (await session.run("return document.querySelectorAll('[data-member]').length")) === 2, 30000);
+  await expectText("this installation marked", "(this one)");
+  await shot("fleet");
+  await session.click('[data-action="restore-member"]');
+  await session.waitFor("the other installation's backup in the wizard", () => session.find("[data-from-elsewhere]"), 30000);
+  await shot("restore-from-another-installation");
   console.log("GUI test passed; screenshots in", outDir);
 } catch (e) {
   failed = true;
@@ -525,6 +597,7 @@ try {
   if (session) await session.close();
   driver.kill("SIGTERM");
   monitor.kill("SIGTERM");
+  azurite?.child.kill("SIGTERM");
   if (samba) {
     samba.child.stdin.end();
     await new Promise((done) => (samba.child.exitCode !== null ? done() : samba.child.on("exit", done)));

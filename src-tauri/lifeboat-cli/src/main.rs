@@ -77,6 +77,9 @@ enum Command {
     /// The vault: secrets, keys and certificates with versions, soft-delete and backup blobs.
     #[command(subcommand)]
     Vault(commands::vault::VaultCommand),
+    /// Every installation keeping backups at the location (a fleet sharing a container).
+    #[command(subcommand)]
+    Fleet(commands::fleet::FleetCommand),
     /// Running and past operations.
     #[command(subcommand)]
     Operations(commands::operations::OperationsCommand),
@@ -140,6 +143,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Status => commands::status::run(&engine, out),
         Command::Operations(c) => commands::operations::run(&engine, c, out),
         Command::Vault(c) => commands::vault::run(&engine, c, out, &cancel),
+        Command::Fleet(c) => commands::fleet::run(&engine, c, out),
         Command::Key(_) | Command::Cert(_) | Command::Service(_) => unreachable!("handled above"),
     }
 }

@@ -30,6 +30,11 @@ impl Output {
         Ok(())
     }
 
+    /// Something to know before the result, on stderr (JSON output stays clean).
+    pub fn note(&self, text: &str) {
+        eprintln!("note: {text}");
+    }
+
     pub fn error(&self, e: &Error) {
         let hint = hint(e.code());
         if self.json {

@@ -56,3 +56,31 @@ fn an_s3_bucket_set_from_the_command_line_takes_backups() {
     cli.fails(&["location", "set-s3", "--bucket", "Bad_Bucket", "--access-key-id", "id", "--secret-stdin"], "s\n", 2, "bucket name");
     backs_up_and_restores(&cli, tmp.path());
 }
+
+#[test]
+fn a_fleet_in_one_container_is_listed_and_one_installation_restores_anothers_backup() {
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let set = ["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", &azurite.container, "--prefix", "fleet", "--endpoint", &azurite.endpoint(), "--key-stdin"];
+    let a = configured(&tmp.path().join("a"));
+    a.ok(&set, &format!("{AZURITE_KEY}\n"));
+    a.ok(&["backup", "now"], "");
+    let b = configured(&tmp.path().join("b"));
+    b.ok(&set, &format!("{AZURITE_KEY}\n"));
+    let from_b = b.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+
+    let fleet = a.json(&["fleet", "status"], "");
+    let members = fleet["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{fleet}");
+    assert_eq!((members[0]["this_installation"].as_bool(), members[1]["backups"].as_u64()), (Some(true), Some(1)));
+    let b_id = members[1]["installation_id"].as_str().unwrap().to_owned();
+    let table = a.ok(&["fleet", "status"], "");
+    assert!(table.contains("2 installation(s)") && table.contains(&b_id) && table.contains("(this)"), "{table}");
+
+    a.fails(&["restore", &from_b, "--passphrase-stdin", "--to", "x"], "a passphrase for the cloud", 2, "No backup");
+    let to = tmp.path().join("from-b");
+    let out = a.run(&["restore", &from_b, "--from-installation", &b_id, "--passphrase-stdin", "--to", to.to_str().unwrap()], "a passphrase for the cloud");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not on this installation"), "where it came from is said");
+    assert_eq!(std::fs::read_to_string(to.join("docs/a.txt")).unwrap(), "object storage");
+}

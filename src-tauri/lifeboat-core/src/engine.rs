@@ -13,7 +13,7 @@ use crate::commands::open::{BackupFile, UnlockedBackup};
 use crate::commands::restore::{PlannedTarget, RestoreRequest};
 use crate::commands::status::Status;
 use crate::commands::recover::{self, RecoveryPlan};
-use crate::commands::{list, location, open, restore, retention, status};
+use crate::commands::{fleet, list, location, open, restore, retention, status};
 use crate::catalog::BackupListing;
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
@@ -173,6 +173,11 @@ impl Engine {
         list::list(&self.ctx)
     }
 
+    /// Every installation keeping backups at the location, from the headers alone.
+    pub fn fleet(&self) -> Result<fleet::FleetStatus> {
+        fleet::status(&self.ctx)
+    }
+
     /// One backup at the location by id, unique id prefix or file name.
     pub fn find_backup(&self, selector: &str) -> Result<BackupListing> {
         let found = open::find(&self.ctx, selector)?;
@@ -213,6 +218,12 @@ impl Engine {
     /// header, before any key is used.
     pub fn inspect(&self, selector: &str) -> Result<BackupFile> {
         open::inspect(&self.ctx, selector)
+    }
+
+    /// A backup another installation keeps at the location (`lifeboat fleet status`
+    /// lists them), by id, id prefix or file name.
+    pub fn inspect_from(&self, installation: &str, selector: &str) -> Result<BackupFile> {
+        open::inspect_from(&self.ctx, installation, selector)
     }
 
     /// A backup at a location that is not the configured one (a recovery's source): by

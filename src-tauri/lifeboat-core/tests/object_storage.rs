@@ -212,3 +212,96 @@ fn object_storage_failures_name_their_cause() {
         assert!(e.to_string().contains(says), "{draft:?}: {e}");
     }
 }
+
+/// A workstation of a fleet: its own data folder and tree, the shared container.
+fn workstation(root: &std::path::Path, name: &str, azurite: &Azurite, clock: &common::TestClock) -> Engine {
+    let dir = root.join(name);
+    common::make_tree(&dir.join("tree"));
+    std::fs::write(dir.join("tree/owner.txt"), name).unwrap();
+    let engine = common::engine(&dir.join("data"), clock);
+    engine.add_item(&dir.join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.set_passphrase("the fleet's passphrase").unwrap();
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, format!("{}/fleet", azurite.container), azurite.endpoint(), AZURITE_KEY);
+    engine.change_settings(|d| d.location = draft, false).unwrap();
+    engine
+}
+
+#[test]
+fn a_fleet_shares_one_container_each_pruning_its_own_and_one_restores_anothers_backup() {
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let cancel = Cancel::default();
+    let a = workstation(tmp.path(), "ws-a", &azurite, &clock);
+    let b = workstation(tmp.path(), "ws-b", &azurite, &clock);
+    for _ in 0..3 {
+        a.backup_now(&NoProgress, &cancel).unwrap();
+        clock.advance(chrono::Duration::days(1));
+    }
+    let from_b = b.backup_now(&NoProgress, &cancel).unwrap();
+    assert_eq!(a.list_backups().unwrap().len(), 3, "A lists its own backups only");
+    assert_eq!(b.list_backups().unwrap().len(), 1);
+
+    // Retention on A prunes A's folder; B's backup stays.
+    a.set_retention(lifeboat_core::retention::RetentionPolicy { days: 2, max_count: 30 }, true).unwrap();
+    let report = a.retention_now(&NoProgress, &cancel).unwrap();
+    assert!(!report.deleted.is_empty());
+    assert_eq!(b.list_backups().unwrap().len(), 1, "A's retention left B's backup alone");
+
+    // The fleet, from the headers alone: both, this one first, B fresh.
+    let fleet = a.fleet().unwrap();
+    assert_eq!(fleet.members.len(), 2, "{fleet:?}");
+    let (me, other) = (&fleet.members[0], &fleet.members[1]);
+    assert!(me.this_installation && !other.this_installation);
+    assert_eq!(me.installation_id, a.installation().unwrap().id.to_string());
+    assert_eq!((other.installation_id.as_str(), other.backups), (b.installation().unwrap().id.to_string().as_str(), 1));
+    assert_eq!(other.last_backup_id.as_deref(), Some(from_b.id.as_str()));
+    assert!(!other.stale, "B backed up just now");
+    clock.advance(chrono::Duration::days(3));
+    assert!(a.fleet().unwrap().members[1].stale, "three days without a backup is more than twice a day");
+
+    // A fresh installation (a staging copy) restores B's backup from the container.
+    let staging = common::engine(&tmp.path().join("staging/data"), &clock);
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, format!("{}/fleet", azurite.container), azurite.endpoint(), AZURITE_KEY);
+    staging.change_settings(|d| d.location = draft, false).unwrap();
+    assert!(staging.list_backups().unwrap().is_empty(), "nothing of its own yet");
+    let b_id = b.installation().unwrap().id.to_string();
+    let file = std::sync::Arc::new(staging.inspect_from(&b_id, &from_b.id).unwrap());
+    assert!(file.inspection.from_elsewhere && file.inspection.installation_id == b_id);
+    let wrong = staging.inspect_from(&a.installation().unwrap().id.to_string(), &from_b.id).err().expect("B's backup is not in A's folder");
+    assert!(wrong.to_string().contains("No backup"), "{wrong}");
+    let identity = lifeboat_core::protector::PassphraseIdentity::new(Zeroizing::new("the fleet's passphrase".into()));
+    let unlocked = std::sync::Arc::new(staging.unlock(&file, Some(&identity)).unwrap());
+    let request = lifeboat_core::commands::restore::RestoreRequest { items: vec![], paths: vec![], to: Some(tmp.path().join("staging/restored")) };
+    staging.run(lifeboat_core::commands::restore::Restore { backup: unlocked, request }, &NoProgress, &cancel).unwrap();
+    common::assert_same_tree(&tmp.path().join("ws-b/tree"), &tmp.path().join("staging/restored/tree"));
+    assert_eq!(staging.fleet().unwrap().members.len(), 2, "the staging copy has made no backup yet");
+}
+
+#[test]
+fn a_fleet_in_one_folder_is_told_apart_by_the_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let cancel = Cancel::default();
+    let shared = tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let engines: Vec<Engine> = ["one", "two"]
+        .iter()
+        .map(|name| {
+            let dir = tmp.path().join(name);
+            common::make_tree(&dir.join("tree"));
+            let engine = common::engine(&dir.join("data"), &clock);
+            engine.add_item(&dir.join("tree"), Some("tree"), None, vec![]).unwrap();
+            engine.set_passphrase("a passphrase").unwrap();
+            engine.set_local_location(&shared).unwrap();
+            engine.backup_now(&NoProgress, &cancel).unwrap();
+            engine
+        })
+        .collect();
+    let fleet = engines[0].fleet().unwrap();
+    assert_eq!(fleet.members.iter().map(|m| m.backups).collect::<Vec<_>>(), [1, 1]);
+    assert!(fleet.members[0].this_installation);
+    let other = engines[1].installation().unwrap().id.to_string();
+    let theirs = fleet.members[1].last_backup_id.clone().unwrap();
+    assert!(engines[0].inspect_from(&other, &theirs).unwrap().inspection.from_elsewhere);
+}

@@ -59,7 +59,9 @@ export const api = {
   inspectCertificate: (path: string) => unwrap(commands.inspectCertificate(path)),
   createCertificate: (subject: string, years: number, password: string, pfxPath: string) =>
     unwrap(commands.createCertificate(subject, years, password, pfxPath)),
-  inspect: (source: string) => unwrap(commands.restoreInspect(source)),
+  /** A backup at the location, or (with `installation`) another installation's there. */
+  inspect: (source: string, installation: string | null = null) => unwrap(commands.restoreInspect(source, installation)),
+  fleet: () => unwrap(commands.fleetStatus()),
   unlock: (identity: IdentityInput) => unwrap(commands.restoreUnlock(identity)),
   browse: (item: string, folder: string) => unwrap(commands.restoreBrowse(item, folder)),
   previewRestore: (request: RestoreRequest) => unwrap(commands.restorePreview(request)),

@@ -16,6 +16,8 @@ export const commands = {
 	/**  The backups at the location: one listing, headers read only for new files. */
 	listBackups: () => typedError<BackupListing_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_backups")),
 	listOperations: (limit: number) => typedError<OperationView_Serialize[], UiError_Serialize>(__TAURI_INVOKE("list_operations", { limit })),
+	/**  Every installation keeping backups at the location, from the headers alone. */
+	fleetStatus: () => typedError<FleetStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("fleet_status")),
 	cancelOperation: (id: string) => typedError<OperationView_Serialize, UiError_Serialize>(__TAURI_INVOKE("cancel_operation", { id })),
 	/**
 	 *  Checks the location answers and records its health (the window asks when it
@@ -48,7 +50,7 @@ export const commands = {
 	 */
 	createCertificate: (subject: string, years: number, password: string, pfxPath: string) => typedError<CreatedCertificate, UiError_Serialize>(__TAURI_INVOKE("create_certificate", { subject, years, password, pfxPath })),
 	/**  Step 1: a backup at the location (by id) or a backup file picked from disk. */
-	restoreInspect: (source: string) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source })),
+	restoreInspect: (source: string, installation: string | null) => typedError<BackupInspection_Serialize, UiError_Serialize>(__TAURI_INVOKE("restore_inspect", { source, installation })),
 	/**
 	 *  Step 2: opens the chosen backup with the identity; a wrong one is refused, naming
 	 *  the one needed. Off the UI thread: a passphrase takes a deliberate moment.
@@ -189,7 +191,11 @@ export type BackupInspection_Deserialize = {
 	created_at: string,
 	expires_at: string,
 	expired: boolean,
+	/**  The name and id of the installation that made it. */
 	installation: string,
+	installation_id: string,
+	/**  Made by another installation than this one (disaster recovery, a staging copy). */
+	from_elsewhere: boolean,
 	lifeboat_version: string,
 	/**  Which kind of identity unlocks it. */
 	encryption: EncryptionKind_Deserialize,
@@ -208,7 +214,11 @@ export type BackupInspection_Serialize = {
 	created_at: string,
 	expires_at: string,
 	expired: boolean,
+	/**  The name and id of the installation that made it. */
 	installation: string,
+	installation_id: string,
+	/**  Made by another installation than this one (disaster recovery, a staging copy). */
+	from_elsewhere: boolean,
 	lifeboat_version: string,
 	/**  Which kind of identity unlocks it. */
 	encryption: EncryptionKind_Serialize,
@@ -613,6 +623,66 @@ export type FieldProblem_Serialize = {
 	/**  For `Item`: its position in the draft's list. */
 	item: number | null,
 	message: string,
+};
+
+export type FleetMember = FleetMember_Serialize | FleetMember_Deserialize;
+
+export type FleetMember_Deserialize = {
+	installation_id: string,
+	/**  As its newest backup names it. */
+	name: string,
+	this_installation: boolean,
+	backups: number,
+	last_backup_at?: string | null,
+	last_backup_id?: string | null,
+	/**  Lifeboat version of its newest backup. */
+	lifeboat_version?: string | null,
+	/**  Files of its folder whose header cannot be read. */
+	unreadable: number,
+	/**
+	 *  How often it backs up: this installation's schedule, or for the others the
+	 *  median gap between their newest backups (daily when too few to tell).
+	 */
+	expected_every_hours: number,
+	/**  No backup within twice that. */
+	stale: boolean,
+};
+
+export type FleetMember_Serialize = {
+	installation_id: string,
+	/**  As its newest backup names it. */
+	name: string,
+	this_installation: boolean,
+	backups: number,
+	last_backup_at: string | null,
+	last_backup_id: string | null,
+	/**  Lifeboat version of its newest backup. */
+	lifeboat_version: string | null,
+	/**  Files of its folder whose header cannot be read. */
+	unreadable: number,
+	/**
+	 *  How often it backs up: this installation's schedule, or for the others the
+	 *  median gap between their newest backups (daily when too few to tell).
+	 */
+	expected_every_hours: number,
+	/**  No backup within twice that. */
+	stale: boolean,
+};
+
+export type FleetStatus = FleetStatus_Serialize | FleetStatus_Deserialize;
+
+export type FleetStatus_Deserialize = {
+	/**  The location, as this installation describes it. */
+	location: string,
+	checked_at: string,
+	members: FleetMember_Deserialize[],
+};
+
+export type FleetStatus_Serialize = {
+	/**  The location, as this installation describes it. */
+	location: string,
+	checked_at: string,
+	members: FleetMember_Serialize[],
 };
 
 export type HealthState = 

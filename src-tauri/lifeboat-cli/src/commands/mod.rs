@@ -4,6 +4,7 @@ pub mod backup;
 pub mod backups;
 pub mod cert;
 pub mod encryption;
+pub mod fleet;
 pub mod items;
 pub mod location;
 pub mod operations;

@@ -18,6 +18,10 @@ use crate::progress::CliProgress;
 pub struct RestoreArgs {
     /// Backup id (or unique prefix), file name at the location, or path to a backup file.
     backup: String,
+    /// The backup is another installation's (its id, as `lifeboat fleet status` lists it):
+    /// disaster recovery onto this machine, or a staging copy.
+    #[arg(long, value_name = "ID")]
+    from_installation: Option<String>,
     #[command(flatten)]
     identity: IdentityArgs,
     /// Restore into this folder (DIR/<item name>/...) instead of the original places.
@@ -35,7 +39,14 @@ pub struct RestoreArgs {
 }
 
 pub fn run(engine: &Engine, args: RestoreArgs, out: &Output, cancel: &Cancel) -> Result<()> {
-    let file = Arc::new(engine.inspect(&args.backup)?);
+    let file = Arc::new(match &args.from_installation {
+        Some(installation) => engine.inspect_from(installation, &args.backup)?,
+        None => engine.inspect(&args.backup)?,
+    });
+    let inspection = &file.inspection;
+    if inspection.from_elsewhere {
+        out.note(&format!("Backup {} was made on {} (installation {}), not on this installation.", inspection.id, inspection.installation, inspection.installation_id));
+    }
     let backup = Arc::new(engine.unlock(&file, args.identity.load()?.as_deref())?);
     let request = RestoreRequest { items: args.items, paths: args.paths, to: args.to };
     if args.preview {

@@ -1,10 +1,11 @@
 //! The verbs: one module per thing a user does. Long ones (backup, verify, restore,
 //! copy, delete, retention, recover, vault restore) implement `runner::Verb` and run
-//! as operations; the others (list, status, open, location) read or check and return at once.
+//! as operations; the others (list, status, fleet, open, location) read or check and return at once.
 
 pub mod backup;
 pub mod copy;
 pub mod delete;
+pub mod fleet;
 pub mod list;
 pub mod location;
 pub mod open;

@@ -36,7 +36,11 @@ pub struct BackupInspection {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub expired: bool,
+    /// The name and id of the installation that made it.
     pub installation: String,
+    pub installation_id: String,
+    /// Made by another installation than this one (disaster recovery, a staging copy).
+    pub from_elsewhere: bool,
     pub lifeboat_version: String,
     /// Which kind of identity unlocks it.
     pub encryption: EncryptionKind,
@@ -204,6 +208,23 @@ pub fn inspect_at(ctx: &Context, target: &dyn Target, selector: Option<&str>) ->
     inspect_source(ctx, &found.file_name, found.file_name.clone(), source)
 }
 
+/// A backup another installation made, kept at the location: in its own folder
+/// (object storage) or among everyone's backups (a folder or a share).
+pub fn inspect_from(ctx: &Context, installation: &str, selector: &str) -> Result<BackupFile> {
+    let target = ctx.target()?;
+    let file = match target.installations()?.is_empty() {
+        true => inspect(ctx, selector)?,
+        false => inspect_at(ctx, target.of_installation(installation)?.as_ref(), Some(selector))?,
+    };
+    if !file.inspection.installation_id.eq_ignore_ascii_case(installation.trim()) {
+        return Err(Error::input(format!(
+            "Backup {} was made by installation {} ({}), not {installation}.",
+            file.inspection.id, file.inspection.installation, file.inspection.installation_id
+        )));
+    }
+    Ok(file)
+}
+
 fn inspect_source(ctx: &Context, selector: &str, file_name: String, mut source: Box<dyn ReadSeek>) -> Result<BackupFile> {
     let header = read_header(&mut source)?;
     crate::protector::check_recipients(&header.header)?;
@@ -218,6 +239,8 @@ fn inspect_source(ctx: &Context, selector: &str, file_name: String, mut source: 
         expires_at: h.expires_at,
         expired: h.expires_at <= ctx.now(),
         installation: h.installation.name.clone(),
+        installation_id: h.installation.id.to_string(),
+        from_elsewhere: h.installation.id != ctx.settings().installation()?.id,
         lifeboat_version: h.lifeboat_version.clone(),
         encryption: h.encryption,
         recipients: recipient_labels(h),

@@ -51,6 +51,16 @@ pub trait Target: Send + Sync {
     fn check_writable(&self) -> Result<()>;
     /// Creates the folder backups go to, with its parents.
     fn create_folder(&self) -> Result<()>;
+    /// Other installations keeping backups here in folders of their own (object
+    /// storage, where each writes under its installation id), by id. Empty where
+    /// every installation's backups share one folder.
+    fn installations(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// This place as installation `id`'s folder, for reading its backups.
+    fn of_installation(&self, id: &str) -> Result<Box<dyn Target>> {
+        Err(Error::input(format!("{} keeps every installation's backups in one folder; installation {id} has no folder of its own.", self.describe())))
+    }
     /// The first `max` bytes (or fewer) of each named backup file, for reading
     /// headers. A remote target asks for them all at once rather than one by one.
     fn heads(&self, names: &[String], max: usize) -> Vec<Result<Vec<u8>>> {

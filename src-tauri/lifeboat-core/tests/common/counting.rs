@@ -46,6 +46,13 @@ impl Target for Counting {
     fn describe(&self) -> String {
         self.inner.describe()
     }
+    fn installations(&self) -> Result<Vec<String>> {
+        bump(&self.counts.listed);
+        self.inner.installations()
+    }
+    fn of_installation(&self, id: &str) -> Result<Box<dyn Target>> {
+        Ok(Box::new(Counting { inner: self.inner.of_installation(id)?, counts: self.counts.clone() }))
+    }
     fn list(&self) -> Result<Vec<StoredFile>> {
         bump(&self.counts.listed);
         self.inner.list()

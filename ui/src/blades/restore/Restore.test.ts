@@ -170,11 +170,18 @@ describe("Restore wizard", () => {
     expect(screen.getByText("/home/admin/documents → /data/safety-copies/x/documents")).toBeTruthy();
   });
 
+  it("says where another installation's backup (from the Fleet blade) came from", async () => {
+    engine.inspect.mockImplementationOnce(async (source: string) => ({ ...inspection, source, installation_id: "i-2", from_elsewhere: true }));
+    render(Restore, { initialSource: "b2", installation: "i-2", onClose: vi.fn() });
+    await screen.findByText(/another installation/);
+    expect(engine.inspect).toHaveBeenCalledWith("b2", "i-2");
+  });
+
   it("opens at step 1 with a backup chosen from the Backups blade, and Cancel closes", async () => {
     const onClose = vi.fn();
     render(Restore, { initialSource: "b1", onClose });
     await screen.findByText(inspection.needs);
-    expect(engine.inspect).toHaveBeenCalledWith("b1");
+    expect(engine.inspect).toHaveBeenCalledWith("b1", null);
     await fireEvent.click(button("Next"));
     await fireEvent.click(button("Cancel"));
     expect(onClose).toHaveBeenCalled();

@@ -58,6 +58,7 @@ impl AzureBlob {
         let store = builder.build().map_err(|e| Error::input(format!("This Azure location cannot be used: {e}")))?;
         Ok(ObjectStorage {
             store: Arc::new(store),
+            prefix: Path::from(self.prefix.as_str()),
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the container {} of storage account {}", self.container, self.account),
@@ -88,6 +89,7 @@ impl S3Bucket {
         let store = builder.build().map_err(|e| Error::input(format!("This S3 location cannot be used: {e}")))?;
         Ok(ObjectStorage {
             store: Arc::new(store),
+            prefix: Path::from(self.prefix.as_str()),
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the bucket {}", self.bucket),

@@ -29,6 +29,8 @@ const HEADS_IN_FLIGHT: usize = 32;
 /// A container or bucket, scoped to one installation's folder in it.
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
+    /// `{prefix}`: where every installation's folder is.
+    prefix: Path,
     /// `{prefix}/{installation}`.
     folder: Path,
     description: String,
@@ -236,6 +238,25 @@ impl Target for ObjectStorage {
     /// Prefixes need no creating; the container or bucket must exist already.
     fn create_folder(&self) -> Result<()> {
         self.list().map(drop)
+    }
+
+    fn installations(&self) -> Result<Vec<String>> {
+        let listed = block(self.store.list_with_delimiter(Some(&self.prefix))).map_err(|e| self.explain(e, "Listing the installations"))?;
+        let mut ids: Vec<String> = listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).filter(|id| uuid::Uuid::parse_str(id).is_ok()).collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn of_installation(&self, id: &str) -> Result<Box<dyn Target>> {
+        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::input(format!("{id:?} is not an installation id (a UUID, as `lifeboat fleet status` lists them).")))?;
+        let id = id.to_string();
+        Ok(Box::new(ObjectStorage {
+            store: self.store.clone(),
+            prefix: self.prefix.clone(),
+            folder: self.prefix.clone().join(id.as_str()),
+            description: format!("{} (installation {id})", self.description),
+            place: self.place.clone(),
+        }))
     }
 
     fn heads(&self, names: &[String], max: usize) -> Vec<Result<Vec<u8>>> {
