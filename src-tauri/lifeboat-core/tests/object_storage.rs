@@ -46,6 +46,13 @@ fn s3(moto: &Moto, bucket: &str) -> S3Bucket {
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One test at a time: the fault tests' timings assume the machine is not also
+/// serving other uploads flat out.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Sizes around the part size (8 MiB) and a small one; each published whole,
 /// listed only once committed, read back in full and from the middle, deleted.
 fn publishes_whole(target: &dyn Target) {
@@ -95,12 +102,14 @@ fn publishes_whole(target: &dyn Target) {
 
 #[test]
 fn azure_container_publishes_whole_lists_reads_and_deletes() {
+    let _serial = one_at_a_time();
     let azurite = Azurite::start();
     publishes_whole(&azure(&azurite, &azurite.container, AZURITE_KEY).open("install-a", TIMEOUT).unwrap());
 }
 
 #[test]
 fn s3_bucket_publishes_whole_lists_reads_and_deletes() {
+    let _serial = one_at_a_time();
     let moto = Moto::start();
     publishes_whole(&s3(&moto, &moto.bucket).open("install-a", TIMEOUT).unwrap());
 }
@@ -144,6 +153,7 @@ fn round_trip(engine: &Engine, root: &std::path::Path, clock: &common::TestClock
 
 #[test]
 fn backups_round_trip_through_azure_and_retention_deletes_there() {
+    let _serial = one_at_a_time();
     let azurite = Azurite::start();
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
@@ -163,6 +173,7 @@ fn backups_round_trip_through_azure_and_retention_deletes_there() {
 
 #[test]
 fn backups_round_trip_through_s3_and_retention_deletes_there() {
+    let _serial = one_at_a_time();
     let moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
@@ -175,6 +186,7 @@ fn backups_round_trip_through_s3_and_retention_deletes_there() {
 
 #[test]
 fn object_storage_failures_name_their_cause() {
+    let _serial = one_at_a_time();
     let azurite = Azurite::start();
     let wrong_key = azure(&azurite, &azurite.container, "d3JvbmcgYnV0IHdlbGwtZm9ybWVkIGtleQ==").open("i", TIMEOUT).unwrap();
     let e = wrong_key.list().unwrap_err();
@@ -228,6 +240,7 @@ fn workstation(root: &std::path::Path, name: &str, azurite: &Azurite, clock: &co
 
 #[test]
 fn a_fleet_shares_one_container_each_pruning_its_own_and_one_restores_anothers_backup() {
+    let _serial = one_at_a_time();
     let azurite = Azurite::start();
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
@@ -280,6 +293,7 @@ fn a_fleet_shares_one_container_each_pruning_its_own_and_one_restores_anothers_b
 
 #[test]
 fn a_fleet_in_one_folder_is_told_apart_by_the_headers() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
     let cancel = Cancel::default();
@@ -304,4 +318,109 @@ fn a_fleet_in_one_folder_is_told_apart_by_the_headers() {
     let other = engines[1].installation().unwrap().id.to_string();
     let theirs = fleet.members[1].last_backup_id.clone().unwrap();
     assert!(engines[0].inspect_from(&other, &theirs).unwrap().inspection.from_elsewhere);
+}
+
+/// An engine backing up 256 MiB of incompressible data to Azurite with a short stall
+/// timeout (network calls time out after 2 s), started, and well into its upload.
+fn big_backup_started(azurite: &Azurite, root: &std::path::Path) -> (Engine, lifeboat_core::runner::Started<lifeboat_core::commands::backup::BackupSummary>) {
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(root, &clock);
+    let block = random(4 << 20, 5);
+    let mut big = std::fs::File::create(root.join("tree/big.bin")).unwrap();
+    for _ in 0..64 {
+        big.write_all(&block).unwrap();
+    }
+    engine.set_stall_timeout_secs(4).unwrap();
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, azurite.container.clone(), azurite.endpoint(), AZURITE_KEY);
+    engine.change_settings(|d| d.location = draft, false).unwrap();
+    let started = engine.start_backup().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while engine.operations(1).unwrap()[0].bytes_done < 40 << 20 {
+        assert!(std::time::Instant::now() < deadline, "the upload never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (engine, started)
+}
+
+/// Nothing half-written is listed, and the next backup succeeds and is the only one.
+fn assert_recovers(engine: &Engine) {
+    assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
+    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let listed: Vec<String> = engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
+    assert_eq!(listed, [summary.file_name]);
+}
+
+#[test]
+fn a_server_killed_mid_upload_fails_the_backup_and_the_next_one_succeeds_after_a_restart() {
+    let _serial = one_at_a_time();
+    let mut azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, started) = big_backup_started(&azurite, tmp.path());
+    let killed_at = std::time::Instant::now();
+    azurite.server.kill();
+    let err = started.wait().unwrap_err();
+    assert!(killed_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", killed_at.elapsed());
+    assert!(["connection-lost", "server-unreachable", "timed-out"].contains(&err.code().as_str()), "{}: {err}", err.code());
+    azurite.server.restart("Azurite");
+    // Azurite saves its container list now and then; a killed one may have lost it.
+    azurite.create_container(&azurite.container);
+    assert_recovers(&engine);
+}
+
+#[test]
+fn a_frozen_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_succeeds() {
+    let _serial = one_at_a_time();
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (engine, started) = big_backup_started(&azurite, tmp.path());
+    let frozen_at = std::time::Instant::now();
+    azurite.server.signal("STOP");
+    let err = started.wait().unwrap_err();
+    let took = frozen_at.elapsed();
+    azurite.server.signal("CONT");
+    assert!(took < Duration::from_secs(4), "failed within the stall timeout ({took:?})");
+    assert!(["timed-out", "stalled"].contains(&err.code().as_str()), "{}: {err}", err.code());
+    assert_recovers(&engine);
+}
+
+#[test]
+fn a_thousand_backups_are_listed_by_their_headers_then_from_the_cache_in_one_list_call() {
+    let _serial = one_at_a_time();
+    use common::counting::{counting, Counts};
+    use std::sync::atomic::Ordering;
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let mut engine = engine_with_tree(tmp.path(), &clock);
+    std::fs::remove_file(tmp.path().join("tree/big.bin")).unwrap();
+    engine.set_retention(lifeboat_core::retention::RetentionPolicy { days: 14, max_count: 1000 }, true).unwrap();
+    let made = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let bytes = std::fs::read(tmp.path().join("data/backups").join(&made.file_name)).unwrap();
+    // The same backup under a thousand names, straight into this installation's folder.
+    let installation = engine.installation().unwrap().id.to_string();
+    let folder = azure(&azurite, &azurite.container, AZURITE_KEY);
+    let folder = AzureBlob { prefix: String::new(), ..folder }.open(&installation, TIMEOUT).unwrap();
+    for i in 0..1000 {
+        let mut upload = folder.create(&format!("lifeboat-20261101T{:06}Z-{i:08x}.lbk", i)).unwrap();
+        upload.write_all(&bytes).unwrap();
+        upload.commit(&NoProgress).unwrap();
+    }
+    let counts = std::sync::Arc::new(Counts::default());
+    engine.layer_targets(counting(&counts));
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, azurite.container.clone(), azurite.endpoint(), AZURITE_KEY);
+    engine.change_settings(|d| d.location = draft, false).unwrap();
+    let before = (counts.listed.load(Ordering::SeqCst), counts.heads.load(Ordering::SeqCst));
+
+    let first = std::time::Instant::now();
+    assert_eq!(engine.list_backups().unwrap().len(), 1000);
+    let first = first.elapsed();
+    let after_first = (counts.listed.load(Ordering::SeqCst) - before.0, counts.heads.load(Ordering::SeqCst) - before.1);
+    assert_eq!(after_first, (1, 1000), "one list call, each header read once (ranged GETs)");
+    assert_eq!(counts.opened.load(Ordering::SeqCst), 0, "no backup opened whole");
+    let second = std::time::Instant::now();
+    assert_eq!(engine.list_backups().unwrap().len(), 1000);
+    let second = second.elapsed();
+    let after_second = (counts.listed.load(Ordering::SeqCst) - before.0, counts.heads.load(Ordering::SeqCst) - before.1);
+    assert_eq!(after_second, (2, 1000), "the unchanged container cost one list call and no header read");
+    println!("1,000 backups in Azurite: first listing {first:?} (1 list call + 1,000 header reads), second {second:?} (1 list call)");
 }

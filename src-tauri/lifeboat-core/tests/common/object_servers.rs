@@ -21,22 +21,61 @@ pub const S3_SECRET: &str = "lifeboat-test-secret";
 
 pub struct Server {
     pub port: u16,
-    child: Child,
-    _state: tempfile::TempDir,
+    program: PathBuf,
+    args: Vec<String>,
+    child: Option<Child>,
+    state: tempfile::TempDir,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
 impl Server {
+    /// Starts `program` with `args` (`{port}` and `{state}` filled in) and waits until
+    /// it listens.
+    fn start(program: PathBuf, args: &[&str], what: &str) -> Server {
+        let state = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let args = args.iter().map(|a| a.replace("{port}", &port.to_string()).replace("{state}", &state.path().display().to_string())).collect();
+        let mut server = Server { port, program, args, child: None, state };
+        server.spawn(what);
+        server
+    }
+
+    fn spawn(&mut self, what: &str) {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .current_dir(self.state.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{what} starts: {e}"));
+        wait_listening(self.port, &mut child, what);
+        self.child = Some(child);
+    }
+
     /// Freezes the server (SIGSTOP) or lets it go on (SIGCONT).
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().unwrap();
+        let pid = self.child.as_ref().expect("running").id();
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
         assert!(status.success());
+    }
+
+    /// Kills it (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and state.
+    pub fn restart(&mut self, what: &str) {
+        self.kill();
+        self.spawn(what);
     }
 }
 
@@ -80,17 +119,9 @@ pub struct Azurite {
 
 impl Azurite {
     pub fn start() -> Azurite {
-        let state = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut child = Command::new(tool("LIFEBOAT_AZURITE", "azurite/node_modules/.bin/azurite-blob"))
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--silent", "--disableTelemetry", "--location"])
-            .arg(state.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Azurite starts");
-        wait_listening(port, &mut child, "Azurite");
-        let azurite = Azurite { server: Server { port, child, _state: state }, container: "lifeboat-test".into() };
+        let program = tool("LIFEBOAT_AZURITE", "azurite/node_modules/.bin/azurite-blob");
+        let args = ["--blobHost", "127.0.0.1", "--blobPort", "{port}", "--silent", "--disableTelemetry", "--location", "{state}"];
+        let azurite = Azurite { server: Server::start(program, &args, "Azurite"), container: "lifeboat-test".into() };
         azurite.create_container(&azurite.container);
         azurite
     }
@@ -100,7 +131,8 @@ impl Azurite {
         format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.server.port)
     }
 
-    /// Create Container, signed with the account key (neither crate creates containers).
+    /// Create Container, signed with the account key (neither crate creates
+    /// containers); one that exists already is fine.
     pub fn create_container(&self, name: &str) {
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let version = "2021-08-06";
@@ -116,7 +148,8 @@ impl Azurite {
              Authorization: SharedKey {AZURITE_ACCOUNT}:{signature}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.server.port
         );
-        assert_eq!(request(self.server.port, &head), 201, "creating the container {name}");
+        let status = request(self.server.port, &head);
+        assert!(status == 201 || status == 409, "creating the container {name}: {status}");
     }
 }
 
@@ -127,17 +160,8 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let state = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut child = Command::new(tool("LIFEBOAT_MOTO", "moto/bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .current_dir(state.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto starts");
-        wait_listening(port, &mut child, "moto");
-        let moto = Moto { server: Server { port, child, _state: state }, bucket: "lifeboat-test".into() };
+        let program = tool("LIFEBOAT_MOTO", "moto/bin/moto_server");
+        let moto = Moto { server: Server::start(program, &["-H", "127.0.0.1", "-p", "{port}"], "moto"), bucket: "lifeboat-test".into() };
         moto.create_bucket(&moto.bucket);
         moto
     }
