@@ -505,9 +505,9 @@ try {
   await expectText("the first-start choice again", "Welcome to Lifeboat");
   await session.click('[data-action="first-recover"]');
   await session.click('[data-field="from-smb"]');
-  await session.type('[data-field="recover-path"]', `${samba.unc}\\lifeboat\\gui`);
-  await session.type('[data-field="recover-user"]', samba.user);
-  await session.type('[data-field="recover-password"]', samba.password);
+  await session.type('[data-field="location"]', `${samba.unc}\\lifeboat\\gui`);
+  await session.type('[data-field="location_user"]', samba.user);
+  await session.type('[data-field="location_password"]', samba.password);
   await session.click('[data-action="list-backups"]');
   await session.waitFor("the backups on the share", () => session.find("[data-backup]"), 60000);
   const newest = await session.run(`return document.querySelector('[data-backup]:checked')?.dataset.backup ?? null`);

@@ -84,3 +84,22 @@ fn a_fleet_in_one_container_is_listed_and_one_installation_restores_anothers_bac
     assert!(String::from_utf8_lossy(&out.stderr).contains("not on this installation"), "where it came from is said");
     assert_eq!(std::fs::read_to_string(to.join("docs/a.txt")).unwrap(), "object storage");
 }
+
+#[test]
+fn a_new_machine_recovers_from_an_s3_bucket_without_typing_the_secret_again_afterwards() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let lost = configured(&tmp.path().join("lost"));
+    lost.ok(&["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--prefix", "fleet", "--access-key-id", S3_KEY_ID, "--secret-stdin"], &format!("{S3_SECRET}\n"));
+    let made = lost.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+
+    let fresh = Cli { data: tmp.path().join("new-machine") };
+    let from = ["recover", "--bucket", &moto.bucket, "--prefix", "fleet", "--endpoint", &moto.endpoint(), "--access-key-id", S3_KEY_ID, "--secret-stdin"];
+    let listed = fresh.json(&[&from[..], &["--list"]].concat(), &format!("{S3_SECRET}\n"));
+    assert_eq!(listed[0]["id"].as_str(), Some(made.as_str()));
+    fresh.ok(&[&from[..], &["--passphrase-stdin"]].concat(), &format!("{S3_SECRET}\na passphrase for the cloud\n"));
+    assert_eq!(fresh.json(&["location", "show"], "")["kind"], "s3");
+    assert_eq!(fresh.json(&["backups", "list"], "").as_array().unwrap().len(), 1, "its own backups, with the secret from the vault");
+    fresh.ok(&["backup", "now"], "");
+    assert_eq!(lost.json(&["backups", "list"], "").as_array().unwrap().len(), 2);
+}

@@ -2,21 +2,20 @@
 //! real Samba on loopback (started here, so run as root, as .ci/run does), 512 MiB of
 //! incompressible data, three rounds each, median printed. `cargo bench --bench share`.
 
+#[path = "common/data.rs"]
+mod data;
 #[allow(dead_code)]
 #[path = "../tests/common/samba.rs"]
 mod samba;
 
-use std::io::Write;
 use std::time::Instant;
 
 use lifeboat_core::commands::delete::Delete;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft, LocationDraft};
-use rand::{RngExt, SeedableRng};
 use samba::{Samba, PASSWORD, USER};
 
-const MIB: u64 = 1 << 20;
 const DATA_MIB: u64 = 512;
 const ROUNDS: usize = 3;
 
@@ -43,14 +42,7 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data-to-protect");
     std::fs::create_dir(&data).unwrap();
-    // A 4 MiB random block repeated: farther apart than zstd's window, so incompressible.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let block: Vec<u8> = (0..4 * MIB).map(|_| rng.random::<u8>()).collect();
-    let mut file = std::fs::File::create(data.join("big.bin")).unwrap();
-    for _ in 0..DATA_MIB / 4 {
-        file.write_all(&block).unwrap();
-    }
-    drop(file);
+    data::incompressible_file(&data.join("big.bin"), DATA_MIB);
 
     let engine = Engine::open(&tmp.path().join("lifeboat")).unwrap();
     let local = LocationDraft::local(tmp.path().join("local-backups").display().to_string());

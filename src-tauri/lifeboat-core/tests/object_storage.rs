@@ -424,3 +424,38 @@ fn a_thousand_backups_are_listed_by_their_headers_then_from_the_cache_in_one_lis
     assert_eq!(after_second, (2, 1000), "the unchanged container cost one list call and no header read");
     println!("1,000 backups in Azurite: first listing {first:?} (1 list call + 1,000 header reads), second {second:?} (1 list call)");
 }
+
+#[test]
+fn a_lost_workstation_is_recovered_from_the_container_with_its_key_and_backups() {
+    let _serial = one_at_a_time();
+    let azurite = Azurite::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let cancel = Cancel::default();
+    let lost = workstation(tmp.path(), "ws-lost", &azurite, &clock);
+    let other = workstation(tmp.path(), "ws-other", &azurite, &clock);
+    other.backup_now(&NoProgress, &cancel).unwrap();
+    clock.advance(chrono::Duration::hours(1));
+    let last = lost.backup_now(&NoProgress, &cancel).unwrap();
+
+    // A new machine: nothing configured. It finds every installation's backups in the
+    // container, newest first, and recovers from the lost one's.
+    let fresh = common::engine(&tmp.path().join("new-machine/data"), &clock);
+    let draft = LocationDraft::azure(AZURITE_ACCOUNT, format!("{}/fleet", azurite.container), azurite.endpoint(), AZURITE_KEY);
+    let there = fresh.typed_location(&draft).unwrap();
+    let listed = fresh.list_backups_at(&there).unwrap();
+    assert_eq!(listed.len(), 2, "both installations' backups");
+    assert_eq!(listed[0].id.as_deref(), Some(last.id.as_str()), "newest first");
+    let file = std::sync::Arc::new(fresh.inspect_at(&there, Some(&last.id)).unwrap());
+    let identity = lifeboat_core::protector::PassphraseIdentity::new(Zeroizing::new("the fleet's passphrase".into()));
+    let unlocked = std::sync::Arc::new(fresh.unlock(&file, Some(&identity)).unwrap());
+    fresh.run(lifeboat_core::commands::recover::Recover { backup: unlocked, replace: false }, &NoProgress, &cancel).unwrap();
+
+    // It is the lost workstation again: same installation, its location with the key
+    // from the vault (no key typed), its own backups listed, and the next one lands there.
+    assert_eq!(fresh.installation().unwrap().id, lost.installation().unwrap().id);
+    assert_eq!(fresh.settings().unwrap().location.kind, lifeboat_core::settings::LocationKind::Azure);
+    assert_eq!(fresh.list_backups().unwrap().len(), 1);
+    fresh.backup_now(&NoProgress, &cancel).unwrap();
+    assert_eq!(lost.list_backups().unwrap().len(), 2, "the old machine's folder got the new backup");
+}

@@ -20,6 +20,8 @@ use crate::secrets::read_stdin_line;
 pub struct RecoverArgs {
     /// A backup file, or the folder or share (\\server\share\folder, smb://...) that holds the backups.
     from: Option<String>,
+    #[command(flatten)]
+    object: ObjectStorageArgs,
     /// Which backup there: id, unique id prefix or file name (default: the newest).
     #[arg(long)]
     backup: Option<String>,
@@ -42,10 +44,57 @@ pub struct RecoverArgs {
     yes: bool,
 }
 
+/// Object storage to recover from: a container or a bucket, with every installation's
+/// backups in it.
+#[derive(Args)]
+pub struct ObjectStorageArgs {
+    /// Recover from this Azure storage account's --container.
+    #[arg(long, value_name = "NAME", requires = "container", conflicts_with_all = ["from", "bucket"])]
+    azure_account: Option<String>,
+    #[arg(long)]
+    container: Option<String>,
+    /// Recover from this S3 bucket (with --access-key-id).
+    #[arg(long, requires = "access_key_id", conflicts_with = "from")]
+    bucket: Option<String>,
+    #[arg(long)]
+    access_key_id: Option<String>,
+    #[arg(long, default_value = "")]
+    prefix: String,
+    #[arg(long, default_value = "")]
+    endpoint: String,
+    #[arg(long, default_value = "")]
+    region: String,
+    /// Read the access key (Azure) or secret access key (S3) from stdin (its first line,
+    /// when the identity's secret follows on the next).
+    #[arg(long)]
+    secret_stdin: bool,
+}
+
+impl ObjectStorageArgs {
+    fn draft(&self) -> Result<Option<LocationDraft>> {
+        let joined = |name: &str| if self.prefix.trim().is_empty() { name.to_owned() } else { format!("{name}/{}", self.prefix.trim().trim_matches('/')) };
+        let secret = || if self.secret_stdin { read_stdin_line("Access key") } else { Ok(Default::default()) };
+        Ok(match (&self.azure_account, &self.container, &self.bucket, &self.access_key_id) {
+            (Some(account), Some(container), _, _) => Some(LocationDraft::azure(account, joined(container), self.endpoint.as_str(), &secret()?)),
+            (_, _, Some(bucket), Some(id)) => Some(LocationDraft::s3(self.endpoint.as_str(), self.region.as_str(), joined(bucket), id, &secret()?)),
+            _ => None,
+        })
+    }
+}
+
 pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) -> Result<()> {
-    let file = match args.from.as_deref() {
-        Some(path) if std::path::Path::new(path).is_file() => engine.inspect(path)?,
-        Some(path) => {
+    let object = args.object.draft()?;
+    let file = match (args.from.as_deref(), object) {
+        (_, Some(draft)) => {
+            let location = engine.typed_location(&draft)?;
+            if args.list {
+                let listings = engine.list_backups_at(&location)?;
+                return out.value(&listings, || crate::commands::backups::describe_list(&listings, true));
+            }
+            engine.inspect_at(&location, args.backup.as_deref())?
+        }
+        (Some(path), None) if std::path::Path::new(path).is_file() => engine.inspect(path)?,
+        (Some(path), None) => {
             let location = engine.typed_location(&location_draft(path, &args)?)?;
             if args.list {
                 let listings = engine.list_backups_at(&location)?;
@@ -53,9 +102,9 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
             }
             engine.inspect_at(&location, args.backup.as_deref())?
         }
-        None => match args.backup.as_deref() {
+        (None, None) => match args.backup.as_deref() {
             Some(selector) => engine.inspect(selector)?,
-            None => return Err(Error::input("Say where the backup is: a backup file, or the folder or share that holds the backups.")),
+            None => return Err(Error::input("Say where the backup is: a backup file, a folder or share, or a container (--azure-account, --container) or bucket (--bucket, --access-key-id).")),
         },
     };
     if args.list {

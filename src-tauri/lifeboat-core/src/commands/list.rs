@@ -22,9 +22,25 @@ pub fn list(ctx: &Context) -> Result<Vec<BackupListing>> {
 /// newest first, as their headers describe them.
 pub fn list_at(ctx: &Context, target: &dyn Target) -> Result<Vec<BackupListing>> {
     let now = ctx.now();
-    let mut listings: Vec<BackupListing> = refresh_as(ctx, target, &target.describe())?.iter().map(|l| BackupListing::of(l, now)).collect();
+    let mut listings: Vec<BackupListing> = everywhere(ctx, target)?.iter().map(|(_, l)| BackupListing::of(l, now)).collect();
     listings.sort_by_key(|l| std::cmp::Reverse(l.created_at));
     Ok(listings)
+}
+
+/// The files at a location that is not the configured one, in every folder it has:
+/// itself, or each installation's own (object storage), with the installation whose
+/// folder each is in.
+pub(crate) fn everywhere(ctx: &Context, target: &dyn Target) -> Result<Vec<(Option<String>, CachedListing)>> {
+    let installations = target.installations()?;
+    if installations.is_empty() {
+        return Ok(refresh_as(ctx, target, &target.describe())?.into_iter().map(|l| (None, l)).collect());
+    }
+    let mut all = Vec::new();
+    for id in installations {
+        let folder = target.of_installation(&id)?;
+        all.extend(refresh_as(ctx, folder.as_ref(), &folder.describe())?.into_iter().map(|l| (Some(id.clone()), l)));
+    }
+    Ok(all)
 }
 
 /// The location's files as the cache now knows them: listed once, headers read

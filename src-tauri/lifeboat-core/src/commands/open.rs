@@ -194,17 +194,24 @@ pub fn inspect(ctx: &Context, selector: &str) -> Result<BackupFile> {
 /// by id, id prefix or file name, or the newest backup there.
 pub fn inspect_at(ctx: &Context, target: &dyn Target, selector: Option<&str>) -> Result<BackupFile> {
     let location = target.describe();
-    let listings = list::refresh_as(ctx, target, &location)?;
+    let everywhere = list::everywhere(ctx, target)?;
     let found = match selector.map(str::trim) {
-        Some(selector) => matching(listings, selector)?
-            .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest.")))?,
-        None => listings
+        Some(selector) => {
+            let found = matching(everywhere.iter().map(|(_, l)| l.clone()).collect(), selector)?
+                .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest.")))?;
+            everywhere.into_iter().find(|(_, l)| l.file_name == found.file_name && l.header == found.header).expect("found among them")
+        }
+        None => everywhere
             .into_iter()
-            .filter(|l| l.header.is_some())
-            .max_by_key(|l| l.header.as_ref().map(|h| h.created_at))
+            .filter(|(_, l)| l.header.is_some())
+            .max_by_key(|(_, l)| l.header.as_ref().map(|h| h.created_at))
             .ok_or_else(|| Error::input(format!("There is no backup at {location}.")))?,
     };
-    let source = target.open(&found.file_name)?;
+    let (installation, found) = found;
+    let source = match installation {
+        Some(id) => target.of_installation(&id)?.open(&found.file_name)?,
+        None => target.open(&found.file_name)?,
+    };
     inspect_source(ctx, &found.file_name, found.file_name.clone(), source)
 }
 

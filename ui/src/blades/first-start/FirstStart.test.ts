@@ -149,7 +149,7 @@ describe("First start", () => {
     await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "share-pw" } });
     await fireEvent.click(button("Next"));
     await screen.findByText(/Backup made .* on/);
-    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, { kind: "smb", path: "\\\\nas01\\backups", user: "CORP\\svc", password: "share-pw", confirm: "share-pw" }, null);
+    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, { kind: "smb", path: "\\\\nas01\\backups", user: "CORP\\svc", password: "share-pw", confirm: "share-pw", endpoint: "", region: "" }, null);
 
     const passphrase = screen.getByLabelText("Passphrase") as HTMLInputElement;
     await fireEvent.input(passphrase, { target: { value: "wrong" } });
@@ -173,7 +173,7 @@ describe("First start", () => {
     await fireEvent.input(screen.getByLabelText("Folder"), { target: { value: "/mnt/usb/backups" } });
     screen.getByText(/Next takes the newest backup there/);
     await fireEvent.click(button("List the backups there"));
-    const folder = { kind: "local", path: "/mnt/usb/backups", user: "", password: "", confirm: "" };
+    const folder = { kind: "local", path: "/mnt/usb/backups", user: "", password: "", confirm: "", endpoint: "", region: "" };
     expect(engine.recovery.list).toHaveBeenCalledWith(folder);
     const b8 = (await screen.findByLabelText(/Backup of 2026-03-02/)) as HTMLInputElement;
     expect(b8.checked).toBe(true);
@@ -195,6 +195,24 @@ describe("First start", () => {
     expect(screen.queryByLabelText(/Backup of 2026-03-02/)).toBeNull();
     await fireEvent.click(button("Next"));
     await screen.findByText(/Backup made .* on/);
-    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, { kind: "local", path: "/mnt/other", user: "", password: "", confirm: "" }, null);
+    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, { kind: "local", path: "/mnt/other", user: "", password: "", confirm: "", endpoint: "", region: "" }, null);
+  });
+
+  it("recovers from an S3 bucket: the bucket's fields, the secret sent once and cleared", async () => {
+    render(FirstStart, { onDone: vi.fn() });
+    await fireEvent.click(button(/Recover from a backup/));
+    await fireEvent.click(screen.getByLabelText("An S3 bucket"));
+    await fireEvent.input(screen.getByLabelText("Endpoint"), { target: { value: "https://s3.example.com" } });
+    await fireEvent.input(screen.getByLabelText("Bucket/prefix"), { target: { value: "acme/fleet" } });
+    await screen.findByText("Give the access key id.");
+    await fireEvent.input(screen.getByLabelText("Access key id"), { target: { value: "AKIA1" } });
+    await fireEvent.input(screen.getByLabelText("Secret access key"), { target: { value: "s3-secret" } });
+    expect(screen.queryByLabelText("Confirm secret access key")).toBeNull();
+    await fireEvent.click(button("Next"));
+    await screen.findByText(/Backup made .* on/);
+    const bucket = { kind: "s3", path: "acme/fleet", user: "AKIA1", password: "s3-secret", confirm: "s3-secret", endpoint: "https://s3.example.com", region: "" };
+    expect(engine.recovery.inspect).toHaveBeenCalledWith(null, bucket, null);
+    await fireEvent.click(button("Back"));
+    expect((screen.getByLabelText("Secret access key") as HTMLInputElement).value).toBe("");
   });
 });
