@@ -107,7 +107,7 @@ impl Index {
         if end + FOOTER_LEN != file_len {
             return Err(damaged("data follows its last chunk"));
         }
-        let index: Index = serde_json::from_slice(&json).map_err(|e| damaged(&e.to_string()))?;
+        let index: Index = serde_json::from_slice(&json).map_err(|e| unknown_kinds(&json).unwrap_or_else(|| damaged(&e.to_string())))?;
         index.check(footer.index_first_chunk)?;
         Ok(index)
     }
@@ -136,6 +136,43 @@ impl Index {
     }
 }
 
+/// An authenticated index that names item kinds this Lifeboat does not know was made
+/// by a newer one: refused as such, before anything is written, not called damaged.
+fn unknown_kinds(json: &[u8]) -> Option<Error> {
+    let index: serde_json::Value = serde_json::from_slice(json).ok()?;
+    let known = [ItemKind::Folder, ItemKind::File, ItemKind::Sqlite, ItemKind::Config];
+    let unknown: Vec<String> = index
+        .get("items")?
+        .as_array()?
+        .iter()
+        .filter_map(|item| item.get("kind")?.as_str().map(str::to_owned))
+        .filter(|kind| !known.iter().any(|k| k.as_str() == kind))
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        Error::input(format!(
+            "This backup holds items of a kind this Lifeboat ({}) cannot restore: {}. It restores {} items; restore it with the newer Lifeboat that made it.",
+            env!("CARGO_PKG_VERSION"),
+            unknown.join(", "),
+            known.map(ItemKind::as_str).join(", ")
+        ))
+    })
+}
+
 fn damaged(why: &str) -> Error {
     Error::integrity(format!("The backup index is damaged: {why}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_naming_a_newer_item_kind_is_refused_as_such_not_as_damage() {
+        let newer = br#"{"items":[{"name":"docs","kind":"folder"},{"name":"mail","kind":"mailbox"}],"entries":[]}"#;
+        let e = unknown_kinds(newer).expect("an unknown kind is named");
+        assert_eq!(e.kind(), crate::error::ErrorKind::Input);
+        assert!(e.to_string().contains("cannot restore: mailbox. It restores folder, file, sqlite, config items"), "{e}");
+        assert!(unknown_kinds(br#"{"items":[{"name":"docs","kind":"folder"}]}"#).is_none(), "known kinds: some other damage");
+        assert!(unknown_kinds(b"not json").is_none());
+    }
 }
