@@ -193,21 +193,10 @@ pub fn inspect(ctx: &Context, selector: &str) -> Result<BackupFile> {
 /// `inspect` of a backup at a location other than the configured one (a recovery's):
 /// by id, id prefix or file name, or the newest backup there.
 pub fn inspect_at(ctx: &Context, target: &dyn Target, selector: Option<&str>) -> Result<BackupFile> {
-    let location = target.describe();
     let everywhere = list::everywhere(ctx, target)?;
-    let found = match selector.map(str::trim) {
-        Some(selector) => {
-            let found = matching(everywhere.iter().map(|(_, l)| l.clone()).collect(), selector)?
-                .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest.")))?;
-            everywhere.into_iter().find(|(_, l)| l.file_name == found.file_name && l.header == found.header).expect("found among them")
-        }
-        None => everywhere
-            .into_iter()
-            .filter(|(_, l)| l.header.is_some())
-            .max_by_key(|(_, l)| l.header.as_ref().map(|h| h.created_at))
-            .ok_or_else(|| Error::input(format!("There is no backup at {location}.")))?,
-    };
-    let (installation, found) = found;
+    let found = pick(everywhere.iter().map(|(_, l)| l.clone()).collect(), selector, &target.describe())?;
+    let (installation, found) =
+        everywhere.into_iter().find(|(_, l)| l.file_name == found.file_name && l.header == found.header).expect("picked among them");
     let source = match installation {
         Some(id) => target.of_installation(&id)?.open(&found.file_name)?,
         None => target.open(&found.file_name)?,
@@ -221,7 +210,11 @@ pub fn inspect_from(ctx: &Context, installation: &str, selector: &str) -> Result
     let target = ctx.target()?;
     let file = match target.installations()?.is_empty() {
         true => inspect(ctx, selector)?,
-        false => inspect_at(ctx, target.of_installation(installation)?.as_ref(), Some(selector))?,
+        false => {
+            let folder = target.of_installation(installation)?;
+            let found = pick(list::refresh_as(ctx, folder.as_ref(), &folder.describe())?, Some(selector), &folder.describe())?;
+            inspect_source(ctx, &found.file_name, found.file_name.clone(), folder.open(&found.file_name)?)?
+        }
     };
     if !file.inspection.installation_id.eq_ignore_ascii_case(installation.trim()) {
         return Err(Error::input(format!(
@@ -230,6 +223,19 @@ pub fn inspect_from(ctx: &Context, installation: &str, selector: &str) -> Result
         )));
     }
     Ok(file)
+}
+
+/// The listing `selector` names, or the newest backup when there is none.
+fn pick(listings: Vec<CachedListing>, selector: Option<&str>, location: &str) -> Result<CachedListing> {
+    match selector.map(str::trim) {
+        Some(selector) => matching(listings, selector)?
+            .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest."))),
+        None => listings
+            .into_iter()
+            .filter(|l| l.header.is_some())
+            .max_by_key(|l| l.header.as_ref().map(|h| h.created_at))
+            .ok_or_else(|| Error::input(format!("There is no backup at {location}."))),
+    }
 }
 
 fn inspect_source(ctx: &Context, selector: &str, file_name: String, mut source: Box<dyn ReadSeek>) -> Result<BackupFile> {

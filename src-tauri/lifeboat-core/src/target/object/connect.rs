@@ -62,6 +62,7 @@ impl AzureBlob {
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the container {} of storage account {}", self.container, self.account),
+            read_back: true,
         })
     }
 }
@@ -93,6 +94,7 @@ impl S3Bucket {
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the bucket {}", self.bucket),
+            read_back: false,
         })
     }
 }

@@ -36,6 +36,10 @@ pub struct ObjectStorage {
     description: String,
     /// What the store is, for messages ("container backups of account acme").
     place: String,
+    /// Whether a finished upload is read back and compared, where the service does
+    /// not check what it received itself (S3 checks each part's SHA-256; Azure Blob
+    /// gets no checksum from the client crate).
+    read_back: bool,
 }
 
 impl ObjectStorage {
@@ -184,7 +188,7 @@ impl Target for ObjectStorage {
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
         check_backup_name(name)?;
-        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.key(name), self.place.clone())))
+        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.key(name), self.place.clone(), self.read_back)))
     }
 
     fn delete(&self, name: &str) -> Result<()> {
@@ -256,6 +260,7 @@ impl Target for ObjectStorage {
             folder: self.prefix.clone().join(id.as_str()),
             description: format!("{} (installation {id})", self.description),
             place: self.place.clone(),
+            read_back: self.read_back,
         }))
     }
 

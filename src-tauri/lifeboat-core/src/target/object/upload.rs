@@ -1,17 +1,21 @@
 //! Writing a backup to object storage. Small backups are one conditional put
 //! (refused if the name exists); larger ones a multipart upload whose parts go out
 //! while later bytes are still being encrypted, a few at a time. Either becomes
-//! visible only when complete, and is checked by its size once it is. An upload
-//! dropped before `commit` is aborted, so its parts do not linger.
+//! visible only when complete, and is checked by its size once it is; where the
+//! service did not check the parts' checksums, it is also read back and compared by
+//! SHA-256, as the share's uploads are, and deleted if it differs. An upload dropped
+//! before `commit` is aborted, so its parts do not linger.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
+use super::reader::ObjectReader;
 use super::{block, explain, runtime};
 use crate::error::{Error, LocationProblem, Result};
 use crate::progress::Progress;
@@ -31,11 +35,14 @@ pub struct ObjectUpload {
     multipart: Option<Box<dyn MultipartUpload>>,
     in_flight: VecDeque<JoinHandle<object_store::Result<()>>>,
     written: u64,
+    /// SHA-256 of what was written, when it is read back.
+    hash: Option<Sha256>,
 }
 
 impl ObjectUpload {
-    pub fn new(store: Arc<dyn ObjectStore>, path: Path, place: String) -> Self {
-        ObjectUpload { store, path, place, part: Vec::with_capacity(PART_SIZE), multipart: None, in_flight: VecDeque::new(), written: 0 }
+    pub fn new(store: Arc<dyn ObjectStore>, path: Path, place: String, read_back: bool) -> Self {
+        let hash = read_back.then(Sha256::new);
+        ObjectUpload { store, path, place, part: Vec::with_capacity(PART_SIZE), multipart: None, in_flight: VecDeque::new(), written: 0, hash }
     }
 
     fn failed(&self, e: object_store::Error) -> Error {
@@ -62,7 +69,7 @@ impl ObjectUpload {
         block(oldest).map_err(|e| Error::operation(format!("An upload task stopped: {e}")))?.map_err(|e| self.failed(e))
     }
 
-    fn finish(&mut self) -> Result<()> {
+    fn finish(&mut self, progress: &dyn Progress) -> Result<()> {
         if self.multipart.is_none() {
             let payload = PutPayload::from(std::mem::take(&mut self.part));
             let options = PutOptions { mode: PutMode::Create, ..Default::default() };
@@ -84,15 +91,34 @@ impl ObjectUpload {
             self.multipart = None;
         }
         let landed = block(self.store.head(&self.path)).map_err(|e| self.failed(e))?;
-        if landed.size != self.written {
+        let same = landed.size == self.written && self.read_back_matches(landed.size, progress)?;
+        if !same {
             // Ours, and wrong: it must not be listed as a backup.
             let _ = block(self.store.delete(&self.path));
             return Err(Error::location(
                 LocationProblem::ConnectionLost,
-                format!("{} holds {} bytes of the backup, not the {} written; it was not kept.", self.place, landed.size, self.written),
+                format!("What {} holds ({} bytes) is not the backup that was written ({} bytes); it was not kept.", self.place, landed.size, self.written),
             ));
         }
         Ok(())
+    }
+
+    /// Reads the whole object back and compares its SHA-256 with what was written
+    /// (true when nothing needs reading back).
+    fn read_back_matches(&mut self, size: u64, progress: &dyn Progress) -> Result<bool> {
+        let Some(written) = self.hash.take() else { return Ok(true) };
+        progress.total(size, 0);
+        let mut reader = ObjectReader::new(self.store.clone(), self.path.clone(), size, self.place.clone());
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut buf).map_err(|e| Error::operation(format!("Reading the backup back from {}: {e}", self.place)))?;
+            if n == 0 {
+                return Ok(hasher.finalize() == written.finalize());
+            }
+            hasher.update(&buf[..n]);
+            progress.advance(n as u64, 0);
+        }
     }
 }
 
@@ -100,6 +126,9 @@ impl Write for ObjectUpload {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = buf.len().min(PART_SIZE - self.part.len());
         self.part.extend_from_slice(&buf[..n]);
+        if let Some(hash) = &mut self.hash {
+            hash.update(&buf[..n]);
+        }
         self.written += n as u64;
         if self.part.len() == PART_SIZE {
             self.send_part().map_err(io::Error::other)?;
@@ -113,8 +142,8 @@ impl Write for ObjectUpload {
 }
 
 impl Upload for ObjectUpload {
-    fn commit(mut self: Box<Self>, _progress: &dyn Progress) -> Result<()> {
-        self.finish()
+    fn commit(mut self: Box<Self>, progress: &dyn Progress) -> Result<()> {
+        self.finish(progress)
     }
 }
 
