@@ -321,27 +321,17 @@ impl Settings<'_> {
                 let password = self.saved_password(password.as_ref())?;
                 Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
             }
-            (location @ (Location::Azure { .. } | Location::S3 { .. }), _) => {
-                let typed = self.saved_object_location(location)?;
-                return self.typed_target(&typed);
+            // Object storage: the typed location with its secret read from the vault.
+            (Location::Azure { account, container, prefix, endpoint, key }, _) => {
+                let key = self.read_text(AZURE_KEY, &key)?;
+                return self.typed_target(&TypedLocation::Azure(AzureBlob { account, container, prefix, endpoint, key }));
+            }
+            (Location::S3 { endpoint, region, bucket, prefix, access_key_id, secret }, _) => {
+                let secret = self.read_text(S3_SECRET, &secret)?;
+                return self.typed_target(&TypedLocation::S3(S3Bucket { endpoint, region, bucket, prefix, access_key_id, secret }));
             }
         };
         Ok(self.layered(target))
-    }
-
-    /// A saved Azure or S3 location with its secret read from the vault.
-    fn saved_object_location(&self, location: Location) -> Result<TypedLocation> {
-        Ok(match location {
-            Location::Azure { account, container, prefix, endpoint, key } => {
-                let key = self.read_text(AZURE_KEY, &key)?;
-                TypedLocation::Azure(AzureBlob { account, container, prefix, endpoint, key })
-            }
-            Location::S3 { endpoint, region, bucket, prefix, access_key_id, secret } => {
-                let secret = self.read_text(S3_SECRET, &secret)?;
-                TypedLocation::S3(S3Bucket { endpoint, region, bucket, prefix, access_key_id, secret })
-            }
-            _ => unreachable!("only object locations are read here"),
-        })
     }
 
     fn layered(&self, target: Box<dyn Target>) -> Box<dyn Target> {
