@@ -105,6 +105,7 @@ fn azure_container_publishes_whole_lists_reads_and_deletes() {
     let _serial = one_at_a_time();
     let azurite = Azurite::start();
     publishes_whole(&azure(&azurite, &azurite.container, AZURITE_KEY).open("install-a", TIMEOUT).unwrap());
+    assert_eq!(azurite.blobs_and_uncommitted("fleet/backups/"), Vec::<String>::new(), "the abandoned upload's blocks went with it");
 }
 
 #[test]
@@ -112,6 +113,56 @@ fn s3_bucket_publishes_whole_lists_reads_and_deletes() {
     let _serial = one_at_a_time();
     let moto = Moto::start();
     publishes_whole(&s3(&moto, &moto.bucket).open("install-a", TIMEOUT).unwrap());
+    assert_eq!(moto.multipart_uploads(), Vec::<String>::new(), "the abandoned upload was aborted");
+}
+
+const CUT_OFF: &str = "lifeboat-20260301T000000Z-00000001.lbk";
+
+/// An upload cut off as by a kill (forgotten: nothing of it is aborted or
+/// deleted) once `parts_there` says its two parts reached the service: it is not
+/// listed, and the next backup's clean-up discards it.
+fn cut_off_and_discarded(target: &dyn Target, parts_there: &dyn Fn() -> usize) {
+    let mut upload = target.create(CUT_OFF).unwrap();
+    upload.write_all(&random(2 * (8 << 20), 5)).unwrap();
+    std::mem::forget(upload);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while parts_there() < 2 {
+        assert!(std::time::Instant::now() < deadline, "both parts reach the service");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(target.list().unwrap().is_empty(), "an upload still marked is not listed");
+    assert_eq!(target.remove_incomplete().unwrap(), vec![CUT_OFF.to_owned()]);
+    assert_eq!(parts_there(), 0);
+    assert!(target.list().unwrap().is_empty());
+}
+
+#[test]
+fn an_azure_upload_cut_off_by_a_kill_is_never_listed_and_its_blocks_are_discarded_next_time() {
+    let _serial = one_at_a_time();
+    let azurite = Azurite::start();
+    let target = azure(&azurite, &azurite.container, AZURITE_KEY).open("install-a", TIMEOUT).unwrap();
+    let blob = format!("fleet/backups/install-a/{CUT_OFF}");
+    cut_off_and_discarded(&target, &|| azurite.uncommitted_blocks(&blob));
+    assert_eq!(azurite.blobs_and_uncommitted("fleet/"), Vec::<String>::new(), "no marker, no blob, no uncommitted blocks");
+}
+
+#[test]
+fn an_s3_upload_cut_off_by_a_kill_is_never_listed_and_is_aborted_next_time() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let target = s3(&moto, &moto.bucket).open("install-a", TIMEOUT).unwrap();
+    cut_off_and_discarded(&target, &|| moto.parts(&format!("fleet/install-a/{CUT_OFF}")));
+    assert_eq!((moto.multipart_uploads(), moto.objects("fleet/")), (Vec::new(), Vec::new()), "no upload in progress, no marker");
+
+    // Cut off after completing, before its check: complete at the service, but
+    // still marked, so never listed, and deleted as unconfirmed.
+    let mut upload = target.create(CUT_OFF).unwrap();
+    upload.write_all(b"complete but never confirmed").unwrap();
+    upload.commit(&NoProgress).unwrap();
+    moto.put_empty(&format!("fleet/install-a/.lifeboat-upload-{CUT_OFF}"));
+    assert!(target.list().unwrap().is_empty(), "an upload still marked is not listed");
+    assert_eq!(target.remove_incomplete().unwrap(), vec![CUT_OFF.to_owned()]);
+    assert_eq!(moto.objects("fleet/"), Vec::<String>::new());
 }
 
 fn engine_with_tree(root: &std::path::Path, clock: &common::TestClock) -> Engine {

@@ -104,12 +104,25 @@ fn wait_listening(port: u16, child: &mut Child, what: &str) {
 
 /// One HTTP/1.1 request on a fresh connection; returns the status code.
 fn request(port: u16, head: &str) -> u16 {
+    exchange(port, head).0
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns the status code and the
+/// whole answer.
+fn exchange(port: u16, head: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(head.as_bytes()).unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {text}"))
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {text}"));
+    (status, text)
+}
+
+/// Every `<tag>` value in an XML answer, in order.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(&open).skip(1).filter_map(|rest| rest.split_once(&close).map(|(value, _)| value.to_owned())).collect()
 }
 
 pub struct Azurite {
@@ -131,25 +144,50 @@ impl Azurite {
         format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.server.port)
     }
 
-    /// Create Container, signed with the account key (neither crate creates
-    /// containers); one that exists already is fine.
+    /// Create Container (neither crate creates containers); one that exists
+    /// already is fine.
     pub fn create_container(&self, name: &str) {
+        let status = self.signed("PUT", name, &[("restype", "container")]).0;
+        assert!(status == 201 || status == 409, "creating the container {name}: {status}");
+    }
+
+    /// What the test container holds under `prefix`, blobs with only uncommitted
+    /// blocks included (a client sees those only this way).
+    pub fn blobs_and_uncommitted(&self, prefix: &str) -> Vec<String> {
+        let query = [("comp", "list"), ("include", "uncommittedblobs"), ("prefix", prefix), ("restype", "container")];
+        let (status, answer) = self.signed("GET", &self.container, &query);
+        assert_eq!(status, 200, "{answer}");
+        xml_values(&answer, "Name")
+    }
+
+    /// The uncommitted blocks of a blob in the test container.
+    pub fn uncommitted_blocks(&self, blob: &str) -> usize {
+        let (status, answer) = self.signed("GET", &format!("{}/{blob}", self.container), &[("blocklisttype", "uncommitted"), ("comp", "blocklist")]);
+        if status == 404 {
+            return 0;
+        }
+        assert_eq!(status, 200, "{answer}");
+        answer.matches("<Block>").count()
+    }
+
+    /// A request signed with the account key (Shared Key); `query` sorted by name.
+    fn signed(&self, method: &str, path: &str, query: &[(&str, &str)]) -> (u16, String) {
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let version = "2021-08-06";
-        let to_sign = format!(
-            "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{name}\nrestype:container"
-        );
+        let resource: String = query.iter().map(|(k, v)| format!("\n{k}:{v}")).collect();
+        let to_sign = format!("{method}\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{path}{resource}");
         let key = base64::engine::general_purpose::STANDARD.decode(AZURITE_KEY).unwrap();
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
         mac.update(to_sign.as_bytes());
         let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", v.replace('/', "%2F"))).collect();
         let head = format!(
-            "PUT /{AZURITE_ACCOUNT}/{name}?restype=container HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nx-ms-date: {date}\r\nx-ms-version: {version}\r\n\
+            "{method} /{AZURITE_ACCOUNT}/{path}?{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nx-ms-date: {date}\r\nx-ms-version: {version}\r\n\
              Authorization: SharedKey {AZURITE_ACCOUNT}:{signature}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            query.join("&"),
             self.server.port
         );
-        let status = request(self.server.port, &head);
-        assert!(status == 201 || status == 409, "creating the container {name}: {status}");
+        exchange(self.server.port, &head)
     }
 }
 
@@ -171,7 +209,40 @@ impl Moto {
     }
 
     pub fn create_bucket(&self, name: &str) {
-        let head = format!("PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.server.port);
-        assert_eq!(request(self.server.port, &head), 200, "creating the bucket {name}");
+        assert_eq!(self.unsigned("PUT", &format!("/{name}")).0, 200, "creating the bucket {name}");
+    }
+
+    /// Keys of the multipart uploads in progress in the test bucket.
+    pub fn multipart_uploads(&self) -> Vec<String> {
+        let (status, answer) = self.unsigned("GET", &format!("/{}?uploads", self.bucket));
+        assert_eq!(status, 200, "{answer}");
+        xml_values(&answer, "Key")
+    }
+
+    /// Parts the service holds of the multipart upload in progress for `key`.
+    pub fn parts(&self, key: &str) -> usize {
+        let (_, uploads) = self.unsigned("GET", &format!("/{}?uploads", self.bucket));
+        let ids: Vec<(String, String)> = xml_values(&uploads, "Upload").iter().map(|u| (xml_values(u, "Key").concat(), xml_values(u, "UploadId").concat())).collect();
+        let Some((_, id)) = ids.iter().find(|(k, _)| k == key) else { return 0 };
+        let (status, answer) = self.unsigned("GET", &format!("/{}/{key}?uploadId={id}", self.bucket));
+        assert_eq!(status, 200, "{answer}");
+        xml_values(&answer, "PartNumber").len()
+    }
+
+    /// Keys of the objects in the test bucket under `prefix`.
+    pub fn objects(&self, prefix: &str) -> Vec<String> {
+        let (status, answer) = self.unsigned("GET", &format!("/{}?list-type=2&prefix={}", self.bucket, prefix.replace('/', "%2F")));
+        assert_eq!(status, 200, "{answer}");
+        xml_values(&answer, "Key")
+    }
+
+    /// Writes an empty object under `key` in the test bucket.
+    pub fn put_empty(&self, key: &str) {
+        assert_eq!(self.unsigned("PUT", &format!("/{}/{key}", self.bucket)).0, 200, "writing {key}");
+    }
+
+    /// moto does not check signatures, so its tests need none.
+    fn unsigned(&self, method: &str, path: &str) -> (u16, String) {
+        exchange(self.server.port, &format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.server.port))
     }
 }

@@ -10,7 +10,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path;
 use zeroize::Zeroizing;
 
-use super::{limits, ObjectStorage};
+use super::{limits, ObjectStorage, Service};
 use crate::error::{Error, Result};
 
 /// A container in an Azure storage account.
@@ -62,7 +62,7 @@ impl AzureBlob {
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the container {} of storage account {}", self.container, self.account),
-            read_back: true,
+            service: Service::Azure,
         })
     }
 }
@@ -94,7 +94,7 @@ impl S3Bucket {
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the bucket {}", self.bucket),
-            read_back: false,
+            service: Service::S3,
         })
     }
 }

@@ -1,12 +1,14 @@
 //! Object storage: Azure Blob Storage and S3-compatible services through the
 //! `object_store` crate. Each installation's backups live under
 //! `{prefix}/{installation id}/`, so several installations can share a container.
-//! A backup is a multipart upload that becomes visible only when it is completed, so
-//! nothing half-written is ever listed; an upload that fails is aborted. Headers are
+//! A backup is a multipart upload that becomes visible only when it is completed, and
+//! is listed only once it is checked (see `pending`); an upload that fails is
+//! discarded, and one cut off by a kill is discarded by the next backup. Headers are
 //! read with ranged GETs, never whole backups. Every request has a timeout and the
 //! crate retries transient failures with backoff.
 
 mod connect;
+mod pending;
 mod reader;
 mod upload;
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use object_store::path::Path;
+use object_store::multipart::MultipartStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload};
@@ -26,9 +29,29 @@ use crate::error::{Error, LocationProblem, Result};
 /// Header reads in flight at once when a listing meets backups it has not seen.
 const HEADS_IN_FLIGHT: usize = 32;
 
+/// What Lifeboat needs of a service: objects, and multipart uploads by id, so that
+/// an upload cut off by a kill can be found and discarded by the next run.
+pub(super) trait Store: ObjectStore + MultipartStore {}
+impl<T: ObjectStore + MultipartStore> Store for T {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Service {
+    Azure,
+    S3,
+}
+
+impl Service {
+    /// Whether a finished upload is read back and compared: S3 checks each part's
+    /// SHA-256 as it arrives; Azure Blob gets no checksum from the client crate.
+    fn reads_back(self) -> bool {
+        self == Service::Azure
+    }
+}
+
 /// A container or bucket, scoped to one installation's folder in it.
 pub struct ObjectStorage {
-    store: Arc<dyn ObjectStore>,
+    store: Arc<dyn Store>,
+    service: Service,
     /// `{prefix}`: where every installation's folder is.
     prefix: Path,
     /// `{prefix}/{installation}`.
@@ -36,10 +59,6 @@ pub struct ObjectStorage {
     description: String,
     /// What the store is, for messages ("container backups of account acme").
     place: String,
-    /// Whether a finished upload is read back and compared, where the service does
-    /// not check what it received itself (S3 checks each part's SHA-256; Azure Blob
-    /// gets no checksum from the client crate).
-    read_back: bool,
 }
 
 impl ObjectStorage {
@@ -164,13 +183,11 @@ impl Target for ObjectStorage {
 
     fn list(&self) -> Result<Vec<StoredFile>> {
         let listed = block(self.store.list_with_delimiter(Some(&self.folder))).map_err(|e| self.explain(e, "Listing the backups"))?;
-        let mut files: Vec<StoredFile> = listed
-            .objects
-            .into_iter()
-            .filter_map(|meta| {
-                let name = meta.location.filename()?.to_owned();
-                (check_backup_name(&name).is_ok()).then_some(StoredFile { name, size: meta.size })
-            })
+        let names = || listed.objects.iter().filter_map(|meta| meta.location.filename().map(|name| (name, meta.size)));
+        let unconfirmed: std::collections::HashSet<&str> = names().filter_map(|(name, _)| pending::marked_name(name)).collect();
+        let mut files: Vec<StoredFile> = names()
+            .filter(|&(name, _)| check_backup_name(name).is_ok() && !unconfirmed.contains(name))
+            .map(|(name, size)| StoredFile { name: name.to_owned(), size })
             .collect();
         files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(files)
@@ -188,15 +205,12 @@ impl Target for ObjectStorage {
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
         check_backup_name(name)?;
-        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.key(name), self.place.clone(), self.read_back)))
+        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.service, &self.folder, name, self.place.clone())))
     }
 
     fn delete(&self, name: &str) -> Result<()> {
         check_backup_name(name)?;
-        match block(self.store.delete(&self.key(name))) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.explain(e, &format!("Deleting {name}"))),
-        }
+        block(self.store.delete(&self.key(name))).or_else(|e| pending::gone(Err(e))).map_err(|e| self.explain(e, &format!("Deleting {name}")))
     }
 
     /// Object storage has no free space to speak of.
@@ -204,16 +218,27 @@ impl Target for ObjectStorage {
         Ok(None)
     }
 
-    /// Uploads that failed were aborted when they failed; what a killed process
-    /// left are probe files, removed here. (Parts of a multipart upload cut off by
-    /// a kill are never listed; the service expires them, see docs/format.md.)
+    /// What a killed process left: uploads still marked (their parts, blocks or
+    /// unconfirmed object, then the marker) and probe files.
     fn remove_incomplete(&self) -> Result<Vec<String>> {
         let listed = block(self.store.list_with_delimiter(Some(&self.folder))).map_err(|e| self.explain(e, "Listing the backups"))?;
         let mut removed = Vec::new();
         for meta in listed.objects {
-            let Some(name) = meta.location.filename().filter(|n| n.starts_with(".lifeboat-probe-")).map(str::to_owned) else { continue };
-            if block(self.store.delete(&meta.location)).is_ok() {
-                removed.push(name);
+            let Some(file) = meta.location.filename() else { continue };
+            if let Some(name) = pending::marked_name(file) {
+                let store = self.store.as_ref();
+                let discarded = block(async {
+                    let id = String::from_utf8_lossy(&store.get(&meta.location).await?.bytes().await?).into_owned();
+                    pending::discard(store, self.service, &self.key(name), &id).await?;
+                    pending::gone(store.delete(&meta.location).await)
+                });
+                // Still marked, so still not listed: the next backup tries again.
+                match discarded {
+                    Ok(()) => removed.push(name.to_owned()),
+                    Err(e) => tracing::warn!("{}", self.explain(e, &format!("Discarding the unfinished upload of {name}"))),
+                }
+            } else if file.starts_with(".lifeboat-probe-") && block(self.store.delete(&meta.location)).is_ok() {
+                removed.push(file.to_owned());
             }
         }
         Ok(removed)
@@ -260,7 +285,7 @@ impl Target for ObjectStorage {
             folder: self.prefix.clone().join(id.as_str()),
             description: format!("{} (installation {id})", self.description),
             place: self.place.clone(),
-            read_back: self.read_back,
+            service: self.service,
         }))
     }
 

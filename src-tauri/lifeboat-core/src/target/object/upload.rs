@@ -1,22 +1,25 @@
 //! Writing a backup to object storage. Small backups are one conditional put
 //! (refused if the name exists); larger ones a multipart upload whose parts go out
-//! while later bytes are still being encrypted, a few at a time. Either becomes
-//! visible only when complete, and is checked by its size once it is; where the
-//! service did not check the parts' checksums, it is also read back and compared by
-//! SHA-256, as the share's uploads are, and deleted if it differs. An upload dropped
-//! before `commit` is aborted, so its parts do not linger.
+//! while later bytes are still being encrypted, a few at a time. A marker object
+//! (see `pending`) hides the backup from listings until it is complete and checked:
+//! by its size, and, where the service did not check the parts' checksums, by
+//! reading it back and comparing SHA-256, as the share's uploads are. An upload that
+//! fails or is dropped before `commit` discards what it sent, and one cut off by a
+//! kill is discarded by the next backup through its marker.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
+use object_store::multipart::PartId;
+use object_store::MultipartId;
 use object_store::path::Path;
-use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use super::reader::ObjectReader;
-use super::{block, explain, runtime};
+use super::{block, explain, pending, runtime, Service, Store};
 use crate::error::{Error, LocationProblem, Result};
 use crate::progress::Progress;
 use crate::target::Upload;
@@ -28,78 +31,121 @@ const PART_SIZE: usize = 8 << 20;
 const PARTS_IN_FLIGHT: usize = 4;
 
 pub struct ObjectUpload {
-    store: Arc<dyn ObjectStore>,
+    store: Arc<dyn Store>,
+    service: Service,
     path: Path,
+    marker: Path,
     place: String,
     part: Vec<u8>,
-    multipart: Option<Box<dyn MultipartUpload>>,
-    in_flight: VecDeque<JoinHandle<object_store::Result<()>>>,
+    /// The multipart upload, once its first part goes out.
+    multipart: Option<MultipartId>,
+    /// Its parts the service took, in order.
+    parts: Vec<PartId>,
+    in_flight: VecDeque<JoinHandle<object_store::Result<PartId>>>,
     written: u64,
     /// SHA-256 of what was written, when it is read back.
     hash: Option<Sha256>,
+    /// Whether the marker is at the service: until the backup is confirmed, what
+    /// this upload sent must go when it is dropped.
+    marked: bool,
 }
 
 impl ObjectUpload {
-    pub fn new(store: Arc<dyn ObjectStore>, path: Path, place: String, read_back: bool) -> Self {
-        let hash = read_back.then(Sha256::new);
-        ObjectUpload { store, path, place, part: Vec::with_capacity(PART_SIZE), multipart: None, in_flight: VecDeque::new(), written: 0, hash }
+    pub fn new(store: Arc<dyn Store>, service: Service, folder: &Path, name: &str, place: String) -> Self {
+        ObjectUpload {
+            store,
+            service,
+            path: folder.clone().join(name),
+            marker: pending::marker(folder, name),
+            place,
+            part: Vec::with_capacity(PART_SIZE),
+            multipart: None,
+            parts: Vec::new(),
+            in_flight: VecDeque::new(),
+            written: 0,
+            hash: service.reads_back().then(Sha256::new),
+            marked: false,
+        }
     }
 
     fn failed(&self, e: object_store::Error) -> Error {
         explain(e, &format!("Uploading {}", self.path.filename().unwrap_or("the backup")), &self.place)
     }
 
+    /// Writes the marker naming the multipart upload (if any) before anything else.
+    fn mark(&mut self) -> Result<()> {
+        let id = self.multipart.clone().unwrap_or_default();
+        block(self.store.put(&self.marker, PutPayload::from(id.into_bytes()))).map_err(|e| self.failed(e))?;
+        self.marked = true;
+        Ok(())
+    }
+
     /// Sends the buffered part, starting the multipart upload with the first one.
     fn send_part(&mut self) -> Result<()> {
         if self.multipart.is_none() {
-            let started = block(self.store.put_multipart(&self.path)).map_err(|e| self.failed(e))?;
-            self.multipart = Some(started);
+            self.multipart = Some(block(self.store.create_multipart(&self.path)).map_err(|e| self.failed(e))?);
+            self.mark()?;
         }
         while self.in_flight.len() >= PARTS_IN_FLIGHT {
             self.wait_oldest()?;
         }
         let bytes = std::mem::replace(&mut self.part, Vec::with_capacity(PART_SIZE));
-        let upload = self.multipart.as_mut().expect("started above").put_part(PutPayload::from(bytes));
-        self.in_flight.push_back(runtime().spawn(upload));
+        let (store, path, id) = (self.store.clone(), self.path.clone(), self.multipart.clone().expect("started above"));
+        let index = self.parts.len() + self.in_flight.len();
+        self.in_flight.push_back(runtime().spawn(async move { store.put_part(&path, &id, index, PutPayload::from(bytes)).await }));
         Ok(())
     }
 
     fn wait_oldest(&mut self) -> Result<()> {
         let Some(oldest) = self.in_flight.pop_front() else { return Ok(()) };
-        block(oldest).map_err(|e| Error::operation(format!("An upload task stopped: {e}")))?.map_err(|e| self.failed(e))
+        let part = block(oldest).map_err(|e| Error::operation(format!("An upload task stopped: {e}")))?.map_err(|e| self.failed(e))?;
+        self.parts.push(part);
+        Ok(())
     }
 
     fn finish(&mut self, progress: &dyn Progress) -> Result<()> {
-        if self.multipart.is_none() {
-            let payload = PutPayload::from(std::mem::take(&mut self.part));
-            let options = PutOptions { mode: PutMode::Create, ..Default::default() };
-            block(self.store.put_opts(&self.path, payload, options)).map_err(|e| match e {
-                object_store::Error::AlreadyExists { .. } => {
-                    Error::operation(format!("{} already holds a backup named {}; nothing was replaced.", self.place, self.path.filename().unwrap_or("")))
+        match self.multipart.clone() {
+            None => {
+                self.mark()?;
+                let payload = PutPayload::from(std::mem::take(&mut self.part));
+                let options = PutOptions { mode: PutMode::Create, ..Default::default() };
+                if let Err(e) = block(self.store.put_opts(&self.path, payload, options)) {
+                    return Err(match e {
+                        object_store::Error::AlreadyExists { .. } => {
+                            // Not ours: only the marker goes.
+                            self.unmark()?;
+                            Error::operation(format!("{} already holds a backup named {}; nothing was replaced.", self.place, self.path.filename().unwrap_or("")))
+                        }
+                        e => self.failed(e),
+                    });
                 }
-                e => self.failed(e),
-            })?;
-        } else {
-            if !self.part.is_empty() {
-                self.send_part()?;
             }
-            while !self.in_flight.is_empty() {
-                self.wait_oldest()?;
+            Some(id) => {
+                if !self.part.is_empty() {
+                    self.send_part()?;
+                }
+                while !self.in_flight.is_empty() {
+                    self.wait_oldest()?;
+                }
+                let parts = std::mem::take(&mut self.parts);
+                block(self.store.complete_multipart(&self.path, &id, parts)).map_err(|e| explain(e, "Completing the upload", &self.place))?;
             }
-            let multipart = self.multipart.as_mut().expect("started");
-            block(multipart.complete()).map_err(|e| explain(e, "Completing the upload", &self.place))?;
-            self.multipart = None;
         }
         let landed = block(self.store.head(&self.path)).map_err(|e| self.failed(e))?;
-        let same = landed.size == self.written && self.read_back_matches(landed.size, progress)?;
-        if !same {
-            // Ours, and wrong: it must not be listed as a backup.
-            let _ = block(self.store.delete(&self.path));
+        if landed.size != self.written || !self.read_back_matches(landed.size, progress)? {
+            // Dropping the upload discards it: it must never be listed as a backup.
             return Err(Error::location(
                 LocationProblem::ConnectionLost,
                 format!("What {} holds ({} bytes) is not the backup that was written ({} bytes); it was not kept.", self.place, landed.size, self.written),
             ));
         }
+        self.unmark()
+    }
+
+    /// Removes the marker: from now on the backup is listed.
+    fn unmark(&mut self) -> Result<()> {
+        block(self.store.delete(&self.marker)).map_err(|e| self.failed(e))?;
+        self.marked = false;
         Ok(())
     }
 
@@ -152,8 +198,19 @@ impl Drop for ObjectUpload {
         for part in self.in_flight.drain(..) {
             part.abort();
         }
-        if let Some(mut multipart) = self.multipart.take() {
-            let _ = block(multipart.abort());
+        if !self.marked {
+            return;
+        }
+        // Best effort: if the service cannot be reached now, the marker stays and the
+        // next backup discards what is left.
+        let id = self.multipart.take().unwrap_or_default();
+        let (store, service) = (self.store.as_ref(), self.service);
+        let discarded = block(async {
+            pending::discard(store, service, &self.path, &id).await?;
+            pending::gone(store.delete(&self.marker).await)
+        });
+        if let Err(e) = discarded {
+            tracing::warn!("an upload that did not complete could not be discarded yet: {e}");
         }
     }
 }
