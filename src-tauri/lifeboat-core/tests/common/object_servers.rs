@@ -160,6 +160,13 @@ impl Azurite {
         xml_values(&answer, "Name")
     }
 
+    /// The blobs in the test container.
+    pub fn blobs(&self) -> Vec<String> {
+        let (status, answer) = self.signed("GET", &self.container, &[("comp", "list"), ("restype", "container")]);
+        assert_eq!(status, 200, "{answer}");
+        xml_values(&answer, "Name")
+    }
+
     /// The uncommitted blocks of a blob in the test container.
     pub fn uncommitted_blocks(&self, blob: &str) -> usize {
         let (status, answer) = self.signed("GET", &format!("{}/{blob}", self.container), &[("blocklisttype", "uncommitted"), ("comp", "blocklist")]);

@@ -7,6 +7,7 @@
 //! fails or is dropped before `commit` discards what it sent, and one cut off by a
 //! kill is discarded by the next backup through its marker.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -48,6 +49,10 @@ pub struct ObjectUpload {
     /// Whether the marker is at the service: until the backup is confirmed, what
     /// this upload sent must go when it is dropped.
     marked: bool,
+    /// Whether a request failed: the service may be out of reach, and may still
+    /// store what was cut short (a frozen server catching up). The discard is then
+    /// left to the next backup, which finds the marker.
+    link_failed: Cell<bool>,
 }
 
 impl ObjectUpload {
@@ -65,11 +70,17 @@ impl ObjectUpload {
             written: 0,
             hash: service.reads_back().then(Sha256::new),
             marked: false,
+            link_failed: Cell::new(false),
         }
     }
 
     fn failed(&self, e: object_store::Error) -> Error {
-        explain(e, &format!("Uploading {}", self.path.filename().unwrap_or("the backup")), &self.place)
+        self.failed_at(e, &format!("Uploading {}", self.path.filename().unwrap_or("the backup")))
+    }
+
+    fn failed_at(&self, e: object_store::Error, doing: &str) -> Error {
+        self.link_failed.set(true);
+        explain(e, doing, &self.place)
     }
 
     /// Writes the marker naming the multipart upload (if any) before anything else.
@@ -128,7 +139,7 @@ impl ObjectUpload {
                     self.wait_oldest()?;
                 }
                 let parts = std::mem::take(&mut self.parts);
-                block(self.store.complete_multipart(&self.path, &id, parts)).map_err(|e| explain(e, "Completing the upload", &self.place))?;
+                block(self.store.complete_multipart(&self.path, &id, parts)).map_err(|e| self.failed_at(e, "Completing the upload"))?;
             }
         }
         let landed = block(self.store.head(&self.path)).map_err(|e| self.failed(e))?;
@@ -158,7 +169,10 @@ impl ObjectUpload {
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = reader.read(&mut buf).map_err(|e| Error::operation(format!("Reading the backup back from {}: {e}", self.place)))?;
+            let n = reader.read(&mut buf).map_err(|e| {
+                self.link_failed.set(true);
+                Error::operation(format!("Reading the backup back from {}: {e}", self.place))
+            })?;
             if n == 0 {
                 return Ok(hasher.finalize() == written.finalize());
             }
@@ -195,14 +209,19 @@ impl Upload for ObjectUpload {
 
 impl Drop for ObjectUpload {
     fn drop(&mut self) {
-        for part in self.in_flight.drain(..) {
-            part.abort();
-        }
         if !self.marked {
             return;
         }
-        // Best effort: if the service cannot be reached now, the marker stays and the
-        // next backup discards what is left.
+        // Parts on their way are let finish (each within its timeout), unless the
+        // service already failed a request: then the failure is not held up, and the
+        // marker stays for the next backup to discard what is there by then.
+        while !self.in_flight.is_empty() && !self.link_failed.get() {
+            let _ = self.wait_oldest();
+        }
+        if self.link_failed.get() {
+            self.in_flight.drain(..).for_each(|part| part.abort());
+            return;
+        }
         let id = self.multipart.take().unwrap_or_default();
         let (store, service) = (self.store.as_ref(), self.service);
         let discarded = block(async {
@@ -210,7 +229,7 @@ impl Drop for ObjectUpload {
             pending::gone(store.delete(&self.marker).await)
         });
         if let Err(e) = discarded {
-            tracing::warn!("an upload that did not complete could not be discarded yet: {e}");
+            tracing::warn!("an upload that did not complete could not be discarded yet (the next backup will): {e}");
         }
     }
 }
