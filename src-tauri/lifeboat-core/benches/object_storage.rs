@@ -41,10 +41,7 @@ fn backup_and_restore(engine: &Engine, restore_to: &std::path::Path) -> (f64, f6
 }
 
 fn main() {
-    // `cargo test --all-targets` runs this too; only `cargo bench` (which passes
-    // --bench) moves the gigabytes.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("object_storage: run with `cargo bench --bench object_storage`");
+    if !data::under_cargo_bench("object_storage") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

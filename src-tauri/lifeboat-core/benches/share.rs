@@ -38,6 +38,9 @@ fn time_backups(engine: &Engine) -> Vec<f64> {
 }
 
 fn main() {
+    if !data::under_cargo_bench("share") {
+        return;
+    }
     let samba = Samba::start();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data-to-protect");

@@ -1,4 +1,5 @@
-//! The benchmarks' data to protect: one file of incompressible bytes.
+//! What the benchmarks share: the data to protect (incompressible bytes), and whether
+//! this is a real benchmark run.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,4 +15,14 @@ pub fn incompressible_file(path: &Path, mib: u64) {
     for _ in 0..mib / 4 {
         file.write_all(&block).unwrap();
     }
+}
+
+/// `cargo test --all-targets` runs the benches too; only `cargo bench` (which passes
+/// --bench) should move their gigabytes. False, with a hint printed, otherwise.
+pub fn under_cargo_bench(name: &str) -> bool {
+    let yes = std::env::args().any(|a| a == "--bench");
+    if !yes {
+        println!("{name}: run with `cargo bench --bench {name}`");
+    }
+    yes
 }
