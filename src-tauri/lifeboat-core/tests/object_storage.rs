@@ -421,7 +421,9 @@ fn a_server_killed_mid_upload_fails_the_backup_and_the_next_one_succeeds_after_a
     azurite.server.restart("Azurite");
     // Azurite saves its container list now and then; a killed one may have lost it.
     azurite.create_container(&azurite.container);
-    assert_recovers(&engine);
+    let kept = assert_recovers(&engine);
+    let held = azurite.blobs_and_uncommitted("");
+    assert!(held.len() == 1 && held[0].ends_with(&kept), "only the new backup is left, no marker or uncommitted blocks: {held:?}");
 }
 
 #[test]
