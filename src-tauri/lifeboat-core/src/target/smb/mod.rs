@@ -16,7 +16,10 @@
 //!   `WINDOW` in flight, fewer than it was granted): then its files are closed and
 //!   reopened on a fresh connection, which starts with a full set.
 //! - Every call runs on one current-thread tokio runtime owned by the target:
-//!   directory listings sometimes hang on a multi-threaded runtime.
+//!   directory listings sometimes hang on a multi-threaded runtime (and also when a
+//!   second thread drives this one while the caller polls a call: tried for overlap).
+//! - No TCP_NODELAY: each request is two writes, and Nagle with the server's delayed
+//!   acknowledgement made every lone request cost ~40 ms; `nodelay` sets it.
 //! - Writes go out as 64 KiB requests, `WINDOW` in flight and each checked: larger
 //!   requests can hang after interim answers, and the crate's `block_copy` ignores
 //!   failed writes. The window slides (a new request goes out as soon as the oldest
@@ -36,6 +39,7 @@
 //! `reader` and `upload` move the bytes.
 
 mod file;
+mod nodelay;
 mod path;
 mod reader;
 mod session;

@@ -239,7 +239,10 @@ impl SmbShare {
         let password = self.credentials.password.to_string();
         let connected = inner.block_on(self.timeout, async || client.share_connect(&unc, &user, password).await);
         let error = match connected {
-            Ok(Ok(())) => return Ok(client),
+            Ok(Ok(())) => {
+                super::nodelay::on_connections_to(&self.path.server, self.path.port.unwrap_or(445));
+                return Ok(client);
+            }
             Ok(Err(e)) => self.explain("connecting", e),
             Err(_) => self.timed_out("connecting"),
         };
