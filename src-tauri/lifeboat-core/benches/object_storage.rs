@@ -7,58 +7,24 @@
 #[allow(dead_code)]
 #[path = "../tests/common/object_servers.rs"]
 mod object_servers;
+#[allow(dead_code)]
 #[path = "common/data.rs"]
 mod data;
 #[allow(dead_code)]
 #[path = "../tests/common/samba.rs"]
 mod samba;
 
-use std::time::Instant;
-
-use lifeboat_core::commands::restore::{Restore, RestoreRequest};
-use lifeboat_core::engine::Engine;
-use lifeboat_core::progress::{Cancel, NoProgress};
-use lifeboat_core::protector::PassphraseIdentity;
-use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft, LocationDraft};
+use lifeboat_core::settings::LocationDraft;
 use object_servers::{Azurite, Moto, AZURITE_ACCOUNT, AZURITE_KEY, S3_KEY_ID, S3_SECRET};
 
 const DATA_MIB: u64 = 1024;
-const PASSPHRASE: &str = "benchmark passphrase";
-
-/// Seconds for a backup and for restoring it into a fresh folder.
-fn backup_and_restore(engine: &Engine, restore_to: &std::path::Path) -> (f64, f64) {
-    let cancel = Cancel::default();
-    let started = Instant::now();
-    let summary = engine.backup_now(&NoProgress, &cancel).expect("backup");
-    let backup = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let file = std::sync::Arc::new(engine.inspect(&summary.id).expect("inspect"));
-    let identity = PassphraseIdentity::new(zeroize::Zeroizing::new(PASSPHRASE.into()));
-    let unlocked = std::sync::Arc::new(engine.unlock(&file, Some(&identity)).expect("unlock"));
-    let request = RestoreRequest { items: vec![], paths: vec![], to: Some(restore_to.to_owned()) };
-    engine.run(Restore { backup: unlocked, request }, &NoProgress, &cancel).expect("restore");
-    (backup, started.elapsed().as_secs_f64())
-}
 
 fn main() {
     if !data::under_cargo_bench("object_storage") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data-to-protect");
-    std::fs::create_dir(&data).unwrap();
-    data::incompressible_file(&data.join("big.bin"), DATA_MIB);
-
-    let engine = Engine::open(&tmp.path().join("lifeboat")).unwrap();
-    engine
-        .change_settings(
-            |d| {
-                d.items.push(ItemDraft { name: Some("data".into()), path: data.display().to_string(), kind: ItemChoice::Auto, excludes: vec![] });
-                d.encryption = EncryptionChange::Passphrase { passphrase: PASSPHRASE.into(), confirm: PASSPHRASE.into() };
-            },
-            false,
-        )
-        .unwrap();
+    let engine = data::engine_protecting(tmp.path(), DATA_MIB);
     let samba = samba::Samba::start();
     let azurite = Azurite::start();
     let moto = Moto::start();
@@ -72,7 +38,7 @@ fn main() {
     let mut local = None;
     for (i, (name, draft)) in locations.into_iter().enumerate() {
         engine.change_settings(|d| d.location = draft, false).unwrap();
-        let (backup, restore) = backup_and_restore(&engine, &tmp.path().join(format!("restored-{i}")));
+        let data::Timed { backup, restore, .. } = data::backup_and_restore(&engine, &tmp.path().join(format!("restored-{i}")));
         std::fs::remove_dir_all(tmp.path().join(format!("restored-{i}"))).unwrap();
         let (b, r) = local.get_or_insert((backup, restore));
         let rate = |s: f64| DATA_MIB as f64 / s;

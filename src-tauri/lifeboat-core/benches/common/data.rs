@@ -1,8 +1,16 @@
-//! What the benchmarks share: the data to protect (incompressible bytes), and whether
-//! this is a real benchmark run.
+//! What the benchmarks share: the data to protect (incompressible bytes), an engine
+//! protecting it with a passphrase, a timed backup and restore, and whether this is
+//! a real benchmark run.
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Instant;
+
+use lifeboat_core::commands::restore::{Restore, RestoreRequest};
+use lifeboat_core::engine::Engine;
+use lifeboat_core::progress::{Cancel, NoProgress};
+use lifeboat_core::protector::PassphraseIdentity;
+use lifeboat_core::settings::{EncryptionChange, ItemChoice, ItemDraft};
 
 use rand::{RngExt, SeedableRng};
 
@@ -25,4 +33,46 @@ pub fn under_cargo_bench(name: &str) -> bool {
         println!("{name}: run with `cargo bench --bench {name}`");
     }
     yes
+}
+
+pub const PASSPHRASE: &str = "benchmark passphrase";
+
+/// An engine in `root/lifeboat` protecting `root/data-to-protect` (one file of `mib`
+/// MiB) with a passphrase; its location is left to the caller.
+pub fn engine_protecting(root: &Path, mib: u64) -> Engine {
+    let data = root.join("data-to-protect");
+    std::fs::create_dir(&data).unwrap();
+    incompressible_file(&data.join("big.bin"), mib);
+    let engine = Engine::open(&root.join("lifeboat")).unwrap();
+    engine
+        .change_settings(
+            |d| {
+                d.items.push(ItemDraft { name: Some("data".into()), path: data.display().to_string(), kind: ItemChoice::Auto, excludes: vec![] });
+                d.encryption = EncryptionChange::Passphrase { passphrase: PASSPHRASE.into(), confirm: PASSPHRASE.into() };
+            },
+            false,
+        )
+        .unwrap();
+    engine
+}
+
+pub struct Timed {
+    pub backup: f64,
+    pub restore: f64,
+    pub backup_id: String,
+}
+
+/// Seconds for a backup and for restoring it into `restore_to` (a fresh folder).
+pub fn backup_and_restore(engine: &Engine, restore_to: &Path) -> Timed {
+    let cancel = Cancel::default();
+    let started = Instant::now();
+    let summary = engine.backup_now(&NoProgress, &cancel).expect("backup");
+    let backup = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let file = std::sync::Arc::new(engine.inspect(&summary.id).expect("inspect"));
+    let identity = PassphraseIdentity::new(zeroize::Zeroizing::new(PASSPHRASE.into()));
+    let unlocked = std::sync::Arc::new(engine.unlock(&file, Some(&identity)).expect("unlock"));
+    let request = RestoreRequest { items: vec![], paths: vec![], to: Some(restore_to.to_owned()) };
+    engine.run(Restore { backup: unlocked, request }, &NoProgress, &cancel).expect("restore");
+    Timed { backup, restore: started.elapsed().as_secs_f64(), backup_id: summary.id }
 }

@@ -38,6 +38,7 @@
 //! the timeouts and the renewal above), `file` a handle that survives a renewal,
 //! `reader` and `upload` move the bytes.
 
+mod driver;
 mod file;
 mod nodelay;
 mod path;

@@ -10,6 +10,7 @@ use smb::{Client, ClientConfig, ConnectionConfig, File, UncPath};
 use tokio::time::error::Elapsed;
 use zeroize::Zeroizing;
 
+use super::driver::Driver;
 use super::{SmbPath, CREDITS, REQUESTS_PER_CONNECTION};
 use crate::error::{Error, LocationProblem, Result};
 
@@ -20,8 +21,7 @@ pub struct SmbCredentials {
 }
 
 struct Inner {
-    /// Always there until dropped (see `Drop`).
-    runtime: Option<tokio::runtime::Runtime>,
+    driver: Driver,
     client: Option<Arc<Client>>,
     /// Requests sent on the current connection.
     requests: u64,
@@ -31,15 +31,14 @@ struct Inner {
 
 impl Inner {
     fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime.as_ref().expect("the runtime lives as long as the target")
+        self.driver.runtime()
     }
 
     /// Runs `work` on the target's runtime for at most `limit`. A thread of another
     /// tokio runtime may not block on this one (the desktop's commands run on
     /// Tauri's), so for such a caller a scoped thread of its own does the blocking.
     fn block_on<R: Send>(&self, limit: Duration, work: impl AsyncFnOnce() -> R + Send) -> std::result::Result<R, Elapsed> {
-        let runtime = self.runtime();
-        let run = || runtime.block_on(async { tokio::time::timeout(limit, work()).await });
+        let run = || self.driver.exclusively(|runtime| runtime.block_on(async { tokio::time::timeout(limit, work()).await }));
         if tokio::runtime::Handle::try_current().is_err() {
             return run();
         }
@@ -63,11 +62,6 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.disconnect();
-        // Without waiting: a plain drop blocks, which the desktop's async commands
-        // (the last holders, at times) may not.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -84,11 +78,8 @@ pub struct SmbShare {
 impl SmbShare {
     /// A share target; nothing is sent until it is used.
     pub fn new(path: SmbPath, credentials: SmbCredentials, timeout: Duration) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::operation(format!("starting the SMB client: {e}")))?;
-        Ok(SmbShare { path, credentials: Arc::new(credentials), timeout, inner: Arc::new(Mutex::new(Inner { runtime: Some(runtime), client: None, requests: 0, generation: 0 })) })
+        let driver = Driver::start().map_err(|e| Error::operation(format!("starting the SMB client: {e}")))?;
+        Ok(SmbShare { path, credentials: Arc::new(credentials), timeout, inner: Arc::new(Mutex::new(Inner { driver, client: None, requests: 0, generation: 0 })) })
     }
 
     /// Runs one step against the share on the target's runtime, connecting first
@@ -165,12 +156,17 @@ impl SmbShare {
     /// failure drops the connection, as in `call`.
     pub(super) fn wait<T: Send>(&self, what: &str, request: &mut Request<T>) -> Result<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        // Yield first: requests spawned since the last wait go out before the
-        // oldest's answer is looked at, so the pipe never runs dry.
-        let outcome = inner.block_on(self.timeout, async || {
-            tokio::task::yield_now().await;
-            (&mut *request).await
-        });
+        // Answered already (the driver kept it going): no need to take the runtime.
+        // Otherwise yield first: requests spawned since the last wait go out before
+        // the oldest's answer is looked at, so the pipe never runs dry.
+        let answered = if request.is_finished() { futures_util::FutureExt::now_or_never(&mut *request) } else { None };
+        let outcome = match answered {
+            Some(answer) => Ok(answer),
+            None => inner.block_on(self.timeout, async || {
+                tokio::task::yield_now().await;
+                (&mut *request).await
+            }),
+        };
         let error = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
             Ok(Ok(Err(e))) => self.explain(what, e),
