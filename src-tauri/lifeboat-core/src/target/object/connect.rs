@@ -63,6 +63,7 @@ impl AzureBlob {
             description: self.describe(),
             place: format!("the container {} of storage account {}", self.container, self.account),
             service: Service::Azure,
+            timeout,
         })
     }
 }
@@ -95,6 +96,7 @@ impl S3Bucket {
             description: self.describe(),
             place: format!("the bucket {}", self.bucket),
             service: Service::S3,
+            timeout,
         })
     }
 }

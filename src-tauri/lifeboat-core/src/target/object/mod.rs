@@ -59,6 +59,8 @@ pub struct ObjectStorage {
     description: String,
     /// What the store is, for messages ("container backups of account acme").
     place: String,
+    /// Each request's.
+    timeout: Duration,
 }
 
 impl ObjectStorage {
@@ -200,12 +202,12 @@ impl Target for ObjectStorage {
             object_store::Error::NotFound { .. } => Error::input(format!("{name} is not at {}.", self.description)),
             e => self.explain(e, &format!("Opening {name}")),
         })?;
-        Ok(Box::new(reader::ObjectReader::new(self.store.clone(), key, meta.size, self.place.clone())))
+        Ok(Box::new(reader::ObjectReader::new(self.store.clone(), key, meta.size, self.place.clone(), self.timeout)))
     }
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
         check_backup_name(name)?;
-        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.service, &self.folder, name, self.place.clone())))
+        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.service, &self.folder, name, self.place.clone(), self.timeout)))
     }
 
     fn delete(&self, name: &str) -> Result<()> {
@@ -286,6 +288,7 @@ impl Target for ObjectStorage {
             description: format!("{} (installation {id})", self.description),
             place: self.place.clone(),
             service: self.service,
+            timeout: self.timeout,
         }))
     }
 

@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use object_store::multipart::PartId;
 use object_store::MultipartId;
@@ -33,6 +34,8 @@ const PARTS_IN_FLIGHT: usize = 4;
 
 pub struct ObjectUpload {
     store: Arc<dyn Store>,
+    /// Each request's, for the read-back's ranges.
+    timeout: Duration,
     service: Service,
     path: Path,
     marker: Path,
@@ -56,9 +59,10 @@ pub struct ObjectUpload {
 }
 
 impl ObjectUpload {
-    pub fn new(store: Arc<dyn Store>, service: Service, folder: &Path, name: &str, place: String) -> Self {
+    pub fn new(store: Arc<dyn Store>, service: Service, folder: &Path, name: &str, place: String, timeout: Duration) -> Self {
         ObjectUpload {
             store,
+            timeout,
             service,
             path: folder.clone().join(name),
             marker: pending::marker(folder, name),
@@ -165,7 +169,7 @@ impl ObjectUpload {
     fn read_back_matches(&mut self, size: u64, progress: &dyn Progress) -> Result<bool> {
         let Some(written) = self.hash.take() else { return Ok(true) };
         progress.total(size, 0);
-        let mut reader = ObjectReader::new(self.store.clone(), self.path.clone(), size, self.place.clone());
+        let mut reader = ObjectReader::new(self.store.clone(), self.path.clone(), size, self.place.clone(), self.timeout);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
