@@ -161,6 +161,8 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int)
+    ap.add_argument("--seed", type=int, help="the data set's seed (the generator's default otherwise)")
+    ap.add_argument("--scale", help="the data set's scale (default 1; 0.01 with --smoke)")
     ap.add_argument("--work", default=os.environ.get("LIFEBOAT_BENCH_DIR", "target/bench"))
     a = ap.parse_args()
     script = os.path.abspath(a.dataset_script)
@@ -191,14 +193,15 @@ def main():
     log("Lifeboat: certificate encryption (RSA-3072), default compression (zstd 3), fsync on publish. "
         "restic: password repository, default compression. Pipeline: tar | zstd -3 -T0 | age -r (no fsync). Warm cache.\n")
 
-    scale = "0.01" if a.smoke else "1"
-    source = f"{work}/scale-{scale}/data"
+    scale = a.scale or ("0.01" if a.smoke else "1")
+    seed = f" --seed {a.seed}" if a.seed is not None else ""
+    source = f"{work}/scale-{scale}{'-seed-' + str(a.seed) if a.seed is not None else ''}/data"
     if not os.path.exists(source):
         fresh(os.path.dirname(source))
-        log(f"Generating the data set (scale {scale})...")
-        sh(f"python3 {script} create --root {source} --scale {scale}")
+        log(f"Generating the data set (scale {scale}{seed})...")
+        sh(f"python3 {script} create --root {source} --scale {scale}{seed}")
     tools = [Lifeboat(a.lifeboat, work), Restic(work), Pipeline(work)]
-    log(f"## Scale {scale}: {rounds} interleaved round(s)\n")
+    log(f"## Scale {scale}{', seed ' + str(a.seed) if a.seed is not None else ''}: {rounds} interleaved round(s)\n")
     log(table(measure(tools, source, work, rounds, script, log), rounds))
 
     if not (a.smoke or a.quick):
