@@ -25,6 +25,9 @@ enum Job {
     Start(PathBuf, FileMeta),
     Data(Vec<u8>),
     Finish,
+    /// A file whose content fits one buffer, in one message: most files are small,
+    /// and every message can cost the writer a wake-up.
+    Whole(PathBuf, FileMeta, Vec<u8>),
 }
 
 /// Buffers handed to a writer before it blocks the caller: bounds memory to
@@ -39,6 +42,9 @@ pub struct FileWriters<'scope> {
     /// Writer of the current file and the folder it was chosen for.
     current: usize,
     folder: Option<PathBuf>,
+    /// The current file, until its first buffer fills (it may never: then it goes
+    /// as one `Whole`).
+    unsent: Option<(PathBuf, FileMeta)>,
     pending: Vec<u8>,
 }
 
@@ -53,7 +59,7 @@ impl<'scope> FileWriters<'scope> {
             queues.push(queue);
             threads.push(scope.spawn(move || write_files(jobs, give_back)));
         }
-        FileWriters { queues, threads, recycled, current: 0, folder: None, pending: Vec::new() }
+        FileWriters { queues, threads, recycled, current: 0, folder: None, unsent: None, pending: Vec::new() }
     }
 
     /// Starts a file; its parent folder must exist.
@@ -64,7 +70,8 @@ impl<'scope> FileWriters<'scope> {
             self.folder = parent;
         }
         self.pending = self.take_buffer();
-        self.send(Job::Start(path, meta))
+        self.unsent = Some((path, meta));
+        Ok(())
     }
 
     /// Appends content to the file started last.
@@ -74,6 +81,9 @@ impl<'scope> FileWriters<'scope> {
             self.pending.extend_from_slice(&data[..take]);
             data = &data[take..];
             if self.pending.len() == BUFFER {
+                if let Some((path, meta)) = self.unsent.take() {
+                    self.send(Job::Start(path, meta))?;
+                }
                 let fresh = self.take_buffer();
                 let full = std::mem::replace(&mut self.pending, fresh);
                 self.send(Job::Data(full))?;
@@ -85,6 +95,9 @@ impl<'scope> FileWriters<'scope> {
     /// Ends the file started last: its writer sets its time and mode and closes it.
     pub fn finish_file(&mut self) -> Result<()> {
         let rest = std::mem::take(&mut self.pending);
+        if let Some((path, meta)) = self.unsent.take() {
+            return self.send(Job::Whole(path, meta, rest));
+        }
         if !rest.is_empty() {
             self.send(Job::Data(rest))?;
         }
@@ -135,12 +148,23 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
             }
             Job::Finish => {
                 let (file, path, meta) = open.take().ok_or_else(|| Error::operation("restore writer finished no file"))?;
-                set_times(&file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", &path)?;
-                set_file_mode(&file, &path, meta.mode)?;
+                finish(&file, &path, &meta)?;
+            }
+            Job::Whole(path, meta, data) => {
+                let mut file = File::create(&path).with_path("creating", &path)?;
+                file.write_all(&data).with_path("writing", &path)?;
+                let _ = give_back.try_send(data);
+                finish(&file, &path, &meta)?;
             }
         }
     }
     Ok(())
+}
+
+/// Gives a written file its time and mode.
+fn finish(file: &File, path: &Path, meta: &FileMeta) -> Result<()> {
+    set_times(file, meta.mtime, meta.mtime_nanos).with_path("setting the time of", path)?;
+    set_file_mode(file, path, meta.mode)
 }
 
 /// Sets a restored file's (or folder's) modification and access time.
