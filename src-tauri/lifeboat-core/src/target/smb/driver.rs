@@ -105,3 +105,43 @@ impl Drop for Driver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    fn eventually(done: &AtomicBool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done.load(Ordering::SeqCst) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        true
+    }
+
+    #[test]
+    fn spawned_work_goes_on_without_a_caller_blocking_and_a_caller_gets_the_runtime_alone() {
+        let driver = Driver::start().unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        driver.runtime().spawn(async move { flag.store(true, Ordering::SeqCst) });
+        assert!(eventually(&ran), "the driver ran the task while nobody blocked on the runtime");
+
+        let seen = driver.exclusively(|runtime| {
+            assert_eq!(*driver.lock(), State::SteppedAside, "the driver steps aside first");
+            runtime.block_on(async { tokio::task::spawn(async { 7 }).await.unwrap() })
+        });
+        assert_eq!(seen, 7);
+        assert_eq!(*driver.lock(), State::Driving, "and drives again afterwards");
+
+        let again = Arc::new(AtomicBool::new(false));
+        let flag = again.clone();
+        driver.runtime().spawn(async move { flag.store(true, Ordering::SeqCst) });
+        assert!(eventually(&again));
+        drop(driver); // stops and joins the driver thread without hanging
+    }
+}
