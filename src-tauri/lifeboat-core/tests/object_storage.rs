@@ -230,7 +230,7 @@ fn backups_round_trip_through_s3_and_retention_deletes_there() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
     let engine = engine_with_tree(tmp.path(), &clock);
-    let draft = LocationDraft::s3(moto.endpoint(), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET);
+    let draft = s3_location(&moto);
     let applied = engine.change_settings(|d| d.location = draft, false).unwrap();
     assert_eq!(applied.settings.location.region.as_deref(), Some("us-east-1"));
     round_trip(&engine, tmp.path(), &clock);
@@ -397,6 +397,20 @@ fn azure_location(azurite: &Azurite) -> LocationDraft {
     LocationDraft::azure(AZURITE_ACCOUNT, azurite.container.clone(), azurite.endpoint(), AZURITE_KEY)
 }
 
+fn s3_location(moto: &Moto) -> LocationDraft {
+    LocationDraft::s3(moto.endpoint(), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET)
+}
+
+/// A big backup to `location` hit by `fault` once its upload is going: the engine,
+/// the backup's error, and how long after the fault it came.
+fn backup_hit_by(location: LocationDraft, root: &std::path::Path, fault: impl FnOnce()) -> (Engine, lifeboat_core::error::Error, Duration) {
+    let (engine, started) = big_backup_started(location, root);
+    let hit_at = std::time::Instant::now();
+    fault();
+    let err = started.wait().unwrap_err();
+    (engine, err, hit_at.elapsed())
+}
+
 /// Nothing half-written is listed, and the next backup succeeds and is the only
 /// one; returns its file name.
 fn assert_recovers(engine: &Engine) -> String {
@@ -412,11 +426,8 @@ fn a_server_killed_mid_upload_fails_the_backup_and_the_next_one_succeeds_after_a
     let _serial = one_at_a_time();
     let mut azurite = Azurite::start();
     let tmp = tempfile::tempdir().unwrap();
-    let (engine, started) = big_backup_started(azure_location(&azurite), tmp.path());
-    let killed_at = std::time::Instant::now();
-    azurite.server.kill();
-    let err = started.wait().unwrap_err();
-    assert!(killed_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", killed_at.elapsed());
+    let (engine, err, took) = backup_hit_by(azure_location(&azurite), tmp.path(), || azurite.server.kill());
+    assert!(took < Duration::from_secs(4), "failed within the stall timeout ({took:?})");
     assert!(["connection-lost", "server-unreachable", "timed-out"].contains(&err.code().as_str()), "{}: {err}", err.code());
     azurite.server.restart("Azurite");
     // Azurite saves its container list now and then; a killed one may have lost it.
@@ -431,11 +442,7 @@ fn a_frozen_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_su
     let _serial = one_at_a_time();
     let azurite = Azurite::start();
     let tmp = tempfile::tempdir().unwrap();
-    let (engine, started) = big_backup_started(azure_location(&azurite), tmp.path());
-    let frozen_at = std::time::Instant::now();
-    azurite.server.signal("STOP");
-    let err = started.wait().unwrap_err();
-    let took = frozen_at.elapsed();
+    let (engine, err, took) = backup_hit_by(azure_location(&azurite), tmp.path(), || azurite.server.signal("STOP"));
     azurite.server.signal("CONT");
     assert!(took < Duration::from_secs(4), "failed within the stall timeout ({took:?})");
     assert!(["timed-out", "stalled"].contains(&err.code().as_str()), "{}: {err}", err.code());
@@ -451,12 +458,7 @@ fn a_frozen_s3_server_fails_the_backup_within_the_stall_timeout_and_the_next_one
     let _serial = one_at_a_time();
     let moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
-    let location = LocationDraft::s3(moto.endpoint(), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET);
-    let (engine, started) = big_backup_started(location, tmp.path());
-    let frozen_at = std::time::Instant::now();
-    moto.server.signal("STOP");
-    let err = started.wait().unwrap_err();
-    let took = frozen_at.elapsed();
+    let (engine, err, took) = backup_hit_by(s3_location(&moto), tmp.path(), || moto.server.signal("STOP"));
     moto.server.signal("CONT");
     assert!(took < Duration::from_secs(4), "failed within the stall timeout ({took:?})");
     assert!(["timed-out", "stalled"].contains(&err.code().as_str()), "{}: {err}", err.code());
@@ -471,12 +473,8 @@ fn a_killed_s3_server_fails_the_backup_within_the_stall_timeout_and_the_next_one
     let _serial = one_at_a_time();
     let mut moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
-    let location = LocationDraft::s3(moto.endpoint(), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET);
-    let (engine, started) = big_backup_started(location, tmp.path());
-    let killed_at = std::time::Instant::now();
-    moto.server.kill();
-    let err = started.wait().unwrap_err();
-    assert!(killed_at.elapsed() < Duration::from_secs(4), "failed within the stall timeout ({:?})", killed_at.elapsed());
+    let (engine, err, took) = backup_hit_by(s3_location(&moto), tmp.path(), || moto.server.kill());
+    assert!(took < Duration::from_secs(4), "failed within the stall timeout ({took:?})");
     assert!(["connection-lost", "server-unreachable", "timed-out"].contains(&err.code().as_str()), "{}: {err}", err.code());
     moto.server.restart("moto");
     // moto keeps everything in memory: the restarted one starts empty.

@@ -119,7 +119,8 @@ fn exchange(port: u16, head: &str) -> (u16, String) {
     (status, text)
 }
 
-/// Every `<tag>` value in an XML answer, in order.
+/// Every `<tag>` value in an XML answer, in order (what precedes the first
+/// `<tag>` is no value).
 pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
     xml.split(&open).skip(1).filter_map(|rest| rest.split_once(&close).map(|(value, _)| value.to_owned())).collect()

@@ -212,7 +212,7 @@ impl Target for ObjectStorage {
 
     fn delete(&self, name: &str) -> Result<()> {
         check_backup_name(name)?;
-        block(self.store.delete(&self.key(name))).or_else(|e| pending::gone(Err(e))).map_err(|e| self.explain(e, &format!("Deleting {name}")))
+        pending::gone(block(self.store.delete(&self.key(name)))).map_err(|e| self.explain(e, &format!("Deleting {name}")))
     }
 
     /// Object storage has no free space to speak of.
