@@ -10,6 +10,7 @@ use object_store::path::Path;
 use object_store::ObjectStoreExt;
 
 use super::{error_chain, Service, Store};
+use crate::target::check_backup_name;
 
 const MARKER_PREFIX: &str = ".lifeboat-upload-";
 
@@ -18,9 +19,11 @@ pub fn marker(folder: &Path, name: &str) -> Path {
     folder.clone().join(format!("{MARKER_PREFIX}{name}"))
 }
 
-/// The backup name a marker object stands for, if it is one.
+/// The backup name a marker object stands for, if it is one. A marker naming
+/// anything but a backup file (written by hand, or by something else) is ignored:
+/// the clean-up deletes only what an upload of ours could have left.
 pub fn marked_name(file_name: &str) -> Option<&str> {
-    file_name.strip_prefix(MARKER_PREFIX)
+    file_name.strip_prefix(MARKER_PREFIX).filter(|name| check_backup_name(name).is_ok())
 }
 
 /// Everything an unconfirmed upload put at `path` goes: its parts or blocks and
