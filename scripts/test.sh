@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-lifeboat_apt_install xvfb xauth webkit2gtk-driver dbus-x11 samba smbclient gnome-keyring python3-venv
+lifeboat_apt_install xvfb xauth xdotool webkit2gtk-driver dbus-x11 samba smbclient gnome-keyring python3-venv
 lifeboat_object_servers
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -58,6 +58,30 @@ async function waitForDriver(base) {
   throw new Error("tauri-driver did not start");
 }
 
+// The file picker is GTK's own dialog, outside the page: found by its title and
+// answered through XTest (xdotool) as a user would, typing the path and Enter.
+async function chooseInFileDialog(title, path) {
+  const xdotool = (...args) => execFileSync("xdotool", args, { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  const dialog = () => {
+    try {
+      return xdotool("search", "--onlyvisible", "--name", `^${title}$`).split("\n")[0];
+    } catch {
+      return null; // xdotool exits 1 when no window matches
+    }
+  };
+  const window = await session.waitFor(`the file dialog "${title}"`, dialog);
+  // GTK takes keys once the dialog has drawn, and completes a typed path before
+  // Enter opens it: both need a moment no window event announces.
+  const settle = () => new Promise((r) => setTimeout(r, 700));
+  xdotool("windowfocus", "--sync", window);
+  await settle();
+  xdotool("key", "ctrl+l");
+  xdotool("type", "--delay", "5", path);
+  await settle();
+  xdotool("key", "Return");
+  await session.waitFor(`the file dialog "${title}" closed`, () => dialog() === null);
+}
+
 // What to protect: a few files in nested folders. Encryption comes later, so the
 // first backup fails.
 const docs = join(work, "docs");
@@ -295,7 +319,7 @@ try {
   await expectText("the checksum verify", "matches the checksum recorded when it was written");
 
   // The Vault blade: a secret made here, its backup downloaded, deleted and purged,
-  // then restored from the file (typed beside the picker) with its value.
+  // then restored from the file chosen with the file picker, with its value.
   const blob = join(work, "db-password.secret.lbvault");
   await session.click('[data-blade="vault"]');
   await session.click('[data-action="new-object"]');
@@ -330,7 +354,11 @@ try {
   await session.click('[data-action="confirm-purge"]');
   await expectText("the secret purged", 'Purged the secret "db-password" for good.');
   if (JSON.parse(lifeboat(["vault", "list", "--deleted"])).length !== 0) throw new Error("the CLI still sees a deleted secret");
-  await session.type('[data-field="blob-path"]', blob);
+  // The click may be answered only once the dialog it opened is closed.
+  const picking = session.click('[data-action="pick-blob"]');
+  await chooseInFileDialog("A Lifeboat vault backup", blob);
+  await picking;
+  await session.waitFor("the picked file in the field", async () => (await session.run("return document.querySelector('[data-field=blob-path]').value")) === blob);
   await session.click('[data-action="restore-blob"]');
   await expectText("the secret restored", 'Restored the secret "db-password" with its 1 version(s).');
   await session.click('[data-object="db-password"] [data-action="open-object"]');
@@ -591,7 +619,7 @@ try {
   console.log("GUI test passed; screenshots in", outDir);
 } catch (e) {
   failed = true;
-  console.error("GUI test FAILED:", e.message);
+  console.error("GUI test FAILED:", e.stack ?? e.message);
   if (session) await shot("failure").catch(() => {});
 } finally {
   if (session) await session.close();
