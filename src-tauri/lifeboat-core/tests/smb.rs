@@ -226,8 +226,11 @@ fn wait_for_upload(samba: &Samba) {
     }
 }
 
+/// Nothing half-written is listed; the next backup, with the default stall timeout
+/// (the short one only made the fault fail fast), removes the leftover and succeeds.
 fn assert_recovers(samba: &Samba, engine: &lifeboat_core::engine::Engine) {
     assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
+    engine.set_stall_timeout_secs(lifeboat_core::settings::DEFAULT_STALL_TIMEOUT_SECS).unwrap();
     let summary = engine.backup_now(&lifeboat_core::progress::NoProgress, &lifeboat_core::progress::Cancel::default()).unwrap();
     assert_eq!(summary.removed_incomplete.len(), 1, "the next backup removes the leftover");
     let on_share: Vec<String> = std::fs::read_dir(&samba.share_dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
