@@ -57,6 +57,8 @@ class Lifeboat:
         return m, f"{target}/data"
     def verify(self):
         return run(self.lb(f"verify {self.id} --identity {self.work}/lb.pfx --password-stdin"), self.pw)
+    def stored(self):
+        return [f"{self.data}/backups"]
 
 class Restic:
     name = "restic"
@@ -74,6 +76,8 @@ class Restic:
         return int(sh(f"du -sb {self.repo}").split()[0])
     def restore(self, target):
         return run(f"restic restore -q latest --target {target}", env=self.env), f"{target}/data"
+    def stored(self):
+        return [self.repo, self.env["RESTIC_CACHE_DIR"]]
 
 class Pipeline:
     name = "pipeline"
@@ -90,9 +94,27 @@ class Pipeline:
         return os.path.getsize(self.file)
     def restore(self, target):
         return run(f"age -d -i {self.work}/age.key {self.file} | zstd -d -q | tar -xf - -C {target}"), f"{target}/data"
+    def stored(self):
+        return [self.file]
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
+
+def settle(stored):
+    """Every backup and restore starts from the same memory state: written data
+    flushed, the page cache dropped (when this runs as root) and what the tool reads
+    (the data set, or its stored backup) read back in.
+    Without it the restored trees of earlier rounds fill the page cache, and later
+    rounds spend most of their time in the kernel touching memory this VM had not
+    used yet (docs/performance.md, "Restore across data shapes")."""
+    sh("sync")
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+    except OSError:
+        pass
+    for path in stored:
+        sh(f"find {path} -type f -exec cat {{}} + > /dev/null")
 
 def measure(tools, source, work, rounds, script, log):
     """Interleaved rounds. Every restore goes into a new folder, and the restored trees
@@ -107,13 +129,13 @@ def measure(tools, source, work, rounds, script, log):
     fresh(targets)
     for r in range(1, rounds + 1):
         for t in tools:
-            sh("sync")
+            settle([source])
             b = t.backup(source)
             results[t.name]["backup"].append(b)
             results[t.name]["size"] = t.size()
             target = f"{targets}/{t.name}-{r}"
             os.makedirs(target)
-            sh("sync")
+            settle(t.stored())
             res, restored = t.restore(target)
             results[t.name]["restore"].append(res)
             if manifest(script, restored) != expected:
@@ -191,7 +213,7 @@ def main():
     log(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
     log("Versions: " + "; ".join(versions.values()))
     log("Lifeboat: certificate encryption (RSA-3072), default compression (zstd 3), fsync on publish. "
-        "restic: password repository, default compression. Pipeline: tar | zstd -3 -T0 | age -r (no fsync). Warm cache.\n")
+        "restic: password repository, default compression. Pipeline: tar | zstd -3 -T0 | age -r (no fsync). Warm cache: before each backup and restore the page cache is dropped and what the tool reads (the data set, its backup) read back in.\n")
 
     scale = a.scale or ("0.01" if a.smoke else "1")
     seed = f" --seed {a.seed}" if a.seed is not None else ""

@@ -1,7 +1,7 @@
 //! Lifeboat against Samba's own client on the same share, interleaved, in one run: a
 //! real Samba on loopback (started here, so run as root, as .ci/run does), 512 MiB of
-//! incompressible data, passphrase encryption. Each round backs up to and restores
-//! from a local folder, then the share, then times `smbclient put` and `get` of the
+//! incompressible data, passphrase encryption. Each round backs up to, verifies and
+//! restores from a local folder, then the share, then times `smbclient put` and `get` of the
 //! backup's own bytes; medians of the rounds are printed with the ratios:
 //! a backup to the share (read-back included) against put + get, and a restore from
 //! it against get + the local restore. `cargo bench --bench share`.
@@ -79,14 +79,15 @@ fn main() {
     }
 
     let m = |xs: &[data::Timed], f: fn(&data::Timed) -> f64| median(xs.iter().map(f).collect());
-    let (lb, lr) = (m(&local, |t| t.backup), m(&local, |t| t.restore));
-    let (sb, sr) = (m(&share, |t| t.backup), m(&share, |t| t.restore));
+    let (lb, lv, lr) = (m(&local, |t| t.backup), m(&local, |t| t.verify), m(&local, |t| t.restore));
+    let (sb, sv, sr) = (m(&share, |t| t.backup), m(&share, |t| t.verify), m(&share, |t| t.restore));
     let (put, get) = (median(put), median(get));
     let rate = |s: f64| DATA_MIB as f64 / s;
     println!("{DATA_MIB} MiB (incompressible, passphrase), median of {ROUNDS} interleaved rounds:");
-    println!("  local folder      backup {lb:6.2} s {:7.1} MiB/s   restore {lr:6.2} s {:7.1} MiB/s", rate(lb), rate(lr));
-    println!("  SMB share         backup {sb:6.2} s {:7.1} MiB/s   restore {sr:6.2} s {:7.1} MiB/s", rate(sb), rate(sr));
+    println!("  local folder      backup {lb:6.2} s {:7.1} MiB/s   verify {lv:6.2} s {:7.1} MiB/s   restore {lr:6.2} s {:7.1} MiB/s", rate(lb), rate(lv), rate(lr));
+    println!("  SMB share         backup {sb:6.2} s {:7.1} MiB/s   verify {sv:6.2} s {:7.1} MiB/s   restore {sr:6.2} s {:7.1} MiB/s", rate(sb), rate(sv), rate(sr));
     println!("  smbclient         put    {put:6.2} s {:7.1} MiB/s   get     {get:6.2} s {:7.1} MiB/s", rate(put), rate(get));
     println!("  backup to the share / (put + get):           {:.2} (goal 1.2)", sb / (put + get));
     println!("  restore from the share / (get + local restore): {:.2} (goal 1.2)", sr / (get + lr));
+    println!("  verify from the share / (get + local verify):   {:.2}", sv / (get + lv));
 }

@@ -1,5 +1,5 @@
 //! What the benchmarks share: the data to protect (incompressible bytes), an engine
-//! protecting it with a passphrase, a timed backup and restore, and whether this is
+//! protecting it with a passphrase, a timed backup, verify and restore, and whether this is
 //! a real benchmark run.
 
 use std::io::Write;
@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use lifeboat_core::commands::restore::{Restore, RestoreRequest};
+use lifeboat_core::commands::verify::Verify;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::PassphraseIdentity;
@@ -17,12 +18,17 @@ use rand::{RngExt, SeedableRng};
 /// `mib` MiB as a 4 MiB random block repeated: farther apart than zstd's window, so
 /// it stays incompressible.
 pub fn incompressible_file(path: &Path, mib: u64) {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let block: Vec<u8> = (0..4 << 20).map(|_| rng.random::<u8>()).collect();
+    let block = random_block(4 << 20);
     let mut file = std::fs::File::create(path).unwrap();
     for _ in 0..mib / 4 {
         file.write_all(&block).unwrap();
     }
+}
+
+/// `len` random bytes, the same on every run.
+pub fn random_block(len: usize) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    (0..len).map(|_| rng.random::<u8>()).collect()
 }
 
 /// `cargo test --all-targets` runs the benches too; only `cargo bench` (which passes
@@ -58,11 +64,13 @@ pub fn engine_protecting(root: &Path, mib: u64) -> Engine {
 
 pub struct Timed {
     pub backup: f64,
+    pub verify: f64,
     pub restore: f64,
     pub backup_id: String,
 }
 
-/// Seconds for a backup and for restoring it into `restore_to` (a fresh folder).
+/// Seconds for a backup, for verifying it with its key and for restoring it into
+/// `restore_to` (a fresh folder); the verify and the restore each include opening it.
 pub fn backup_and_restore(engine: &Engine, restore_to: &Path) -> Timed {
     let cancel = Cancel::default();
     let started = Instant::now();
@@ -72,7 +80,12 @@ pub fn backup_and_restore(engine: &Engine, restore_to: &Path) -> Timed {
     let file = std::sync::Arc::new(engine.inspect(&summary.id).expect("inspect"));
     let identity = PassphraseIdentity::new(zeroize::Zeroizing::new(PASSPHRASE.into()));
     let unlocked = std::sync::Arc::new(engine.unlock(&file, Some(&identity)).expect("unlock"));
+    let opened = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    engine.run(Verify::Authenticated(unlocked.clone()), &NoProgress, &cancel).expect("verify");
+    let verify = opened + started.elapsed().as_secs_f64();
+    let started = Instant::now();
     let request = RestoreRequest { items: vec![], paths: vec![], to: Some(restore_to.to_owned()) };
     engine.run(Restore { backup: unlocked, request }, &NoProgress, &cancel).expect("restore");
-    Timed { backup, restore: started.elapsed().as_secs_f64(), backup_id: summary.id }
+    Timed { backup, verify, restore: opened + started.elapsed().as_secs_f64(), backup_id: summary.id }
 }
