@@ -113,7 +113,7 @@ def settle(stored):
             f.write("3\n")
     except OSError:
         pass
-    for path in stored:
+    for path in filter(os.path.exists, stored):
         sh(f"find {path} -type f -exec cat {{}} + > /dev/null")
 
 def measure(tools, source, work, rounds, script, log):
