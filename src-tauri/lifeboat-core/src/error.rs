@@ -255,6 +255,14 @@ impl Error {
         Error::Operation(msg.into())
     }
 
+    /// Damage found while reading a known place (an item's file): says where.
+    pub fn found_in(self, place: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::Integrity(message) => Error::Integrity(format!("{message} Found while reading {}.", place())),
+            other => other,
+        }
+    }
+
     pub fn location(problem: LocationProblem, msg: impl Into<String>) -> Self {
         Error::Location { problem, message: msg.into() }
     }

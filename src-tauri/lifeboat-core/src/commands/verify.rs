@@ -98,7 +98,8 @@ fn verify_all<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, progres
     let mut bytes = 0u64;
     for expected in &index.entries {
         cancel.check()?;
-        let header = reader.next_entry()?.ok_or_else(|| mismatch("the data ends before the last entry in the index"))?;
+        let place = || index.place_of(expected);
+        let header = reader.next_entry().map_err(|e| e.found_in(place))?.ok_or_else(|| mismatch("the data ends before the last entry in the index"))?;
         let same = header.item == expected.item
             && header.path == expected.path
             && header.kind == expected.kind
@@ -108,10 +109,12 @@ fn verify_all<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, progres
         if !same {
             return Err(mismatch(&format!("entry {:?} differs from the index", header.path)));
         }
-        let size = reader.read_content(|piece| {
-            progress.advance(piece.len() as u64, 0);
-            cancel.check()
-        })?;
+        let size = reader
+            .read_content(|piece| {
+                progress.advance(piece.len() as u64, 0);
+                cancel.check()
+            })
+            .map_err(|e| e.found_in(place))?;
         if size != expected.size {
             return Err(mismatch(&format!("entry {:?} has {size} bytes, the index says {}", header.path, expected.size)));
         }

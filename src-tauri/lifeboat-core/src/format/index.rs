@@ -90,6 +90,16 @@ impl IndexEntry {
 }
 
 impl Index {
+    /// An entry's item and path, for messages.
+    pub fn place_of(&self, entry: &IndexEntry) -> String {
+        let item = self.items.get(entry.item as usize).map_or("?", |i| i.name.as_str());
+        if entry.path.is_empty() {
+            format!("item \"{item}\"")
+        } else {
+            format!("item \"{item}\", {:?}", entry.path)
+        }
+    }
+
     /// Reads and authenticates the index chunks the footer points at.
     pub fn read<R: Read + Seek>(chunks: &mut ChunkReader<R>) -> Result<Index> {
         let footer = chunks.footer();

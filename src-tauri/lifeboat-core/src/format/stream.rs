@@ -371,16 +371,17 @@ impl<R: Read + Seek> ChunkReader<R> {
         let len = u32::from_le_bytes(len) as usize;
         if len < 1 + TAG_LEN || len > max_chunk_len(self.block_size) {
             return Err(Error::integrity(format!(
-                "The backup is damaged: chunk {counter} has an impossible length ({len} bytes)."
+                "The backup is damaged: {} has an impossible length ({len} bytes).",
+                self.chunk_name(counter)
             )));
         }
         self.ct.resize(len, 0);
         self.inner.read_exact(&mut self.ct).map_err(|e| self.read_failure(counter, e))?;
         let last = counter + 1 == self.footer.chunk_count;
-        self.cipher.open(counter, last, &mut self.ct).map_err(|()| chunk_auth_error(counter))?;
+        self.cipher.open(counter, last, &mut self.ct).map_err(|()| self.auth_error(counter))?;
         self.codec
             .decode(&self.ct, self.block_size as usize, out)
-            .map_err(|why| Error::integrity(format!("The backup is damaged: chunk {counter}: {why}.")))?;
+            .map_err(|why| Error::integrity(format!("The backup is damaged: {}: {why}.", self.chunk_name(counter))))?;
         self.counter += 1;
         Ok(Some(counter))
     }
@@ -398,17 +399,28 @@ impl<R: Read + Seek> ChunkReader<R> {
     }
 
     fn read_failure(&self, counter: u64, e: std::io::Error) -> Error {
+        let chunk = self.chunk_name(counter);
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            Error::integrity(format!("The backup is truncated: chunk {counter} is incomplete."))
+            Error::integrity(format!("The backup is truncated: {chunk} is incomplete."))
         } else {
-            Error::operation(format!("reading backup chunk {counter}: {e}"))
+            Error::operation(format!("reading backup {chunk}: {e}"))
         }
     }
-}
 
-fn chunk_auth_error(counter: u64) -> Error {
-    Error::integrity(format!(
-        "The backup failed authentication at chunk {counter}: its content was changed, truncated, \
-         reordered or extended, or its body belongs to another backup. Do not trust this file."
-    ))
+    /// Which part of the file a chunk is in, for errors: the data, or the index the
+    /// footer points at (a damaged footer shows up as a damaged index chunk).
+    fn chunk_name(&self, counter: u64) -> String {
+        match counter.checked_sub(self.footer.index_first_chunk) {
+            None => format!("data chunk {counter}"),
+            Some(k) => format!("index chunk {k} (chunk {counter}; the index, or the footer that locates it)"),
+        }
+    }
+
+    fn auth_error(&self, counter: u64) -> Error {
+        Error::integrity(format!(
+            "The backup failed authentication at {}: its content was changed, truncated, \
+             reordered or extended, or its body belongs to another backup. Do not trust this file.",
+            self.chunk_name(counter)
+        ))
+    }
 }

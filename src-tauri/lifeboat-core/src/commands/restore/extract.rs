@@ -31,6 +31,9 @@ pub fn extract<R: Read + Seek>(
     progress.total(selected.iter().map(|(e, _)| e.size).sum(), selected.len() as u64);
 
     let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    // Folders this restore creates to hold its staging areas (a new destination):
+    // a failed restore takes them away again, leaving the disk as it found it.
+    let mut made_above = Vec::new();
     let extracted = std::thread::scope(|scope| -> Result<u64> {
         let mut files = FileWriters::start(scope, writers);
         let mut dirs = Vec::new();
@@ -38,6 +41,7 @@ pub fn extract<R: Read + Seek>(
         let mut bytes = 0;
         for unit in &units {
             if let Some(parent) = unit.staging_dir.parent() {
+                made_above.extend(missing_ancestors(parent));
                 fs::create_dir_all(parent).with_path("creating", parent)?;
             }
             fs::create_dir(&unit.staging_dir).with_path("creating staging folder", &unit.staging_dir)?;
@@ -45,9 +49,11 @@ pub fn extract<R: Read + Seek>(
         for (entry, unit_no) in &selected {
             cancel.check()?;
             let unit = &units[*unit_no];
-            reader.seek(&index.chunk_offsets, entry.position())?;
+            let place = || index.place_of(entry);
+            reader.seek(&index.chunk_offsets, entry.position()).map_err(|e| e.found_in(place))?;
             let header = reader
-                .next_entry()?
+                .next_entry()
+                .map_err(|e| e.found_in(place))?
                 .filter(|h| h.path == entry.path && h.item == entry.item && h.kind == entry.kind)
                 .ok_or_else(|| Error::integrity("The backup index does not match the data it points at."))?;
             let dest = staged_path(unit, &header.path)?;
@@ -55,7 +61,7 @@ pub fn extract<R: Read + Seek>(
                 EntryKind::Dir => {
                     fs::create_dir_all(&dest).with_path("creating", &dest)?;
                     made_dirs.insert(dest.clone());
-                    reader.read_content(|_| Ok(()))?;
+                    reader.read_content(|_| Ok(())).map_err(|e| e.found_in(place))?;
                     dirs.push((dest, header.mode, header.mtime, header.mtime_nanos));
                 }
                 EntryKind::File => {
@@ -66,22 +72,26 @@ pub fn extract<R: Read + Seek>(
                     }
                     let meta = FileMeta { mode: header.mode, mtime: header.mtime, mtime_nanos: header.mtime_nanos };
                     files.create(dest, meta)?;
-                    bytes += reader.read_content(|piece| {
-                        files.write(piece)?;
-                        progress.advance(piece.len() as u64, 0);
-                        cancel.check()
-                    })?;
+                    bytes += reader
+                        .read_content(|piece| {
+                            files.write(piece)?;
+                            progress.advance(piece.len() as u64, 0);
+                            cancel.check()
+                        })
+                        .map_err(|e| e.found_in(place))?;
                     files.finish_file()?;
                 }
                 EntryKind::Symlink => {
                     let mut target = Vec::new();
-                    reader.read_content(|piece| {
-                        target.extend_from_slice(piece);
-                        if target.len() > crate::format::MAX_PATH_BYTES {
-                            return Err(Error::integrity("A link target in the backup is too long."));
-                        }
-                        Ok(())
-                    })?;
+                    reader
+                        .read_content(|piece| {
+                            target.extend_from_slice(piece);
+                            if target.len() > crate::format::MAX_PATH_BYTES {
+                                return Err(Error::integrity("A link target in the backup is too long."));
+                            }
+                            Ok(())
+                        })
+                        .map_err(|e| e.found_in(place))?;
                     let target = String::from_utf8(target).map_err(|_| Error::integrity("A link target is not UTF-8."))?;
                     if let Some(parent) = dest.parent() {
                         fs::create_dir_all(parent).with_path("creating", parent)?;
@@ -106,6 +116,11 @@ pub fn extract<R: Read + Seek>(
         Err(e) => {
             for unit in &units {
                 let _ = remove_any(&unit.staging_dir);
+            }
+            // Deepest first; a folder something else has written into meanwhile stays.
+            made_above.sort_by_key(|p: &std::path::PathBuf| std::cmp::Reverse(p.components().count()));
+            for dir in made_above {
+                let _ = fs::remove_dir(dir);
             }
             return Err(e);
         }
@@ -138,6 +153,11 @@ pub fn extract<R: Read + Seek>(
         fs::write(&manifest, text).with_path("writing", &manifest)?;
     }
     Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
+}
+
+/// `dir` and those of its ancestors that do not exist yet.
+fn missing_ancestors(dir: &Path) -> Vec<std::path::PathBuf> {
+    dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err()).map(Path::to_owned).collect()
 }
 
 /// Rename, or copy and delete when the two places are on different file systems.
