@@ -28,8 +28,19 @@ xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
 # The benchmark's smoke run: proves bench/run.sh works (1 round, ~20 MiB).
 bash bench/run.sh --smoke
 
+# RustSec advisories for every crate in Cargo.lock: offline against the snapshot
+# beside the repository when there is one, else fetched. Accepted advisories are in
+# .cargo/audit.toml, each explained in docs/security.md.
+command -v cargo-audit >/dev/null || cargo install cargo-audit --locked --version 0.22.2
+audit=0
+if [ -d ../shared/advisory-db ]; then
+  cargo audit --db ../shared/advisory-db --no-fetch || audit=1
+else
+  cargo audit || audit=1
+fi
+
 passed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 ui_passed=$(grep -E '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-echo "tests: $((passed + ui_passed + 1 - gui)) passed, $((failed + gui)) failed (GUI end to end: $([ $gui -eq 0 ] && echo passed || echo FAILED))"
-[ "$failed" -eq 0 ] && [ "$gui" -eq 0 ]
+echo "tests: $((passed + ui_passed + 2 - gui - audit)) passed, $((failed + gui + audit)) failed (GUI end to end: $([ $gui -eq 0 ] && echo passed || echo FAILED); advisories: $([ $audit -eq 0 ] && echo passed || echo FAILED))"
+[ "$failed" -eq 0 ] && [ "$gui" -eq 0 ] && [ "$audit" -eq 0 ]
