@@ -1,0 +1,144 @@
+//! No secret leaks: every feature that takes one is used once with a known string (a
+//! PFX password, a backup passphrase, a vault value, the share password, an S3
+//! secret, and wrong ones that are refused), then every file the data folder holds
+//! and everything the CLI printed is searched for each string. Secrets only ever go
+//! in through stdin, so none is in a process's arguments either.
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../lifeboat-core/tests/common/object_servers.rs"]
+mod object_servers;
+#[allow(dead_code)]
+#[path = "../../lifeboat-core/tests/common/samba.rs"]
+mod samba;
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::process::Output;
+
+use common::Cli;
+use object_servers::{Moto, S3_KEY_ID, S3_SECRET};
+use samba::{Samba, PASSWORD, USER};
+
+const PFX_PASSWORD: &str = "Pfx-Secret-Alpha-7781";
+const PASSPHRASE: &str = "Passphrase-Secret-Bravo-4412";
+const VAULT_VALUE: &str = "Vault-Value-Charlie-9034";
+const WRONG_PASSPHRASE: &str = "Wrong-Passphrase-Delta-5521";
+const WRONG_SHARE_PASSWORD: &str = "Wrong-Share-Echo-6630";
+const WRONG_PFX_PASSWORD: &str = "Wrong-Pfx-Foxtrot-1187";
+
+/// The CLI, keeping everything it printed.
+struct Recorded {
+    cli: Cli,
+    printed: RefCell<Vec<u8>>,
+}
+
+impl Recorded {
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let out = self.cli.run(args, stdin);
+        let mut printed = self.printed.borrow_mut();
+        printed.extend_from_slice(&out.stdout);
+        printed.extend_from_slice(&out.stderr);
+        out
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "lifeboat {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn refused(&self, args: &[&str], stdin: &str) {
+        let out = self.run(args, stdin);
+        assert!(!out.status.success(), "lifeboat {args:?} took a wrong secret");
+    }
+
+    fn backup_id(&self) -> String {
+        let out = self.ok(&["--json", "backup", "now"], "");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn files_under(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, found);
+        } else {
+            found.push(path);
+        }
+    }
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn no_secret_reaches_the_data_folder_or_the_output() {
+    let samba = Samba::start();
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let lb = Recorded { cli: Cli { data: root.join("data") }, printed: RefCell::default() };
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(root.join("docs/runbook.txt"), "restore steps").unwrap();
+    lb.ok(&["items", "add", root.join("docs").to_str().unwrap()], "");
+    let to = |n: &str| root.join(n).display().to_string();
+
+    // A passphrase: set, a backup, a restore and a verify; a wrong one refused.
+    lb.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], PASSPHRASE);
+    let id = lb.backup_id();
+    lb.refused(&["restore", &id, "--to", &to("r1"), "--passphrase-stdin"], WRONG_PASSPHRASE);
+    lb.ok(&["restore", &id, "--to", &to("r1"), "--passphrase-stdin"], PASSPHRASE);
+    lb.ok(&["verify", &id, "--passphrase-stdin"], PASSPHRASE);
+
+    // A certificate: made with a PFX password, a backup to it, restored with the .pfx.
+    let (pfx, cer) = (to("backup.pfx"), to("backup.cer"));
+    lb.ok(&["cert", "create", "--subject", "secrets test", "--pfx-out", &pfx, "--cer-out", &cer], PFX_PASSWORD);
+    lb.ok(&["encryption", "set-certificate", &cer], "");
+    let id = lb.backup_id();
+    lb.refused(&["restore", &id, "--to", &to("r2"), "--identity", &pfx, "--password-stdin"], WRONG_PFX_PASSWORD);
+    lb.ok(&["restore", &id, "--to", &to("r2"), "--identity", &pfx, "--password-stdin"], PFX_PASSWORD);
+
+    // A vault value: stored, listed, shown without revealing, carried in a blob.
+    lb.ok(&["vault", "secret", "set", "db-password", "--value-stdin"], VAULT_VALUE);
+    lb.ok(&["vault", "secret", "show", "db-password"], "");
+    lb.ok(&["vault", "list"], "");
+    let blob = to("db-password.lbvault");
+    lb.ok(&["vault", "backup", "secret", "db-password", "--out", &blob], "");
+
+    // The share: a wrong password refused, the right one kept; a backup there.
+    let unc = samba.unc("");
+    lb.refused(&["location", "set-smb", &unc, "--user", USER, "--password-stdin"], WRONG_SHARE_PASSWORD);
+    lb.ok(&["location", "set-smb", &unc, "--user", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
+    lb.backup_id();
+    lb.ok(&["location", "show"], "");
+
+    // An S3 bucket: its secret kept, a backup there.
+    let set_s3 = ["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--access-key-id", S3_KEY_ID, "--secret-stdin"];
+    lb.ok(&set_s3, &format!("{S3_SECRET}\n"));
+    lb.backup_id();
+    lb.ok(&["status"], "");
+    lb.ok(&["operations", "list"], "");
+
+    let secrets = [PFX_PASSWORD, PASSPHRASE, VAULT_VALUE, WRONG_PASSPHRASE, WRONG_SHARE_PASSWORD, WRONG_PFX_PASSWORD, PASSWORD, S3_SECRET];
+    let printed = lb.printed.borrow();
+    // Controls: what is not secret (the share's user, the access key id) is found, so
+    // the search would find a secret too.
+    assert!(holds(&printed, USER), "control: the output names the share's user");
+    for secret in secrets {
+        assert!(!holds(&printed, secret), "the CLI printed {secret:?}");
+    }
+    let mut files = Vec::new();
+    files_under(&root.join("data"), &mut files);
+    files.push(blob.into());
+    assert!(files.len() > 5, "the data folder was read: {files:?}");
+    assert!(files.iter().any(|f| holds(&std::fs::read(f).unwrap(), S3_KEY_ID)), "control: the catalog names the access key id");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for secret in secrets {
+            assert!(!holds(&bytes, secret), "{} holds {secret:?}", file.display());
+        }
+    }
+}
