@@ -38,6 +38,7 @@ pub fn extract<R: Read + Seek>(
         let mut files = FileWriters::start(scope, writers);
         let mut dirs = Vec::new();
         let mut made_dirs = std::collections::HashSet::new();
+        let mut placed = PlacedEntries::default();
         let mut bytes = 0;
         for unit in &units {
             if let Some(parent) = unit.staging_dir.parent() {
@@ -56,6 +57,7 @@ pub fn extract<R: Read + Seek>(
                 .map_err(|e| e.found_in(place))?
                 .filter(|h| h.path == entry.path && h.item == entry.item && h.kind == entry.kind)
                 .ok_or_else(|| Error::integrity("The backup index does not match the data it points at."))?;
+            placed.check(header.item, &header.path, header.kind)?;
             let dest = staged_path(unit, &header.path)?;
             match header.kind {
                 EntryKind::Dir => {
@@ -153,6 +155,31 @@ pub fn extract<R: Read + Seek>(
         fs::write(&manifest, text).with_path("writing", &manifest)?;
     }
     Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
+}
+
+/// The entries a restore has placed, so that a crafted backup cannot use one to
+/// write through another: a path may come only once, and nothing may go beneath a
+/// symbolic link the backup itself restores (it could point anywhere).
+#[derive(Default)]
+struct PlacedEntries {
+    paths: std::collections::HashSet<(u32, String)>,
+    links: std::collections::HashSet<(u32, String)>,
+}
+
+impl PlacedEntries {
+    fn check(&mut self, item: u32, path: &str, kind: EntryKind) -> Result<()> {
+        let beneath_link = path.match_indices('/').map(|(i, _)| &path[..i]).find(|above| self.links.contains(&(item, (*above).to_owned())));
+        if let Some(link) = beneath_link {
+            return Err(Error::integrity(format!("The backup places {path:?} beneath the symbolic link {link:?} it also restores; refusing to write through a link.")));
+        }
+        if !self.paths.insert((item, path.to_owned())) {
+            return Err(Error::integrity(format!("The backup holds {path:?} twice; refusing to restore it.")));
+        }
+        if kind == EntryKind::Symlink {
+            self.links.insert((item, path.to_owned()));
+        }
+        Ok(())
+    }
 }
 
 /// `dir` and those of its ancestors that do not exist yet.

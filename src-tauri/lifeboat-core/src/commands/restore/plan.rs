@@ -151,7 +151,7 @@ fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
     for part in rel.split('/') {
         let component = Path::new(part);
         let normal = matches!(component.components().collect::<Vec<_>>().as_slice(), [Component::Normal(_)]);
-        if !normal || part.contains('\\') {
+        if !normal || part.contains('\\') || part.contains('\0') {
             return Err(Error::integrity(format!("The backup holds an unsafe path {rel:?}; refusing to restore it.")));
         }
         out.push(part);

@@ -138,7 +138,7 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
     for job in jobs {
         match job {
             Job::Start(path, meta) => {
-                let file = File::create(&path).with_path("creating", &path)?;
+                let file = create_new(&path)?;
                 open = Some((file, path, meta));
             }
             Job::Data(data) => {
@@ -151,7 +151,7 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
                 finish(&file, &path, &meta)?;
             }
             Job::Whole(path, meta, data) => {
-                let mut file = File::create(&path).with_path("creating", &path)?;
+                let mut file = create_new(&path)?;
                 file.write_all(&data).with_path("writing", &path)?;
                 let _ = give_back.try_send(data);
                 finish(&file, &path, &meta)?;
@@ -159,6 +159,12 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A file in the fresh staging folder: never one that exists, and never through a
+/// link at its place (O_EXCL does not follow one).
+fn create_new(path: &Path) -> Result<File> {
+    fs::OpenOptions::new().write(true).create_new(true).open(path).with_path("creating", path)
 }
 
 /// Gives a written file its time and mode.
