@@ -364,3 +364,18 @@ fn the_secrets_of_an_older_data_folder_move_into_the_vault_at_first_start() {
     let stored: String = rusqlite::Connection::open(data.join("catalog.db")).unwrap().query_row("SELECT value FROM settings WHERE key = 'location'", [], |r| r.get(0)).unwrap();
     assert!(!stored.contains("sealed_password"), "the catalog names the vault version only: {stored}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_data_folder_lifeboat_creates_is_its_users_alone_and_an_existing_one_is_left_as_it_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let new = tmp.path().join("new/data");
+    Engine::open(&new).unwrap();
+    assert_eq!(fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o700);
+    let existing = tmp.path().join("shared");
+    fs::create_dir(&existing).unwrap();
+    fs::set_permissions(&existing, fs::Permissions::from_mode(0o750)).unwrap();
+    Engine::open(&existing).unwrap();
+    assert_eq!(fs::metadata(&existing).unwrap().permissions().mode() & 0o777, 0o750);
+}
