@@ -110,16 +110,21 @@ fn swapped_headers_are_detected() {
     assert!(err.to_string().contains("failed authentication"), "{err}");
 }
 
+/// An engine in `root/data` (legacy key) protecting `root/tree`, and its first backup.
+fn engine_with_a_backup(root: &Path) -> (lifeboat_core::engine::Engine, lifeboat_core::commands::backup::BackupSummary) {
+    common::make_tree(&root.join("tree"));
+    common::legacy_key_configuration(&root.join("data"), KEY);
+    let engine = common::engine(&root.join("data"), &common::TestClock::new());
+    engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
+    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    (engine, summary)
+}
+
 #[test]
 fn a_restore_of_a_tampered_backup_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    common::make_tree(&root.join("tree"));
-    let clock = common::TestClock::new();
-    common::legacy_key_configuration(&root.join("data"), KEY);
-    let engine = common::engine(&root.join("data"), &clock);
-    engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
-    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let (engine, summary) = engine_with_a_backup(root);
     let file = root.join("data/backups").join(&summary.file_name);
     let original = fs::read(&file).unwrap();
     let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
@@ -166,12 +171,7 @@ fn a_thousand_flipped_bits_are_caught_by_verify_and_restore_naming_the_part() {
     use rand::{RngExt, SeedableRng};
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    common::make_tree(&root.join("tree"));
-    let clock = common::TestClock::new();
-    common::legacy_key_configuration(&root.join("data"), KEY);
-    let engine = common::engine(&root.join("data"), &clock);
-    engine.add_item(&root.join("tree"), None, None, vec![]).unwrap();
-    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let (engine, summary) = engine_with_a_backup(root);
     let original = fs::read(root.join("data/backups").join(&summary.file_name)).unwrap();
     let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
 
