@@ -235,7 +235,7 @@ try {
   await session.type('[data-field="location"]', "relative/folder");
   await expectText("the location error", "Give the full path of a folder, like /srv/backups.");
   await session.type('[data-field="retention_days"]', "1");
-  await expectText("the retention error", "Retention of 1 days is out of range: choose 2 to 14 days.");
+  await expectText("the retention error", "Retention of 1 day is out of range: choose 2 to 14 days.");
   await session.click('[data-field="enc-certificate"]');
   await session.type('[data-field="certificate"]', join(keys, "backup.pfx"));
   await expectText("the refusal of a private key", "private key");

@@ -32,7 +32,7 @@ impl RetentionPolicy {
 }
 
 pub fn check_days(days: u32) -> Result<u32> {
-    check_range(days, DAYS_RANGE, " days", |d| format!("Retention of {d} days"))
+    check_range(days, DAYS_RANGE, " days", |d| format!("Retention of {d} day{}", if *d == 1 { "" } else { "s" }))
 }
 
 pub fn check_max_count(max_count: u32) -> Result<u32> {

@@ -13,6 +13,8 @@ use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::{
     create_certificate, parse_legacy_key, CertificateInfo, Identity, KeyIdentity, PassphraseIdentity, RsaIdentity,
 };
+use lifeboat_core::settings::{LocationDraft, ScheduleMode};
+use lifeboat_core::vault::{Attributes, ObjectKind};
 use lifeboat_core::{ErrorKind, Result};
 use zeroize::Zeroizing;
 
@@ -92,6 +94,42 @@ fn edited_backup(w: &World, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> Stri
 
 type Case = (&'static str, ErrorKind, &'static str, Box<dyn Fn(&World) -> Result<()>>);
 
+/// Applies the settings as the form holds them with `edit` made, as the window and
+/// the CLI do (one transaction, every field checked first).
+fn settings(w: &World, edit: impl FnOnce(&mut lifeboat_core::settings::Draft)) -> Result<()> {
+    let mut draft = w.engine.settings_draft()?;
+    edit(&mut draft);
+    w.engine.apply_settings(&draft, false).map(drop)
+}
+
+fn vault(w: &World) -> &lifeboat_core::vault::Vault {
+    w.engine.vault().unwrap()
+}
+
+/// A blob of the secret "kept", as "Download backup" makes it, changed by `edit`.
+fn edited_blob(w: &World, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut blob = vault(w).backup_object(ObjectKind::Secret, "kept").unwrap();
+    edit(&mut blob);
+    blob
+}
+
+/// The state bad input must leave alone: the settings as a form shows them, the
+/// items, the backups, and every vault object with its versions.
+fn stored_state(w: &World) -> String {
+    let vault = vault(w);
+    let objects: Vec<_> = vault
+        .list(None, true)
+        .unwrap()
+        .into_iter()
+        .map(|o| {
+            let versions = vault.versions(o.kind, &o.name).unwrap();
+            format!("{o:?} {versions:?}")
+        })
+        .collect();
+    let backups: Vec<_> = w.engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
+    format!("{:?}\n{backups:?}\n{objects:?}", w.engine.settings_draft().unwrap())
+}
+
 fn cases() -> Vec<Case> {
     vec![
         // Certificates given for encryption.
@@ -170,7 +208,61 @@ fn cases() -> Vec<Case> {
         ("restore config in place", ErrorKind::Input, "cannot be restored over the running configuration", Box::new(|w| {
             w.engine.restore(&w.cert_backup, Some(&pfx_identity(w)), RestoreRequest { items: vec!["lifeboat-config".into()], paths: vec![], to: None }, &NoProgress, &Cancel::default()).map(drop)
         })),
+        // The settings blades, every field (applied as one transaction).
+        ("every 3 hours", ErrorKind::Input, "choose 4 to 12 hours", Box::new(|w| settings(w, |d| { d.schedule_mode = ScheduleMode::EveryHours; d.every_hours = 3 }))),
+        ("every 13 hours", ErrorKind::Input, "choose 4 to 12 hours", Box::new(|w| settings(w, |d| { d.schedule_mode = ScheduleMode::EveryHours; d.every_hours = 13 }))),
+        ("daily at 25:00", ErrorKind::Input, "is not a time of day: give HH:MM in UTC", Box::new(|w| settings(w, |d| { d.schedule_mode = ScheduleMode::DailyAt; d.daily_at = "25:00".into() }))),
+        ("daily at noon", ErrorKind::Input, "is not a time of day", Box::new(|w| settings(w, |d| { d.schedule_mode = ScheduleMode::DailyAt; d.daily_at = "noon".into() }))),
+        ("retention of 1 day", ErrorKind::Input, "Retention of 1 day is out of range: choose 2 to 14 days", Box::new(|w| settings(w, |d| d.retention_days = 1))),
+        ("retention of 0 backups", ErrorKind::Input, "choose 1 to 1000 backups", Box::new(|w| settings(w, |d| d.max_count = 0))),
+        ("expiry of 0 days", ErrorKind::Input, "choose 1 to 3650 days", Box::new(|w| settings(w, |d| d.expiry_days = 0))),
+        ("stall timeout of 0 s", ErrorKind::Input, "choose 1 to 86400 seconds", Box::new(|w| settings(w, |d| d.stall_timeout_secs = 0))),
+        ("relative local folder", ErrorKind::Input, "Give the full path of a folder", Box::new(|w| settings(w, |d| d.location = LocationDraft::local("relative/dir")))),
+        ("empty local folder", ErrorKind::Input, "Give the full path of a folder", Box::new(|w| settings(w, |d| d.location = LocationDraft::local("")))),
+        ("share path without a share", ErrorKind::Input, "is not a share path", Box::new(|w| settings(w, |d| d.location = LocationDraft::smb("fileserver", "user", "password")))),
+        ("share without a user", ErrorKind::Input, "Give the user as DOMAIN\\user or user", Box::new(|w| settings(w, |d| d.location = LocationDraft::smb(r"\\fileserver\backups", "", "password")))),
+        ("share passwords that differ", ErrorKind::Input, "The two passwords differ", Box::new(|w| settings(w, |d| {
+            d.location = LocationDraft::smb(r"\\fileserver\backups", "user", "password");
+            d.location.confirm = "passw0rd".into();
+        }))),
+        ("S3 bucket with capitals", ErrorKind::Input, "Give the bucket name", Box::new(|w| settings(w, |d| d.location = LocationDraft::s3("", "", "Bad_Bucket", "AKIAEXAMPLE", "secret")))),
+        ("S3 endpoint over ftp", ErrorKind::Input, "Give the endpoint as a URL", Box::new(|w| settings(w, |d| d.location = LocationDraft::s3("ftp://s3.example.com", "", "bucket", "AKIAEXAMPLE", "secret")))),
+        ("S3 region with spaces", ErrorKind::Input, "Give the region as the service names it", Box::new(|w| settings(w, |d| d.location = LocationDraft::s3("", "eu west", "bucket", "AKIAEXAMPLE", "secret")))),
+        ("S3 without a key id", ErrorKind::Input, "Give the access key id", Box::new(|w| settings(w, |d| d.location = LocationDraft::s3("", "", "bucket", "", "secret")))),
+        ("Azure account with capitals", ErrorKind::Input, "Give the storage account name", Box::new(|w| settings(w, |d| d.location = LocationDraft::azure("Bad Account", "backups", "", "a2V5")))),
+        ("Azure key not base64", ErrorKind::Input, "access key as the portal shows it", Box::new(|w| settings(w, |d| d.location = LocationDraft::azure("account", "backups", "", "not base64!")))),
+        ("Azure container too short", ErrorKind::Input, "Give the container name", Box::new(|w| settings(w, |d| d.location = LocationDraft::azure("account", "ab", "", "a2V5")))),
+        ("object storage prefix with ..", ErrorKind::Input, "no empty, . or .. parts", Box::new(|w| settings(w, |d| d.location = LocationDraft::s3("", "", "bucket/../other", "AKIAEXAMPLE", "secret")))),
+        // The vault blade.
+        ("secret name with a space", ErrorKind::Input, "vault names use only letters", Box::new(|w| vault(w).set_secret("bad name", b"v", Attributes::default()).map(drop))),
+        ("secret name too long", ErrorKind::Input, "vault names are at most 127", Box::new(|w| vault(w).set_secret(&"n".repeat(200), b"v", Attributes::default()).map(drop))),
+        ("secret too large", ErrorKind::Input, "holds at most 25600 bytes", Box::new(|w| vault(w).set_secret("big", &vec![b'x'; lifeboat_core::vault::MAX_SECRET_BYTES + 1], Attributes::default()).map(drop))),
+        ("secret expiring before it starts", ErrorKind::Input, "must come after the not-before time", Box::new(|w| {
+            let now = chrono::Utc::now();
+            let attributes = Attributes { not_before: Some(now + chrono::Duration::days(2)), expires: Some(now + chrono::Duration::days(1)), ..Attributes::default() };
+            vault(w).set_secret("timed", b"v", attributes).map(drop)
+        })),
+        ("tag with an empty name", ErrorKind::Input, "must be 1 to 512 printable characters", Box::new(|w| {
+            let attributes = Attributes { tags: [(String::new(), "x".to_string())].into(), ..Attributes::default() };
+            vault(w).set_secret("tagged", b"v", attributes).map(drop)
+        })),
+        ("unknown secret", ErrorKind::Input, "There is no secret named \"ghost\"", Box::new(|w| vault(w).reveal_secret("ghost", None).map(drop))),
+        ("unknown version", ErrorKind::Input, "has no version", Box::new(|w| vault(w).version(ObjectKind::Secret, "kept", Some("0123456789abcdef")).map(drop))),
+        ("key of 1024 bits", ErrorKind::Input, "2048, 3072 or 4096 bits, not 1024", Box::new(|w| vault(w).create_key("small", 1024, Attributes::default()).map(drop))),
+        ("garbage as a certificate to import", ErrorKind::Input, "expected a .pfx/.p12 file or a PEM private key", Box::new(|w| vault(w).import_certificate("imported", b"garbage", "", Attributes::default()).map(drop))),
+        ("empty blob", ErrorKind::Input, "not a Lifeboat vault backup", Box::new(|w| vault(w).restore_object(b"").map(drop))),
+        ("random bytes as a blob", ErrorKind::Input, "not a Lifeboat vault backup", Box::new(|w| vault(w).restore_object(&[0x5a; 300]).map(drop))),
+        ("truncated blob", ErrorKind::Integrity, "does not authenticate", Box::new(|w| vault(w).restore_object(&edited_blob(w, |b| b.truncate(b.len() - 1))).map(drop))),
+        ("blob of a name that exists", ErrorKind::Input, "already exists in this vault", Box::new(|w| vault(w).restore_object(&edited_blob(w, |_| {})).map(drop))),
+        ("geography file with a wrong passphrase", ErrorKind::Input, "passphrase for this geography file is wrong", Box::new(|w| {
+            let file = vault(w).export_geography("the right geography passphrase")?;
+            vault(w).import_geography(&file, "a wrong geography passphrase").map(drop)
+        })),
         // Backup files.
+        ("backup with bytes appended", ErrorKind::Integrity, "truncated or has data appended", Box::new(|w| {
+            let path = edited_backup(w, "appended.lbk", |b| b.extend_from_slice(b"trailing"));
+            restore(w, &path, Some(&pfx_identity(w)), &[], &[])
+        })),
         ("unknown backup id", ErrorKind::Input, "No backup \"0123abcd-nope\"", Box::new(|w| restore(w, "0123abcd-nope", None, &[], &[]))),
         ("not a backup file", ErrorKind::Input, "not a Lifeboat backup file", Box::new(|w| restore(w, w.root.join("plain.txt").to_str().unwrap(), None, &[], &[]))),
         ("empty backup file", ErrorKind::Input, "too short", Box::new(|w| { fs::write(w.root.join("empty.lbk"), b"").unwrap(); restore(w, w.root.join("empty.lbk").to_str().unwrap(), None, &[], &[]) })),
@@ -208,8 +300,10 @@ fn cases() -> Vec<Case> {
 fn bad_inputs_get_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let w = world(tmp.path());
+    vault(&w).set_secret("kept", b"a value", Attributes::default()).unwrap();
+    let before = stored_state(&w);
     let cases = cases();
-    assert!(cases.len() >= 25);
+    assert!(cases.len() >= 80, "{} cases", cases.len());
     let mut failures = Vec::new();
     for (name, kind, message, case) in &cases {
         match case(&w) {
@@ -221,5 +315,7 @@ fn bad_inputs_get_clear_errors() {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert_eq!(stored_state(&w), before, "bad input changed what was stored");
+    println!("{} bad inputs, each refused with its message; nothing stored changed", cases.len());
     assert!(!w.root.join("out").exists(), "no failed restore wrote anything");
 }

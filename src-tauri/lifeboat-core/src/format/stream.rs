@@ -117,8 +117,9 @@ pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer
     let num = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
     let footer = Footer { index_offset: num(0), index_first_chunk: num(8), chunk_count: num(16) };
     let body_end = len - FOOTER_LEN;
+    // Checked sums: the numbers are the file's, and may be anything.
     let plausible = footer.index_offset >= body_offset + MIN_CHUNK_LEN
-        && footer.index_offset + MIN_CHUNK_LEN <= body_end
+        && footer.index_offset.checked_add(MIN_CHUNK_LEN).is_some_and(|end| end <= body_end)
         && footer.index_first_chunk >= 1
         && footer.index_first_chunk < footer.chunk_count
         && footer.chunk_count <= (body_end - body_offset) / MIN_CHUNK_LEN

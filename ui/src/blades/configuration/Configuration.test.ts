@@ -12,7 +12,7 @@ const engine = {
   configuration: vi.fn(async () => ({ settings: structuredClone(saved), start_with_session: false })),
   validateSettings: vi.fn(async (draft: Draft) => {
     const problems = [];
-    if (draft.retention_days < 2) problems.push(problem("retention_days", "retention", "Retention of 1 days is out of range: choose 2 to 14 days."));
+    if (draft.retention_days < 2) problems.push(problem("retention_days", "retention", "Retention of 1 day is out of range: choose 2 to 14 days."));
     if (draft.encryption.kind === "passphrase" && draft.encryption.passphrase !== draft.encryption.confirm)
       problems.push(problem("passphrase_confirm", "encryption", "The two passphrases differ; type the same one twice."));
     if (draft.location.kind === "smb" && draft.location.password !== draft.location.confirm)
@@ -48,7 +48,7 @@ describe("Configuration", () => {
     render(Configuration, {});
     const days = (await screen.findByDisplayValue("7")) as HTMLInputElement;
     await fireEvent.input(days, { target: { value: "1" } });
-    await screen.findByText("Retention of 1 days is out of range: choose 2 to 14 days.");
+    await screen.findByText("Retention of 1 day is out of range: choose 2 to 14 days.");
     expect((screen.getByText("OK") as HTMLButtonElement).disabled).toBe(true);
     expect(engine.saveConfiguration).not.toHaveBeenCalled();
   });

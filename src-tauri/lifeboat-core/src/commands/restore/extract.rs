@@ -6,11 +6,13 @@ use std::fs::{self, File};
 use std::io::{Read, Seek};
 use std::path::Path;
 
+use super::journal::{self, Journal, UnitMoves};
 use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions};
 use super::writers::{set_times, FileMeta, FileWriters};
 use super::{Replaced, RestoreReport};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{EntryKind, EntryReader, Index, IndexEntry};
+use crate::fsutil::sync_filesystems;
 use crate::progress::{Cancel, Phase, Progress};
 
 /// Restores the entries `options` select, reading them with `reader`.
@@ -33,7 +35,31 @@ pub fn extract<R: Read + Seek>(
     let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
     // Folders this restore creates to hold its staging areas (a new destination):
     // a failed restore takes them away again, leaving the disk as it found it.
-    let mut made_above = Vec::new();
+    let mut made_above: Vec<std::path::PathBuf> = Vec::new();
+    for unit in &units {
+        for dir in unit.staging_dir.parent().map(missing_ancestors).unwrap_or_default() {
+            if !made_above.contains(&dir) {
+                made_above.push(dir);
+            }
+        }
+    }
+    made_above.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    let journal_at = journal::path(&options.safety_dir, &options.restore_id);
+    let mut journal = Journal {
+        phase: journal::Phase::Extracting,
+        units: units
+            .iter()
+            .map(|u| UnitMoves {
+                staging_dir: u.staging_dir.clone(),
+                staged: u.staged.clone(),
+                target: u.target.clone(),
+                staged_inode: None,
+                replaces: Vec::new(),
+            })
+            .collect(),
+        made_above: made_above.clone(),
+    };
+    journal::write(&journal_at, &journal)?;
     let extracted = std::thread::scope(|scope| -> Result<u64> {
         let mut files = FileWriters::start(scope, writers);
         let mut dirs = Vec::new();
@@ -42,7 +68,6 @@ pub fn extract<R: Read + Seek>(
         let mut bytes = 0;
         for unit in &units {
             if let Some(parent) = unit.staging_dir.parent() {
-                made_above.extend(missing_ancestors(parent));
                 fs::create_dir_all(parent).with_path("creating", parent)?;
             }
             fs::create_dir(&unit.staging_dir).with_path("creating staging folder", &unit.staging_dir)?;
@@ -120,40 +145,39 @@ pub fn extract<R: Read + Seek>(
                 let _ = remove_any(&unit.staging_dir);
             }
             // Deepest first; a folder something else has written into meanwhile stays.
-            made_above.sort_by_key(|p: &std::path::PathBuf| std::cmp::Reverse(p.components().count()));
             for dir in made_above {
                 let _ = fs::remove_dir(dir);
             }
+            let _ = journal::close(&journal_at, &[]);
             return Err(e);
         }
     };
 
+    // Every restored byte reaches the disk before anything the user had is moved;
+    // from here on the journal says to finish, not undo.
     progress.phase(Phase::Replacing);
+    sync_filesystems(units.iter().map(|u| u.staging_dir.as_path()))?;
+    for (moves, unit) in journal.units.iter_mut().zip(&units) {
+        moves.staged_inode = journal::inode(&unit.staged);
+        moves.replaces = replaced_paths(unit)
+            .into_iter()
+            .filter(|existing| fs::symlink_metadata(existing).is_ok())
+            .map(|existing| Replaced { safety_copy: safety_path(options, unit, &existing), path: existing })
+            .collect();
+    }
+    journal.phase = journal::Phase::Replacing;
+    journal::write(&journal_at, &journal)?;
     let mut replaced = Vec::new();
     let mut restored = Vec::new();
-    for unit in &units {
-        for existing in replaced_paths(unit) {
-            if fs::symlink_metadata(&existing).is_err() {
-                continue;
-            }
-            let safety_copy = safety_path(options, unit, &existing);
-            if let Some(parent) = safety_copy.parent() {
-                fs::create_dir_all(parent).with_path("creating", parent)?;
-            }
-            move_path(&existing, &safety_copy)?;
-            replaced.push(Replaced { path: existing, safety_copy });
+    for moves in &journal.units {
+        let staged = fs::symlink_metadata(&moves.staged).is_ok();
+        replaced.extend(journal::put_in_place(moves)?);
+        if staged {
+            restored.push(moves.target.clone());
         }
-        if fs::symlink_metadata(&unit.staged).is_ok() {
-            fs::rename(&unit.staged, &unit.target).with_path("moving restored content to", &unit.target)?;
-            restored.push(unit.target.clone());
-        }
-        remove_any(&unit.staging_dir)?;
     }
-    if !replaced.is_empty() {
-        let manifest = options.safety_dir.join(&options.restore_id).join("replaced.json");
-        let text = serde_json::to_vec_pretty(&replaced).expect("paths serialize");
-        fs::write(&manifest, text).with_path("writing", &manifest)?;
-    }
+    sync_filesystems(units.iter().map(|u| u.target.as_path()))?;
+    journal::close(&journal_at, &replaced)?;
     Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
 }
 

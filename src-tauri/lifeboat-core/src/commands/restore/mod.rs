@@ -4,6 +4,7 @@
 //! `writers` pool) and puts it in place.
 
 mod extract;
+mod journal;
 mod plan;
 mod writers;
 
@@ -98,6 +99,9 @@ impl Verb for Restore {
         refuse_expired(self.backup.inspection().expires_at, now)?;
         let restore_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let options = options(ctx, &self.request, &restore_id)?;
+        for done in journal::finish_interrupted(&options.safety_dir)? {
+            tracing::warn!("{done}");
+        }
         progress.phase(Phase::Reading);
         self.backup.with_entries(|index, reader| extract(index, reader, &options, progress, cancel))
     }
