@@ -18,7 +18,7 @@ use crate::catalog::BackupListing;
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::events::{Event, EventBus};
-use crate::operation::{OperationStatus, OperationView, Trigger};
+use crate::operation::{OperationKind, OperationStatus, OperationView, Trigger};
 use crate::progress::{Cancel, Progress};
 use crate::protector::Identity;
 use crate::retention::{Decision, RetentionPolicy};
@@ -46,7 +46,26 @@ impl Engine {
     pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Self> {
         let data_dir = std::path::absolute(data_dir).with_path("resolving", data_dir)?;
         let events = Arc::new(EventBus::with_log(data_dir.join("logs")));
-        Ok(Engine { ctx: Context::open(&data_dir, clock, events)? })
+        let engine = Engine { ctx: Context::open(&data_dir, clock, events)? };
+        engine.finish_installing()?;
+        Ok(engine)
+    }
+
+    /// A recovery stopped while installing is finished as soon as an engine opens,
+    /// so nothing reads half of it; unless another process holds the operation lock
+    /// (it may be that recovery, still running), in which case the next operation
+    /// finishes it.
+    fn finish_installing(&self) -> Result<()> {
+        if !crate::installing::pending(&self.ctx) {
+            return Ok(());
+        }
+        let Ok(_lock) = crate::runner::OperationLock::acquire(self.ctx.data_dir(), OperationKind::Recover, "finish-installing", self.ctx.now()) else {
+            return Ok(());
+        };
+        if crate::installing::finish(&self.ctx)? {
+            tracing::warn!("A recovery stopped while installing the recovered configuration; it was finished.");
+        }
+        Ok(())
     }
 
     /// Another engine on the same data folder, clock, event bus and targets (for a

@@ -6,7 +6,8 @@
 //! - `vault` (secrets, keys and certificates; Lifeboat's own secrets too)
 //! - the domain: `items`, `operation`, `schedule`, `retention`
 //! - `catalog` (SQLite), `settings` (read as a view, changed as one transaction)
-//! - `events`, `context`, `runner` (how long work runs)
+//! - `events`, `context`, `installing` (a recovered configuration, put in whole),
+//!   `runner` (how long work runs)
 //! - `commands` (one module per user verb), `engine` (the facade), `scheduler`
 
 mod b64;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod format;
 pub mod fsutil;
+pub mod installing;
 pub mod items;
 mod names;
 pub mod operation;

@@ -271,6 +271,10 @@ impl RunningOperation {
         let lock = OperationLock::acquire(ctx.data_dir(), kind, &id, now)?;
         // We hold the lock, so any operation still marked running lost its process.
         catalog.fail_interrupted_operations(now)?;
+        // And a recovery it was installing is finished before anything else runs.
+        if crate::installing::finish(ctx)? {
+            tracing::warn!("A recovery stopped while installing the recovered configuration; it was finished.");
+        }
         catalog.start_operation(&id, kind, trigger, std::process::id(), now)?;
         let shared = Arc::new(Shared {
             id: id.clone(),

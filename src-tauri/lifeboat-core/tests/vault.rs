@@ -417,3 +417,25 @@ fn a_thousand_flipped_bits_in_a_blob_are_each_refused_naming_the_part() {
     assert!(v.list(None, true).unwrap().is_empty() && v.list(None, false).unwrap().is_empty(), "nothing was restored from a bad blob");
     v.restore_object(&blob).unwrap();
 }
+
+#[test]
+fn the_key_file_names_its_vault_and_a_bare_key_from_lifeboat_0_2_still_opens() {
+    let root = tempfile::tempdir().unwrap();
+    let d = root.path();
+    let clock = TestClock::new();
+    let v = vault(d, &clock);
+    v.set_secret("kept", b"a value", Attributes::default()).unwrap();
+    let id = v.id().unwrap();
+    drop(v);
+    let key_file = lifeboat_core::vault::key_home::file_path(d);
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    let (named, key) = text.trim_end().split_once(' ').expect("a line names its vault");
+    assert_eq!(named, id);
+    // The file as Lifeboat 0.2 wrote it: the key alone.
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    assert_eq!(*vault(d, &clock).reveal_secret("kept", None).unwrap(), "a value");
+    // Another vault's key beside it (a recovery cut short) does not stand in for it.
+    std::fs::write(&key_file, format!("0123456789abcdef0123456789abcdef {key}\n")).unwrap();
+    let e = vault(d, &clock).reveal_secret("kept", None).unwrap_err();
+    assert!(e.to_string().contains("vault key file"), "{e}");
+}

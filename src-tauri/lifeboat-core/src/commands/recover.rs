@@ -77,10 +77,8 @@ impl Verb for Recover {
         cancel.check()?;
         progress.phase(Phase::Writing);
         let safety_copy = plan.replaces.is_some().then(|| keep_safety_copy(ctx, cancel)).transpose()?;
-        if let Some(vault) = &extracted.vault {
-            ctx.vault()?.replace_with(vault)?;
-        }
-        ctx.catalog().replace_with(&extracted.catalog)?;
+        crate::installing::stage(ctx, &extracted.catalog, extracted.vault.as_deref())?;
+        crate::installing::finish(ctx)?;
         record_source(ctx, &self.backup, &plan.installation_id, cancel)?;
         // Settings from before the vault name files in secrets/; nothing is there to move.
         let _ = ctx.settings().move_secrets_into_vault();

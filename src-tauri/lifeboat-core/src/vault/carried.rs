@@ -54,10 +54,8 @@ impl Vault {
             let held = self.held()?;
             (held.id.clone(), held.home)
         };
-        if old_home == KeyHome::File {
-            // The key file is about to be replaced; a safety copy was made first.
-            key_home::forget(&self.data_dir, &old_id, old_home);
-        }
+        // The new key is kept beside the old one until the vault has changed: a crash
+        // in between leaves a key for whichever vault the file holds.
         let home = key_home::store_new(&self.data_dir, &id, &key)?;
         self.conn.execute("ATTACH DATABASE ?1 AS carried", [copy.to_string_lossy()])?;
         let replaced = (|| -> Result<()> {
@@ -75,10 +73,12 @@ impl Vault {
         })();
         self.conn.execute("DETACH DATABASE carried", [])?;
         replaced?;
-        if old_home == KeyHome::CredentialStore && old_id != id {
+        if old_id != id {
             key_home::forget(&self.data_dir, &old_id, old_home);
         }
-        if home == KeyHome::CredentialStore {
+        if home == KeyHome::File {
+            key_home::keep_only(&self.data_dir, &id)?;
+        } else {
             let _ = std::fs::remove_file(key_home::file_path(&self.data_dir));
         }
         *self.held.borrow_mut() = Held { id, home, key: Some(key) };

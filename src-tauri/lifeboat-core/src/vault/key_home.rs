@@ -31,6 +31,11 @@ pub enum KeyHome {
 
 pub type VaultKey = Zeroizing<[u8; 32]>;
 
+/// The key file: one line per vault, `<vault id> <base64 key>`. Two lines only while
+/// a recovery swaps one vault for another (the new key is added before the vault
+/// changes, the old one removed after), so a crash in between leaves a key for
+/// whichever vault the file names. A line of only a key (Lifeboat 0.2) belongs to the
+/// vault that reads it.
 pub fn file_path(data_dir: &Path) -> PathBuf {
     data_dir.join("secrets").join("vault.key")
 }
@@ -41,7 +46,7 @@ pub fn store_new(data_dir: &Path, vault_id: &str, key: &VaultKey) -> Result<KeyH
     if credential_store_allowed() && store_in_credentials(vault_id, key).is_ok() {
         return Ok(KeyHome::CredentialStore);
     }
-    store_in_file(data_dir, key)?;
+    store_in_file(data_dir, vault_id, key)?;
     Ok(KeyHome::File)
 }
 
@@ -56,8 +61,48 @@ pub fn store_in_credential_store(vault_id: &str, key: &VaultKey) -> Result<()> {
     })
 }
 
-pub fn store_in_file(data_dir: &Path, key: &VaultKey) -> Result<()> {
+/// Adds (or replaces) the key of vault `vault_id` in the key file, keeping the others.
+pub fn store_in_file(data_dir: &Path, vault_id: &str, key: &VaultKey) -> Result<()> {
+    let mut lines = file_lines(data_dir);
+    lines.retain(|(id, _)| id.as_deref() != Some(vault_id));
+    lines.push((Some(vault_id.to_owned()), Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()))));
+    write_lines(data_dir, &lines)
+}
+
+/// Leaves only vault `vault_id`'s key in the key file (a recovery committed).
+pub fn keep_only(data_dir: &Path, vault_id: &str) -> Result<()> {
+    let mut lines = file_lines(data_dir);
+    let before = lines.len();
+    lines.retain(|(id, _)| id.as_deref() == Some(vault_id));
+    if lines.len() == before {
+        return Ok(());
+    }
+    write_lines(data_dir, &lines)
+}
+
+type KeyLine = (Option<String>, Zeroizing<String>);
+
+/// The key file's lines as (vault id, base64 key); none when there is no file.
+fn file_lines(data_dir: &Path) -> Vec<KeyLine> {
+    let Ok(bytes) = read_small_file(&file_path(data_dir), "the vault key").map(Zeroizing::new) else { return Vec::new() };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return Vec::new() };
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| match line.trim().split_once(' ') {
+            Some((id, key)) => (Some(id.to_owned()), Zeroizing::new(key.trim().to_owned())),
+            None => (None, Zeroizing::new(line.trim().to_owned())),
+        })
+        .collect()
+}
+
+/// Writes the key file (atomically, readable by this user only), or removes it when
+/// no line is left.
+fn write_lines(data_dir: &Path, lines: &[KeyLine]) -> Result<()> {
     let path = file_path(data_dir);
+    if lines.is_empty() {
+        return std::fs::remove_file(&path).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            .map_err(|e| Error::operation(format!("removing {}: {e}", path.display())));
+    }
     let dir = path.parent().expect("a file in secrets/");
     std::fs::create_dir_all(dir).map_err(|e| Error::operation(format!("creating {}: {e}", dir.display())))?;
     #[cfg(unix)]
@@ -65,7 +110,15 @@ pub fn store_in_file(data_dir: &Path, key: &VaultKey) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     }
-    let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()));
+    let mut text = Zeroizing::new(String::new());
+    for (id, key) in lines {
+        if let Some(id) = id {
+            text.push_str(id);
+            text.push(' ');
+        }
+        text.push_str(key);
+        text.push('\n');
+    }
     write_atomic(&path, text.as_bytes(), true)
 }
 
@@ -73,10 +126,11 @@ pub fn load(data_dir: &Path, vault_id: &str, home: KeyHome) -> Result<VaultKey> 
     match home {
         KeyHome::File => {
             let path = file_path(data_dir);
-            let text = Zeroizing::new(read_small_file(&path, "the vault key")?);
-            decode(text.trim_ascii()).ok_or_else(|| {
-                Error::operation(format!("The vault key file {} is damaged; restore it from a backup (lifeboat recover).", path.display()))
-            })
+            read_small_file(&path, "the vault key")?;
+            let damaged = || Error::operation(format!("The vault key file {} is damaged; restore it from a backup (lifeboat recover).", path.display()));
+            let lines = file_lines(data_dir);
+            let (_, text) = lines.iter().find(|(id, _)| id.as_deref() == Some(vault_id)).or_else(|| lines.iter().find(|(id, _)| id.is_none())).ok_or_else(damaged)?;
+            decode(text.as_bytes()).ok_or_else(damaged)
         }
         KeyHome::CredentialStore => {
             let answer = ask(vault_id, |e| e.get_secret())
@@ -97,7 +151,9 @@ pub fn load(data_dir: &Path, vault_id: &str, home: KeyHome) -> Result<VaultKey> 
 pub fn forget(data_dir: &Path, vault_id: &str, home: KeyHome) {
     match home {
         KeyHome::File => {
-            let _ = std::fs::remove_file(file_path(data_dir));
+            let mut lines = file_lines(data_dir);
+            lines.retain(|(id, _)| id.as_deref().is_some_and(|id| id != vault_id));
+            let _ = write_lines(data_dir, &lines);
         }
         KeyHome::CredentialStore => {
             let _ = ask(vault_id, |e| e.delete_credential());
@@ -105,12 +161,13 @@ pub fn forget(data_dir: &Path, vault_id: &str, home: KeyHome) {
     }
 }
 
-/// Removes the key file if it holds `key` (left by a move that did not finish).
+/// Removes `key` from the key file (left by a move that did not finish).
 pub fn remove_file_copy(data_dir: &Path, key: &VaultKey) {
-    let path = file_path(data_dir);
-    let Ok(text) = read_small_file(&path, "the vault key").map(Zeroizing::new) else { return };
-    if decode(text.trim_ascii()).is_some_and(|found| *found == **key) {
-        let _ = std::fs::remove_file(path);
+    let mut lines = file_lines(data_dir);
+    let before = lines.len();
+    lines.retain(|(_, text)| decode(text.as_bytes()).is_none_or(|found| *found != **key));
+    if lines.len() != before {
+        let _ = write_lines(data_dir, &lines);
     }
 }
 

@@ -174,7 +174,7 @@ impl Vault {
         }
         match to {
             KeyHome::CredentialStore => key_home::store_in_credential_store(&id, &key)?,
-            KeyHome::File => key_home::store_in_file(&self.data_dir, &key)?,
+            KeyHome::File => key_home::store_in_file(&self.data_dir, &id, &key)?,
         }
         if *key_home::load(&self.data_dir, &id, to)? != *key {
             return Err(Error::operation("The vault key read back from its new place differs; it stays where it was."));
