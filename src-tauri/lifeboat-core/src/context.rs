@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::events::{Event, EventBus};
 use crate::operation::Trigger;
 use crate::settings::Settings;
@@ -43,6 +43,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 impl Context {
     pub fn open(data_dir: &Path, clock: Clock, events: Arc<EventBus>) -> Result<Self> {
         create_private_dir(data_dir).with_path("creating the data folder", data_dir)?;
+        check_writable(data_dir)?;
         let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
         let vault = LazyVault::new(data_dir, clock.clone());
         let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, target_layer: None, vault };
@@ -117,5 +118,23 @@ impl Context {
     /// The configured location's target.
     pub fn target(&self) -> Result<Box<dyn Target>> {
         self.settings().target()
+    }
+}
+
+/// The data folder must take writes (the catalog's journal, the operation lock, the
+/// event log): said plainly up front rather than as the database failing to open.
+fn check_writable(data_dir: &Path) -> Result<()> {
+    // One name for every process: a probe left by a killed one is reused and removed.
+    let probe = data_dir.join(".lifeboat-write-probe");
+    match std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&probe) {
+        Ok(_) => match std::fs::remove_file(&probe) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).with_path("removing", &probe),
+            _ => Ok(()),
+        },
+        Err(e) => Err(Error::operation(format!(
+            "Lifeboat's data folder {} cannot be written ({e}); it may be on a read-only file system or belong to another user. \
+             Make it writable, or point Lifeboat at another data folder (--data-dir or LIFEBOAT_DATA_DIR).",
+            data_dir.display()
+        ))),
     }
 }

@@ -51,7 +51,7 @@ pub enum Error {
     #[error("The operation stalled: nothing progressed for {seconds} s while {during}")]
     Stalled { seconds: u64, during: String },
 
-    #[error("catalog database error: {0}")]
+    #[error("{}", describe_database_error(.0))]
     Catalog(#[from] rusqlite::Error),
 
     /// The backup location (a share, a server) refused or failed; `problem` says
@@ -297,5 +297,25 @@ impl<T> IoContext<T> for std::io::Result<T> {
 
     fn with_path(self, what: &str, path: &std::path::Path) -> Result<T> {
         self.context(|| format!("{what} {}", path.display()))
+    }
+}
+
+/// A catalog or vault failure in the administrator's words where SQLite says why.
+fn describe_database_error(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    let code = match e {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.code),
+        _ => None,
+    };
+    match code {
+        Some(DatabaseBusy | DatabaseLocked) => "Lifeboat's catalog or vault is locked by another program (Lifeboat waited 10 s): close whatever holds \
+             catalog.db or vault.db in the data folder open (a database browser, a sync or backup agent), then try again."
+            .into(),
+        Some(ReadOnly) => "Lifeboat's data folder is read-only here, so its catalog and vault cannot be written: make it writable, or point \
+             Lifeboat at another data folder (--data-dir or LIFEBOAT_DATA_DIR)."
+            .into(),
+        Some(CannotOpen) => "Lifeboat's catalog or vault cannot be opened: check that the data folder exists and that this account may write it.".into(),
+        Some(DiskFull) => "The disk holding Lifeboat's data folder is full: free space there, then try again.".into(),
+        _ => format!("catalog database error: {e}"),
     }
 }
