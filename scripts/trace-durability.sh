@@ -19,7 +19,7 @@ lb items add "$work/site" --name site >/dev/null
 # temporary folder is shown as WORK.
 calls='trace=fsync,fdatasync,syncfs,rename,renameat,renameat2,unlink,unlinkat'
 trace() {
-  strace -f -qq -y -e "$calls" -o "$work/trace" "$lifeboat" --data-dir "$work/data" "$@" >/dev/null <<<"durability trace passphrase"
+  strace -f -qq -y -e "$calls" -o "$work/trace" "$lifeboat" --data-dir "$work/data" "$@" >/dev/null 2>&1 <<<"durability trace passphrase"
   sed -e "s|$work|WORK|g" -e 's/^[0-9]* *//' "$work/trace" | grep -v -e '= -1 ENOENT' -e '^+++' -e '^---'
 }
 echo "## lifeboat backup now (local folder)"
