@@ -395,6 +395,8 @@ fn a_killed_recovery_leaves_the_old_or_the_recovered_installation() {
         target.ok(&recover, PASSPHRASE);
         assert_eq!(state(&target), recovered);
         databases_sound(&target);
+        assert!(!target.data.join("recovering").exists(), "the staged recovery is left behind");
+        no_leftovers(&target, &tmp.path().join("target"));
         outcome
     });
 }
