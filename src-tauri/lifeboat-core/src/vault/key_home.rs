@@ -100,8 +100,10 @@ fn file_lines(data_dir: &Path) -> Vec<KeyLine> {
 fn write_lines(data_dir: &Path, lines: &[KeyLine]) -> Result<()> {
     let path = file_path(data_dir);
     if lines.is_empty() {
-        return std::fs::remove_file(&path).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
-            .map_err(|e| Error::operation(format!("removing {}: {e}", path.display())));
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::operation(format!("removing {}: {e}", path.display()))),
+            _ => Ok(()),
+        };
     }
     let dir = path.parent().expect("a file in secrets/");
     std::fs::create_dir_all(dir).map_err(|e| Error::operation(format!("creating {}: {e}", dir.display())))?;

@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::journal::{self, Journal, UnitMoves};
+use super::journal::{self, Journal};
 use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions};
 use super::writers::{set_times, FileMeta, FileWriters};
 use super::{Replaced, RestoreReport};
@@ -45,20 +45,7 @@ pub fn extract<R: Read + Seek>(
     }
     made_above.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     let journal_at = journal::path(&options.safety_dir, &options.restore_id);
-    let mut journal = Journal {
-        phase: journal::Phase::Extracting,
-        units: units
-            .iter()
-            .map(|u| UnitMoves {
-                staging_dir: u.staging_dir.clone(),
-                staged: u.staged.clone(),
-                target: u.target.clone(),
-                staged_inode: None,
-                replaces: Vec::new(),
-            })
-            .collect(),
-        made_above: made_above.clone(),
-    };
+    let mut journal = Journal::extracting(&units, made_above.clone());
     journal::write(&journal_at, &journal)?;
     let extracted = std::thread::scope(|scope| -> Result<u64> {
         let mut files = FileWriters::start(scope, writers);

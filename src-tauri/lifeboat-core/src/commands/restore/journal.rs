@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{move_path, remove_any};
+use super::plan::Unit;
 use super::Replaced;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::fsutil;
 
 const FILE_NAME: &str = "journal.json";
@@ -42,6 +43,17 @@ pub(super) struct Journal {
     /// Folders the restore created to hold staging folders (a new destination),
     /// deepest first: taken away again when it is undone, if still empty.
     pub made_above: Vec<PathBuf>,
+}
+
+impl Journal {
+    /// The journal a restore writes before it creates anything.
+    pub(super) fn extracting(units: &[Unit], made_above: Vec<PathBuf>) -> Self {
+        let units = units
+            .iter()
+            .map(|u| UnitMoves { staging_dir: u.staging_dir.clone(), staged: u.staged.clone(), target: u.target.clone(), staged_inode: None, replaces: Vec::new() })
+            .collect();
+        Journal { phase: Phase::Extracting, units, made_above }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -141,19 +153,22 @@ pub(super) fn write(at: &Path, journal: &Journal) -> Result<()> {
     if let Some(dir) = at.parent() {
         fs::create_dir_all(dir).with_path("creating", dir)?;
     }
-    let text = serde_json::to_vec_pretty(journal).expect("paths serialize");
-    fsutil::write_atomic(at, &text, true)
+    fsutil::write_atomic(at, &to_json(journal)?, true)
+}
+
+/// JSON of paths; a path that is not UTF-8 cannot be recorded, and says so.
+fn to_json(value: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(|e| Error::input(format!("A restore journal cannot record this path ({e}); restore to a folder whose path is valid UTF-8.")))
 }
 
 /// Ends the restore's journal: what it replaced is listed beside the safety copies
 /// (or, when nothing was replaced, its folder goes).
 pub(super) fn close(at: &Path, replaced: &[Replaced]) -> Result<()> {
-    let dir = at.parent().expect("a journal lives in a folder");
+    let Some(dir) = at.parent() else { return Ok(()) };
     if replaced.is_empty() {
         return remove_any(dir);
     }
-    let text = serde_json::to_vec_pretty(replaced).expect("paths serialize");
-    fsutil::write_atomic(&dir.join("replaced.json"), &text, false)?;
+    fsutil::write_atomic(&dir.join("replaced.json"), &to_json(&replaced)?, false)?;
     fs::remove_file(at).with_path("removing", at)?;
     fsutil::sync_dir(dir)
 }
