@@ -1,7 +1,8 @@
 //! Lifeboat's engine: no GUI dependency, everything testable headless.
 //!
 //! In dependency order (a module uses only those above it; see docs/architecture.md):
-//! - foundations: `error`, `clock`, `progress`, `names`, `fsutil`, `sqlite`, `seal`
+//! - foundations: `error`, `clock`, `progress`, `names`, `fsutil`, `sqlite`, `seal`,
+//!   `scratch` (folders for a moment's copies, swept after a crash)
 //! - `format` (the backup file), `protector` (who can open it), `target` (where it goes)
 //! - `vault` (secrets, keys and certificates; Lifeboat's own secrets too)
 //! - the domain: `items`, `operation`, `schedule`, `retention`
@@ -30,6 +31,7 @@ pub mod retention;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;
+pub mod scratch;
 mod seal;
 pub mod settings;
 pub mod sqlite;

@@ -275,6 +275,10 @@ impl RunningOperation {
         if crate::installing::finish(ctx)? {
             tracing::warn!("A recovery stopped while installing the recovered configuration; it was finished.");
         }
+        let swept = crate::scratch::sweep(ctx.data_dir())?;
+        if swept > 0 {
+            tracing::info!("Removed {swept} scratch folder(s) left by work that was stopped.");
+        }
         catalog.start_operation(&id, kind, trigger, std::process::id(), now)?;
         let shared = Arc::new(Shared {
             id: id.clone(),

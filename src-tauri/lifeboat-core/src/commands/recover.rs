@@ -24,6 +24,7 @@ use crate::items::{CONFIG_ITEM, VAULT_ITEM};
 use crate::operation::OperationKind;
 use crate::progress::{Cancel, Phase, Progress};
 use crate::runner::Verb;
+use crate::scratch::Scratch;
 use crate::settings::{Settings, SettingsView};
 use crate::vault::{LazyVault, Vault, VaultCounts};
 
@@ -122,15 +123,9 @@ pub fn preview(ctx: &Context, backup: &UnlockedBackup, cancel: &Cancel) -> Resul
 
 /// The backup's configuration and vault, extracted (and authenticated) to scratch.
 struct Extracted {
-    scratch: PathBuf,
+    scratch: Scratch,
     catalog: PathBuf,
     vault: Option<PathBuf>,
-}
-
-impl Drop for Extracted {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.scratch);
-    }
 }
 
 impl Extracted {
@@ -141,17 +136,10 @@ impl Extracted {
             return Err(Error::input("This backup holds no Lifeboat configuration, so an installation cannot be recovered from it."));
         }
         let has_vault = index.item_by_name(VAULT_ITEM).is_some();
-        let scratch = ctx.data_dir().join("tmp").join(format!("recover-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&scratch).with_path("creating", &scratch)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // It will hold the vault's key for a moment.
-            std::fs::set_permissions(&scratch, std::fs::Permissions::from_mode(0o700)).with_path("protecting", &scratch)?;
-        }
+        let scratch = Scratch::new(ctx.data_dir(), "recover")?;
         let extracted = Extracted {
-            catalog: scratch.join(CONFIG_ITEM).join("catalog.db"),
-            vault: has_vault.then(|| scratch.join(VAULT_ITEM).join(crate::vault::FILE_NAME)),
+            catalog: scratch.path(CONFIG_ITEM).join("catalog.db"),
+            vault: has_vault.then(|| scratch.path(VAULT_ITEM).join(crate::vault::FILE_NAME)),
             scratch,
         };
         let mut items = vec![CONFIG_ITEM.to_owned()];
@@ -161,8 +149,8 @@ impl Extracted {
         let options = RestoreOptions {
             items,
             paths: vec![],
-            destination: Destination::Folder(extracted.scratch.clone()),
-            safety_dir: extracted.scratch.join("safety"),
+            destination: Destination::Folder(extracted.scratch.dir().to_owned()),
+            safety_dir: extracted.scratch.path("safety"),
             restore_id: "recover".into(),
         };
         progress.phase(Phase::Reading);
@@ -179,7 +167,7 @@ impl Extracted {
         let catalog = Catalog::open(&self.catalog).map_err(|e| {
             Error::integrity(format!("The configuration in this backup cannot be read by this Lifeboat ({e}); it may come from a newer version."))
         })?;
-        let vault_dir = self.vault.as_deref().and_then(Path::parent).unwrap_or(&self.scratch).to_owned();
+        let vault_dir = self.vault.as_deref().and_then(Path::parent).unwrap_or(self.scratch.dir()).to_owned();
         let lazy = LazyVault::new(&vault_dir, ctx.clock().clone());
         let settings = Settings::new(&catalog, ctx.data_dir(), ctx.now(), None, &lazy);
         let installation = settings.installation()?;

@@ -4,7 +4,7 @@
 
 mod write;
 
-pub use write::{backup_file_name, write_backup, BackupMeta, Scratch, Source, WrittenBackup};
+pub use write::{backup_file_name, write_backup, BackupMeta, Source, WrittenBackup};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ use crate::operation::{OperationKind, Trigger};
 use crate::progress::{Cancel, NoProgress, Phase, Progress};
 use crate::protector::{recipient_labels, Recipient};
 use crate::runner::{self, Verb};
+use crate::scratch::Scratch;
 
 /// A backup of everything configured.
 pub struct Backup;
@@ -86,13 +87,7 @@ fn back_up(ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Ba
     progress.phase(Phase::Scanning);
     let id = Uuid::new_v4();
     let now = ctx.now();
-    // Database copies left by a backup that crashed; we hold the operation lock,
-    // so no other backup is using them.
-    let scratch_root = ctx.data_dir().join("tmp");
-    if scratch_root.exists() {
-        fs::remove_dir_all(&scratch_root).with_path("removing leftovers in", &scratch_root)?;
-    }
-    let scratch = Scratch::new(&scratch_root, id)?;
+    let scratch = Scratch::new(ctx.data_dir(), "backup")?;
     let mut warnings = Vec::new();
     let mut sources = Vec::new();
     for item in settings.items()? {

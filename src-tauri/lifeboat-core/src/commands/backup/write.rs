@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use rand::CryptoRng;
@@ -253,27 +252,4 @@ fn mode_of(meta: &std::fs::Metadata) -> u32 {
 /// Name of a published backup: sorts chronologically.
 pub fn backup_file_name(created_at: DateTime<Utc>, id: Uuid) -> String {
     format!("lifeboat-{}-{}.{}", created_at.format("%Y%m%dT%H%M%SZ"), &id.simple().to_string()[..8], crate::target::BACKUP_EXTENSION)
-}
-
-/// Temporary files (SQLite copies) for one backup run, removed when dropped.
-pub struct Scratch {
-    dir: std::path::PathBuf,
-}
-
-impl Scratch {
-    pub fn new(parent: &Path, id: Uuid) -> Result<Self> {
-        let dir = parent.join(format!("backup-{}", id.simple()));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Io { message: format!("creating {}", dir.display()), source: e })?;
-        Ok(Scratch { dir })
-    }
-
-    pub fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
