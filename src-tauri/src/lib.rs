@@ -328,29 +328,103 @@ mod tests {
         fn advance(&self, _: u64, _: u64) {}
     }
 
+    /// A folder to back up, with one file.
+    fn docs_folder(root: &std::path::Path) -> PathBuf {
+        let docs = root.join("docs");
+        std::fs::create_dir(&docs).unwrap();
+        std::fs::write(docs.join("a.txt"), "alpha").unwrap();
+        docs
+    }
+
+    /// A draft with a passphrase and `docs` as its item.
+    fn passphrase_and(d: &mut lifeboat_core::settings::Draft, docs: &std::path::Path) {
+        d.encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
+        d.items.push(lifeboat_core::settings::ItemDraft {
+            name: None,
+            path: docs.display().to_string(),
+            kind: lifeboat_core::settings::ItemChoice::Auto,
+            excludes: vec![],
+        });
+    }
+
+    /// The location unreachable at the scheduled time, for two days of slots: each
+    /// scheduled backup runs and fails (recorded with its cause), the administrator
+    /// gets one notification for all of it, and when the drive is back the catch-up
+    /// runs at the next look at the clock, with one notification that backups work
+    /// again. Real scheduler, real engine events, an injected clock.
+    #[test]
+    fn an_unreachable_location_at_the_scheduled_time_is_notified_once_and_caught_up_when_back() {
+        use lifeboat_core::operation::OperationKind;
+        let tmp = tempfile::tempdir().unwrap();
+        let docs = docs_folder(tmp.path());
+        let time = Arc::new(std::sync::Mutex::new("2026-03-01T00:50:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap()));
+        let clock = time.clone();
+        let engine = Engine::open_with_clock(&tmp.path().join("data"), Arc::new(move || *clock.lock().unwrap())).unwrap();
+        let drive = tmp.path().join("usb");
+        engine
+            .change_settings(
+                |d| {
+                    passphrase_and(d, &docs);
+                    d.location = lifeboat_core::settings::LocationDraft::local(drive.join("backups").display().to_string());
+                    d.schedule_mode = lifeboat_core::settings::ScheduleMode::DailyAt;
+                    d.daily_at = "01:00".into();
+                },
+                false,
+            )
+            .unwrap();
+        let events = engine.events().subscribe();
+        let scheduler = Scheduler::new(engine).unwrap();
+        let mut notifier = notify::Notifier::default();
+        let mut notices = Vec::new();
+        // Looks at the clock every 10 minutes until `until`, as the app's loop would.
+        let mut run_until = |until: &str| {
+            let until: chrono::DateTime<chrono::Utc> = until.parse().unwrap();
+            while *time.lock().unwrap() < until {
+                scheduler.tick(&lifeboat_core::progress::NoProgress, &Cancel::default()).unwrap();
+                for event in events.try_iter() {
+                    if let Some(notice) = react(scheduler.engine(), &mut notifier, &event).0 {
+                        notices.push(notice.title);
+                    }
+                }
+                *time.lock().unwrap() += chrono::Duration::minutes(10);
+            }
+        };
+
+        // The drive is unplugged over two scheduled slots.
+        std::fs::remove_dir_all(&drive).unwrap();
+        run_until("2026-03-02T12:00:00Z");
+        // It is back, with the folder on it.
+        std::fs::create_dir_all(drive.join("backups")).unwrap();
+        run_until("2026-03-02T23:00:00Z");
+
+        let mut runs: Vec<(String, String, Option<String>)> = scheduler
+            .engine()
+            .operations(100)
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.kind == OperationKind::Backup)
+            .map(|o| (o.trigger.to_string(), o.status.to_string(), o.error_code.map(|c| c.to_string())))
+            .collect();
+        runs.reverse();
+        let failed = || ("scheduled".to_owned(), "failed".to_owned(), Some("folder-not-found".to_owned()));
+        assert_eq!(runs, [failed(), failed(), ("catch-up".into(), "succeeded".into(), None)]);
+        assert_eq!(notices, ["Backup location unreachable", "Backups are working again"]);
+        assert_eq!(scheduler.engine().list_backups().unwrap().len(), 1);
+    }
+
     /// What the app does with every event of a backup (notifications, the tray's
     /// health) sends nothing to the backup location, however many progress events
     /// arrive.
     #[test]
     fn reacting_to_a_backups_events_sends_nothing_to_the_location() {
         let tmp = tempfile::tempdir().unwrap();
-        let docs = tmp.path().join("docs");
-        std::fs::create_dir(&docs).unwrap();
-        std::fs::write(docs.join("a.txt"), "alpha").unwrap();
+        let docs = docs_folder(tmp.path());
         let counts = Arc::new(counting::Counts::default());
         let mut engine = Engine::open(&tmp.path().join("data")).unwrap();
         engine.layer_targets(counting::counting(&counts));
         engine
             .change_settings(
-                |d| {
-                    d.encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
-                    d.items.push(lifeboat_core::settings::ItemDraft {
-                        name: None,
-                        path: docs.display().to_string(),
-                        kind: lifeboat_core::settings::ItemChoice::Auto,
-                        excludes: vec![],
-                    });
-                },
+                |d| passphrase_and(d, &docs),
                 false,
             )
             .unwrap();

@@ -1,7 +1,8 @@
 //! Which engine events become desktop notifications. A condition is announced when
 //! it starts, not again while it persists: the engine announces location and
 //! certificate conditions once; here a run of failed backups gives one
-//! notification, and the first success after it gives another.
+//! notification (an unreachable location announced first counts as its start), and
+//! the first success after it gives another.
 
 use lifeboat_core::events::Event;
 use lifeboat_core::operation::{OperationKind, OperationStatus};
@@ -18,7 +19,8 @@ fn notice(title: &str, body: String) -> Option<Notice> {
 
 #[derive(Default)]
 pub struct Notifier {
-    /// The last backup failed (a notification was shown for it).
+    /// Backups are failing and a notification said so (a failed backup, or the
+    /// location found unreachable before one).
     failing: bool,
 }
 
@@ -47,7 +49,10 @@ impl Notifier {
                 "Backups were missed",
                 format!("{count} scheduled backup(s) since {} did not run; one catch-up backup follows.", first.format("%Y-%m-%d %H:%M UTC")),
             ),
-            Event::LocationUnreachable { location, error } => {
+            // The scheduled backup that follows fails for this same cause: one
+            // notification for both.
+            Event::LocationUnreachable { location, error } if !self.failing => {
+                self.failing = true;
                 notice("Backup location unreachable", format!("{location}: {error}"))
             }
             Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => notice(

@@ -165,7 +165,7 @@ impl ErrorCode {
     pub fn hint(self) -> Option<&'static str> {
         use ErrorCode::*;
         Some(match self {
-            DiskFull => "Free space at the backup location, or lower retention so older backups are deleted.",
+            DiskFull => "Free space on the disk or share named above; at the backup location, lowering retention lets older backups be deleted.",
             AccessDenied => "Give the account Lifeboat runs as permission to that path.",
             NotFound => "Check that the path exists and is reachable (a removed drive or an unmounted share).",
             Integrity => "Use another backup; keep this file for investigation.",

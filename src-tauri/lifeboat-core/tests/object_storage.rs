@@ -10,6 +10,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use common::object_servers::{Azurite, Moto, AZURITE_ACCOUNT, AZURITE_KEY, S3_KEY_ID, S3_SECRET};
+use common::refusing_proxy::{RefusingProxy, AZURE_NO_WRITE, AZURE_NO_WRITE_BODY, S3_STORAGE_FULL, S3_STORAGE_FULL_BODY};
 use common::Configure;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
@@ -234,6 +235,71 @@ fn backups_round_trip_through_s3_and_retention_deletes_there() {
     let applied = engine.change_settings(|d| d.location = draft, false).unwrap();
     assert_eq!(applied.settings.location.region.as_deref(), Some("us-east-1"));
     round_trip(&engine, tmp.path(), &clock);
+}
+
+/// Upload bytes a refusing store takes before it refuses: the location check and
+/// the backup's marker and first part (8 MiB) go through, its second part does not.
+const ROOM: u64 = 9 << 20;
+
+/// A store that refuses the upload part-way (`proxy` in front of the real server):
+/// the backup fails naming the cause with its code, and nothing is listed. What was
+/// sent is discarded at once when the store lets it (`at_once`); otherwise its
+/// marker stays for the next backup. Once the store takes uploads again the next
+/// backup succeeds, and the store holds that backup and nothing else
+/// (`left_there` lists what the server holds).
+fn refused_part_way(
+    location: LocationDraft,
+    proxy: &RefusingProxy,
+    (code, says): (lifeboat_core::ErrorCode, &str),
+    at_once: bool,
+    left_there: impl Fn() -> Vec<String>,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = common::TestClock::new();
+    let engine = engine_with_tree(tmp.path(), &clock);
+    engine.change_settings(|d| d.location = location, false).unwrap();
+    let err = engine.backup_now(&NoProgress, &Cancel::default()).unwrap_err();
+    assert!(proxy.refused() > 0, "the store refused an upload");
+    assert_eq!(err.code(), code, "{err}");
+    assert!(err.to_string().contains(says), "{err}");
+    assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
+    let after_failure = left_there();
+    if at_once {
+        assert_eq!(after_failure, Vec::<String>::new(), "what the failed backup sent is discarded at once");
+    } else {
+        assert!(after_failure.iter().any(|k| k.contains("/.lifeboat-upload-")), "the marker stays for the next backup: {after_failure:?}");
+    }
+
+    proxy.lift();
+    let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let listed: Vec<String> = engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
+    assert_eq!(listed, [summary.file_name.clone()]);
+    let there = left_there();
+    assert!(there.len() == 1 && there[0].ends_with(&format!("/{}", summary.file_name)), "the store holds only the new backup: {there:?}");
+}
+
+#[test]
+fn an_s3_store_that_fills_up_fails_the_backup_as_full_and_keeps_nothing_of_it() {
+    let _serial = one_at_a_time();
+    let moto = Moto::start();
+    let proxy = RefusingProxy::start(moto.server.port, ROOM, S3_STORAGE_FULL, S3_STORAGE_FULL_BODY);
+    let location = LocationDraft::s3(format!("http://127.0.0.1:{}", proxy.port), "", moto.bucket.clone(), S3_KEY_ID, S3_SECRET);
+    // Its parts are aborted and its marker deleted as soon as the backup fails.
+    refused_part_way(location, &proxy, (lifeboat_core::ErrorCode::DiskFull, "full or over its quota"), true, || {
+        moto.multipart_uploads().into_iter().chain(moto.objects("")).collect()
+    });
+}
+
+#[test]
+fn an_azure_key_that_may_not_write_fails_the_backup_as_denied_and_the_next_backup_discards_what_it_sent() {
+    let _serial = one_at_a_time();
+    let azurite = Azurite::start();
+    let proxy = RefusingProxy::start(azurite.server.port, ROOM, AZURE_NO_WRITE, AZURE_NO_WRITE_BODY);
+    let endpoint = format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", proxy.port);
+    let location = LocationDraft::azure(AZURITE_ACCOUNT, azurite.container.clone(), endpoint, AZURITE_KEY);
+    // Azure drops uncommitted blocks only when the blob is written (or after a
+    // week): a key that may not write cannot, so the next backup does.
+    refused_part_way(location, &proxy, (lifeboat_core::ErrorCode::AccessDenied, "refused access"), false, || azurite.blobs_and_uncommitted(""));
 }
 
 #[test]

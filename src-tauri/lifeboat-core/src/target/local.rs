@@ -136,25 +136,47 @@ struct LocalUpload {
     final_path: PathBuf,
 }
 
+impl LocalUpload {
+    /// A full disk is the location's problem, said of the backup folder (not of
+    /// the hidden name being written) with its code.
+    fn full(&self, e: std::io::Error) -> std::io::Error {
+        if !matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded) {
+            return e;
+        }
+        let folder = self.temp_path.parent().unwrap_or(&self.temp_path);
+        std::io::Error::other(Error::location(
+            LocationProblem::DiskFull,
+            format!("The backup folder {} is full: the backup did not fit ({e}); what it had written was removed.", folder.display()),
+        ))
+    }
+}
+
 impl Write for LocalUpload {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.as_mut().expect("upload is open until commit").write(buf)
+        self.out.as_mut().expect("upload is open until commit").write(buf).map_err(|e| self.full(e))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.out.as_mut().expect("upload is open until commit").write_all(buf)
+        self.out.as_mut().expect("upload is open until commit").write_all(buf).map_err(|e| self.full(e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.as_mut().expect("upload is open until commit").flush()
+        self.out.as_mut().expect("upload is open until commit").flush().map_err(|e| self.full(e))
     }
 }
 
 impl Upload for LocalUpload {
     fn commit(mut self: Box<Self>, _progress: &dyn crate::progress::Progress) -> Result<()> {
         let out = self.out.take().expect("commit happens once");
-        let file = out.into_inner().map_err(|e| e.into_error()).with_path("writing", &self.temp_path)?;
-        file.sync_all().with_path("flushing to disk", &self.temp_path)?;
+        let written = out.into_inner().map_err(|e| e.into_error()).and_then(|file| file.sync_all().map(|()| file));
+        let file = match written {
+            Ok(file) => file,
+            Err(e) => {
+                // Not published: nothing of it stays at the location.
+                let _ = fs::remove_file(&self.temp_path);
+                return Err(self.full(e)).with_path("writing", &self.temp_path);
+            }
+        };
         drop(file);
         fs::rename(&self.temp_path, &self.final_path).with_path("publishing", &self.final_path)?;
         sync_dir(self.final_path.parent().expect("backup files live in a folder"))

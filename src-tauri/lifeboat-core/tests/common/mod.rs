@@ -319,6 +319,7 @@ pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
 
 pub mod counting;
 pub mod object_servers;
+pub mod refusing_proxy;
 pub mod samba;
 
 /// Unlocks `file` and recovers the installation from it, as `lifeboat recover` does.

@@ -7,7 +7,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::journal::{self, Journal};
-use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions};
+use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions, Unit};
 use super::writers::{set_times, FileMeta, FileWriters};
 use super::{Replaced, RestoreReport};
 use crate::error::{Error, IoContext, Result};
@@ -29,6 +29,7 @@ pub fn extract<R: Read + Seek>(
         .iter()
         .filter_map(|e| units.iter().position(|u| u.item == e.item && within(&e.path, &u.rel)).map(|u| (e, u)))
         .collect();
+    check_room(&units, &selected)?;
     progress.phase(Phase::Restoring);
     progress.total(selected.iter().map(|(e, _)| e.size).sum(), selected.len() as u64);
 
@@ -136,7 +137,7 @@ pub fn extract<R: Read + Seek>(
                 let _ = fs::remove_dir(dir);
             }
             let _ = journal::close(&journal_at, &[]);
-            return Err(e);
+            return Err(say_where_full(e, &units));
         }
     };
 
@@ -166,6 +167,75 @@ pub fn extract<R: Read + Seek>(
     sync_filesystems(units.iter().map(|u| u.target.as_path()))?;
     journal::close(&journal_at, &replaced)?;
     Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
+}
+
+/// Refuses before anything is written when a disk restored to has less room than
+/// the bytes its part of the restore holds (a lower bound: blocks and folders
+/// take more, so a disk can still fill; `say_where_full` covers that).
+fn check_room(units: &[Unit], selected: &[(&IndexEntry, usize)]) -> Result<()> {
+    let mut disks: Vec<(u64, &Path, &Path, u64)> = Vec::new();
+    for (no, unit) in units.iter().enumerate() {
+        let bytes: u64 = selected.iter().filter(|(_, u)| *u == no).map(|(e, _)| e.size).sum();
+        let Some(existing) = unit.staging_dir.ancestors().skip(1).find(|a| fs::metadata(a).is_ok()) else { continue };
+        let device = device_of(existing)?;
+        match disks.iter_mut().find(|(d, ..)| *d == device) {
+            Some(disk) => disk.3 += bytes,
+            None => disks.push((device, existing, &unit.target, bytes)),
+        }
+    }
+    for (_, existing, target, needed) in disks {
+        let free = fs4::available_space(existing).with_path("checking free space of", existing)?;
+        if needed > free {
+            return Err(Error::Io {
+                message: format!(
+                    "There is not enough room to restore {}: it needs at least {} and the disk holding {} has {} free. Nothing was changed; free space there, or restore to another folder",
+                    target.display(),
+                    mib(needed),
+                    existing.display(),
+                    mib(free)
+                ),
+                source: std::io::Error::new(std::io::ErrorKind::StorageFull, "not enough free space"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A disk that filled while the restore wrote: said of the place restored to (not
+/// of the staging folder, which is gone), and that nothing there changed.
+fn say_where_full(e: Error, units: &[Unit]) -> Error {
+    match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => {
+            let targets: Vec<String> = units.iter().map(|u| u.target.display().to_string()).collect();
+            Error::Io {
+                message: format!(
+                    "The disk filled up while restoring {}. Nothing was changed there, and what the restore had written was removed; free space, or restore to another folder",
+                    targets.join(", ")
+                ),
+                source,
+            }
+        }
+        other => other,
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+}
+
+#[cfg(unix)]
+fn device_of(path: &Path) -> Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(fs::metadata(path).with_path("reading", path)?.dev())
+}
+
+/// Without device numbers, each place counts as its own disk.
+#[cfg(not(unix))]
+fn device_of(path: &Path) -> Result<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    Ok(hasher.finish())
 }
 
 /// The entries a restore has placed, so that a crafted backup cannot use one to

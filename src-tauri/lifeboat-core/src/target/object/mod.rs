@@ -117,7 +117,10 @@ fn explain(e: object_store::Error, doing: &str, place: &str) -> Error {
             let text = error_chain(&e);
             let lower = text.to_ascii_lowercase();
             let refused = ["authenticationfailed", "signaturedoesnotmatch", "invalidaccesskeyid", "401 unauthorized", "403 forbidden"];
-            let problem = if refused.iter().any(|r| lower.contains(r)) {
+            let full = ["storagefull", "quotaexceeded", "insufficient storage", "insufficientstorage"];
+            let problem = if answered_status(&e) == Some(507) || full.iter().any(|f| lower.contains(f)) {
+                LocationProblem::DiskFull
+            } else if refused.iter().any(|r| lower.contains(r)) {
                 LocationProblem::WrongCredentials
             } else if lower.contains("containernotfound") || lower.contains("nosuchbucket") {
                 LocationProblem::FolderNotFound
@@ -133,6 +136,7 @@ fn explain(e: object_store::Error, doing: &str, place: &str) -> Error {
                 LocationProblem::FolderNotFound => {
                     format!("{place} was not found; check the name, and create the container or bucket first (Lifeboat does not create it)")
                 }
+                LocationProblem::DiskFull => format!("{place} refused the upload: it is full or over its quota"),
                 LocationProblem::TimedOut => format!("{place} did not answer in time"),
                 LocationProblem::ServerUnreachable => format!("{place} cannot be reached; check the endpoint and the network"),
                 _ => format!("{place} failed"),
@@ -140,6 +144,23 @@ fn explain(e: object_store::Error, doing: &str, place: &str) -> Error {
             Error::location(problem, format!("{doing}: {what} ({}).", first_line(&text)))
         }
     }
+}
+
+/// The HTTP status the service answered with, when it answered (the crate keeps
+/// its error type private, so read from the text it gives).
+fn answered_status(e: &object_store::Error) -> Option<u16> {
+    let text = error_chain(e);
+    let after = text.split("status code: ").nth(1)?;
+    after.get(..3)?.parse().ok()
+}
+
+/// Whether the service answered a request by refusing it (a 4xx, or 507 for a
+/// full store): it keeps nothing of it. Other 5xx answers and lost connections
+/// leave open whether it will store what was sent.
+pub(super) fn refused(e: &object_store::Error) -> bool {
+    use object_store::Error as E;
+    matches!(e, E::PermissionDenied { .. } | E::Unauthenticated { .. } | E::Precondition { .. } | E::AlreadyExists { .. })
+        || answered_status(e).is_some_and(|status| (400..500).contains(&status) || status == 507)
 }
 
 /// The error and its causes on one line (the crate nests the HTTP error inside).

@@ -83,7 +83,11 @@ impl ObjectUpload {
     }
 
     fn failed_at(&self, e: object_store::Error, doing: &str) -> Error {
-        self.link_failed.set(true);
+        // Refused (full, over quota, denied): the service answered and stores
+        // nothing of that request, so what was sent can be discarded right away.
+        if !super::refused(&e) {
+            self.link_failed.set(true);
+        }
         explain(e, doing, &self.place)
     }
 

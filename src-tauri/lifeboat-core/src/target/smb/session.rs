@@ -83,7 +83,7 @@ impl SmbShare {
     }
 
     /// Runs one step against the share on the target's runtime, connecting first
-    /// when needed, with the target's timeout. A failure drops the connection.
+    /// when needed, with the target's timeout. A failure drops the connection, unless the server answered it (see `still_connected`).
     pub(super) fn call<T: Send>(
         &self,
         what: &str,
@@ -96,6 +96,7 @@ impl SmbShare {
         drop(client);
         let error = match outcome {
             Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) if still_connected(&e) => return Err(self.explain(what, e)),
             Ok(Err(e)) => self.explain(what, e),
             Err(_) => self.timed_out(what),
         };
@@ -122,8 +123,9 @@ impl SmbShare {
         self.client_of(&mut inner)
     }
 
-    /// Whether the last call left a working connection; after a failure there is
-    /// none, and cleanup that needs the server is left to the next run.
+    /// Whether the last call left a working connection; after a failure the server
+    /// did not answer there is none, and cleanup that needs the server is left to
+    /// the next run.
     pub(super) fn connected(&self) -> bool {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).client.is_some()
     }
@@ -169,6 +171,7 @@ impl SmbShare {
         };
         let error = match outcome {
             Ok(Ok(Ok(value))) => return Ok(value),
+            Ok(Ok(Err(e))) if still_connected(&e) => return Err(self.explain(what, e)),
             Ok(Ok(Err(e))) => self.explain(what, e),
             Ok(Err(join)) => Error::operation(format!("{} failed while {what}: {join}", self.path.display())),
             Err(_) => {
@@ -257,10 +260,7 @@ impl SmbShare {
     pub(super) fn explain(&self, what: &str, e: smb::Error) -> Error {
         use LocationProblem::*;
         let share = self.path.display();
-        let status = match &e {
-            smb::Error::ReceivedErrorMessage(status, _) | smb::Error::UnexpectedMessageStatus(status) => Some(*status),
-            _ => None,
-        };
+        let status = status_of(&e);
         if is_timeout(&e) {
             return self.timed_out(what);
         }
@@ -294,6 +294,29 @@ impl SmbShare {
 
 /// A request sent in the background on the target's runtime.
 pub(super) type Request<T> = tokio::task::JoinHandle<std::result::Result<T, smb::Error>>;
+
+/// Whether the connection still works after this failure: the server answered
+/// with a status about the request (a full disk, a denied access), not about the
+/// session. Then cleanup (deleting a temporary file) can go on over it.
+fn still_connected(e: &smb::Error) -> bool {
+    const SESSION_GONE: [u32; 2] = [0xC000_0203, 0xC000_035C];
+    status_of(e).is_some_and(|status| !SESSION_GONE.contains(&status))
+}
+
+/// The NT status the server answered with, directly or carried through
+/// `std::io::Error` (a write refused for a full disk comes back that way).
+fn status_of(e: &smb::Error) -> Option<u32> {
+    match e {
+        smb::Error::ReceivedErrorMessage(status, _) | smb::Error::UnexpectedMessageStatus(status) => Some(*status),
+        smb::Error::IoError(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<smb::Error>()).and_then(status_of).or_else(|| {
+            // Some paths carry it only as text: "... with status: 0xc000007f."
+            let text = io.to_string();
+            let digits: String = text.split("status: 0x").nth(1)?.chars().take_while(char::is_ascii_hexdigit).collect();
+            u32::from_str_radix(&digits, 16).ok()
+        }),
+        _ => None,
+    }
+}
 
 /// The crate's own timeout, directly or carried through `std::io::Error` (its
 /// `Read`/`Write`-style calls wrap it).
