@@ -37,6 +37,12 @@ fn crafted(root: &Path, entries: Vec<PlannedEntry>) -> PathBuf {
     file
 }
 
+/// An engine over `root/data` whose backups use the legacy key, and that key.
+fn keyed_engine(root: &Path) -> (lifeboat_core::engine::Engine, KeyIdentity) {
+    common::legacy_key_configuration(&root.join("data"), KEY);
+    (common::engine(&root.join("data"), &common::TestClock::new()), KeyIdentity(parse_legacy_key(KEY).unwrap()))
+}
+
 /// Every file and folder under `dir`, as paths relative to it.
 fn tree(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -58,10 +64,7 @@ fn tree(dir: &Path) -> Vec<String> {
 fn crafted_paths_never_write_outside_the_destination() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let clock = common::TestClock::new();
-    common::legacy_key_configuration(&root.join("data"), KEY);
-    let engine = common::engine(&root.join("data"), &clock);
-    let identity = KeyIdentity(parse_legacy_key(KEY).unwrap());
+    let (engine, identity) = keyed_engine(root);
     let content = root.join("content.txt");
     fs::write(&content, "planted").unwrap();
     // Where an escape would land: the work folder around the destination, and a
@@ -100,4 +103,76 @@ fn crafted_paths_never_write_outside_the_destination() {
         assert_eq!(fs::read_to_string(root.join("keep.txt")).unwrap(), "untouched", "{case}");
         let _ = fs::remove_dir_all(&out);
     }
+}
+
+/// Swaps a folder of the restore's staging area for a link to `outside` once
+/// `after` entries were restored: another program racing the restore between
+/// extracting and moving into place.
+struct SwapMidway {
+    destination: PathBuf,
+    outside: PathBuf,
+    after: u64,
+    restored: std::sync::atomic::AtomicU64,
+}
+
+impl lifeboat_core::progress::Progress for SwapMidway {
+    fn phase(&self, _: lifeboat_core::progress::Phase) {}
+    fn total(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64, entries: u64) {
+        if self.restored.fetch_add(entries, std::sync::atomic::Ordering::SeqCst) + entries != self.after || entries == 0 {
+            return;
+        }
+        let staging = fs::read_dir(&self.destination)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".lifeboat-restore-"))
+            .expect("a staging folder while restoring");
+        // In one step (the writers run meanwhile): the folder becomes the link and
+        // the link's name the folder.
+        let (folder, link) = (staging.join("tree/a"), staging.join("tree/a-moved-away"));
+        std::os::unix::fs::symlink(&self.outside, &link).unwrap();
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        let exchanged = unsafe { libc::renameat2(libc::AT_FDCWD, c(&folder).as_ptr(), libc::AT_FDCWD, c(&link).as_ptr(), libc::RENAME_EXCHANGE) };
+        assert_eq!(exchanged, 0, "{}", std::io::Error::last_os_error());
+    }
+}
+
+#[test]
+fn a_folder_swapped_for_a_link_while_restoring_is_never_written_through() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (engine, identity) = keyed_engine(root);
+    let tree_dir = root.join("tree");
+    fs::create_dir_all(tree_dir.join("a")).unwrap();
+    for i in 0..40 {
+        fs::write(tree_dir.join(format!("a/file-{i:02}.txt")), format!("content {i}")).unwrap();
+    }
+    // The folder gets a mode of its own, set after its content: through a link
+    // it would land on the outside folder.
+    fs::set_permissions(tree_dir.join("a"), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    engine.add_item(&tree_dir, Some("tree"), None, vec![]).unwrap();
+    let id = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
+
+    let outside = root.join("outside");
+    fs::create_dir(&outside).unwrap();
+    let outside_before = fs::metadata(&outside).unwrap();
+    let destination = root.join("restore-here");
+    fs::create_dir(&destination).unwrap();
+    // Entries: the item's folder, `a`, then its files; swapped after the fifth file.
+    let swap = SwapMidway { destination: destination.clone(), outside: outside.clone(), after: 7, restored: Default::default() };
+    let request = RestoreRequest { items: vec![], paths: vec![], to: Some(destination.clone()) };
+    let result = engine.restore(&id, Some(&identity), request, &swap, &Cancel::default());
+
+    assert!(swap.restored.load(std::sync::atomic::Ordering::SeqCst) >= 7, "the swap happened");
+    assert_eq!(tree(&outside), Vec::<String>::new(), "nothing was written through the link ({result:?})");
+    let outside_after = fs::metadata(&outside).unwrap();
+    assert_eq!(
+        (outside_after.mode(), outside_after.mtime(), outside_after.mtime_nsec()),
+        (outside_before.mode(), outside_before.mtime(), outside_before.mtime_nsec()),
+        "the outside folder's mode and time are untouched"
+    );
+    let error = result.expect_err("the restore stops at the link");
+    assert!(error.to_string().contains("outside"), "{error}");
+    assert_eq!(tree(&destination), Vec::<String>::new(), "nothing is left in the destination");
 }

@@ -2,13 +2,13 @@
 //! staging folder beside each destination first; only then is what it replaces
 //! moved to a safety copy and the restored content renamed into place.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::journal::{self, Journal};
 use super::plan::{plan_units, replaced_paths, safety_path, staged_path, within, RestoreOptions, Unit};
-use super::writers::{set_times, FileMeta, FileWriters};
+use super::writers::{set_file_mode, set_times, FileMeta, FileWriters, StagedPath};
 use super::{Replaced, RestoreReport};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{EntryKind, EntryReader, Index, IndexEntry};
@@ -54,11 +54,16 @@ pub fn extract<R: Read + Seek>(
         let mut made_dirs = std::collections::HashSet::new();
         let mut placed = PlacedEntries::default();
         let mut bytes = 0;
+        let mut roots = Vec::new();
         for unit in &units {
             if let Some(parent) = unit.staging_dir.parent() {
                 fs::create_dir_all(parent).with_path("creating", parent)?;
             }
             fs::create_dir(&unit.staging_dir).with_path("creating staging folder", &unit.staging_dir)?;
+            // Everything below is written through this handle: a link another program
+            // puts in the way is never followed out of the staging folder.
+            let root = cap_std::fs::Dir::open_ambient_dir(&unit.staging_dir, cap_std::ambient_authority());
+            roots.push(std::sync::Arc::new(root.with_path("opening staging folder", &unit.staging_dir)?));
         }
         for (entry, unit_no) in &selected {
             cancel.check()?;
@@ -71,18 +76,18 @@ pub fn extract<R: Read + Seek>(
                 .filter(|h| h.path == entry.path && h.item == entry.item && h.kind == entry.kind)
                 .ok_or_else(|| Error::integrity("The backup index does not match the data it points at."))?;
             placed.check(header.item, &header.path, header.kind)?;
-            let dest = staged_path(unit, &header.path)?;
+            let dest = staged(&roots[*unit_no], unit, &header.path)?;
             match header.kind {
                 EntryKind::Dir => {
-                    fs::create_dir_all(&dest).with_path("creating", &dest)?;
-                    made_dirs.insert(dest.clone());
+                    dest.root.create_dir_all(&dest.rel).with_path("creating", &dest.shown)?;
+                    made_dirs.insert(dest.rel.clone());
                     reader.read_content(|_| Ok(())).map_err(|e| e.found_in(place))?;
                     dirs.push((dest, header.mode, header.mtime, header.mtime_nanos));
                 }
                 EntryKind::File => {
-                    if let Some(parent) = dest.parent() {
+                    if let Some(parent) = dest.rel.parent() {
                         if made_dirs.insert(parent.to_owned()) {
-                            fs::create_dir_all(parent).with_path("creating", parent)?;
+                            dest.root.create_dir_all(parent).with_path("creating", dest.shown.parent().unwrap_or(&dest.shown))?;
                         }
                     }
                     let meta = FileMeta { mode: header.mode, mtime: header.mtime, mtime_nanos: header.mtime_nanos };
@@ -108,10 +113,10 @@ pub fn extract<R: Read + Seek>(
                         })
                         .map_err(|e| e.found_in(place))?;
                     let target = String::from_utf8(target).map_err(|_| Error::integrity("A link target is not UTF-8."))?;
-                    if let Some(parent) = dest.parent() {
-                        fs::create_dir_all(parent).with_path("creating", parent)?;
+                    if let Some(parent) = dest.rel.parent() {
+                        dest.root.create_dir_all(parent).with_path("creating", dest.shown.parent().unwrap_or(&dest.shown))?;
                     }
-                    make_symlink(&target, &dest)?;
+                    make_staged_symlink(&target, &dest)?;
                 }
             }
             progress.advance(0, 1);
@@ -120,9 +125,11 @@ pub fn extract<R: Read + Seek>(
         // Deepest first, and after their content: writing into a folder changes its
         // time, and a read-only folder could not be filled.
         for (dir, mode, mtime, nanos) in dirs.iter().rev() {
-            let handle = File::open(dir).with_path("opening", dir)?;
-            set_times(&handle, *mtime, *nanos).with_path("setting the time of", dir)?;
-            set_mode(dir, *mode)?;
+            // A readable handle (`open_dir`'s is a bare path handle, which cannot
+            // carry a time or mode change).
+            let handle = dir.root.open_with(&dir.rel, cap_std::fs::OpenOptions::new().read(true)).with_path("opening", &dir.shown)?.into_std();
+            set_times(&handle, *mtime, *nanos).with_path("setting the time of", &dir.shown)?;
+            set_file_mode(&handle, &dir.shown, *mode)?;
         }
         Ok(bytes)
     });
@@ -238,6 +245,24 @@ fn device_of(path: &Path) -> Result<u64> {
     Ok(hasher.finish())
 }
 
+/// Where an entry goes in its unit's staging folder, resolved beneath it only.
+fn staged(root: &std::sync::Arc<cap_std::fs::Dir>, unit: &Unit, entry_rel: &str) -> Result<StagedPath> {
+    let shown = staged_path(unit, entry_rel)?;
+    let rel = shown.strip_prefix(&unit.staging_dir).map_err(|_| Error::integrity(format!("{entry_rel:?} does not stay in its folder.")))?.to_owned();
+    Ok(StagedPath { root: root.clone(), rel, shown })
+}
+
+#[cfg(unix)]
+fn make_staged_symlink(target: &str, at: &StagedPath) -> Result<()> {
+    // The link's content is the backup's, as it was; only where it is made is confined.
+    at.root.symlink_contents(target, &at.rel).with_path("creating link", &at.shown)
+}
+
+#[cfg(not(unix))]
+fn make_staged_symlink(target: &str, at: &StagedPath) -> Result<()> {
+    make_symlink(target, &at.shown)
+}
+
 /// The entries a restore has placed, so that a crafted backup cannot use one to
 /// write through another: a path may come only once, and nothing may go beneath a
 /// symbolic link the backup itself restores (it could point anywhere).
@@ -303,17 +328,6 @@ pub(super) fn remove_any(path: &Path) -> Result<()> {
         Ok(_) => fs::remove_file(path).with_path("removing", path),
         Err(_) => Ok(()),
     }
-}
-
-#[cfg(unix)]
-pub(super) fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
-}
-
-#[cfg(not(unix))]
-pub(super) fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
-    Ok(())
 }
 
 #[cfg(unix)]

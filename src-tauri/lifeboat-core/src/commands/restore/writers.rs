@@ -8,11 +8,24 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::{Scope, ScopedJoinHandle};
+
+use cap_std::fs::Dir;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::error::{Error, IoContext, Result};
+
+/// A place in a staging folder: `rel` resolved beneath `root` only, so a link
+/// another program puts in its way is never followed out of it.
+#[derive(Clone)]
+pub struct StagedPath {
+    pub root: Arc<Dir>,
+    pub rel: PathBuf,
+    /// The full path, for messages.
+    pub shown: PathBuf,
+}
 
 /// What a restored file gets once its content is written.
 pub struct FileMeta {
@@ -22,12 +35,12 @@ pub struct FileMeta {
 }
 
 enum Job {
-    Start(PathBuf, FileMeta),
+    Start(StagedPath, FileMeta),
     Data(Vec<u8>),
     Finish,
     /// A file whose content fits one buffer, in one message: most files are small,
     /// and every message can cost the writer a wake-up.
-    Whole(PathBuf, FileMeta, Vec<u8>),
+    Whole(StagedPath, FileMeta, Vec<u8>),
 }
 
 /// Buffers handed to a writer before it blocks the caller: bounds memory to
@@ -44,7 +57,7 @@ pub struct FileWriters<'scope> {
     folder: Option<PathBuf>,
     /// The current file, until its first buffer fills (it may never: then it goes
     /// as one `Whole`).
-    unsent: Option<(PathBuf, FileMeta)>,
+    unsent: Option<(StagedPath, FileMeta)>,
     pending: Vec<u8>,
 }
 
@@ -63,8 +76,8 @@ impl<'scope> FileWriters<'scope> {
     }
 
     /// Starts a file; its parent folder must exist.
-    pub fn create(&mut self, path: PathBuf, meta: FileMeta) -> Result<()> {
-        let parent = path.parent().map(Path::to_owned);
+    pub fn create(&mut self, path: StagedPath, meta: FileMeta) -> Result<()> {
+        let parent = path.shown.parent().map(Path::to_owned);
         if parent != self.folder {
             self.current = (self.current + 1) % self.queues.len();
             self.folder = parent;
@@ -139,7 +152,7 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
         match job {
             Job::Start(path, meta) => {
                 let file = create_new(&path)?;
-                open = Some((file, path, meta));
+                open = Some((file, path.shown, meta));
             }
             Job::Data(data) => {
                 let (file, path, _) = open.as_mut().ok_or_else(|| Error::operation("restore writer got data before a file"))?;
@@ -152,19 +165,21 @@ fn write_files(jobs: Receiver<Job>, give_back: Sender<Vec<u8>>) -> Result<()> {
             }
             Job::Whole(path, meta, data) => {
                 let mut file = create_new(&path)?;
-                file.write_all(&data).with_path("writing", &path)?;
+                file.write_all(&data).with_path("writing", &path.shown)?;
                 let _ = give_back.try_send(data);
-                finish(&file, &path, &meta)?;
+                finish(&file, &path.shown, &meta)?;
             }
         }
     }
     Ok(())
 }
 
-/// A file in the fresh staging folder: never one that exists, and never through a
-/// link at its place (O_EXCL does not follow one).
-fn create_new(path: &Path) -> Result<File> {
-    fs::OpenOptions::new().write(true).create_new(true).open(path).with_path("creating", path)
+/// A file in the fresh staging folder: never one that exists, never through a
+/// link at its place (O_EXCL does not follow one), never through a link above it
+/// that leads out of the staging folder.
+fn create_new(path: &StagedPath) -> Result<File> {
+    let options = cap_std::fs::OpenOptions::new().write(true).create_new(true).clone();
+    path.root.open_with(&path.rel, &options).map(cap_std::fs::File::into_std).with_path("creating", &path.shown)
 }
 
 /// Gives a written file its time and mode.
@@ -183,14 +198,15 @@ pub(super) fn set_times(file: &File, secs: i64, nanos: u32) -> std::io::Result<(
     file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(time))
 }
 
+/// Gives an open file (or folder) its mode.
 #[cfg(unix)]
-fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
+pub(super) fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
 }
 
 #[cfg(not(unix))]
-fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
+pub(super) fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
     Ok(())
 }
 
@@ -200,6 +216,11 @@ mod tests {
 
     fn meta() -> FileMeta {
         FileMeta { mode: 0o640, mtime: 1_700_000_000, mtime_nanos: 5 }
+    }
+
+    fn staged(root: &Path, rel: &str) -> StagedPath {
+        let dir = Arc::new(Dir::open_ambient_dir(root, cap_std::ambient_authority()).unwrap());
+        StagedPath { root: dir, rel: rel.into(), shown: root.join(rel) }
     }
 
     #[test]
@@ -212,7 +233,7 @@ mod tests {
             for folder in folders {
                 std::fs::create_dir(dir.path().join(folder)).unwrap();
                 for name in ["big", "empty"] {
-                    files.create(dir.path().join(folder).join(name), meta()).unwrap();
+                    files.create(staged(dir.path(), &format!("{folder}/{name}")), meta()).unwrap();
                     if name == "big" {
                         for piece in content.chunks(70_000) {
                             files.write(piece).unwrap();
@@ -240,10 +261,9 @@ mod tests {
     #[test]
     fn a_failing_writer_reports_its_error() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("no-such-folder").join("file");
         let error = std::thread::scope(|scope| {
             let mut files = FileWriters::start(scope, 2);
-            files.create(missing.clone(), meta()).unwrap();
+            files.create(staged(dir.path(), "no-such-folder/file"), meta()).unwrap();
             // Keep sending until the failure reaches the sender, or join reports it.
             for _ in 0..1000 {
                 if let Err(e) = files.write(&[0; BUFFER]) {
