@@ -4,7 +4,8 @@
 //! checked: the catalog and the vault pass `PRAGMA integrity_check`, every listed
 //! backup verifies, a restored folder holds its old or its new content (never a
 //! mix, never nothing) and the old one is kept, a setting is the old or the new,
-//! and the next run of the same work succeeds and leaves no leftovers.
+//! and the next run of the same work succeeds and leaves no leftovers. Backups are
+//! also killed on their way to a Samba share and to S3 (moto), started by the test.
 //!
 //! The moment of each kill is drawn from a seeded generator over the time that work
 //! takes here (measured first), so each kill lands somewhere else in it. The suite
@@ -13,6 +14,12 @@
 //! (`LIFEBOAT_CRASH_SEED` picks another sequence of moments).
 
 mod common;
+#[allow(dead_code)]
+#[path = "../../lifeboat-core/tests/common/object_servers.rs"]
+mod object_servers;
+#[allow(dead_code)]
+#[path = "../../lifeboat-core/tests/common/samba.rs"]
+mod samba;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -218,28 +225,86 @@ fn installation(root: &Path, name: &str, site: &BTreeMap<String, Vec<u8>>) -> (C
     (cli, folder)
 }
 
+/// Kills backups at seeded moments. After each kill only complete backups are
+/// listed and each verifies; the next backup succeeds and is listed, and then
+/// `clean` checks that nothing of the killed one is left.
+fn killed_backups(kind: &str, cli: &Cli, clean: impl Fn()) {
+    // Every backup of the run is kept (the default keeps 30), so the count says
+    // whether a killed one was listed.
+    cli.ok(&["retention", "set", "--max-count", "1000"], "");
+    let span = timed(cli, &["backup", "now"], "");
+    let mut verified = Default::default();
+    harness(kind, span, |moment| {
+        let before = listed(cli).len();
+        let outcome = kill_after(cli, &["backup", "now"], "", moment);
+        databases_sound(cli);
+        verify_new(cli, &mut verified);
+        let after_kill = listed(cli).len();
+        assert!(after_kill == before || after_kill == before + 1);
+        cli.ok(&["backup", "now"], "");
+        assert_eq!(listed(cli).len(), after_kill + 1);
+        verify_new(cli, &mut verified);
+        clean();
+        outcome
+    });
+}
+
+/// The file names of the backups `cli` lists.
+fn listed_files(cli: &Cli) -> std::collections::HashSet<String> {
+    cli.json(&["backups", "list"], "").as_array().unwrap().iter().map(|b| b["file_name"].as_str().unwrap().to_owned()).collect()
+}
+
 #[test]
 fn killed_backups_leave_only_complete_backups_and_the_next_one_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
     let (cli, site) = installation(tmp.path(), "a", &content(1, 24, 256 << 10));
-    // Every backup of the run is kept (the default keeps 30), so the count says
-    // whether a killed one was listed.
-    cli.ok(&["retention", "set", "--max-count", "1000"], "");
-    let span = timed(&cli, &["backup", "now"], "");
-    let mut verified = Default::default();
-    harness("backup", span, |moment| {
-        let before = listed(&cli).len();
-        let outcome = kill_after(&cli, &["backup", "now"], "", moment);
-        databases_sound(&cli);
-        verify_new(&cli, &mut verified);
-        let after_kill = listed(&cli).len();
-        assert!(after_kill == before || after_kill == before + 1);
-        cli.ok(&["backup", "now"], "");
-        assert_eq!(listed(&cli).len(), after_kill + 1);
-        verify_new(&cli, &mut verified);
+    killed_backups("backup", &cli, || no_leftovers(&cli, site.parent().unwrap()));
+}
+
+#[test]
+fn killed_backups_to_a_share_leave_nothing_there_after_the_next_one() {
+    let samba = samba::Samba::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, site) = installation(tmp.path(), "a", &content(4, 24, 256 << 10));
+    cli.ok(&["location", "set-smb", &samba.unc(""), "--user", samba::USER, "--password-stdin"], &format!("{}\n", samba::PASSWORD));
+    killed_backups("backup to a share", &cli, || {
         no_leftovers(&cli, site.parent().unwrap());
-        outcome
+        let files = listed_files(&cli);
+        for entry in fs::read_dir(&samba.share_dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(files.contains(&name), "left on the share: {name}");
+        }
     });
+}
+
+#[test]
+fn killed_backups_to_s3_leave_nothing_there_after_the_next_one() {
+    let moto = object_servers::Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // 12 MiB: a multipart upload of two parts.
+    let (cli, site) = installation(tmp.path(), "a", &content(5, 24, 512 << 10));
+    let set = ["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--access-key-id", object_servers::S3_KEY_ID, "--secret-stdin"];
+    cli.ok(&set, &format!("{}\n", object_servers::S3_SECRET));
+    // A kill between creating a multipart upload and writing its marker leaves an
+    // upload nothing names (S3 gives its id only on creation, and object_store has
+    // no call to list uploads): the known gap in docs/reliability.md, left to the
+    // bucket's lifecycle rule. Such uploads are counted; any other is a failure.
+    let unnamed = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    killed_backups("backup to S3", &cli, || {
+        no_leftovers(&cli, site.parent().unwrap());
+        let files = listed_files(&cli);
+        let objects = moto.objects("");
+        for key in &objects {
+            assert!(files.contains(key.rsplit('/').next().unwrap()), "left in the bucket: {key}");
+        }
+        for key in moto.multipart_uploads() {
+            let name = key.rsplit('/').next().unwrap();
+            assert!(!files.contains(name), "a listed backup still has an upload in progress: {key}");
+            assert!(!objects.iter().any(|o| o.ends_with(&format!(".lifeboat-upload-{name}"))), "an upload with its marker was not discarded: {key}");
+            unnamed.borrow_mut().insert(key);
+        }
+    });
+    println!("backup to S3: {} upload(s) created and killed before their marker was written", unnamed.borrow().len());
 }
 
 #[test]
