@@ -9,9 +9,10 @@ use std::process::Command;
 
 const SCRIPT: &str = r#"
 set -u
-export XDG_DATA_HOME="$(mktemp -d)" XDG_RUNTIME_DIR="$(mktemp -d)"
 unset LIFEBOAT_CREDENTIAL_STORE
 L="$1"; WITH="$2"; WITHOUT="$3"
+# The keyring's files and socket, in the test's own folder (removed with it).
+export XDG_DATA_HOME="$4" XDG_RUNTIME_DIR="$5"
 printf v0 | env -u DBUS_SESSION_BUS_ADDRESS "$L" --data-dir "$WITHOUT" vault secret set s --value-stdin >/dev/null
 echo "without a service: $("$L" --data-dir "$WITHOUT" --json vault settings | grep key_in_credential_store)"
 printf test-login | gnome-keyring-daemon --unlock --components=secrets >/dev/null
@@ -37,10 +38,14 @@ true
 fn the_vault_key_lives_in_the_keyring_when_there_is_one_and_in_a_file_otherwise() {
     let tmp = tempfile::tempdir().unwrap();
     let (with, without) = (tmp.path().join("with"), tmp.path().join("without"));
+    let (keyring_data, runtime) = (tmp.path().join("keyring-data"), tmp.path().join("runtime"));
+    for dir in [&keyring_data, &runtime] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    }
     let out = Command::new("dbus-run-session")
         .args(["--", "sh", "-c", SCRIPT, "keyring-test", env!("CARGO_BIN_EXE_lifeboat")])
-        .arg(&with)
-        .arg(&without)
+        .args([&with, &without, &keyring_data, &runtime])
         .output()
         .expect("dbus-run-session runs (scripts/test.sh installs dbus and gnome-keyring)");
     let text = String::from_utf8_lossy(&out.stdout);

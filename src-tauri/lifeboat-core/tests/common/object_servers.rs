@@ -102,6 +102,22 @@ fn wait_listening(port: u16, child: &mut Child, what: &str) {
     }
 }
 
+/// A connection to the server on `port`. A server that just started listening
+/// has once refused the next connection (a CI run, not reproduced in a dozen runs
+/// here): refusals are retried for a few seconds before they count.
+fn connect(port: u16) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => return stream,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("connecting to the test server on port {port}: {e}"),
+        }
+    }
+}
+
 /// One HTTP/1.1 request on a fresh connection; returns the status code.
 fn request(port: u16, head: &str) -> u16 {
     exchange(port, head).0
@@ -110,7 +126,7 @@ fn request(port: u16, head: &str) -> u16 {
 /// One HTTP/1.1 request on a fresh connection; returns the status code and the
 /// whole answer.
 fn exchange(port: u16, head: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = connect(port);
     stream.write_all(head.as_bytes()).unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();
