@@ -199,20 +199,7 @@ fn write_tree(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
 
 /// Incompressible files, enough that the work takes a moment to kill into.
 fn content(tag: u8, files: usize, size: usize) -> BTreeMap<String, Vec<u8>> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ tag as u64;
-    (0..files)
-        .map(|i| {
-            let bytes = (0..size)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
-            (format!("part-{}/file-{i}.bin", i % 3), bytes)
-        })
-        .collect()
+    (0..files).map(|i| (format!("part-{}/file-{i}.bin", i % 3), common::noise(size, (u64::from(tag) << 32) | i as u64))).collect()
 }
 
 /// An installation with a passphrase, one protected folder and a backup folder.

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Cli;
+use common::{noise, Cli};
 
 const PASSPHRASE: &str = "disk full passphrase";
 
@@ -53,19 +53,6 @@ impl Drop for SmallDisk {
 fn run(program: &str, args: &[&str]) {
     let out = Command::new(program).args(args).output().unwrap();
     assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// `len` bytes no compressor shrinks.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
 }
 
 /// Every file under `dir`, relative, with its content.

@@ -94,45 +94,40 @@ pub fn sweep(data_dir: &Path) -> Result<usize> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        if name.ends_with(LOCK) {
-            // A lock file left alone (its folder already removed): removed below with
-            // its folder, or here when the folder is gone.
-            if !root.join(name.trim_end_matches(LOCK)).exists() && unheld(&path)? {
+        if let Some(folder) = name.strip_suffix(LOCK) {
+            // A lock file whose folder is gone (its work died between removing the
+            // two); one with its folder goes with the folder below.
+            if !root.join(folder).exists() && !matches!(claim(&path)?, Claim::InUse) {
                 remove(&path)?;
             }
             continue;
         }
         let lock_path = root.join(format!("{name}{LOCK}"));
-        // Held: in use by a live process. Checked on an open handle kept until the
-        // folder is gone, so no one can start using it in between.
-        let held = match File::options().write(true).open(&lock_path) {
-            Ok(lock) => match lock.try_lock() {
-                Ok(()) => Some(lock),
-                Err(fs::TryLockError::WouldBlock) => continue,
-                Err(fs::TryLockError::Error(e)) => return Err(e).with_path("locking", &lock_path),
-            },
-            // A folder without a lock file: its work died between removing the two.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_path("opening", &lock_path),
-        };
+        // The claim holds the lock until both are gone.
+        let Claim::Abandoned(_held) = claim(&lock_path)? else { continue };
         remove(&path)?;
-        if held.is_some() {
-            remove(&lock_path)?;
-        }
+        remove(&lock_path)?;
         removed += 1;
     }
     Ok(removed)
 }
 
-fn unheld(lock_path: &Path) -> Result<bool> {
+enum Claim {
+    /// A live process holds the lock.
+    InUse,
+    /// No one does (or there is no lock file); held by us now when there is one.
+    Abandoned(Option<File>),
+}
+
+fn claim(lock_path: &Path) -> Result<Claim> {
     let lock = match File::options().write(true).open(lock_path) {
         Ok(lock) => lock,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Claim::Abandoned(None)),
         Err(e) => return Err(e).with_path("opening", lock_path),
     };
     match lock.try_lock() {
-        Ok(()) => Ok(true),
-        Err(fs::TryLockError::WouldBlock) => Ok(false),
+        Ok(()) => Ok(Claim::Abandoned(Some(lock))),
+        Err(fs::TryLockError::WouldBlock) => Ok(Claim::InUse),
         Err(fs::TryLockError::Error(e)) => Err(e).with_path("locking", lock_path),
     }
 }

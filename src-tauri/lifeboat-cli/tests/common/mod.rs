@@ -56,6 +56,19 @@ impl Cli {
     }
 }
 
+/// `len` bytes no compressor shrinks (xorshift from `seed`).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 /// A data folder as Lifeboat 0.1 left it with a legacy key (the only kind of
 /// configuration that may use one): the encryption setting in the catalog and the
 /// key in `secrets/legacy.key`.

@@ -104,6 +104,7 @@ fn read_head(from: &mut impl BufRead) -> io::Result<Option<String>> {
     }
 }
 
+/// A header's value; the first line (the request or status line) holds none.
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().skip(1).find_map(|line| {
         let (key, value) = line.split_once(':')?;

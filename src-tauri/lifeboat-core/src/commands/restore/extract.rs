@@ -180,17 +180,29 @@ pub fn extract<R: Read + Seek>(
 /// the bytes its part of the restore holds (a lower bound: blocks and folders
 /// take more, so a disk can still fill; `say_where_full` covers that).
 fn check_room(units: &[Unit], selected: &[(&IndexEntry, usize)]) -> Result<()> {
-    let mut disks: Vec<(u64, &Path, &Path, u64)> = Vec::new();
-    for (no, unit) in units.iter().enumerate() {
-        let bytes: u64 = selected.iter().filter(|(_, u)| *u == no).map(|(e, _)| e.size).sum();
+    let mut per_unit = vec![0u64; units.len()];
+    for (entry, unit) in selected {
+        per_unit[*unit] += entry.size;
+    }
+    struct Disk<'a> {
+        device: u64,
+        /// The nearest folder that exists on the way to the staging folder.
+        existing: &'a Path,
+        /// The first place restored there, to name in the message.
+        target: &'a Path,
+        needed: u64,
+    }
+    let mut disks: Vec<Disk> = Vec::new();
+    for (unit, needed) in units.iter().zip(per_unit) {
+        // The root always exists, so this finds a folder for any absolute path.
         let Some(existing) = unit.staging_dir.ancestors().skip(1).find(|a| fs::metadata(a).is_ok()) else { continue };
         let device = device_of(existing)?;
-        match disks.iter_mut().find(|(d, ..)| *d == device) {
-            Some(disk) => disk.3 += bytes,
-            None => disks.push((device, existing, &unit.target, bytes)),
+        match disks.iter_mut().find(|d| d.device == device) {
+            Some(disk) => disk.needed += needed,
+            None => disks.push(Disk { device, existing, target: &unit.target, needed }),
         }
     }
-    for (_, existing, target, needed) in disks {
+    for Disk { existing, target, needed, .. } in disks {
         let free = fs4::available_space(existing).with_path("checking free space of", existing)?;
         if needed > free {
             return Err(Error::Io {
