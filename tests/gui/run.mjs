@@ -22,6 +22,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
+import { secretsIn, watch } from "./webview-state.mjs";
 const [app, cli, outDir, sambaServer] = process.argv.slice(2).map((p) => resolve(p));
 const here = new URL(".", import.meta.url).pathname;
 mkdirSync(outDir, { recursive: true });
@@ -121,6 +122,38 @@ const shot = async (name) => {
 };
 const pageText = () => session.run("return document.body.innerText");
 const expectText = async (what, text) => session.waitFor(what, async () => (await pageText()).includes(text));
+
+// Every secret the test gives the app, and the ones the app keeps itself (each data
+// folder's vault key, the certificate's private key): none may be in the window's
+// state (what the backend sent it, the page, its fields, its storage) once the form
+// that took it is done. The vault's Reveal is the one command meant to send a value.
+const secrets = {
+  "the .pfx password": "gui-pfx-password",
+  "a wrong .pfx password": "gui-wrong-password-0815",
+  "the vault value": "gui-vault-value-4711",
+};
+const keptSecrets = () => {
+  const kept = { "the certificate's private key": readFileSync(join(keys, "key.pem"), "utf8").split("\n")[1] };
+  for (const dir of readdirSync(work)) {
+    const keyFile = join(work, dir, "secrets", "vault.key");
+    if (!existsSync(keyFile)) continue;
+    for (const line of readFileSync(keyFile, "utf8").split("\n").filter(Boolean)) kept[`the vault key of ${dir}`] = line.split(" ").at(-1);
+  }
+  return kept;
+};
+let secretSearches = 0;
+async function expectNoSecrets(when, allowed = []) {
+  const { found, deliveries, commands } = await secretsIn(session, { ...secrets, ...keptSecrets() }, allowed);
+  if (found.length > 0) throw new Error(`${when}, the window holds ${found.join("; ")}`);
+  if (deliveries === 0) throw new Error(`${when}, nothing the backend sent was recorded`);
+  secretSearches += 1;
+  return commands;
+}
+/** A control: the search does find a secret where it is (a field being filled in, a revealed value). */
+async function expectSecretFound(when, name, where) {
+  const { found } = await secretsIn(session, { [name]: secrets[name] });
+  if (!found.some((f) => f.includes(where))) throw new Error(`${when}, the search did not find ${name} ${where} (found: ${found.join("; ") || "nothing"})`);
+}
 const files = (dir) =>
   readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
@@ -204,6 +237,7 @@ async function relaunch(name) {
   driver = spawn("tauri-driver", ["--port", String(p), "--native-port", String(np)], { env: appEnv, stdio: "inherit" });
   await waitForDriver(`http://127.0.0.1:${p}`);
   session = await Session.create(`http://127.0.0.1:${p}`, app, 60000);
+  await watch(session);
   await session.resize(1280, 800);
   return appEnv;
 }
@@ -211,6 +245,7 @@ async function relaunch(name) {
 try {
   await waitForDriver(base);
   session = await Session.create(base, app, 60000);
+  await watch(session);
   // The window-state plugin applies the saved size just after the window appears.
   await session.waitFor("the window back at its saved size (1100×720)", async () => {
     const { width, height } = await session.cmd("GET", "/window/rect");
@@ -285,11 +320,12 @@ try {
   await session.click('[data-action="next"]');
   await session.waitFor("step 2", () => session.find('[data-field="key-file"]'));
   await session.type('[data-field="key-file"]', join(keys, "backup.pfx"));
-  await session.type('[data-field="key-password"]', "wrong password");
+  await session.type('[data-field="key-password"]', "gui-wrong-password-0815");
   await session.click('[data-action="next"]');
   await session.waitFor("the refusal of a wrong password", () => session.find('[role="alert"]'));
   await shot("restore-2-unlock-refused");
   await session.type('[data-field="key-password"]', "gui-pfx-password");
+  await expectSecretFound("while the wizard asks for it", "the .pfx password", "on the page");
   await shot("restore-2-unlock");
   await session.click('[data-action="next"]');
   await session.waitFor("step 3 verified", () => session.find("[data-verified]"), 60000);
@@ -315,6 +351,7 @@ try {
   if ((await pageText()).includes("gui-pfx-password")) throw new Error("the password is still in the window");
   await session.click('[data-action="close"]');
   await session.waitFor("back on the Backups blade", () => session.find("[data-backup-row]"));
+  await expectNoSecrets("after the restore wizard closed");
   await session.click('[data-action="verify"]');
   await expectText("the checksum verify", "matches the checksum recorded when it was written");
 
@@ -329,17 +366,19 @@ try {
   await session.type('[data-field="vault-value"]', "gui-vault-value-4711");
   await session.click('[data-action="create-object"]');
   await session.waitFor("the secret in the list", () => session.find('[data-object="db-password"]'));
-  if ((await pageText()).includes("gui-vault-value-4711")) throw new Error("the secret's value is shown before Reveal");
+  await expectNoSecrets("after the secret was created, before Reveal");
   await session.click('[data-action="reveal"]');
   await session.waitFor("the value revealed", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
+  await expectSecretFound("once revealed", "the vault value", "sent by vault_reveal");
   await shot("vault");
   await session.click('[data-action="hide"]');
+  await expectNoSecrets("after Hide", ["vault_reveal"]);
   await session.click('[data-action="edit-version"]');
   await session.type('[data-field="edit-tags"]', "owner=ops");
   await session.click('[data-action="save-attributes"]');
   await session.waitFor("the tag saved", () => JSON.parse(lifeboat(["vault", "versions", "secret", "db-password"]))[0].attributes.tags.owner === "ops");
-  const secrets = JSON.parse(lifeboat(["vault", "list", "--kind", "secret"]));
-  if (!secrets.some((o) => o.name === "db-password")) throw new Error("the CLI does not see the secret");
+  const vaultSecrets = JSON.parse(lifeboat(["vault", "list", "--kind", "secret"]));
+  if (!vaultSecrets.some((o) => o.name === "db-password")) throw new Error("the CLI does not see the secret");
   await session.click('[data-action="download-backup"]');
   await session.type('[data-field="download-path"]', blob);
   await session.click('[data-action="confirm-download"]');
@@ -459,8 +498,10 @@ try {
   await session.waitFor("the share fields", () => session.find('[data-field="location_user"]'));
   await session.type('[data-field="location"]', `${samba.unc}\\lifeboat\\gui`);
   await session.type('[data-field="location_user"]', samba.user);
+  secrets["the share password"] = samba.password;
   await session.type('[data-field="location_password"]', samba.password);
   await session.type('[data-field="location_confirm"]', samba.password);
+  await expectSecretFound("while the share form holds it", "the share password", "on the page");
   const enabled = (selector) => session.run(`return !document.querySelector('${selector}').disabled`);
   await session.waitFor("Test connection enabled", () => enabled('[data-action="test-connection"]'));
   await session.click('[data-action="test-connection"]');
@@ -479,6 +520,8 @@ try {
   await session.waitFor("the backup on the share", () => readdirSync(onShare).some((f) => f.endsWith(".lbk")), 60000);
   await expectText("Essentials counting the backup on the share", "1, oldest");
   await shot("essentials-share");
+  const answered = await expectNoSecrets("after the share was saved and used", ["vault_reveal"]);
+  for (const command of ["get_configuration", "vault_reveal"]) if (!answered.includes(command)) throw new Error(`the window's ${command} answers were not recorded (recorded: ${answered.join(", ")})`);
   await session.resize(1024, 700);
 
   // A logout's SIGTERM exits cleanly and saves the window's size for next time.
@@ -525,6 +568,7 @@ try {
   await session.waitFor("Essentials after set-up", async () => /succeeded — .*\(on-demand\)/.test(await pageText()));
   const setUp = JSON.parse(lifeboat(["status"], "", setupEnv));
   if (setUp.encryption.mode !== "certificate" || setUp.items.length !== 1) throw new Error(`set-up saved ${JSON.stringify(setUp.encryption)} and ${setUp.items.length} item(s)`);
+  await expectNoSecrets("after set-up");
 
   // Recover from a backup: the share the first installation last backed up to, its
   // .pfx, what comes back, then the same items and vault, and a backup to the share
@@ -577,6 +621,7 @@ try {
   const onShareBefore = readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length;
   await session.click('[data-action="backup-now"]');
   await session.waitFor("a backup to the share after recovery", () => readdirSync(onShare).filter((f) => f.endsWith(".lbk")).length === onShareBefore + 1, 60000);
+  await expectNoSecrets("after the recovery (the share password came back in the vault)");
 
   // Object storage: an installation (items and passphrase set by the CLI) moves its
   // backups to an Azurite container through the Configuration blade and backs up; the
@@ -585,10 +630,10 @@ try {
   azurite = await startAzurite("gui-fleet");
   const cloudEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-cloud"), HOME: join(work, "home-data-cloud") };
   const otherEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-cloud-other") };
-  for (const appEnv of [cloudEnv, otherEnv]) {
-    lifeboat(["items", "add", docs], "", appEnv);
-    lifeboat(["encryption", "set-passphrase", "--passphrase-stdin"], "a fleet passphrase", appEnv);
-  }
+  secrets["the Azure key"] = AZURITE_KEY;
+  secrets["the passphrase"] = "a fleet passphrase";
+  for (const appEnv of [cloudEnv, otherEnv]) lifeboat(["items", "add", docs], "", appEnv);
+  lifeboat(["encryption", "set-passphrase", "--passphrase-stdin"], "a fleet passphrase", otherEnv);
   lifeboat(["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", "gui-fleet", "--prefix", "fleet", "--endpoint", azurite.endpoint, "--key-stdin"], AZURITE_KEY, otherEnv);
   lifeboat(["backup", "now"], "", otherEnv);
   await relaunch("data-cloud");
@@ -601,11 +646,16 @@ try {
   await session.type('[data-field="location_endpoint"]', azurite.endpoint);
   await session.type('[data-field="location_password"]', AZURITE_KEY);
   await session.type('[data-field="location_confirm"]', AZURITE_KEY);
+  await session.click('[data-field="enc-passphrase"]');
+  await session.type('[data-field="passphrase"]', "a fleet passphrase");
+  await session.type('[data-field="passphrase_confirm"]', "a fleet passphrase");
+  await expectSecretFound("while the form holds it", "the passphrase", "on the page");
   await session.click('[data-action="test-connection"]');
   await expectText("Test connection to Azurite", "Connected: Azure container devstoreaccount1/gui-fleet/fleet");
   await shot("configuration-azure");
   await session.click('[data-action="save"]');
   await session.waitFor("the container saved", () => JSON.parse(lifeboat(["location", "show"], "", cloudEnv)).kind === "azure");
+  if (JSON.parse(lifeboat(["encryption", "show"], "", cloudEnv)).mode !== "passphrase") throw new Error("the passphrase typed in the blade was not saved");
   await session.click('[data-blade="essentials"]');
   await session.click('[data-action="backup-now"]');
   await session.waitFor("a backup in the container", () => JSON.parse(lifeboat(["backups", "list"], "", cloudEnv)).length === 1, 60000);
@@ -616,7 +666,8 @@ try {
   await session.click('[data-action="restore-member"]');
   await session.waitFor("the other installation's backup in the wizard", () => session.find("[data-from-elsewhere]"), 30000);
   await shot("restore-from-another-installation");
-  console.log("GUI test passed; screenshots in", outDir);
+  await expectNoSecrets("at the end");
+  console.log(`GUI test passed; screenshots in ${outDir}; the window's state searched ${secretSearches} times for ${Object.keys({ ...secrets, ...keptSecrets() }).length} secrets, none found`);
 } catch (e) {
   failed = true;
   console.error("GUI test FAILED:", e.stack ?? e.message);

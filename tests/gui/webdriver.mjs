@@ -29,9 +29,16 @@ export class Session {
     return this.waitFor(css, () => this.find(css), 10000);
   }
 
+  /** Clicks the element, found again if the window re-rendered it in between. */
   async click(css) {
-    const id = await this.present(css);
-    await this.cmd("POST", `/element/${id}/click`, {});
+    for (let attempt = 1; ; attempt++) {
+      const id = await this.present(css);
+      try {
+        return await this.cmd("POST", `/element/${id}/click`, {});
+      } catch (e) {
+        if (attempt === 3 || !e.message.includes("stale element reference")) throw e;
+      }
+    }
   }
 
   /** Replaces an input's value, as typing would. */
