@@ -16,6 +16,8 @@ lifeboat_build_ui
 (cd ui && npm run --silent check && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
 
 cargo build --workspace --locked --all-targets
+# The fuzzer's hook into the engine (fuzz/ builds apart, with AFL) must keep compiling.
+cargo check -p lifeboat-core --locked --features fuzzing --lib
 cargo test --workspace --locked --all-targets 2>&1 | tee -a "$log"
 
 # The app end to end: tauri-driver drives the real window (WebKitWebDriver inside).

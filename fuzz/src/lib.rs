@@ -4,8 +4,8 @@
 //! without bound is the finding.
 //!
 //! Authenticated parts (a backup's index and entries, a vault blob's payload) cannot
-//! be reached by mutating ciphertext, so `entry_stream` seals the fuzzer's plaintext
-//! with a known key first, as a crafted-but-authentic backup would be.
+//! be reached by mutating ciphertext, so `entry_stream` and `vault_payload` seal the
+//! fuzzer's plaintext with the right key first, as a crafted-but-authentic file would be.
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ use lifeboat_core::protector::{
     RsaIdentity,
 };
 use lifeboat_core::settings::Draft;
-use lifeboat_core::vault::Vault;
+use lifeboat_core::vault::{ObjectKind, Vault};
 
 /// The legacy key every fuzzed backup is made for (the seeds are too).
 pub const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -162,22 +162,51 @@ pub fn chunk(data: &[u8]) {
 }
 
 /// A vault backup blob restored into a vault (magic, version, geography, then
-/// authentication; the payload needs the geography's key).
+/// authentication; the payload needs the geography's key: `vault_payload`).
 pub fn vault_blob(data: &[u8]) {
+    with_vault(|vault| {
+        let _ = vault.restore_object(data);
+    });
+}
+
+/// A vault blob's payload as an authentic blob of this vault's geography carries it:
+/// the JSON, the object's name and versions, each value checked as its kind's
+/// material (a secret, a PKCS#8 key, a certificate with its key). A payload that
+/// restores is read back every way the vault offers, then deleted and purged so its
+/// name is free for the next input.
+pub fn vault_payload(data: &[u8]) {
+    with_vault(|vault| {
+        let Ok(blob) = vault.fuzz_seal_blob(data) else { return };
+        let Ok(restored) = vault.restore_object(&blob) else { return };
+        let (kind, name) = (restored.kind, restored.name.as_str());
+        for version in vault.versions(kind, name).into_iter().flatten() {
+            let _ = vault.version(kind, name, Some(&version.version));
+            let _ = vault.public_file(kind, name, Some(&version.version));
+            if kind == ObjectKind::Secret {
+                let _ = vault.reveal_secret(name, Some(&version.version));
+            }
+        }
+        let _ = vault.backup_object(kind, name);
+        let gone = vault.delete(kind, name).and_then(|_| vault.purge(kind, name));
+        gone.expect("a restored object can be deleted and purged");
+    });
+}
+
+/// One vault per fuzzing process, on a memory file system when there is one (each
+/// restore is a SQLite transaction).
+fn with_vault(run: impl FnOnce(&Vault)) {
     static VAULT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, dir) = VAULT.get_or_init(|| {
         std::env::set_var(lifeboat_core::vault::key_home::STORE_SWITCH, "off");
-        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let shm = std::path::Path::new("/dev/shm");
+        let tmp = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.expect("a temporary folder");
         let dir = tmp.path().join("data");
         (tmp, dir)
     });
     thread_local! {
         static OPEN: std::cell::OnceCell<Vault> = const { std::cell::OnceCell::new() };
     }
-    OPEN.with(|cell| {
-        let vault = cell.get_or_init(|| Vault::open(dir, std::sync::Arc::new(chrono_now)).expect("a vault"));
-        let _ = vault.restore_object(data);
-    });
+    OPEN.with(|cell| run(cell.get_or_init(|| Vault::open(dir, std::sync::Arc::new(chrono_now)).expect("a vault"))));
 }
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {

@@ -87,6 +87,13 @@ fn main() {
     put("vault_blob", "secret.blob", &vault.backup_object(ObjectKind::Secret, "db-password").unwrap());
     vault.create_certificate("signing", "CN=signing", 2048, 1, Attributes::default()).unwrap();
     put("vault_blob", "certificate.blob", &vault.backup_object(ObjectKind::Certificate, "signing").unwrap());
+    // The same objects' payloads (before sealing), and a key's with two versions.
+    vault.create_key("wrapping", 2048, Attributes::default()).unwrap();
+    let tagged = Attributes { tags: [("owner".to_string(), "ops".to_string())].into(), expires: Some(now + chrono::Duration::days(365)), ..Attributes::default() };
+    vault.create_key("wrapping", 2048, tagged).unwrap();
+    for (kind, name) in [(ObjectKind::Secret, "db-password"), (ObjectKind::Certificate, "signing"), (ObjectKind::Key, "wrapping")] {
+        put("vault_payload", &format!("{name}.json"), &vault.fuzz_blob_payload(kind, name).unwrap());
+    }
 
     // Key material, behind the byte that picks the parser (see `key_input`).
     let created = create_certificate("Lifeboat fuzz", 1, "password", now, &mut rand::rng()).unwrap();

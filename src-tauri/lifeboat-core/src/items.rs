@@ -134,7 +134,11 @@ pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec
         let entry = match next {
             Ok(e) => e,
             Err(e) => {
-                warnings.push(format!("{}: skipped: {}", item.name, e));
+                // Walking fails only on folders (their listing), never on files.
+                let rel = e.path().and_then(|p| p.strip_prefix(&item.path).ok()).filter(|rel| !rel.as_os_str().is_empty());
+                let place = rel.map_or(item.name.clone(), |rel| format!("{}/{}", item.name, rel.display()));
+                let cause = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                warnings.push(format!("{place}: the folder could not be read ({cause}); what it holds is not in this backup"));
                 continue;
             }
         };

@@ -165,6 +165,21 @@ fn an_s3_upload_cut_off_by_a_kill_is_never_listed_and_is_aborted_next_time() {
     assert!(target.list().unwrap().is_empty(), "an upload still marked is not listed");
     assert_eq!(target.remove_incomplete().unwrap(), vec![CUT_OFF.to_owned()]);
     assert_eq!(moto.objects("fleet/"), Vec::<String>::new());
+
+    // Cut off right after S3 created the upload, before its id was written down: the
+    // marker, written first, names the key, and the upload is found by it. Uploads
+    // of another key that starts the same, or of another installation, stay.
+    let key = format!("fleet/install-a/{CUT_OFF}");
+    let others = [format!("{key}.copy"), format!("fleet/install-b/{CUT_OFF}")];
+    moto.put_empty(&format!("fleet/install-a/.lifeboat-upload-{CUT_OFF}"));
+    for k in [&key, &key, &others[0], &others[1]] {
+        moto.start_upload(k);
+    }
+    assert!(target.list().unwrap().is_empty());
+    assert_eq!(target.remove_incomplete().unwrap(), vec![CUT_OFF.to_owned()]);
+    let mut left = moto.multipart_uploads();
+    left.sort();
+    assert_eq!((left, moto.objects("fleet/")), (others.to_vec(), Vec::new()), "both uploads of the key aborted, the marker gone, the rest untouched");
 }
 
 fn engine_with_tree(root: &std::path::Path, clock: &common::TestClock) -> Engine {

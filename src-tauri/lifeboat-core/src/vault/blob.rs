@@ -63,6 +63,11 @@ impl Vault {
     /// "Download backup": the object with every version, as a blob for this vault's
     /// current geography.
     pub fn backup_object(&self, kind: ObjectKind, name: &str) -> Result<Vec<u8>> {
+        self.seal_blob(&self.blob_payload(kind, name)?)
+    }
+
+    /// The blob's JSON payload: the object and every version with its value.
+    fn blob_payload(&self, kind: ObjectKind, name: &str) -> Result<Zeroizing<Vec<u8>>> {
         let row = self.active(kind, name)?;
         let mut versions = Vec::new();
         for info in self.versions(kind, name)? {
@@ -82,7 +87,11 @@ impl Vault {
             });
         }
         let contents = Contents { kind, name: name.into(), created_at: row.created_at, vault: self.id()?, versions };
-        let plain = Zeroizing::new(serde_json::to_vec(&contents).expect("blob contents serialize"));
+        Ok(Zeroizing::new(serde_json::to_vec(&contents).expect("blob contents serialize")))
+    }
+
+    /// Encrypts and authenticates `plain` for this vault's current geography.
+    fn seal_blob(&self, plain: &[u8]) -> Result<Vec<u8>> {
         let (geography, key) = geography::current(&self.conn, &self.key()?)?;
         let mut head = Vec::with_capacity(HEAD);
         head.extend_from_slice(MAGIC);
@@ -90,7 +99,7 @@ impl Vault {
         head.extend_from_slice(&geography::id_bytes(&geography)?);
         head.extend_from_slice(&rand::rng().random::<[u8; 32]>());
         let cipher = blob_cipher(&key, &head[HEAD - 32..]);
-        let sealed = cipher.encrypt(&[0u8; 12].into(), Payload { msg: &plain, aad: &head }).expect("blob within AES-GCM limits");
+        let sealed = cipher.encrypt(&[0u8; 12].into(), Payload { msg: plain, aad: &head }).expect("blob within AES-GCM limits");
         head.extend_from_slice(&sealed);
         Ok(head)
     }
@@ -187,6 +196,20 @@ impl Vault {
             serde_json::from_slice(&plain).map_err(|e| Error::integrity(format!("This vault backup authenticates but its contents do not parse ({e}).")))?;
         check_contents(&contents)?;
         Ok(contents)
+    }
+}
+
+/// The fuzzer's way past a blob's authentication (fuzz/, feature `fuzzing`): a real
+/// object's payload as seeds, and any bytes sealed as a payload this vault opens, so
+/// the payload's parser and checks see what the fuzzer chooses. Not in Lifeboat's build.
+#[cfg(feature = "fuzzing")]
+impl Vault {
+    pub fn fuzz_blob_payload(&self, kind: ObjectKind, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+        self.blob_payload(kind, name)
+    }
+
+    pub fn fuzz_seal_blob(&self, plain: &[u8]) -> Result<Vec<u8>> {
+        self.seal_blob(plain)
     }
 }
 

@@ -260,6 +260,13 @@ impl Moto {
         xml_values(&answer, "Key")
     }
 
+    /// Starts a multipart upload for `key` in the test bucket, as a client killed
+    /// right after would leave it.
+    pub fn start_upload(&self, key: &str) {
+        let (status, answer) = self.unsigned("POST", &format!("/{}/{key}?uploads", self.bucket));
+        assert_eq!(status, 200, "{answer}");
+    }
+
     /// Writes an empty object under `key` in the test bucket.
     pub fn put_empty(&self, key: &str) {
         assert_eq!(self.unsigned("PUT", &format!("/{}/{key}", self.bucket)).0, 200, "writing {key}");

@@ -59,7 +59,7 @@ impl RefusingProxy {
 
 /// Takes `len` bytes of room; once one upload does not fit, none does.
 fn take(room: &AtomicU64, len: u64) -> bool {
-    room.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| Some(if left >= len { left - len } else { 0 })).is_ok_and(|left| left >= len)
+    room.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| Some(left.saturating_sub(len))).is_ok_and(|left| left >= len)
 }
 
 fn serve(client: TcpStream, upstream: u16, room: &AtomicU64, refused: &AtomicUsize, refusal: &str) -> io::Result<()> {

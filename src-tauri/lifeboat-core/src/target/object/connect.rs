@@ -10,6 +10,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path;
 use zeroize::Zeroizing;
 
+use super::s3_uploads::S3Uploads;
 use super::{limits, ObjectStorage, Service};
 use crate::error::{Error, Result};
 
@@ -63,6 +64,7 @@ impl AzureBlob {
             description: self.describe(),
             place: format!("the container {} of storage account {}", self.container, self.account),
             service: Service::Azure,
+            uploads: None,
             timeout,
         })
     }
@@ -76,6 +78,7 @@ impl S3Bucket {
 
     pub fn open(&self, installation: &str, timeout: Duration) -> Result<ObjectStorage> {
         let (options, retry) = limits(timeout);
+        let options = options.with_allow_http(self.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")));
         let mut builder = AmazonS3Builder::new()
             .with_region(&self.region)
             .with_bucket_name(&self.bucket)
@@ -84,18 +87,21 @@ impl S3Bucket {
             // The service checks every part's SHA-256 as it arrives.
             .with_checksum_algorithm(Checksum::SHA256)
             .with_retry(retry)
-            .with_client_options(options.with_allow_http(self.endpoint.as_deref().is_some_and(|e| e.starts_with("http://"))));
+            .with_client_options(options.clone());
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint);
         }
-        let store = builder.build().map_err(|e| Error::input(format!("This S3 location cannot be used: {e}")))?;
+        let unusable = |e: object_store::Error| Error::input(format!("This S3 location cannot be used: {e}"));
+        let store = Arc::new(builder.build().map_err(unusable)?);
+        let uploads = S3Uploads::new(store.clone(), &options, self.endpoint.as_deref(), &self.region, &self.bucket).map_err(unusable)?;
         Ok(ObjectStorage {
-            store: Arc::new(store),
+            store,
             prefix: Path::from(self.prefix.as_str()),
             folder: folder(&self.prefix, installation),
             description: self.describe(),
             place: format!("the bucket {}", self.bucket),
             service: Service::S3,
+            uploads: Some(Arc::new(uploads)),
             timeout,
         })
     }

@@ -10,6 +10,7 @@
 mod connect;
 mod pending;
 mod reader;
+mod s3_uploads;
 mod upload;
 
 pub use connect::{check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_region, AzureBlob, S3Bucket};
@@ -52,6 +53,8 @@ impl Service {
 pub struct ObjectStorage {
     store: Arc<dyn Store>,
     service: Service,
+    /// S3's uploads by key, for those a kill left without their id.
+    uploads: Option<Arc<s3_uploads::S3Uploads>>,
     /// `{prefix}`: where every installation's folder is.
     prefix: Path,
     /// `{prefix}/{installation}`.
@@ -228,7 +231,7 @@ impl Target for ObjectStorage {
 
     fn create(&self, name: &str) -> Result<Box<dyn Upload>> {
         check_backup_name(name)?;
-        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.service, &self.folder, name, self.place.clone(), self.timeout)))
+        Ok(Box::new(upload::ObjectUpload::new(self.store.clone(), self.service, self.uploads.clone(), &self.folder, name, self.place.clone(), self.timeout)))
     }
 
     fn delete(&self, name: &str) -> Result<()> {
@@ -252,7 +255,7 @@ impl Target for ObjectStorage {
                 let store = self.store.as_ref();
                 let discarded = block(async {
                     let id = String::from_utf8_lossy(&store.get(&meta.location).await?.bytes().await?).into_owned();
-                    pending::discard(store, self.service, &self.key(name), &id).await?;
+                    pending::discard(store, self.service, self.uploads.as_deref(), &self.key(name), &id).await?;
                     pending::gone(store.delete(&meta.location).await)
                 });
                 // Still marked, so still not listed: the next backup tries again.
@@ -309,6 +312,7 @@ impl Target for ObjectStorage {
             description: format!("{} (installation {id})", self.description),
             place: self.place.clone(),
             service: self.service,
+            uploads: self.uploads.clone(),
             timeout: self.timeout,
         }))
     }

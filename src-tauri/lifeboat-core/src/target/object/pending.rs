@@ -1,6 +1,7 @@
-//! Uploads not yet confirmed. Before its first byte goes out, an upload writes a
-//! marker object beside the backup (`.lifeboat-upload-NAME`, holding the multipart
-//! upload's id) and removes it only once the backup is complete and checked. While
+//! Uploads not yet confirmed. Before its first request for the backup, an upload
+//! writes a marker object beside it (`.lifeboat-upload-NAME`, empty, then holding
+//! the multipart upload's id once the service gave one) and removes it only once
+//! the backup is complete and checked. While
 //! the marker is there the backup is not listed, however far the upload got; and a
 //! marker a killed process left tells the next run what to discard: the service
 //! keeps a dead multipart upload's parts (and bills them) until someone aborts it.
@@ -9,6 +10,7 @@ use object_store::MultipartId;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
 
+use super::s3_uploads::S3Uploads;
 use super::{error_chain, Service, Store};
 use crate::target::check_backup_name;
 
@@ -28,9 +30,15 @@ pub fn marked_name(file_name: &str) -> Option<&str> {
 
 /// Everything an unconfirmed upload put at `path` goes: its parts or blocks and
 /// the object itself if it was completed. Only called under the installation's
-/// lock, for a name only this installation writes.
-pub async fn discard(store: &dyn Store, service: Service, path: &Path, id: &MultipartId) -> object_store::Result<()> {
-    if service == Service::S3 && !id.is_empty() {
+/// lock, for a name only this installation writes. On S3 an upload whose id was
+/// not written down (killed right after creating it) is found by its key.
+pub async fn discard(store: &dyn Store, service: Service, uploads: Option<&S3Uploads>, path: &Path, id: &MultipartId) -> object_store::Result<()> {
+    let ids = match (uploads, id.is_empty()) {
+        (Some(uploads), true) => uploads.ids_of(path).await?,
+        (None, true) => Vec::new(),
+        (_, false) => vec![id.clone()],
+    };
+    for id in &ids {
         if let Err(e) = store.abort_multipart(path, id).await {
             // Completed or aborted already: nothing to abort.
             if !(matches!(e, object_store::Error::NotFound { .. }) || error_chain(&e).contains("NoSuchUpload")) {

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use super::reader::ObjectReader;
+use super::s3_uploads::S3Uploads;
 use super::{block, explain, pending, runtime, Service, Store};
 use crate::error::{Error, LocationProblem, Result};
 use crate::progress::Progress;
@@ -37,6 +38,7 @@ pub struct ObjectUpload {
     /// Each request's, for the read-back's ranges.
     timeout: Duration,
     service: Service,
+    uploads: Option<Arc<S3Uploads>>,
     path: Path,
     marker: Path,
     place: String,
@@ -59,11 +61,12 @@ pub struct ObjectUpload {
 }
 
 impl ObjectUpload {
-    pub fn new(store: Arc<dyn Store>, service: Service, folder: &Path, name: &str, place: String, timeout: Duration) -> Self {
+    pub fn new(store: Arc<dyn Store>, service: Service, uploads: Option<Arc<S3Uploads>>, folder: &Path, name: &str, place: String, timeout: Duration) -> Self {
         ObjectUpload {
             store,
             timeout,
             service,
+            uploads,
             path: folder.clone().join(name),
             marker: pending::marker(folder, name),
             place,
@@ -91,7 +94,7 @@ impl ObjectUpload {
         explain(e, doing, &self.place)
     }
 
-    /// Writes the marker naming the multipart upload (if any) before anything else.
+    /// Writes the marker, naming the multipart upload once it has an id.
     fn mark(&mut self) -> Result<()> {
         let id = self.multipart.clone().unwrap_or_default();
         block(self.store.put(&self.marker, PutPayload::from(id.into_bytes()))).map_err(|e| self.failed(e))?;
@@ -102,8 +105,14 @@ impl ObjectUpload {
     /// Sends the buffered part, starting the multipart upload with the first one.
     fn send_part(&mut self) -> Result<()> {
         if self.multipart.is_none() {
-            self.multipart = Some(block(self.store.create_multipart(&self.path)).map_err(|e| self.failed(e))?);
+            // Marked before the upload exists, so that a kill right after the service
+            // creates it leaves a marker naming its key; then again with its id.
             self.mark()?;
+            let id = block(self.store.create_multipart(&self.path)).map_err(|e| self.failed(e))?;
+            self.multipart = Some(id.clone());
+            if !id.is_empty() {
+                self.mark()?;
+            }
         }
         while self.in_flight.len() >= PARTS_IN_FLIGHT {
             self.wait_oldest()?;
@@ -231,9 +240,9 @@ impl Drop for ObjectUpload {
             return;
         }
         let id = self.multipart.take().unwrap_or_default();
-        let (store, service) = (self.store.as_ref(), self.service);
+        let (store, service, uploads) = (self.store.as_ref(), self.service, self.uploads.as_deref());
         let discarded = block(async {
-            pending::discard(store, service, &self.path, &id).await?;
+            pending::discard(store, service, uploads, &self.path, &id).await?;
             pending::gone(store.delete(&self.marker).await)
         });
         if let Err(e) = discarded {
