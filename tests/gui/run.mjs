@@ -22,6 +22,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
+import { configurationRows, refuseConfiguration, refuseInVault, vaultRows } from "./bad-inputs.mjs";
 import { secretsIn, watch } from "./webview-state.mjs";
 const [app, cli, outDir, sambaServer] = process.argv.slice(2).map((p) => resolve(p));
 const here = new URL(".", import.meta.url).pathname;
@@ -142,6 +143,7 @@ const keptSecrets = () => {
   return kept;
 };
 let secretSearches = 0;
+let badInputs = 0;
 async function expectNoSecrets(when, allowed = []) {
   const { found, deliveries, commands } = await secretsIn(session, { ...secrets, ...keptSecrets() }, allowed);
   if (found.length > 0) throw new Error(`${when}, the window holds ${found.join("; ")}`);
@@ -277,6 +279,21 @@ try {
   if (!(await session.run("return document.querySelector('[data-action=\"save\"]').disabled"))) throw new Error("OK is enabled with invalid values");
   await shot("configuration-invalid");
 
+  // The table of bad input for each field, each on the form as saved; nothing changes.
+  const badFiles = { pfx: join(keys, "backup.pfx"), cer: join(keys, "backup.cer"), missing: join(work, "nowhere", "backup.cer"), garbage: join(work, "garbage.cer") };
+  writeFileSync(badFiles.garbage, "garbage, not a certificate");
+  const storedSettings = () => ["location", "retention", "expiry", "encryption", "schedule"].map((what) => lifeboat([what, "show"])).join("\n");
+  const settingsBefore = storedSettings();
+  const reopenConfiguration = async () => {
+    await session.click('[data-blade="essentials"]');
+    await session.click('[data-blade="configuration"]');
+    await session.present('[data-field="retention_days"]');
+  };
+  badInputs += await refuseConfiguration(session, configurationRows(badFiles), reopenConfiguration);
+  if (storedSettings() !== settingsBefore) throw new Error("bad input in the Configuration blade changed the settings");
+  await reopenConfiguration();
+  await session.click('[data-field="enc-certificate"]');
+
   const elsewhere = join(work, "elsewhere", "backups");
   await session.type('[data-field="location"]', elsewhere);
   await session.type('[data-field="retention_days"]', "3");
@@ -405,6 +422,9 @@ try {
   await session.waitFor("the restored value", async () => (await session.text("[data-revealed]")) === "gui-vault-value-4711");
   await shot("vault-restored");
   if (JSON.parse(lifeboat(["operations", "list"]))[0].kind !== "vault-restore") throw new Error("the vault restore is not in the history");
+  const vaultBefore = lifeboat(["vault", "list"]);
+  badInputs += await refuseInVault(session, vaultRows(badFiles));
+  if (lifeboat(["vault", "list"]) !== vaultBefore) throw new Error("bad input in the Vault blade changed the vault");
   // Vault settings: the key is in its file (the test keeps it there); this session has
   // no keyring, so moving it into the credential store is refused and it stays put.
   await session.click("[data-vault-settings-form] summary");
@@ -667,7 +687,7 @@ try {
   await session.waitFor("the other installation's backup in the wizard", () => session.find("[data-from-elsewhere]"), 30000);
   await shot("restore-from-another-installation");
   await expectNoSecrets("at the end");
-  console.log(`GUI test passed; screenshots in ${outDir}; the window's state searched ${secretSearches} times for ${Object.keys({ ...secrets, ...keptSecrets() }).length} secrets, none found`);
+  console.log(`GUI test passed; screenshots in ${outDir}; ${badInputs} bad inputs refused in the blades; the window's state searched ${secretSearches} times for ${Object.keys({ ...secrets, ...keptSecrets() }).length} secrets, none found`);
 } catch (e) {
   failed = true;
   console.error("GUI test FAILED:", e.stack ?? e.message);

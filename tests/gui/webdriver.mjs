@@ -45,7 +45,8 @@ export class Session {
   async type(css, text) {
     const id = await this.present(css);
     await this.cmd("POST", `/element/${id}/clear`, {});
-    await this.cmd("POST", `/element/${id}/value`, { text });
+    // Clearing fires no input event: emptying a field is typed, a space then Backspace.
+    await this.cmd("POST", `/element/${id}/value`, { text: text === "" ? " \uE003" : text });
   }
 
   async text(css) {

@@ -87,6 +87,17 @@ impl Settings<'_> {
             if items.iter().any(|other| other.name == item.name) {
                 return Err((i, Error::input(format!("An item named {:?} already exists; give this one a different name.", item.name))));
             }
+            // Twice in every backup, and restored twice over the same place.
+            if let Some(other) = items.iter().find(|other| other.path == item.path) {
+                return Err((
+                    i,
+                    Error::input(format!(
+                        "{} is already protected as the item {:?}; change that item (its name, kind or excludes) instead of adding the place twice.",
+                        item.path.display(),
+                        other.name
+                    )),
+                ));
+            }
             items.push(item);
         }
         Ok(Some(items))
