@@ -6,7 +6,7 @@
 //! mix, never nothing) and the old one is kept, a setting is the old or the new,
 //! and the next run of the same work succeeds and leaves no leftovers. Backups are
 //! also killed on their way to a Samba share, to S3 (moto) and to Azure (Azurite),
-//! started by the test.
+//! started by the test, and a recovery is also killed while it reads from S3.
 //!
 //! The moment of each kill is drawn from a seeded generator over the time that work
 //! takes here (measured first), so each kill lands somewhere else in it. The suite
@@ -442,15 +442,42 @@ fn a_killed_settings_change_leaves_the_old_or_the_new_settings() {
 #[test]
 fn a_killed_recovery_leaves_the_old_or_the_recovered_installation() {
     let tmp = tempfile::tempdir().unwrap();
-    // The installation recovered from: its items, its vault, its backups.
-    let (source, _) = installation(tmp.path(), "source", &content(7, 2, 4096));
+    let source = recovery_source(tmp.path(), |_| ());
+    let backups = source.data.join("backups");
+    killed_recoveries("recovery", tmp.path(), &["recover", backups.to_str().unwrap(), "--passphrase-stdin", "--yes"], PASSPHRASE);
+}
+
+#[test]
+fn a_killed_recovery_from_s3_leaves_the_old_or_the_recovered_installation() {
+    let moto = object_servers::Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let endpoint = moto.endpoint();
+    let s3 = ["--endpoint", endpoint.as_str(), "--bucket", moto.bucket.as_str(), "--access-key-id", object_servers::S3_KEY_ID];
+    recovery_source(tmp.path(), |source| {
+        let set = [&["location", "set-s3"][..], &s3, &["--secret-stdin"]].concat();
+        source.ok(&set, &format!("{}\n", object_servers::S3_SECRET));
+    });
+    let recover = [&["recover"][..], &s3, &["--secret-stdin", "--passphrase-stdin", "--yes"]].concat();
+    killed_recoveries("recovery from S3", tmp.path(), &recover, &format!("{}\n{PASSPHRASE}", object_servers::S3_SECRET));
+}
+
+/// The installation recovered from (`located` sets where it backs up): its items,
+/// its vault and a backup.
+fn recovery_source(root: &Path, located: impl FnOnce(&Cli)) -> Cli {
+    let (source, _) = installation(root, "source", &content(7, 2, 4096));
+    located(&source);
     source.ok(&["vault", "secret", "set", "api-token", "--value-stdin"], "from the source");
     source.ok(&["backup", "now"], "");
-    let backups = source.data.join("backups");
-    // The installation that recovers, as it was before: another item and secret.
-    let (target, _) = installation(tmp.path(), "target", &content(8, 1, 4096));
+    source
+}
+
+/// Kills `recover` (with `stdin`) in another installation, restored to how it was
+/// before each time: after each kill its items and vault are both its own or both
+/// the recovered ones, and the next recovery finishes with nothing left behind.
+fn killed_recoveries(kind: &str, root: &Path, recover: &[&str], stdin: &str) {
+    let (target, _) = installation(root, "target", &content(8, 1, 4096));
     target.ok(&["vault", "secret", "set", "api-token", "--value-stdin"], "the target's own");
-    let pristine = tmp.path().join("target-before");
+    let pristine = root.join("target-before");
     copy_dir(&target.data, &pristine);
     let state = |cli: &Cli| {
         let items = cli.json(&["items", "list"], "");
@@ -458,22 +485,21 @@ fn a_killed_recovery_leaves_the_old_or_the_recovered_installation() {
         (source, cli.ok(&["vault", "secret", "show", "api-token", "--reveal"], "").trim_end().to_owned())
     };
     let before = state(&target);
-    let recover = ["recover", backups.to_str().unwrap(), "--passphrase-stdin", "--yes"];
-    let span = timed(&target, &recover, PASSPHRASE);
+    let span = timed(&target, recover, stdin);
     let recovered = state(&target);
     assert_ne!(before, recovered);
-    harness("recovery", span, |moment| {
+    harness(kind, span, |moment| {
         fs::remove_dir_all(&target.data).unwrap();
         copy_dir(&pristine, &target.data);
-        let outcome = kill_after(&target, &recover, PASSPHRASE, moment);
+        let outcome = kill_after(&target, recover, stdin, moment);
         databases_sound(&target);
         let now = state(&target);
         assert!(now == before || now == recovered, "a mix of the old and the recovered installation: {now:?}");
-        target.ok(&recover, PASSPHRASE);
+        target.ok(recover, stdin);
         assert_eq!(state(&target), recovered);
         databases_sound(&target);
         assert!(!target.data.join("recovering").exists(), "the staged recovery is left behind");
-        no_leftovers(&target, &tmp.path().join("target"));
+        no_leftovers(&target, &root.join("target"));
         outcome
     });
 }
