@@ -106,6 +106,9 @@ fn data_dir() -> lifeboat_core::Result<PathBuf> {
 }
 
 pub fn run() {
+    if let Err(e) = lifeboat_core::hardening::keep_memory_private() {
+        tracing::warn!("this process's memory could not be kept from other programs of this account: {e}");
+    }
     let builder = specta_builder();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))

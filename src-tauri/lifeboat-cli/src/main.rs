@@ -91,6 +91,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
+    if let Err(e) = lifeboat_core::hardening::keep_memory_private() {
+        out.note(&format!("this process's memory could not be kept from other programs of this account ({e})"));
+    }
     match run(cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

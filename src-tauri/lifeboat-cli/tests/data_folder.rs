@@ -37,7 +37,7 @@ fn a_data_folder_on_a_read_only_file_system_gets_a_clear_error() {
     let mount_str = mount.to_str().unwrap();
     // Root ignores permissions, so a real read-only mount is made (the suite runs as
     // root in CI); any other user gets a folder without write permission.
-    let root = unsafe { libc_geteuid() } == 0;
+    let root = common::running_as_root();
     if root {
         run("mount", &["-t", "tmpfs", "-o", "size=64m", "tmpfs", mount_str]);
     }
@@ -65,9 +65,4 @@ fn a_data_folder_on_a_read_only_file_system_gets_a_clear_error() {
     let read_err = String::from_utf8_lossy(&read.stderr).into_owned();
     unmount();
     assert!(read.status.success() || read_err.contains("cannot be written"), "reading: {read_err}");
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }

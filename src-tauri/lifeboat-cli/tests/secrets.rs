@@ -142,3 +142,53 @@ fn no_secret_reaches_the_data_folder_or_the_output() {
         }
     }
 }
+
+/// Whether another process of the same account can read `pid`'s environment (as it
+/// could its memory): the `/proc` files of a process that is not dumpable are closed
+/// to everyone but root.
+fn readable_by_its_account(pid: u32) -> bool {
+    common::unprivileged("cat").arg(format!("/proc/{pid}/environ")).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap().success()
+}
+
+#[test]
+fn a_running_lifeboat_keeps_its_memory_from_other_programs_of_its_account() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    if common::running_as_root() {
+        std::os::unix::fs::chown(tmp.path(), Some(common::NOBODY), Some(common::NOBODY)).unwrap();
+        std::os::unix::fs::chown(&data, Some(common::NOBODY), Some(common::NOBODY)).unwrap();
+    }
+    // Waiting for its passphrase on stdin, as it would hold one a moment later.
+    let mut lifeboat = common::unprivileged(env!("CARGO_BIN_EXE_lifeboat"))
+        .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+        .args(["--data-dir", data.to_str().unwrap(), "encryption", "set-passphrase", "--passphrase-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The control: a program of the same account that does not protect itself.
+    let mut plain = common::unprivileged("sleep").arg("30").spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let running_lifeboat = |pid: u32| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == Path::new(env!("CARGO_BIN_EXE_lifeboat")));
+    let closed = loop {
+        // `setpriv` (root's until it becomes `nobody`) turns into `lifeboat` in the same
+        // process, which closes itself first thing.
+        if running_lifeboat(lifeboat.id()) && !readable_by_its_account(lifeboat.id()) {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let control = readable_by_its_account(plain.id());
+    drop(lifeboat.stdin.take());
+    let _ = lifeboat.wait();
+    plain.kill().unwrap();
+    plain.wait().unwrap();
+    assert!(control, "the control: another program's /proc files are readable by its account");
+    assert!(closed, "lifeboat's /proc files stayed readable by other programs of its account");
+}

@@ -4,30 +4,20 @@
 //! through `setpriv`, over a data folder that account owns.
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::Path;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-const NOBODY: u32 = 65534;
+mod common;
+
+use common::{running_as_root, unprivileged, NOBODY};
+
 const PASSPHRASE: &str = "unreadable sources passphrase";
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
 
 /// `lifeboat --json --data-dir DATA ARGS` as an unprivileged account.
 fn lifeboat(data: &Path, home: &Path, args: &[&str], stdin: &str) -> Output {
-    let root = unsafe { libc_geteuid() } == 0;
-    let mut command = if root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid", &NOBODY.to_string(), "--regid", &NOBODY.to_string(), "--clear-groups", "--"]).arg(env!("CARGO_BIN_EXE_lifeboat"));
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-    };
-    let mut child = command
+    let mut child = unprivileged(env!("CARGO_BIN_EXE_lifeboat"))
         .env("LIFEBOAT_CREDENTIAL_STORE", "off")
         .env("HOME", home)
         .arg("--json")
@@ -51,7 +41,7 @@ fn mode(path: &Path, mode: u32) {
 
 #[test]
 fn unreadable_files_and_folders_are_named_in_warnings_and_everything_else_is_backed_up() {
-    let root = unsafe { libc_geteuid() } == 0;
+    let root = running_as_root();
     let tmp = tempfile::tempdir().unwrap();
     mode(tmp.path(), 0o755);
     let (data, home, site) = (tmp.path().join("data"), tmp.path().join("home"), tmp.path().join("site"));

@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod format;
 pub mod fsutil;
+pub mod hardening;
 pub mod installing;
 pub mod items;
 mod names;

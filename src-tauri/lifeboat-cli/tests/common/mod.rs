@@ -83,3 +83,26 @@ pub fn legacy_key_configuration(cli: &Cli, key_base64: &str) {
     std::fs::create_dir_all(cli.data.join("secrets")).unwrap();
     std::fs::write(cli.data.join("secrets/legacy.key"), key_base64.trim()).unwrap();
 }
+
+/// The uid the tests use for an account without privileges.
+pub const NOBODY: u32 = 65534;
+
+extern "C" {
+    fn geteuid() -> u32;
+}
+
+pub fn running_as_root() -> bool {
+    unsafe { geteuid() == 0 }
+}
+
+/// `program` run by an account without privileges: as root (the suite in CI), as
+/// `nobody` through `setpriv`; otherwise as the account running the tests.
+pub fn unprivileged(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    if running_as_root() {
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid", &NOBODY.to_string(), "--regid", &NOBODY.to_string(), "--clear-groups", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
