@@ -192,3 +192,75 @@ fn a_running_lifeboat_keeps_its_memory_from_other_programs_of_its_account() {
     assert!(control, "the control: another program's /proc files are readable by its account");
     assert!(closed, "lifeboat's /proc files stayed readable by other programs of its account");
 }
+
+/// Runs `program ARGS` on a new pseudo-terminal as its controlling terminal (where a
+/// password prompt reads), types `typed` once `wait_for` shows, and returns all the
+/// terminal showed until the program exited.
+fn at_a_terminal(program: &str, args: &[&str], wait_for: &str, typed: &str) -> String {
+    use std::io::{Read, Write};
+    use std::os::unix::process::CommandExt;
+    use std::sync::{Arc, Mutex};
+    let master = rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY).unwrap();
+    rustix::pty::grantpt(&master).unwrap();
+    rustix::pty::unlockpt(&master).unwrap();
+    let slave_name = rustix::pty::ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new().read(true).write(true).open(slave_name.to_str().unwrap()).unwrap();
+    let mut command = std::process::Command::new(program);
+    command.args(args).env("LIFEBOAT_CREDENTIAL_STORE", "off").stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+    // SAFETY: only async-signal-safe system calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::setsid()?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())?;
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(master);
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let (mut master, shown) = (master.try_clone().unwrap(), shown.clone());
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            // Ends with EIO once the program and its terminal are gone.
+            while let Ok(n @ 1..) = master.read(&mut chunk) {
+                shown.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains(wait_for) {
+        assert!(std::time::Instant::now() < deadline, "{program} never showed {wait_for:?}: {:?}", String::from_utf8_lossy(&shown.lock().unwrap()));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    master.write_all(typed.as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{program} {args:?}: {status}: {:?}", String::from_utf8_lossy(&shown.lock().unwrap()));
+    drop(master);
+    reader.join().unwrap();
+    let shown = shown.lock().unwrap();
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+#[test]
+fn a_passphrase_typed_at_a_terminal_is_not_echoed() {
+    const TYPED: &str = "Typed-Passphrase-Golf-3321";
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // The control: the same terminal echoes what is typed to a program that reads a line.
+    let echoed = at_a_terminal("sh", &["-c", "echo ready; read line"], "ready", &format!("{TYPED}\n"));
+    assert!(echoed.contains(TYPED), "the control: a terminal echoes typed text: {echoed:?}");
+    let args = ["--data-dir", data.to_str().unwrap(), "encryption", "set-passphrase", "--passphrase-stdin"];
+    let shown = at_a_terminal(env!("CARGO_BIN_EXE_lifeboat"), &args, "Passphrase (empty turns encryption off): ", &format!("{TYPED}\n"));
+    assert!(!shown.contains(TYPED), "the passphrase was shown as it was typed: {shown:?}");
+    // And it was taken: a backup made with it opens with it.
+    let cli = Cli { data };
+    assert_eq!(cli.json(&["encryption", "show"], "")["mode"], "passphrase");
+    let site = tmp.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("a.txt"), "a").unwrap();
+    cli.ok(&["items", "add", site.to_str().unwrap()], "");
+    let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
+    cli.ok(&["verify", &id, "--passphrase-stdin"], TYPED);
+}
