@@ -1,10 +1,10 @@
 //! Uploads not yet confirmed. Before its first request for the backup, an upload
 //! writes a marker object beside it (`.lifeboat-upload-NAME`, empty, then holding
 //! the multipart upload's id once the service gave one) and removes it only once
-//! the backup is complete and checked. While
-//! the marker is there the backup is not listed, however far the upload got; and a
-//! marker a killed process left tells the next run what to discard: the service
-//! keeps a dead multipart upload's parts (and bills them) until someone aborts it.
+//! the backup is complete and checked. While the marker is there the backup is not
+//! listed, however far the upload got; and a marker a killed process left tells the
+//! next run what to discard: the service keeps a dead multipart upload's parts (and
+//! bills them) until someone aborts it.
 
 use object_store::MultipartId;
 use object_store::path::Path;
