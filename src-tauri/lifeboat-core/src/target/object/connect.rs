@@ -93,7 +93,7 @@ impl S3Bucket {
         }
         let unusable = |e: object_store::Error| Error::input(format!("This S3 location cannot be used: {e}"));
         let store = Arc::new(builder.build().map_err(unusable)?);
-        let uploads = S3Uploads::new(store.clone(), &options, self.endpoint.as_deref(), &self.region, &self.bucket).map_err(unusable)?;
+        let uploads = S3Uploads::new(store.clone(), &options, self.endpoint.as_deref(), &self.region, &self.bucket);
         Ok(ObjectStorage {
             store,
             prefix: Path::from(self.prefix.as_str()),

@@ -5,7 +5,7 @@
 //! so the next backup asks S3 for that key's uploads (ListMultipartUploads, signed as
 //! object_store signs its own requests) and aborts them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use object_store::aws::{AmazonS3, AwsAuthorizer};
 use object_store::client::{HttpClient, HttpConnector, HttpRequest, HttpRequestBody, ReqwestConnector};
@@ -15,7 +15,10 @@ use serde::Deserialize;
 
 pub(super) struct S3Uploads {
     store: Arc<AmazonS3>,
-    client: HttpClient,
+    options: ClientOptions,
+    /// Made on first use: only a clean-up after a kill needs it, and every opening
+    /// of the location would otherwise build an HTTP client for nothing.
+    client: OnceLock<HttpClient>,
     /// `https://s3.{region}.amazonaws.com/{bucket}` or `{endpoint}/{bucket}`, as
     /// object_store addresses the bucket (path-style).
     bucket_url: String,
@@ -41,16 +44,23 @@ struct UploadListed {
 }
 
 impl S3Uploads {
-    pub fn new(store: Arc<AmazonS3>, options: &ClientOptions, endpoint: Option<&str>, region: &str, bucket: &str) -> object_store::Result<Self> {
+    pub fn new(store: Arc<AmazonS3>, options: &ClientOptions, endpoint: Option<&str>, region: &str, bucket: &str) -> Self {
         let bucket_url = match endpoint {
             Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
             None => format!("https://s3.{region}.amazonaws.com/{bucket}"),
         };
-        Ok(S3Uploads { store, client: ReqwestConnector::default().connect(options)?, bucket_url, region: region.to_owned() })
+        S3Uploads { store, options: options.clone(), client: OnceLock::new(), bucket_url, region: region.to_owned() }
     }
 
     /// The ids of the uploads in progress for exactly `key`.
     pub async fn ids_of(&self, key: &Path) -> object_store::Result<Vec<MultipartId>> {
+        let client = match self.client.get() {
+            Some(client) => client,
+            None => {
+                let made = ReqwestConnector::default().connect(&self.options)?;
+                self.client.get_or_init(|| made)
+            }
+        };
         let credential = self.store.credentials().get_credential().await?;
         let mut ids = Vec::new();
         let mut after: Option<(String, String)> = None;
@@ -63,7 +73,7 @@ impl S3Uploads {
             let mut request = HttpRequest::new(HttpRequestBody::empty());
             *request.uri_mut() = url.as_str().parse().map_err(|e| generic(format!("the bucket's address: {e}")))?;
             AwsAuthorizer::new(&credential, "s3", &self.region).try_authorize(&mut request, None)?;
-            let response = self.client.execute(request).await.map_err(|e| generic(e.to_string()))?;
+            let response = client.execute(request).await.map_err(|e| generic(e.to_string()))?;
             let status = response.status();
             let body = response.into_body().bytes().await.map_err(|e| generic(e.to_string()))?;
             if !status.is_success() {
