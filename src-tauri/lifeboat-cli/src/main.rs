@@ -10,7 +10,7 @@ mod secrets;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::{ErrorKind, Result};
@@ -86,6 +86,18 @@ enum Command {
     /// Run the scheduler in the foreground until interrupted (for servers; the desktop
     /// app runs the same scheduler itself).
     Service(commands::service::ServiceArgs),
+    /// Newer versions of Lifeboat: check, install, and where to look.
+    #[command(subcommand)]
+    Update(commands::update::UpdateCommand),
+    /// Print the shell completion script for SHELL (packages install them).
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (lifeboat.1 and one per command) into DIR.
+    #[command(hide = true)]
+    Manual {
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,6 +126,11 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
         Command::Key(command) => return commands::cert::key(command, out),
         Command::Cert(command) => return commands::cert::run(command, out),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "lifeboat", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Manual { dir } => return commands::manual::write(Cli::command(), dir),
         _ => {}
     }
     let data_dir = match cli.data_dir {
@@ -147,6 +164,9 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Operations(c) => commands::operations::run(&engine, c, out),
         Command::Vault(c) => commands::vault::run(&engine, c, out, &cancel),
         Command::Fleet(c) => commands::fleet::run(&engine, c, out),
-        Command::Key(_) | Command::Cert(_) | Command::Service(_) => unreachable!("handled above"),
+        Command::Update(c) => commands::update::run(&engine, c, out, &cancel),
+        Command::Key(_) | Command::Cert(_) | Command::Service(_) | Command::Completions { .. } | Command::Manual { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -6,6 +6,7 @@ use lifeboat_core::events::Event;
 use lifeboat_core::operation::{OperationStatus, OperationView};
 use lifeboat_core::{Error, ErrorCode, ErrorKind, Result};
 use serde::Serialize;
+use std::io::Write as _;
 
 pub struct Output {
     json: bool,
@@ -23,16 +24,16 @@ impl Output {
     /// Prints `value` as JSON, or the human text.
     pub fn value<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value).expect("output values serialize"));
+            stdout_line(&serde_json::to_string_pretty(value).expect("output values serialize"));
         } else {
-            println!("{}", human());
+            stdout_line(&human());
         }
         Ok(())
     }
 
     /// Something to know before the result, on stderr (JSON output stays clean).
     pub fn note(&self, text: &str) {
-        eprintln!("note: {text}");
+        stderr_line(&format!("note: {text}"));
     }
 
     pub fn error(&self, e: &Error) {
@@ -45,13 +46,26 @@ impl Output {
                 ErrorKind::Busy => "busy",
                 ErrorKind::Canceled => "canceled",
             };
-            println!("{}", serde_json::json!({ "error": { "kind": kind, "code": e.code(), "message": e.to_string(), "hint": hint } }));
+            stdout_line(&serde_json::json!({ "error": { "kind": kind, "code": e.code(), "message": e.to_string(), "hint": hint } }).to_string());
         }
-        eprintln!("error: {e}");
+        stderr_line(&format!("error: {e}"));
         if let Some(hint) = hint {
-            eprintln!("hint: {hint}");
+            stderr_line(&format!("hint: {hint}"));
         }
     }
+}
+
+/// Prints a line on stdout. A reader that went away (`lifeboat status | head -1`,
+/// `| grep -q`) is not an error of the command's: the rest of its output is dropped,
+/// and the work and the exit code are what they would have been.
+pub fn stdout_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
+/// Prints a line on stderr; as with stdout, a closed stderr is no reason to stop.
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// The engine's hint for a code, with the command that acts on it.
@@ -105,7 +119,7 @@ pub fn operation_result(o: &OperationView) -> String {
 /// One line per event for `lifeboat service` (JSON lines with --json).
 pub fn event_line(event: &Event, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(event).expect("events serialize"));
+        stdout_line(&serde_json::to_string(event).expect("events serialize"));
         return;
     }
     let text = match event {
@@ -114,6 +128,7 @@ pub fn event_line(event: &Event, json: bool) {
         Event::OperationFinished { operation: o } => format!("{} {} ({}) {}", o.kind, o.id, o.trigger, operation_result(o)),
         Event::ScheduleChanged { schedule } => format!("next backup {}", utc(&schedule.next_due)),
         Event::SlotSkipped { slot, reason } => format!("skipped the slot at {}: {reason}", utc(slot)),
+        Event::BackupDeferred { slot, reason } => format!("the backup due at {} waits: {reason}", utc(slot)),
         Event::BackupsMissed { count, first, last } => format!("{count} backup slot(s) missed ({} to {}); one catch-up backup follows", utc(first), utc(last)),
         Event::LocationUnreachable { location, error } => format!("backup location {location} unreachable: {error}"),
         Event::LocationReachable { location } => format!("backup location {location} reachable again"),
@@ -124,7 +139,7 @@ pub fn event_line(event: &Event, json: bool) {
             backups.iter().map(|b| format!("{} ({})", b.id, b.reason)).collect::<Vec<_>>().join(", ")
         ),
     };
-    println!("{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    stdout_line(&format!("{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")));
 }
 
 /// When the engine gives up on an operation of this process whose work is stuck in a
@@ -139,9 +154,9 @@ pub fn exit_when_abandoned(engine: &Engine, json: bool) {
                     std::thread::sleep(std::time::Duration::from_secs(2));
                     let message = operation.message.unwrap_or_else(|| "The operation stalled".into());
                     if json {
-                        println!("{}", serde_json::json!({ "error": { "kind": "operation", "code": "stalled", "message": message, "hint": hint(ErrorCode::Stalled) } }));
+                        stdout_line(&serde_json::json!({ "error": { "kind": "operation", "code": "stalled", "message": message, "hint": hint(ErrorCode::Stalled) } }).to_string());
                     }
-                    eprintln!("error: {message}");
+                    stderr_line(&format!("error: {message}"));
                     std::process::exit(1);
                 }
             }

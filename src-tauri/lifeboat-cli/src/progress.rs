@@ -47,7 +47,7 @@ impl Progress for CliProgress {
     fn phase(&self, phase: Phase) {
         match &self.bar {
             Some(bar) => bar.set_message(phase.to_string()),
-            None => eprintln!("{phase}..."),
+            None => crate::output::stderr_line(&format!("{phase}...")),
         }
     }
 
@@ -74,7 +74,7 @@ impl Progress for CliProgress {
                 if bytes > 0 && plain.last.elapsed() >= Duration::from_secs(2) {
                     plain.last = Instant::now();
                     let pct = if plain.total == 0 { 100 } else { plain.done * 100 / plain.total.max(1) };
-                    eprintln!("  {pct}% ({} of {})", crate::output::size(plain.done), crate::output::size(plain.total));
+                    crate::output::stderr_line(&format!("  {pct}% ({} of {})", crate::output::size(plain.done), crate::output::size(plain.total)));
                 }
             }
         }

@@ -13,7 +13,7 @@ use crate::commands::open::{BackupFile, UnlockedBackup};
 use crate::commands::restore::{PlannedTarget, RestoreRequest};
 use crate::commands::status::Status;
 use crate::commands::recover::{self, RecoveryPlan};
-use crate::commands::{fleet, list, location, open, restore, retention, status};
+use crate::commands::{fleet, list, location, open, restore, retention, status, update};
 use crate::catalog::BackupListing;
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
@@ -303,6 +303,27 @@ impl Engine {
     /// Starts a verb for `trigger` on its own thread; returns once it is accepted.
     pub fn start_for<V: Verb>(&self, verb: V, trigger: Trigger, cancel: &Cancel) -> Result<Started<V::Output>> {
         runner::start(&self.ctx, verb, trigger, cancel)
+    }
+
+    // ---- updates ----
+
+    pub fn update_settings(&self) -> Result<update::UpdateSettings> {
+        update::settings(&self.ctx)
+    }
+
+    pub fn set_update_settings(&self, settings: &update::UpdateSettings) -> Result<update::UpdateSettings> {
+        update::set_settings(&self.ctx, settings)
+    }
+
+    /// Reads the update feed: is there a newer Lifeboat?
+    pub fn check_update(&self, installer: &dyn update::Installer) -> Result<update::UpdateCheck> {
+        update::check(&self.ctx, installer)
+    }
+
+    /// Like `run`, but waits for a running operation instead of refusing (an update
+    /// the user asked to install once the backup in progress is done).
+    pub fn run_when_free<V: Verb>(&self, verb: V, progress: &dyn Progress, cancel: &Cancel, waiting: &dyn Fn(&Error)) -> Result<V::Output> {
+        runner::run_when_free(&self.ctx, verb, self.ctx.interactive(), progress, cancel, waiting)
     }
 
     /// A backup now, for the user. It does not move the next scheduled backup.

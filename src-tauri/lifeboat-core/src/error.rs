@@ -45,6 +45,14 @@ pub enum Error {
     #[error("Another operation is running: {0}. Wait for it to finish, then try again.")]
     Busy(String),
 
+    /// The data folder's catalog or vault has a schema this version does not know.
+    #[error("The {what} was used by {used_by}, which keeps it in a form this Lifeboat ({}) cannot read. Install {used_by} or newer to use this data folder; nothing in it was changed.", env!("CARGO_PKG_VERSION"))]
+    NewerDataFolder { what: String, used_by: String },
+
+    /// The lock is held by an update being installed.
+    #[error("An update is being installed ({0}). Backups, restores and other operations can start once it is done.")]
+    UpdateInProgress(String),
+
     #[error("The operation was canceled")]
     Canceled,
 
@@ -84,6 +92,9 @@ pub enum ErrorCode {
     Expired,
     WrongIdentity,
     Busy,
+    UpdateInProgress,
+    /// A newer Lifeboat used the data folder; this version leaves it alone.
+    NewerDataFolder,
     Canceled,
     Stalled,
     Catalog,
@@ -144,6 +155,8 @@ impl ErrorCode {
             Expired => "expired",
             WrongIdentity => "wrong-identity",
             Busy => "busy",
+            UpdateInProgress => "update-in-progress",
+            NewerDataFolder => "newer-data-folder",
             Canceled => "canceled",
             Stalled => "stalled",
             Catalog => "catalog",
@@ -171,6 +184,7 @@ impl ErrorCode {
             Integrity => "Use another backup; keep this file for investigation.",
             Stalled => "Check the storage or source that stopped answering; if it is only slow, raise the stall timeout.",
             Busy => "Wait for it to finish, or cancel it.",
+            UpdateInProgress => "It takes a minute or two; Lifeboat starts again on the new version, and a scheduled backup that fell in the update runs then.",
             Catalog => "Lifeboat's catalog could not be read or written; check the data folder's disk and permissions.",
             Interrupted => "Run it again; nothing half-written is ever listed as a backup.",
             EncryptionNotSet => "A certificate lets this machine write backups it cannot read; Lifeboat can create one.",
@@ -207,11 +221,16 @@ impl Error {
             Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) | Error::EncryptionNotSet | Error::NeedsConfirmation(_) => {
                 ErrorKind::Input
             }
-            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } | Error::Location { .. } => {
+            Error::Io { .. }
+            | Error::Operation(_)
+            | Error::Catalog(_)
+            | Error::Stalled { .. }
+            | Error::Location { .. }
+            | Error::NewerDataFolder { .. } => {
                 ErrorKind::Operation
             }
             Error::Integrity(_) => ErrorKind::Integrity,
-            Error::Busy(_) => ErrorKind::Busy,
+            Error::Busy(_) | Error::UpdateInProgress(_) => ErrorKind::Busy,
             Error::Canceled => ErrorKind::Canceled,
         }
     }
@@ -229,12 +248,14 @@ impl Error {
             Error::Expired { .. } => ErrorCode::Expired,
             Error::WrongIdentity(_) => ErrorCode::WrongIdentity,
             Error::Busy(_) => ErrorCode::Busy,
+            Error::UpdateInProgress(_) => ErrorCode::UpdateInProgress,
             Error::Canceled => ErrorCode::Canceled,
             Error::Stalled { .. } => ErrorCode::Stalled,
             Error::Catalog(_) => ErrorCode::Catalog,
             Error::Location { problem, .. } => problem.code(),
             Error::EncryptionNotSet => ErrorCode::EncryptionNotSet,
             Error::NeedsConfirmation(_) => ErrorCode::ConfirmationNeeded,
+            Error::NewerDataFolder { .. } => ErrorCode::NewerDataFolder,
         }
     }
 

@@ -38,6 +38,9 @@ pub enum Event {
     LocationHealthChanged { health: LocationHealth },
     /// A scheduled slot could not run because another operation held the lock.
     SlotSkipped { slot: DateTime<Utc>, reason: String },
+    /// A scheduled slot fell while an update was being installed: its backup runs as a
+    /// catch-up once the update is done.
+    BackupDeferred { slot: DateTime<Utc>, reason: String },
     /// Slots passed while nothing was running (asleep, app closed); one catch-up follows.
     BackupsMissed { count: u32, first: DateTime<Utc>, last: DateTime<Utc> },
     LocationUnreachable { location: String, error: String },

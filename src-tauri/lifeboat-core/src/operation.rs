@@ -24,6 +24,8 @@ pub enum OperationKind {
     Recover,
     /// Restoring one vault object from its backup file.
     VaultRestore,
+    /// Installing a newer Lifeboat: nothing else moves data meanwhile (seed 004).
+    Update,
 }
 
 /// Who asked for an operation.

@@ -18,6 +18,8 @@ pub enum Phase {
     Restoring,
     Replacing,
     Deleting,
+    Downloading,
+    Installing,
 }
 
 crate::names::display_by_name!(Phase);

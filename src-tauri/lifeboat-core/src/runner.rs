@@ -47,13 +47,47 @@ pub trait Verb: Send + 'static {
 }
 
 /// Runs `verb` as an operation on this thread, reporting progress to `display` too.
-pub fn run<V: Verb>(ctx: &Context, mut verb: V, trigger: Trigger, display: &dyn Progress, cancel: &Cancel) -> Result<V::Output> {
+pub fn run<V: Verb>(ctx: &Context, verb: V, trigger: Trigger, display: &dyn Progress, cancel: &Cancel) -> Result<V::Output> {
     let op = RunningOperation::start(ctx, V::KIND, trigger, cancel)?;
+    run_holding(ctx, op, verb, trigger, display)
+}
+
+/// The work of an operation that holds the lock, on this thread.
+fn run_holding<V: Verb>(ctx: &Context, op: RunningOperation, mut verb: V, trigger: Trigger, display: &dyn Progress) -> Result<V::Output> {
     let result = op.run(display, |progress, cancel| verb.run(ctx, progress, cancel));
     let backup = result.as_ref().ok().and_then(|out| V::made_backup(out).map(str::to_owned));
     let output = op.finish(ctx.catalog(), result, backup.as_deref())?;
     Ok(verb.then(ctx, trigger, output))
 }
+
+/// Like `run`, but when another operation holds the lock it waits for it (telling
+/// `waiting` why, once) instead of refusing; a cancel ends the wait.
+pub fn run_when_free<V: Verb>(
+    ctx: &Context,
+    verb: V,
+    trigger: Trigger,
+    display: &dyn Progress,
+    cancel: &Cancel,
+    waiting: &dyn Fn(&Error),
+) -> Result<V::Output> {
+    let mut told = false;
+    let op = loop {
+        match RunningOperation::start(ctx, V::KIND, trigger, cancel) {
+            Err(e @ (Error::Busy(_) | Error::UpdateInProgress(_))) => {
+                if !std::mem::replace(&mut told, true) {
+                    waiting(&e);
+                }
+                cancel.check()?;
+                std::thread::sleep(LOCK_POLL);
+            }
+            started => break started?,
+        }
+    };
+    run_holding(ctx, op, verb, trigger, display)
+}
+
+/// How often a waiting operation tries the lock again.
+const LOCK_POLL: StdDuration = StdDuration::from_millis(250);
 
 /// An operation accepted and running on its own thread.
 pub struct Started<T> {
@@ -107,7 +141,7 @@ impl OperationLock {
         let file = File::options().create(true).truncate(false).write(true).open(&path).with_path("opening", &path)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(Error::Busy(describe_running(&info_path))),
+            Err(fs::TryLockError::WouldBlock) => return Err(busy(&info_path)),
             Err(fs::TryLockError::Error(e)) => return Err(Error::Io { message: format!("locking {}", path.display()), source: e }),
         }
         let info = serde_json::json!({ "kind": kind, "id": id, "started_at": now.to_rfc3339(), "pid": std::process::id() });
@@ -116,16 +150,22 @@ impl OperationLock {
     }
 }
 
-fn describe_running(info_path: &Path) -> String {
+/// Why the lock is not ours: an update being installed, or which operation runs.
+fn busy(info_path: &Path) -> Error {
     let running = fs::read_to_string(info_path).unwrap_or_default();
     let running: serde_json::Value = serde_json::from_str(&running).unwrap_or_default();
-    format!(
-        "{} {} started at {} (process {})",
-        running["kind"].as_str().unwrap_or("operation"),
+    let kind = running["kind"].as_str().unwrap_or("operation");
+    let description = format!(
+        "{kind} {} started at {} (process {})",
         running["id"].as_str().unwrap_or("?"),
         running["started_at"].as_str().unwrap_or("an unknown time"),
         running["pid"].as_u64().map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-    )
+    );
+    if crate::names::parse_name::<OperationKind>(kind) == Some(OperationKind::Update) {
+        Error::UpdateInProgress(description)
+    } else {
+        Error::Busy(description)
+    }
 }
 
 impl Drop for OperationLock {

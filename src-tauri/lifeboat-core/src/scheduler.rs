@@ -122,6 +122,12 @@ impl Scheduler {
                 Err(Error::Busy(running)) => {
                     self.record_skip(now, &format!("another operation was running: {running}"))?;
                 }
+                // Seed 004: no backup during an update; it waits, and runs once the update is done.
+                Err(Error::UpdateInProgress(update)) => {
+                    state.catch_up_pending = true;
+                    let reason = format!("an update was being installed ({update}); the backup runs once it is done");
+                    engine.events().publish(Event::BackupDeferred { slot: now, reason }, now);
+                }
                 Ok(_) => state.catch_up_pending = false,
                 Err(_) if reachable => state.catch_up_pending = false,
                 Err(_) => state.catch_up_pending = true,

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
 
 use crate::error::{Error, Result};
 use crate::progress::Cancel;
@@ -46,6 +47,29 @@ pub fn snapshot(conn: &Connection, dest: &Path, cancel: &Cancel) -> Result<()> {
     // No WAL beside the copy.
     out.pragma_update(None, "journal_mode", "DELETE")?;
     out.close().map_err(|(_, e)| e)?;
+    Ok(())
+}
+
+/// Brings a catalog or vault database to this version's schema. One whose schema is
+/// newer than this version knows (a newer Lifeboat used the data folder) is refused
+/// before anything is written, naming the version that can open it; going down would
+/// lose what the newer version keeps there.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[M<'static>], what: &str, path: &Path) -> Result<()> {
+    let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > migrations.len() {
+        let by = conn.query_row("SELECT value FROM meta WHERE key = 'migrated_by'", [], |r| r.get::<_, String>(0)).ok();
+        return Err(Error::NewerDataFolder {
+            what: format!("{what} {}", path.display()),
+            used_by: by.map(|v| format!("Lifeboat {v}")).unwrap_or_else(|| "a newer Lifeboat".into()),
+        });
+    }
+    Migrations::from_slice(migrations).to_latest(conn).map_err(|e| Error::operation(format!("upgrading the {what} {}: {e}", path.display())))?;
+    if found < migrations.len() {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('migrated_by', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [env!("CARGO_PKG_VERSION")],
+        )?;
+    }
     Ok(())
 }
 

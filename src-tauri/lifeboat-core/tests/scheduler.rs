@@ -365,3 +365,33 @@ fn an_impossible_schedule_in_an_edited_catalog_is_an_error_not_a_panic() {
         assert!(r.engine().status().is_err());
     }
 }
+
+#[test]
+fn a_slot_that_falls_in_an_update_waits_and_is_caught_up_once_the_update_is_done() {
+    let r = rig("2026-03-01T00:00:00Z", Some(Schedule::daily_at("01:00").unwrap()));
+    r.drain_events();
+    r.set(at("2026-03-01T01:00:10Z"));
+    let update = OperationLock::acquire(&r.root.path().join("data"), OperationKind::Update, "the-update", r.now()).unwrap();
+    let report = r.tick();
+    assert_eq!(report.ran, Some(Trigger::Scheduled));
+    let refused = report.outcome.unwrap().unwrap_err();
+    assert!(refused.starts_with("An update is being installed (update the-update started at"), "{refused}");
+    assert!(r.backup_runs().is_empty(), "not recorded as skipped: {:?}", r.operations());
+    let deferred: Vec<_> = r.drain_events().into_iter().filter(|e| matches!(e, Event::BackupDeferred { .. })).collect();
+    assert_eq!(deferred.len(), 1, "{deferred:?}");
+    // Still updating at the next wake-up: it keeps waiting.
+    r.clock.advance(CHECK_EVERY);
+    assert_eq!(r.tick().ran, Some(Trigger::CatchUp));
+    assert!(r.backup_runs().is_empty());
+    // The update is done: the backup runs once, as a catch-up, and only once.
+    drop(update);
+    r.clock.advance(CHECK_EVERY);
+    let report = r.tick();
+    assert_eq!(report.ran, Some(Trigger::CatchUp));
+    assert!(report.outcome.unwrap().is_ok());
+    r.clock.advance(CHECK_EVERY);
+    assert_eq!(r.tick().ran, None);
+    let runs: Vec<_> = r.backup_runs().into_iter().map(|(trigger, status, _)| (trigger, status)).collect();
+    assert_eq!(runs, [("catch-up".to_owned(), "succeeded".to_owned())]);
+    assert_eq!(r.next_due(), at("2026-03-02T01:00:00Z"));
+}

@@ -27,7 +27,7 @@ pub fn run(data_dir: &Path, args: ServiceArgs, out: &Output) -> Result<()> {
     let clock: Clock = if speed == 1 {
         lifeboat_core::clock::system()
     } else {
-        eprintln!("TEST CLOCK: the scheduler's time runs {speed} times faster than real time.");
+        crate::output::stderr_line(&format!("TEST CLOCK: the scheduler's time runs {speed} times faster than real time."));
         let (start, real_start) = (chrono::Utc::now(), Instant::now());
         Arc::new(move || start + chrono::Duration::from_std(real_start.elapsed() * speed).unwrap_or_default())
     };
@@ -46,15 +46,15 @@ pub fn run(data_dir: &Path, args: ServiceArgs, out: &Output) -> Result<()> {
             event_line(&event, json);
         }
     });
-    eprintln!("Lifeboat scheduler running for {}: {}.", data_dir.display(), schedule::describe(&info));
+    crate::output::stderr_line(&format!("Lifeboat scheduler running for {}: {}.", data_dir.display(), schedule::describe(&info)));
     let sleep = move |duration: chrono::Duration, stop: &Cancel| real_sleep(duration / speed as i32, stop);
     scheduler.run(&NoProgress, &stop, &sleep, |tick| {
         if let Err(e) = tick {
-            eprintln!("error: {e}");
+            crate::output::stderr_line(&format!("error: {e}"));
         }
     });
     drop(scheduler);
     let _ = printer.join();
-    eprintln!("Lifeboat scheduler stopped.");
+    crate::output::stderr_line("Lifeboat scheduler stopped.");
     Ok(())
 }

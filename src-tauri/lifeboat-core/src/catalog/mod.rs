@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_operations.sql")),
     M::up(include_str!("../../migrations/0003_listings.sql")),
+    M::up(include_str!("../../migrations/0004_meta.sql")),
 ];
 
 pub struct Catalog {
@@ -41,9 +42,7 @@ impl Catalog {
         // wake-up, and FULL would fsync each time.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        Migrations::from_slice(MIGRATIONS)
-            .to_latest(&mut conn)
-            .map_err(|e| Error::operation(format!("upgrading the catalog {}: {e}", path.display())))?;
+        crate::sqlite::migrate(&mut conn, MIGRATIONS, "catalog", path)?;
         Ok(Catalog { conn, path: path.to_owned() })
     }
 

@@ -1,5 +1,5 @@
 //! The verbs: one module per thing a user does. Long ones (backup, verify, restore,
-//! copy, delete, retention, recover, vault restore) implement `runner::Verb` and run
+//! copy, delete, retention, recover, vault restore, update) implement `runner::Verb` and run
 //! as operations; the others (list, status, fleet, open, location) read or check and return at once.
 
 pub mod backup;
@@ -13,6 +13,7 @@ pub mod recover;
 pub mod restore;
 pub mod retention;
 pub mod status;
+pub mod update;
 pub mod vault_restore;
 pub mod verify;
 
@@ -34,6 +35,7 @@ pub enum Outcome {
     Retention(retention::RetentionReport),
     Recover(Box<recover::RecoveryReport>),
     VaultRestore(crate::vault::ObjectSummary),
+    Update(update::InstalledUpdate),
 }
 
 macro_rules! outcome_from {
@@ -53,7 +55,8 @@ outcome_from!(
     Copy(copy::CopiedBackup),
     Delete(DeletedBackup),
     Retention(retention::RetentionReport),
-    VaultRestore(crate::vault::ObjectSummary)
+    VaultRestore(crate::vault::ObjectSummary),
+    Update(update::InstalledUpdate)
 );
 
 impl From<recover::RecoveryReport> for Outcome {

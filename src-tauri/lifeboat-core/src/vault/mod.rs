@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use rand::RngExt;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use rusqlite_migration::{Migrations, M};
+use rusqlite_migration::M;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -114,9 +114,7 @@ impl Vault {
         // Vault changes are rare and each one matters: every commit reaches the disk.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        Migrations::from_slice(MIGRATIONS)
-            .to_latest(&mut conn)
-            .map_err(|e| Error::operation(format!("upgrading the vault {}: {e}", path.display())))?;
+        crate::sqlite::migrate(&mut conn, MIGRATIONS, "vault", &path)?;
         let (id, home, key) = Self::identity(&mut conn, data_dir, &clock)?;
         let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, held: RefCell::new(Held { id, home, key }) };
         vault.purge_expired()?;
