@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Draws Lifeboat's icons (a lifebuoy ring) as PNG files, with no imaging library:
-icon.png for the app, tray-{ok,running,warning,failing}.png for the tray, where the
-ring's colour shows health. Run it again after changing a colour or size."""
+icon.png for the app, app/NxN.png the same drawn at each size a desktop asks for
+(the packages install them in the hicolor theme), tray-{ok,running,warning,failing}.png
+for the tray, where the ring's colour shows health. Run it again after changing a
+colour or size."""
 import math, os, struct, zlib
 
 def png(path, size, pixel):
@@ -34,6 +36,10 @@ def ring(size, band, gap):
 
 WHITE = (245, 245, 245)
 here = os.path.dirname(os.path.abspath(__file__))
-png(os.path.join(here, "icon.png"), 256, ring(256, (230, 81, 0), WHITE))
+APP = (230, 81, 0)
+png(os.path.join(here, "icon.png"), 256, ring(256, APP, WHITE))
+os.makedirs(os.path.join(here, "app"), exist_ok=True)
+for size in (16, 24, 32, 48, 64, 128, 256, 512):
+    png(os.path.join(here, "app", f"{size}x{size}.png"), size, ring(size, APP, WHITE))
 for name, colour in {"ok": (46, 125, 50), "running": (21, 101, 192), "warning": (249, 168, 37), "failing": (198, 40, 40)}.items():
     png(os.path.join(here, f"tray-{name}.png"), 32, ring(32, colour, WHITE))

@@ -9,6 +9,7 @@ mod notify;
 mod recover;
 mod recovery;
 mod tray;
+mod updates;
 mod vault;
 
 use std::path::PathBuf;
@@ -93,8 +94,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             vault::vault_enable_purge_protection,
             vault::vault_export_geography,
             vault::vault_import_geography,
+            updates::update_state,
+            updates::update_check,
+            updates::update_set_settings,
+            updates::update_install,
+            updates::update_restart,
         ])
-        .events(tauri_specta::collect_events![EngineEvent])
+        .events(tauri_specta::collect_events![EngineEvent, updates::UpdateFound])
 }
 
 /// The same data folder the CLI uses: `LIFEBOAT_DATA_DIR`, else the user's data directory.
@@ -125,6 +131,8 @@ pub fn run() {
             check_location_now_and_then(&engine);
             exit_cleanly_on_sigterm(app.handle().clone());
             forward_events(app.handle().clone(), &engine);
+            app.manage(updates::Updates::default());
+            updates::check_now_and_daily(app.handle().clone(), &engine);
             app.manage(AppState { engine: Mutex::new(engine) });
             app.manage(recovery::Wizard::default());
             app.manage(recover::RecoveryFlow::default());

@@ -686,6 +686,44 @@ try {
   await session.click('[data-action="restore-member"]');
   await session.waitFor("the other installation's backup in the wizard", () => session.find("[data-from-elsewhere]"), 30000);
   await shot("restore-from-another-installation");
+
+  // Updates: a feed on this machine (python3's http.server) offers the next version;
+  // the window checks it at start, offers it with its notes, and shows the version.
+  const feedDir = join(work, "feed");
+  mkdirSync(feedDir);
+  const version = execFileSync(cli, ["--version"]).toString().trim().split(" ")[1];
+  const next = version.replace(/(\d+)$/, (p) => String(Number(p) + 1));
+  writeFileSync(join(feedDir, "latest.json"), JSON.stringify({
+    version: next,
+    notes: "Restore drills, and faster shares.",
+    pub_date: "2026-12-01T10:00:00Z",
+    platforms: { "linux-x86_64-deb": { signature: "", url: "http://127.0.0.1/lifeboat.deb" } },
+  }));
+  const feedPort = await freePort();
+  const feed = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", feedDir, String(feedPort)], { stdio: "ignore" });
+  try {
+    const updateEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-update") };
+    await session.waitFor("the feed served", () => fetch(`http://127.0.0.1:${feedPort}/latest.json`).then((r) => r.ok, () => false), 20000);
+    lifeboat(["update", "settings", "--feed", `http://127.0.0.1:${feedPort}/latest.json`], "", updateEnv);
+    await relaunch("data-update");
+    await session.click('[data-blade="essentials"]');
+    await session.waitFor("the update offered", async () => (await pageText()).includes(`Lifeboat ${next} is available`), 30000);
+    await expectText("the update's notes", "Restore drills, and faster shares.");
+    await expectText("the sidebar's offer", `Update available: ${next}`);
+    if ((await session.text("[data-app-version]")) !== `Lifeboat ${version}`) throw new Error(`the sidebar shows ${await session.text("[data-app-version]")}`);
+    await expectText("the version in About", `Lifeboat ${version}`);
+    // A build from source (this one) says how to update instead of offering Install.
+    await expectText("no Install for a build from source", "built from source, not installed from a package");
+    await shot("essentials-update-available");
+    await session.type('[data-field="update-feed"]', "http://updates.example.org/latest.json");
+    await session.click('[data-action="update-save-feed"]');
+    await expectText("the refused feed", "plain http is accepted only for this machine (localhost); use https");
+    if (JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).feed_url !== `http://127.0.0.1:${feedPort}/latest.json`) throw new Error("a refused feed was saved");
+    await session.click('[data-field="update-automatic"]');
+    await session.waitFor("automatic checks off", () => JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).check_automatically === false);
+  } finally {
+    feed.kill("SIGTERM");
+  }
   await expectNoSecrets("at the end");
   console.log(`GUI test passed; screenshots in ${outDir}; ${badInputs} bad inputs refused in the blades; the window's state searched ${secretSearches} times for ${Object.keys({ ...secrets, ...keptSecrets() }).length} secrets, none found`);
 } catch (e) {

@@ -158,3 +158,107 @@ fn the_update_lock_holds_across_processes_in_both_directions() {
     assert!(rest.contains("was not installed from a package"), "{rest}");
     assert_eq!(waiting.wait().unwrap().code(), Some(2));
 }
+
+/// `lifeboat` with extra environment, output captured.
+fn run_with(cli: &Cli, env: &[(&str, &std::path::Path)], args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .arg("--data-dir")
+        .arg(&cli.data)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A whole update through the command line, the package manager replaced by the
+/// debug build's folder installer: the signed package arrives where dpkg would get
+/// it; a tampered one never does.
+#[test]
+fn an_update_installed_through_the_cli_and_a_tampered_one_refused() {
+    let signer = signer();
+    let (dir, cli) = configured();
+    let installed = dir.path().join("installed");
+    std::fs::create_dir(&installed).unwrap();
+    let feed = FeedServer::start();
+    cli.ok(&["update", "settings", "--feed", &feed.url("latest.json")], "");
+    let package = common::noise(300_000, 7);
+
+    let mut tampered = package.clone();
+    tampered[150_000] ^= 0x40;
+    feed.put("lifeboat.deb", &tampered);
+    feed.publish(&newer(), "linux-x86_64-deb", "lifeboat.deb", &signer.sign_as(&package, &newer()));
+    let out = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["update", "install"]).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("The downloaded update was refused and nothing was installed: its signature does not match its content"), "{stderr}");
+    assert!(!installed.join("installed.deb").exists());
+
+    feed.put("lifeboat.deb", &package);
+    let out = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["--json", "update", "install"]).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["version"].as_str(), report["from_version"].as_str()), (Some(newer().as_str()), Some(VERSION)));
+    assert_eq!(std::fs::read(installed.join("installed.deb")).unwrap(), package);
+    let ops = cli.json(&["operations", "list"], "");
+    let kinds: Vec<(&str, &str)> = ops.as_array().unwrap().iter().map(|o| (o["kind"].as_str().unwrap(), o["status"].as_str().unwrap())).collect();
+    assert_eq!(&kinds[..2], [("update", "succeeded"), ("update", "failed")]);
+}
+
+/// Serves one response that never ends: the package download hangs, holding the
+/// update in progress for as long as the test needs.
+fn stalling_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50000000\r\n\r\nthe first bytes");
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    (port, stop)
+}
+
+/// A `lifeboat update install` killed in the middle: while it ran, a backup of
+/// another process was refused; once it is dead its lock is recognised as stale and
+/// the next backup runs, with the update recorded as interrupted.
+#[test]
+fn an_update_killed_in_the_middle_leaves_a_lock_the_next_operation_recognises_as_stale() {
+    let signer = signer();
+    let (dir, cli) = configured();
+    let feed = FeedServer::start();
+    let (port, stop) = stalling_server();
+    let package_url = format!("http://127.0.0.1:{port}/lifeboat.deb");
+    let latest = serde_json::json!({
+        "version": newer(),
+        "platforms": { "linux-x86_64-deb": { "signature": signer.sign_as(b"x", &newer()), "url": package_url } }
+    });
+    feed.put("latest.json", latest.to_string().as_bytes());
+    cli.ok(&["update", "settings", "--feed", &feed.url("latest.json")], "");
+    let installed = dir.path().join("installed");
+    let mut updating = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["update", "install"]);
+    let running = || cli.json(&["operations", "list"], "").as_array().unwrap().iter().any(|o| o["kind"] == "update" && o["status"] == "running");
+    let started = std::time::Instant::now();
+    while !running() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the update never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cli.fails(&["backup", "now"], "", 4, "An update is being installed (update ");
+
+    updating.kill().unwrap();
+    updating.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    cli.ok(&["backup", "now"], "");
+    let ops = cli.json(&["operations", "list"], "");
+    let update = ops.as_array().unwrap().iter().find(|o| o["kind"] == "update").unwrap();
+    assert_eq!((update["status"].as_str(), update["error_code"].as_str()), (Some("failed"), Some("interrupted")), "{update}");
+}

@@ -16,6 +16,7 @@ import {
   type Outcome_Serialize as Outcome,
   type RestoreRequest_Deserialize as RestoreRequest,
   type UiError_Serialize as UiError,
+  type UpdateSettings_Deserialize as UpdateSettings,
 } from "./bindings";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
@@ -74,6 +75,14 @@ export const api = {
   deleteBackup: (id: string) => outcome("delete", unwrap(commands.deleteBackup(id))),
   /** Starts a backup now; the outcome when it ends (the first start waits for it). */
   backupAndWait: () => started("backup", unwrap(commands.backupNow())),
+  updates: {
+    state: () => unwrap(commands.updateState()),
+    check: () => unwrap(commands.updateCheck()),
+    setSettings: (settings: UpdateSettings) => unwrap(commands.updateSetSettings(settings)),
+    /** Starts installing the newest version; the outcome when it ends. */
+    install: () => outcome("update", unwrap(commands.updateInstall())),
+    restart: () => commands.updateRestart(),
+  },
   recovery: {
     list: (location: LocationDraft) => unwrap(commands.recoverList(location)),
     inspect: (file: string | null, location: LocationDraft | null, backup: string | null) => unwrap(commands.recoverInspect(file, location, backup)),

@@ -119,11 +119,19 @@ export const commands = {
 	vaultExportGeography: (dest: string, passphrase: string) => typedError<string, UiError_Serialize>(__TAURI_INVOKE("vault_export_geography", { dest, passphrase })),
 	/**  Pairs this vault with the geography in the file at `path`. */
 	vaultImportGeography: (path: string, passphrase: string) => typedError<VaultSettings, UiError_Serialize>(__TAURI_INVOKE("vault_import_geography", { path, passphrase })),
+	updateState: () => typedError<UpdateState_Serialize, UiError_Serialize>(__TAURI_INVOKE("update_state")),
+	updateCheck: () => typedError<UpdateCheck_Serialize, UiError_Serialize>(__TAURI_INVOKE("update_check")),
+	updateSetSettings: (settings: UpdateSettings_Deserialize) => typedError<UpdateSettings_Serialize, UiError_Serialize>(__TAURI_INVOKE("update_set_settings", { settings })),
+	/**  Starts installing the newest version; refused while another operation runs. */
+	updateInstall: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("update_install")),
+	/**  Starts the newly installed version in place of this one. */
+	updateRestart: () => __TAURI_INVOKE<void>("update_restart"),
 };
 
 /** Events */
 export const events = {
 	engineEvent: makeEvent<EngineEvent_Serialize, EngineEvent_Deserialize>("engine-event"),
+	updateFound: makeEvent<UpdateFound_Serialize, UpdateFound_Deserialize>("update-found"),
 };
 
 /* Types */
@@ -176,6 +184,23 @@ export type Attributes_Serialize = {
 	expires: string | null,
 	content_type: string | null,
 	tags: { [key in string]: string },
+};
+
+/**  A newer Lifeboat the feed offers. */
+export type AvailableUpdate = AvailableUpdate_Serialize | AvailableUpdate_Deserialize;
+
+/**  A newer Lifeboat the feed offers. */
+export type AvailableUpdate_Deserialize = {
+	version: string,
+	notes?: string | null,
+	published_at?: string | null,
+};
+
+/**  A newer Lifeboat the feed offers. */
+export type AvailableUpdate_Serialize = {
+	version: string,
+	notes: string | null,
+	published_at: string | null,
 };
 
 /**  A backup as read from its header, before any key is used. */
@@ -557,7 +582,9 @@ export type ErrorCode = ErrorCode_Serialize | ErrorCode_Deserialize;
  *  printed by the CLI, compared by the window, and the key front ends use to add
  *  their own wording (which button, which command).
  */
-export type ErrorCode_Deserialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "canceled" | "stalled" | "catalog" | 
+export type ErrorCode_Deserialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "update-in-progress" | 
+/**  A newer Lifeboat used the data folder; this version leaves it alone. */
+"newer-data-folder" | "canceled" | "stalled" | "catalog" | 
 /**  The process running the operation stopped (recorded by the next operation). */
 "interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
 /**  A code written by a newer Lifeboat. */
@@ -568,7 +595,9 @@ string;
  *  printed by the CLI, compared by the window, and the key front ends use to add
  *  their own wording (which button, which command).
  */
-export type ErrorCode_Serialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "canceled" | "stalled" | "catalog" | 
+export type ErrorCode_Serialize = "invalid-input" | "disk-full" | "access-denied" | "not-found" | "io-error" | "operation-failed" | "integrity" | "expired" | "wrong-identity" | "busy" | "update-in-progress" | 
+/**  A newer Lifeboat used the data folder; this version leaves it alone. */
+"newer-data-folder" | "canceled" | "stalled" | "catalog" | 
 /**  The process running the operation stopped (recorded by the next operation). */
 "interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
 /**  A code written by a newer Lifeboat. */
@@ -587,6 +616,11 @@ export type Event_Deserialize = { event: "operation-started"; operation: Operati
 { event: "location-health-changed"; health: LocationHealth_Deserialize } | 
 /**  A scheduled slot could not run because another operation held the lock. */
 { event: "slot-skipped"; slot: string; reason: string } | 
+/**
+ *  A scheduled slot fell while an update was being installed: its backup runs as a
+ *  catch-up once the update is done.
+ */
+{ event: "backup-deferred"; slot: string; reason: string } | 
 /**  Slots passed while nothing was running (asleep, app closed); one catch-up follows. */
 { event: "backups-missed"; count: number; first: string; last: string } | { event: "location-unreachable"; location: string; error: string } | { event: "location-reachable"; location: string } | { event: "certificate-expiring"; thumbprint: string; subject: string; not_after: string; days_left: number } | { event: "backups-deleted"; backups: DeletedBackup[] };
 
@@ -601,6 +635,11 @@ export type Event_Serialize = { event: "operation-started"; operation: Operation
 { event: "location-health-changed"; health: LocationHealth_Serialize } | 
 /**  A scheduled slot could not run because another operation held the lock. */
 { event: "slot-skipped"; slot: string; reason: string } | 
+/**
+ *  A scheduled slot fell while an update was being installed: its backup runs as a
+ *  catch-up once the update is done.
+ */
+{ event: "backup-deferred"; slot: string; reason: string } | 
 /**  Slots passed while nothing was running (asleep, app closed); one catch-up follows. */
 { event: "backups-missed"; count: number; first: string; last: string } | { event: "location-unreachable"; location: string; error: string } | { event: "location-reachable"; location: string } | { event: "certificate-expiring"; thumbprint: string; subject: string; not_after: string; days_left: number } | { event: "backups-deleted"; backups: DeletedBackup[] };
 
@@ -695,6 +734,14 @@ export type IdentityInput =
 { kind: "none" } | 
 /**  A `.pfx`/`.p12` or PEM private key, and its password (empty for none). */
 { kind: "file"; path: string; password: string } | { kind: "passphrase"; passphrase: string } | { kind: "key"; key: string };
+
+/**  What an installed update left. */
+export type InstalledUpdate = {
+	from_version: string,
+	version: string,
+	package: PackageKind,
+	bytes: number,
+};
 
 /**  What kind an item is, as chosen in a form: detected from the path, or given. */
 export type ItemChoice = "auto" | "folder" | "file" | "sqlite";
@@ -924,7 +971,9 @@ export type OperationKind = "backup" | "restore" | "verify" | "retention" |
 /**  Putting an installation back from a backup (configuration and vault). */
 "recover" | 
 /**  Restoring one vault object from its backup file. */
-"vault-restore";
+"vault-restore" | 
+/**  Installing a newer Lifeboat: nothing else moves data meanwhile (seed 004). */
+"update";
 
 export type OperationStatus = "running" | "succeeded" | "failed" | "canceled" | 
 /**  A scheduled slot that could not run (another operation held the lock). */
@@ -1002,16 +1051,19 @@ export type Outcome = Outcome_Serialize | Outcome_Deserialize;
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize } | { kind: "vault-restore"; outcome: ObjectSummary_Deserialize };
+export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize } | { kind: "vault-restore"; outcome: ObjectSummary_Deserialize } | { kind: "update"; outcome: InstalledUpdate };
 
 /**
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize } | { kind: "vault-restore"; outcome: ObjectSummary_Serialize };
+export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize } | { kind: "vault-restore"; outcome: ObjectSummary_Serialize } | { kind: "update"; outcome: InstalledUpdate };
+
+/**  The kinds of package Lifeboat ships. */
+export type PackageKind = "deb" | "rpm";
 
 /**  What a running operation is doing now. */
-export type Phase = "scanning" | "writing" | "publishing" | "reading" | "verifying" | "restoring" | "replacing" | "deleting";
+export type Phase = "scanning" | "writing" | "publishing" | "reading" | "verifying" | "restoring" | "replacing" | "deleting" | "downloading" | "installing";
 
 /**
  *  Where a restore would put one selected subtree, and what is there now (replaced
@@ -1259,6 +1311,86 @@ export type UnlockedView_Serialize = {
 	inspection: BackupInspection_Serialize,
 	items: ContentItem[],
 	warnings: string[],
+};
+
+/**  What a check found. */
+export type UpdateCheck = UpdateCheck_Serialize | UpdateCheck_Deserialize;
+
+/**  What a check found. */
+export type UpdateCheck_Deserialize = {
+	current_version: string,
+	feed_url: string,
+	checked_at: string,
+	/**  None: this is the newest. */
+	available?: AvailableUpdate_Deserialize | null,
+	/**
+	 *  How this Lifeboat was installed ("deb", "rpm"), or None when it was built from
+	 *  source and cannot install packages.
+	 */
+	installed_as?: PackageKind | null,
+};
+
+/**  What a check found. */
+export type UpdateCheck_Serialize = {
+	current_version: string,
+	feed_url: string,
+	checked_at: string,
+	/**  None: this is the newest. */
+	available: AvailableUpdate_Serialize | null,
+	/**
+	 *  How this Lifeboat was installed ("deb", "rpm"), or None when it was built from
+	 *  source and cannot install packages.
+	 */
+	installed_as: PackageKind | null,
+};
+
+/**  A check (the daily one, or one asked for) found a newer version. */
+export type UpdateFound = UpdateFound_Serialize | UpdateFound_Deserialize;
+
+/**  A check (the daily one, or one asked for) found a newer version. */
+export type UpdateFound_Deserialize = UpdateCheck_Deserialize;
+
+/**  A check (the daily one, or one asked for) found a newer version. */
+export type UpdateFound_Serialize = UpdateCheck_Serialize;
+
+/**  How updates are looked for. */
+export type UpdateSettings = UpdateSettings_Serialize | UpdateSettings_Deserialize;
+
+/**  How updates are looked for. */
+export type UpdateSettings_Deserialize = {
+	/**  The window looks at start and once a day. */
+	check_automatically: boolean,
+	/**  The feed (`latest.json`) to read; none: the one built in, if any. */
+	feed_url?: string | null,
+};
+
+/**  How updates are looked for. */
+export type UpdateSettings_Serialize = {
+	/**  The window looks at start and once a day. */
+	check_automatically: boolean,
+	/**  The feed (`latest.json`) to read; none: the one built in, if any. */
+	feed_url: string | null,
+};
+
+/**  What the About and updates section shows. */
+export type UpdateState = UpdateState_Serialize | UpdateState_Deserialize;
+
+/**  What the About and updates section shows. */
+export type UpdateState_Deserialize = {
+	current_version: string,
+	settings: UpdateSettings_Deserialize,
+	/**  Whether some feed is set (the user's or one built in). */
+	has_feed: boolean,
+	last_check?: UpdateCheck_Deserialize | null,
+};
+
+/**  What the About and updates section shows. */
+export type UpdateState_Serialize = {
+	current_version: string,
+	settings: UpdateSettings_Serialize,
+	/**  Whether some feed is set (the user's or one built in). */
+	has_feed: boolean,
+	last_check: UpdateCheck_Serialize | null,
 };
 
 /**

@@ -1,7 +1,7 @@
 //! `lifeboat update`: look for a newer Lifeboat, install it, and where to look.
 
 use clap::{Args, Subcommand};
-use lifeboat_core::commands::update::{InstallUpdate, SystemInstaller, UpdateCheck, UpdateKey, UpdateSettings, BUILT_IN_FEED};
+use lifeboat_core::commands::update::{installer, InstallUpdate, UpdateCheck, UpdateKey, UpdateSettings, BUILT_IN_FEED};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::{Error, Result};
@@ -48,12 +48,12 @@ fn parse_on_off(text: &str) -> std::result::Result<bool, String> {
 pub fn run(engine: &Engine, command: UpdateCommand, out: &Output, cancel: &Cancel) -> Result<()> {
     match command {
         UpdateCommand::Check => {
-            let check = engine.check_update(&SystemInstaller::detect())?;
+            let check = engine.check_update(installer().as_ref())?;
             out.value(&check, || describe(&check))
         }
         UpdateCommand::Install(args) => {
             let key = UpdateKey::built_in().transpose()?;
-            let verb = InstallUpdate { key, installer: Box::new(SystemInstaller::detect()) };
+            let verb = InstallUpdate { key, installer: installer() };
             let installed = CliProgress::around(out, |progress| {
                 if args.wait {
                     let waiting = |e: &Error| out.note(&format!("waiting: {e}"));

@@ -16,7 +16,7 @@ mod feed;
 mod package;
 
 pub use feed::{Feed, UpdateKey};
-pub use package::{Installer, PackageKind, SystemInstaller};
+pub use package::{installer, Installer, PackageKind, SystemInstaller};
 
 use std::io::{Read, Write};
 

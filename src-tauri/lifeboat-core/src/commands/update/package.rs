@@ -44,6 +44,33 @@ pub trait Installer: Send {
     fn install(&self, package: &Path, progress: &dyn Progress) -> Result<()>;
 }
 
+/// The installer for this Lifeboat: the system's package manager. A debug build (the
+/// test suite's) given `LIFEBOAT_TEST_INSTALL_INTO=DIR` copies the verified package
+/// there instead, as a .deb installation would be handed it, so tests drive whole
+/// updates through the command line; a release build has no such path.
+pub fn installer() -> Box<dyn Installer> {
+    #[cfg(debug_assertions)]
+    if let Some(dir) = std::env::var_os("LIFEBOAT_TEST_INSTALL_INTO") {
+        return Box::new(IntoFolder(dir.into()));
+    }
+    Box::new(SystemInstaller::detect())
+}
+
+#[cfg(debug_assertions)]
+struct IntoFolder(PathBuf);
+
+#[cfg(debug_assertions)]
+impl Installer for IntoFolder {
+    fn kind(&self) -> Option<PackageKind> {
+        Some(PackageKind::Deb)
+    }
+
+    fn install(&self, package: &Path, _: &dyn Progress) -> Result<()> {
+        let dest = self.0.join("installed.deb");
+        std::fs::copy(package, &dest).map(drop).map_err(|e| Error::operation(format!("copying the package to {}: {e}", dest.display())))
+    }
+}
+
 /// The system's package manager: dpkg or rpm, as root directly, otherwise through
 /// pkexec (which asks an administrator for their password, in a window or at the terminal).
 pub struct SystemInstaller {
