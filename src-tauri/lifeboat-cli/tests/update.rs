@@ -262,3 +262,39 @@ fn an_update_killed_in_the_middle_leaves_a_lock_the_next_operation_recognises_as
     let update = ops.as_array().unwrap().iter().find(|o| o["kind"] == "update").unwrap();
     assert_eq!((update["status"].as_str(), update["error_code"].as_str()), (Some("failed"), Some("interrupted")), "{update}");
 }
+
+/// `lifeboat service` keeps running the old program from memory after a package
+/// update replaced it; it notices, and stops so that its service manager starts the
+/// new version (the unit restarts it on failure).
+#[test]
+fn the_service_stops_for_its_restart_once_an_update_replaced_its_program() {
+    let (dir, cli) = configured();
+    let program = dir.path().join("bin/lifeboat");
+    std::fs::create_dir_all(program.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_lifeboat"), &program).unwrap();
+    let mut service = Command::new(&program)
+        .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+        .arg("--data-dir")
+        .arg(&cli.data)
+        .args(["service", "--test-clock-speed", "600"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(service.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Lifeboat scheduler running") {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "the service ended early");
+    }
+    assert_eq!(service.try_wait().unwrap(), None);
+    // What dpkg does: the new file is renamed over the old one.
+    let staged = dir.path().join("bin/lifeboat.dpkg-new");
+    std::fs::copy(env!("CARGO_BIN_EXE_lifeboat"), &staged).unwrap();
+    std::fs::rename(&staged, &program).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(rest.contains("Lifeboat was updated: the scheduler stops so that the new version runs"), "{rest}");
+    assert_eq!(service.wait().unwrap().code(), Some(1));
+}

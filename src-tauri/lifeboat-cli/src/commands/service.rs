@@ -48,13 +48,28 @@ pub fn run(data_dir: &Path, args: ServiceArgs, out: &Output) -> Result<()> {
     });
     crate::output::stderr_line(&format!("Lifeboat scheduler running for {}: {}.", data_dir.display(), schedule::describe(&info)));
     let sleep = move |duration: chrono::Duration, stop: &Cancel| real_sleep(duration / speed as i32, stop);
+    let mut updated = false;
     scheduler.run(&NoProgress, &stop, &sleep, |tick| {
         if let Err(e) = tick {
             crate::output::stderr_line(&format!("error: {e}"));
         }
+        if replaced_by_an_update() {
+            updated = true;
+            stop.cancel();
+        }
     });
     drop(scheduler);
     let _ = printer.join();
+    if updated {
+        crate::output::stderr_line("Lifeboat was updated: the scheduler stops so that the new version runs (the service manager starts it again).");
+        return Err(Error::operation("Lifeboat was updated while the scheduler ran; start it again to run the new version."));
+    }
     crate::output::stderr_line("Lifeboat scheduler stopped.");
     Ok(())
+}
+
+/// Whether a package update replaced the program this process runs: the old one
+/// keeps running from memory, and the new version must take over the schedule.
+fn replaced_by_an_update() -> bool {
+    std::fs::read_link("/proc/self/exe").is_ok_and(|exe| exe.to_string_lossy().ends_with(" (deleted)"))
 }
