@@ -205,19 +205,23 @@ fn start_scheduler(engine: &Engine) {
 /// Checks the location at start and every few minutes on a thread of its own (a
 /// slow share never holds up the window); its health reaches the window as events.
 fn check_location_now_and_then(engine: &Engine) {
-    let engine = match engine.reopen() {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!("not checking the location: {e}");
-            return;
-        }
-    };
-    let spawned = std::thread::Builder::new().name("lifeboat-location".into()).spawn(move || loop {
+    on_own_thread(engine, "location", move |engine| loop {
         engine.check_location();
         std::thread::sleep(LOCATION_CHECK_EVERY);
     });
+}
+
+/// Runs `work` on a thread named `lifeboat-{what}` with an engine of its own (an
+/// engine holds a database connection and stays on one thread).
+pub(crate) fn on_own_thread(engine: &Engine, what: &str, work: impl FnOnce(Engine) + Send + 'static) {
+    let spawned = engine.reopen().and_then(|engine| {
+        std::thread::Builder::new()
+            .name(format!("lifeboat-{what}"))
+            .spawn(move || work(engine))
+            .map_err(|e| lifeboat_core::Error::operation(format!("starting a thread: {e}")))
+    });
     if let Err(e) = spawned {
-        tracing::warn!("could not start the location check: {e}");
+        tracing::warn!("not running the {what} thread: {e}");
     }
 }
 

@@ -73,33 +73,26 @@ pub fn update_restart(app: AppHandle) {
 /// Checks at start and then daily while automatic checks are on, on a thread of its
 /// own; a newer version reaches the window as an event and the desktop as a notification.
 pub fn check_now_and_daily(app: AppHandle, engine: &Engine) {
-    let engine = match engine.reopen() {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!("not checking for updates: {e}");
-            return;
-        }
-    };
-    let spawned = std::thread::Builder::new().name("lifeboat-updates".into()).spawn(move || loop {
+    crate::on_own_thread(engine, "updates", move |engine| loop {
         let wanted = engine.update_settings().map(|s| s.check_automatically && s.feed().is_some()).unwrap_or(false);
         if wanted {
             match engine.check_update(installer().as_ref()) {
-                Ok(check) => {
-                    let announced = app.state::<Updates>().0.lock().unwrap_or_else(|p| p.into_inner()).replace(check.clone());
-                    if let Some(update) = &check.available {
-                        let seen = announced.and_then(|a| a.available).is_some_and(|a| a.version == update.version);
-                        if !seen {
-                            let _ = app.notification().builder().title(format!("Lifeboat {} is available", update.version)).body("Open Lifeboat to read what changed and install it.").show();
-                        }
-                        let _ = UpdateFound(check).emit(&app);
-                    }
-                }
+                Ok(check) => announce(&app, check),
                 Err(e) => tracing::warn!("checking for updates: {e}"),
             }
         }
         std::thread::sleep(CHECK_EVERY);
     });
-    if let Err(e) = spawned {
-        tracing::warn!("could not start the update check: {e}");
+}
+
+/// Keeps what a check found; a newer version goes to the window as an event, and to
+/// the desktop as a notification the first time it is seen.
+fn announce(app: &AppHandle, check: UpdateCheck) {
+    let previous = lock(&app.state::<Updates>().0).replace(check.clone());
+    let Some(update) = &check.available else { return };
+    let seen = previous.and_then(|p| p.available).is_some_and(|p| p.version == update.version);
+    if !seen {
+        let _ = app.notification().builder().title(format!("Lifeboat {} is available", update.version)).body("Open Lifeboat to read what changed and install it.").show();
     }
+    let _ = UpdateFound(check).emit(app);
 }
