@@ -20,7 +20,7 @@ import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { configurationRows, refuseConfiguration, refuseInVault, vaultRows } from "./bad-inputs.mjs";
 import { secretsIn, watch } from "./webview-state.mjs";
@@ -224,7 +224,7 @@ function appProcesses() {
 }
 
 /** Starts the app again on a data folder of its own (a new installation when empty). */
-async function relaunch(name) {
+async function relaunch(name, extraEnv = {}) {
   if (session) await session.close();
   driver.kill("SIGTERM");
   await new Promise((done) => (driver.exitCode !== null ? done() : driver.on("exit", done)));
@@ -233,7 +233,7 @@ async function relaunch(name) {
   const deadline = Date.now() + 20000;
   while (appProcesses().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const pid of appProcesses()) process.kill(Number(pid), "SIGKILL");
-  const appEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, name), HOME: join(work, `home-${name}`) };
+  const appEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, name), HOME: join(work, `home-${name}`), ...extraEnv };
   mkdirSync(appEnv.HOME, { recursive: true });
   const [p, np] = [await freePort(), await freePort()];
   driver = spawn("tauri-driver", ["--port", String(p), "--native-port", String(np)], { env: appEnv, stdio: "inherit" });
@@ -687,38 +687,44 @@ try {
   await session.waitFor("the other installation's backup in the wizard", () => session.find("[data-from-elsewhere]"), 30000);
   await shot("restore-from-another-installation");
 
-  // Updates: a feed on this machine (python3's http.server) offers the next version;
-  // the window checks it at start, offers it with its notes, and shows the version.
+  // Updates: a feed on this machine (python3's http.server) offers the next version,
+  // signed by a key pair the feed's maker made (the debug app reads its public half
+  // from LIFEBOAT_UPDATE_PUBKEY, and hands the verified package to a folder where a
+  // packaged one would hand it to dpkg). The window checks at start, offers it with
+  // its notes, installs it on request, and shows the version throughout.
   const feedDir = join(work, "feed");
+  const installedDir = join(work, "installed");
   mkdirSync(feedDir);
+  mkdirSync(installedDir);
   const version = execFileSync(cli, ["--version"]).toString().trim().split(" ")[1];
   const next = version.replace(/(\d+)$/, (p) => String(Number(p) + 1));
-  writeFileSync(join(feedDir, "latest.json"), JSON.stringify({
-    version: next,
-    notes: "Restore drills, and faster shares.",
-    pub_date: "2026-12-01T10:00:00Z",
-    platforms: { "linux-x86_64-deb": { signature: "", url: "http://127.0.0.1/lifeboat.deb" } },
-  }));
   const feedPort = await freePort();
+  const feedUrl = `http://127.0.0.1:${feedPort}`;
+  const updateKey = execFileSync(join(dirname(sambaServer), "update-feed"), [feedDir, feedUrl, next]).toString().trim();
   const feed = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", feedDir, String(feedPort)], { stdio: "ignore" });
   try {
+    await session.waitFor("the feed served", () => fetch(`${feedUrl}/latest.json`).then((r) => r.ok, () => false), 20000);
     const updateEnv = { ...env, LIFEBOAT_DATA_DIR: join(work, "data-update") };
-    await session.waitFor("the feed served", () => fetch(`http://127.0.0.1:${feedPort}/latest.json`).then((r) => r.ok, () => false), 20000);
-    lifeboat(["update", "settings", "--feed", `http://127.0.0.1:${feedPort}/latest.json`], "", updateEnv);
-    await relaunch("data-update");
+    lifeboat(["update", "settings", "--feed", `${feedUrl}/latest.json`], "", updateEnv);
+    await relaunch("data-update", { LIFEBOAT_UPDATE_PUBKEY: updateKey, LIFEBOAT_TEST_INSTALL_INTO: installedDir });
     await session.click('[data-blade="essentials"]');
     await session.waitFor("the update offered", async () => (await pageText()).includes(`Lifeboat ${next} is available`), 30000);
-    await expectText("the update's notes", "Restore drills, and faster shares.");
+    await expectText("the update's notes", "Restore drills with health you can see.");
     await expectText("the sidebar's offer", `Update available: ${next}`);
     if ((await session.text("[data-app-version]")) !== `Lifeboat ${version}`) throw new Error(`the sidebar shows ${await session.text("[data-app-version]")}`);
     await expectText("the version in About", `Lifeboat ${version}`);
-    // A build from source (this one) says how to update instead of offering Install.
-    await expectText("no Install for a build from source", "built from source, not installed from a package");
+    await session.present('[data-action="update-install"]');
     await shot("essentials-update-available");
     await session.type('[data-field="update-feed"]', "http://updates.example.org/latest.json");
     await session.click('[data-action="update-save-feed"]');
     await expectText("the refused feed", "plain http is accepted only for this machine (localhost); use https");
-    if (JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).feed_url !== `http://127.0.0.1:${feedPort}/latest.json`) throw new Error("a refused feed was saved");
+    if (JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).feed_url !== `${feedUrl}/latest.json`) throw new Error("a refused feed was saved");
+    await session.click('[data-action="update-install"]');
+    await session.waitFor("the update installed", async () => (await pageText()).includes(`Lifeboat ${next} is installed.`), 60000);
+    if (!readFileSync(join(installedDir, "installed.deb")).equals(readFileSync(join(feedDir, "lifeboat.deb")))) throw new Error("the installer was not handed the signed package");
+    const update = JSON.parse(lifeboat(["operations", "list"], "", updateEnv)).find((o) => o.kind === "update");
+    if (update?.status !== "succeeded" || update.trigger !== "on-demand") throw new Error(`the update operation: ${JSON.stringify(update)}`);
+    await shot("essentials-update-installed");
     await session.click('[data-field="update-automatic"]');
     await session.waitFor("automatic checks off", () => JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).check_automatically === false);
   } finally {
