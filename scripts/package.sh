@@ -31,7 +31,10 @@ target/release/lifeboat completions zsh > target/package/completions/_lifeboat
 target/release/lifeboat completions fish > target/package/completions/lifeboat.fish
 
 signing=()
-[ -n "${TAURI_SIGNING_PRIVATE_KEY:-}" ] && signing=(--config '{"bundle":{"createUpdaterArtifacts":true}}')
+# The bundler signs each package (a .sig beside it) when given the key, and wants the
+# public half in the configuration it signs for.
+[ -n "${TAURI_SIGNING_PRIVATE_KEY:-}" ] &&
+  signing=(--config "{\"bundle\":{\"createUpdaterArtifacts\":true},\"plugins\":{\"updater\":{\"pubkey\":\"$LIFEBOAT_UPDATE_PUBKEY\",\"endpoints\":[]}}}")
 rm -rf target/release/bundle
 (cd src-tauri && cargo tauri build --bundles deb,rpm "${signing[@]}")
 ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
