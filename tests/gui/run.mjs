@@ -715,16 +715,17 @@ try {
     await expectText("the version in About", `Lifeboat ${version}`);
     await session.present('[data-action="update-install"]');
     await shot("essentials-update-available");
-    await session.type('[data-field="update-feed"]', "http://updates.example.org/latest.json");
-    await session.click('[data-action="update-save-feed"]');
-    await expectText("the refused feed", "plain http is accepted only for this machine (localhost); use https");
-    if (JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).feed_url !== `${feedUrl}/latest.json`) throw new Error("a refused feed was saved");
     await session.click('[data-action="update-install"]');
     await session.waitFor("the update installed", async () => (await pageText()).includes(`Lifeboat ${next} is installed.`), 60000);
     if (!readFileSync(join(installedDir, "installed.deb")).equals(readFileSync(join(feedDir, "lifeboat.deb")))) throw new Error("the installer was not handed the signed package");
     const update = JSON.parse(lifeboat(["operations", "list"], "", updateEnv)).find((o) => o.kind === "update");
     if (update?.status !== "succeeded" || update.trigger !== "on-demand") throw new Error(`the update operation: ${JSON.stringify(update)}`);
+    await expectText("the sidebar's restart", `Restart to use ${next}`);
     await shot("essentials-update-installed");
+    await session.type('[data-field="update-feed"]', "http://updates.example.org/latest.json");
+    await session.click('[data-action="update-save-feed"]');
+    await expectText("the refused feed", "plain http is accepted only for this machine (localhost); use https");
+    if (JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).feed_url !== `${feedUrl}/latest.json`) throw new Error("a refused feed was saved");
     await session.click('[data-field="update-automatic"]');
     await session.waitFor("automatic checks off", () => JSON.parse(lifeboat(["update", "settings"], "", updateEnv)).check_automatically === false);
   } finally {
