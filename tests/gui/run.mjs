@@ -715,6 +715,42 @@ try {
     await expectText("the version in About", `Lifeboat ${version}`);
     await session.present('[data-action="update-install"]');
     await shot("essentials-update-available");
+
+    // The update lock between this window and the command line, both ways. A package
+    // server that never finishes its answer keeps an update downloading, and so
+    // holding the lock, for as long as the step needs.
+    const stall = createServer((socket) => socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 50000000\r\n\r\nthe first bytes")));
+    await new Promise((done) => stall.listen(0, "127.0.0.1", done));
+    const offered = JSON.parse(readFileSync(join(feedDir, "latest.json")));
+    offered.platforms["linux-x86_64-deb"].url = `http://127.0.0.1:${stall.address().port}/lifeboat.deb`;
+    writeFileSync(join(feedDir, "stalling.json"), JSON.stringify(offered));
+    const running = (trigger) => JSON.parse(lifeboat(["operations", "list"], "", updateEnv)).find((o) => o.kind === "update" && o.status === "running" && o.trigger === trigger);
+    try {
+      lifeboat(["update", "settings", "--feed", `${feedUrl}/stalling.json`], "", updateEnv);
+      // The CLI installs: the window shows the update running and offers no Backup now.
+      const cliUpdate = spawn(cli, ["update", "install"], { env: { ...updateEnv, LIFEBOAT_UPDATE_PUBKEY: updateKey, LIFEBOAT_TEST_INSTALL_INTO: installedDir }, stdio: "ignore" });
+      await session.waitFor("the CLI's update running", () => running("cli"), 20000);
+      await session.waitFor("the window showing the CLI's update", async () => (await pageText()).includes("Running: update"), 20000);
+      if (!(await session.run("return document.querySelector('[data-action=\"backup-now\"]').disabled"))) throw new Error("Backup now is offered while an update is installed");
+      await shot("essentials-update-running-elsewhere");
+      cliUpdate.kill("SIGKILL");
+      await new Promise((done) => (cliUpdate.exitCode !== null || cliUpdate.signalCode !== null ? done() : cliUpdate.on("exit", done)));
+      // The window installs: a backup asked for on the command line is refused.
+      await session.click('[data-action="update-install"]');
+      await session.waitFor("the window's update running", () => running("on-demand"), 20000);
+      let refused = "";
+      try {
+        lifeboat(["backup", "now"], "", updateEnv);
+      } catch (e) {
+        refused = `${e.status} ${e.stderr}`;
+      }
+      if (!refused.startsWith("4 ") || !refused.includes("An update is being installed")) throw new Error(`a CLI backup during the window's update: ${refused}`);
+      // It gives up on the server that never finishes (30 s) and says so.
+      await session.waitFor("the stalled download reported", async () => (await pageText()).includes("Downloading the update from"), 60000);
+    } finally {
+      stall.close();
+    }
+    lifeboat(["update", "settings", "--feed", `${feedUrl}/latest.json`], "", updateEnv);
     await session.click('[data-action="update-install"]');
     await session.waitFor("the update installed", async () => (await pageText()).includes(`Lifeboat ${next} is installed.`), 60000);
     if (!readFileSync(join(installedDir, "installed.deb")).equals(readFileSync(join(feedDir, "lifeboat.deb")))) throw new Error("the installer was not handed the signed package");
