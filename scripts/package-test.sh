@@ -47,7 +47,7 @@ cp target/release/bundle/deb/*.deb.sig "$work/current.deb.sig"
 ls target/release/bundle/rpm/*.rpm >/dev/null || fail "no .rpm"
 
 step "packages of $next, from a copy with the version raised"
-rsync -a --exclude target --exclude .git --exclude node_modules ./ "$work/next/"
+rsync -a --exclude /target --exclude /.git --exclude /ui/node_modules ./ "$work/next/"
 ln -s "$repo/target" "$work/next/target"
 ln -s "$repo/ui/node_modules" "$work/next/ui/node_modules"
 sed -i "s/^version = \"$version\"/version = \"$next\"/" "$work/next/Cargo.toml"
