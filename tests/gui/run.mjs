@@ -740,7 +740,7 @@ try {
       await session.waitFor("the window's update running", () => running("on-demand"), 20000);
       let refused = "";
       try {
-        lifeboat(["backup", "now"], "", updateEnv);
+        execFileSync(cli, ["backup", "now"], { env: updateEnv, stdio: "pipe" });
       } catch (e) {
         refused = `${e.status} ${e.stderr}`;
       }
