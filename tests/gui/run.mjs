@@ -9,7 +9,9 @@
 // it while the app keeps working, and a second launch shows it again and exits; the
 // window's size is restored from the last run and saved at SIGTERM; the vault, both
 // first-start flows, and an Azurite container set in the Configuration blade with the
-// Fleet view showing the installations writing there. Screenshots of
+// Fleet view showing the installations writing there; an update offered by a signed
+// feed, the update lock between the window and the CLI both ways, and the update
+// installed from the window. Screenshots of
 // every blade and each wizard step go to the output folder (docs/screenshots in the
 // test suite).
 //
