@@ -14,11 +14,13 @@
 #    installed; the real one is downloaded, verified and installed, and the new
 #    version runs with the same data folder and its backup.
 # 4. Removes the package; the data folder stays.
+# The .rpm is built and its contents and requirements checked with rpm, but it is not
+# installed (this is Debian): the rpm update path is untested here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "Run as root: this installs and removes the lifeboat package." >&2; exit 2; }
 source scripts/setup.sh
-lifeboat_apt_install xvfb xauth xdotool dbus-x11 python3 rsync
+lifeboat_apt_install xvfb xauth xdotool dbus-x11 python3 rsync rpm
 command -v cargo-tauri >/dev/null || cargo install tauri-cli --locked --version '^2'
 started=$(date +%s)
 repo=$PWD
@@ -45,7 +47,14 @@ step "packages of $version"
 bash scripts/package.sh >"$work/package-current.log" 2>&1 || { tail -30 "$work/package-current.log"; fail "building $version"; }
 cp target/release/bundle/deb/*.deb "$work/current.deb"
 cp target/release/bundle/deb/*.deb.sig "$work/current.deb.sig"
-ls target/release/bundle/rpm/*.rpm >/dev/null || fail "no .rpm"
+# The .rpm cannot be installed on Debian; what it holds and needs is read with rpm.
+rpm_file=$(ls target/release/bundle/rpm/*.rpm)
+for f in /usr/bin/lifeboat /usr/bin/lifeboat-desktop /usr/lib/systemd/user/lifeboat.service /usr/share/applications/Lifeboat.desktop \
+  /usr/share/man/man1/lifeboat.1.gz /usr/share/bash-completion/completions/lifeboat /usr/share/icons/hicolor/512x512/apps/lifeboat-desktop.png; do
+  rpm -qpl "$rpm_file" 2>/dev/null | grep -qx "$f" || fail "the .rpm lacks $f"
+done
+rpm -qpR "$rpm_file" 2>/dev/null | grep -q 'libwebkit2gtk-4.1.so.0' || fail "the .rpm does not require WebKitGTK 4.1"
+echo "the .rpm holds the same files and requires $(rpm -qpR "$rpm_file" 2>/dev/null | grep -v rpmlib | tr '\n' ' ')"
 
 step "packages of $next, from a copy with the version raised"
 rsync -a --exclude /target --exclude /.git --exclude /ui/node_modules ./ "$work/next/"
