@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use lifeboat_core::commands::update::{installer, InstallUpdate, UpdateCheck, UpdateKey, UpdateSettings, CURRENT_VERSION};
+use lifeboat_core::commands::update::{installer, InstallUpdate, UpdateCheck, UpdateSettings, CURRENT_VERSION};
 use lifeboat_core::engine::Engine;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -44,7 +44,9 @@ pub fn update_state(state: State<'_, AppState>, updates: State<'_, Updates>) -> 
 #[tauri::command(async)]
 #[specta::specta]
 pub fn update_check(state: State<'_, AppState>, updates: State<'_, Updates>) -> Reply<UpdateCheck> {
-    let check = engine(&state).check_update(installer().as_ref())?;
+    // The feed may take its time: the window's engine stays free for other commands.
+    let engine = engine(&state).reopen()?;
+    let check = engine.check_update(installer().as_ref())?;
     *lock(&updates.0) = Some(check.clone());
     Ok(check)
 }
@@ -59,8 +61,7 @@ pub fn update_set_settings(state: State<'_, AppState>, settings: UpdateSettings)
 #[tauri::command(async)]
 #[specta::specta]
 pub fn update_install(state: State<'_, AppState>, operations: State<'_, Operations>) -> Reply<String> {
-    let key = UpdateKey::built_in().transpose()?;
-    operations.start(&engine(&state), InstallUpdate { key, installer: installer() })
+    operations.start(&engine(&state), InstallUpdate::for_this_build()?)
 }
 
 /// Starts the newly installed version in place of this one.

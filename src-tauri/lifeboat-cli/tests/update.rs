@@ -159,21 +159,6 @@ fn the_update_lock_holds_across_processes_in_both_directions() {
     assert_eq!(waiting.wait().unwrap().code(), Some(2));
 }
 
-/// `lifeboat` with extra environment, output captured.
-fn run_with(cli: &Cli, env: &[(&str, &std::path::Path)], args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-        .env("LIFEBOAT_CREDENTIAL_STORE", "off")
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .arg("--data-dir")
-        .arg(&cli.data)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// A whole update through the command line, the package manager replaced by the
 /// debug build's folder installer: the signed package arrives where dpkg would get
 /// it; a tampered one never does.
@@ -191,14 +176,14 @@ fn an_update_installed_through_the_cli_and_a_tampered_one_refused() {
     tampered[150_000] ^= 0x40;
     feed.put("lifeboat.deb", &tampered);
     feed.publish(&newer(), "linux-x86_64-deb", "lifeboat.deb", &signer.sign_as(&package, &newer()));
-    let out = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["update", "install"]).wait_with_output().unwrap();
+    let out = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]).wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("The downloaded update was refused and nothing was installed: its signature does not match its content"), "{stderr}");
     assert!(!installed.join("installed.deb").exists());
 
     feed.put("lifeboat.deb", &package);
-    let out = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["--json", "update", "install"]).wait_with_output().unwrap();
+    let out = cli.spawn_with(&["--json", "update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["version"].as_str(), report["from_version"].as_str()), (Some(newer().as_str()), Some(VERSION)));
@@ -245,7 +230,7 @@ fn an_update_killed_in_the_middle_leaves_a_lock_the_next_operation_recognises_as
     feed.put("latest.json", latest.to_string().as_bytes());
     cli.ok(&["update", "settings", "--feed", &feed.url("latest.json")], "");
     let installed = dir.path().join("installed");
-    let mut updating = run_with(&cli, &[("LIFEBOAT_TEST_INSTALL_INTO", &installed)], &["update", "install"]);
+    let mut updating = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]);
     let running = || cli.json(&["operations", "list"], "").as_array().unwrap().iter().any(|o| o["kind"] == "update" && o["status"] == "running");
     let started = std::time::Instant::now();
     while !running() {

@@ -1,7 +1,7 @@
 //! `lifeboat update`: look for a newer Lifeboat, install it, and where to look.
 
 use clap::{Args, Subcommand};
-use lifeboat_core::commands::update::{installer, InstallUpdate, UpdateCheck, UpdateKey, UpdateSettings, BUILT_IN_FEED};
+use lifeboat_core::commands::update::{installer, InstallUpdate, UpdateCheck, UpdateSettings, BUILT_IN_FEED};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::{Error, Result};
@@ -52,8 +52,7 @@ pub fn run(engine: &Engine, command: UpdateCommand, out: &Output, cancel: &Cance
             out.value(&check, || describe(&check))
         }
         UpdateCommand::Install(args) => {
-            let key = UpdateKey::built_in().transpose()?;
-            let verb = InstallUpdate { key, installer: installer() };
+            let verb = InstallUpdate::for_this_build()?;
             let installed = CliProgress::around(out, |progress| {
                 if args.wait {
                     let waiting = |e: &Error| out.note(&format!("waiting: {e}"));

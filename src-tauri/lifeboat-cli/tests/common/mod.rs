@@ -12,9 +12,14 @@ pub struct Cli {
 impl Cli {
     /// Starts `lifeboat --data-dir DATA ARGS` with stdout and stderr captured.
     fn start(&self, args: &[&str], stdin: Stdio) -> Child {
+        self.start_with(args, stdin, &[])
+    }
+
+    fn start_with(&self, args: &[&str], stdin: Stdio, env: &[(&str, &std::path::Path)]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_lifeboat"))
             // Vault keys stay in the data folder's file, never in a developer's keyring.
             .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .arg("--data-dir")
             .arg(&self.data)
             .args(args)
@@ -34,6 +39,11 @@ impl Cli {
     /// Starts `lifeboat ARGS` without waiting, stdin closed.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.start(args, Stdio::null())
+    }
+
+    /// Like `spawn`, with more environment.
+    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &std::path::Path)]) -> Child {
+        self.start_with(args, Stdio::null(), env)
     }
 
     pub fn ok(&self, args: &[&str], stdin: &str) -> String {

@@ -15,8 +15,9 @@
 mod feed;
 mod package;
 
-pub use feed::{Feed, UpdateKey};
-pub use package::{installer, Installer, PackageKind, SystemInstaller};
+use feed::Feed;
+pub use feed::UpdateKey;
+pub use package::{installer, Installer, PackageKind};
 
 use std::io::{Read, Write};
 
@@ -137,6 +138,14 @@ fn feed_url(ctx: &Context) -> Result<String> {
 pub struct InstallUpdate {
     pub key: Option<UpdateKey>,
     pub installer: Box<dyn Installer>,
+}
+
+impl InstallUpdate {
+    /// What the front ends install with: the key this build trusts and this
+    /// installation's package manager.
+    pub fn for_this_build() -> Result<Self> {
+        Ok(InstallUpdate { key: UpdateKey::built_in().transpose()?, installer: installer() })
+    }
 }
 
 impl Verb for InstallUpdate {

@@ -73,13 +73,13 @@ impl Installer for IntoFolder {
 
 /// The system's package manager: dpkg or rpm, as root directly, otherwise through
 /// pkexec (which asks an administrator for their password, in a window or at the terminal).
-pub struct SystemInstaller {
+struct SystemInstaller {
     kind: Option<PackageKind>,
 }
 
 impl SystemInstaller {
     /// Finds which package manager owns the running program.
-    pub fn detect() -> Self {
+    fn detect() -> Self {
         let owned_by = |program: &str, args: &[&str], exe: &Path| {
             Command::new(program)
                 .args(args)
