@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws Lifeboat's icons (a lifebuoy ring) as PNG files, with no imaging library:
 icon.png for the app, app/NxN.png the same drawn at each size a desktop asks for
-(the packages install them in the hicolor theme), tray-{ok,running,warning,failing}.png
+(the packages install them in the hicolor theme), app/icon.ico for Windows, tray-{ok,running,warning,failing}.png
 for the tray, where the ring's colour shows health. Run it again after changing a
 colour or size."""
 import math, os, struct, zlib
@@ -41,5 +41,16 @@ png(os.path.join(here, "icon.png"), 256, ring(256, APP, WHITE))
 os.makedirs(os.path.join(here, "app"), exist_ok=True)
 for size in (16, 24, 32, 48, 64, 128, 256, 512):
     png(os.path.join(here, "app", f"{size}x{size}.png"), size, ring(size, APP, WHITE))
+# Windows takes the app's icon from one .ico holding each size (PNG entries, as
+# Windows Vista and later read them): the Tauri shell builds it into the .exe.
+sizes = (16, 24, 32, 48, 64, 256)
+images = [open(os.path.join(here, "app", f"{s}x{s}.png"), "rb").read() for s in sizes]
+offset = 6 + 16 * len(sizes)
+directory = b""
+for size, image in zip(sizes, images):
+    directory += struct.pack("<BBBBHHII", size % 256, size % 256, 0, 0, 1, 32, len(image), offset)
+    offset += len(image)
+with open(os.path.join(here, "app", "icon.ico"), "wb") as f:
+    f.write(struct.pack("<HHH", 0, 1, len(sizes)) + directory + b"".join(images))
 for name, colour in {"ok": (46, 125, 50), "running": (21, 101, 192), "warning": (249, 168, 37), "failing": (198, 40, 40)}.items():
     png(os.path.join(here, f"tray-{name}.png"), 32, ring(32, colour, WHITE))

@@ -38,3 +38,22 @@ lifeboat_object_servers() {
     { python3 -m venv "$tools/moto" && "$tools/moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'; }
   export LIFEBOAT_AZURITE="$tools/azurite/node_modules/.bin/azurite-blob" LIFEBOAT_MOTO="$tools/moto/bin/moto_server"
 }
+
+# Windows: the cross-compiler target, mingw-w64 for the bundled C parts, Wine to run
+# the tests, and a Wine prefix under target/ with the stand-in for the
+# bcryptprimitives.dll Debian's Wine 8.0 lacks (scripts/wine/bcryptprimitives.c).
+# Exports what cargo needs to run Windows test binaries under Wine.
+lifeboat_wine() {
+  rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
+  lifeboat_apt_install mingw-w64 wine64 nsis zip
+  export WINEPREFIX="$PWD/target/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  local wine=/usr/lib/wine/wine64
+  local dll="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+  if [ ! -f "$dll" ] || [ scripts/wine/bcryptprimitives.c -nt "$dll" ]; then
+    "$wine" wineboot --init >/dev/null 2>&1
+    x86_64-w64-mingw32-gcc -O2 -shared -o "$dll" scripts/wine/bcryptprimitives.c -ladvapi32
+  fi
+  export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine"
+  # insta finds its snapshots through the workspace's Windows path.
+  export INSTA_WORKSPACE_ROOT="Z:${PWD//\//\\}"
+}

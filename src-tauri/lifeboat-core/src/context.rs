@@ -3,7 +3,6 @@
 //! start). A context holds a database connection and stays on one thread; a worker
 //! thread gets its own with `reopen`.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,19 +29,11 @@ pub struct Context {
     vault: LazyVault,
 }
 
-/// A data folder Lifeboat creates is its user's alone (what it holds names paths,
-/// servers and backups); one that exists keeps the permissions it was given.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 impl Context {
     pub fn open(data_dir: &Path, clock: Clock, events: Arc<EventBus>) -> Result<Self> {
-        create_private_dir(data_dir).with_path("creating the data folder", data_dir)?;
+        // A data folder Lifeboat creates is its user's alone (what it holds names
+        // paths, servers and backups); one that exists keeps the access it was given.
+        crate::owner_only::create_dir_all(data_dir).with_path("creating the data folder", data_dir)?;
         check_writable(data_dir)?;
         let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
         let vault = LazyVault::new(data_dir, clock.clone());

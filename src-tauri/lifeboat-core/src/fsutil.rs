@@ -5,24 +5,26 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
+use crate::owner_only;
 use crate::progress::{Cancel, Progress};
 
 /// Writes a whole file atomically: temporary name, fsync, rename, fsync the folder.
-/// With `private`, the file is readable by its owner only (Unix).
+/// With `private`, the file is readable by its owner only.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let (dir, temp) = temp_beside(path)?;
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
     if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        owner_only::file_options(&mut options);
     }
     let result = (|| {
         let mut file = options.open(&temp).with_path("creating", &temp)?;
+        if private {
+            owner_only::after_create(&temp).with_path("protecting", &temp)?;
+        }
         file.write_all(bytes).with_path("writing", &temp)?;
         file.sync_all().with_path("flushing", &temp)?;
-        fs::rename(&temp, path).with_path("writing", path)?;
+        rename(&temp, path).with_path("writing", path)?;
         sync_dir(dir)
     })();
     if result.is_err() {
@@ -59,7 +61,7 @@ pub fn copy_atomic(source: &mut dyn Read, path: &Path, progress: &dyn Progress, 
             progress.advance(n as u64, 0);
         }
         file.sync_all().with_path("flushing", &temp)?;
-        fs::rename(&temp, path).with_path("writing", path)?;
+        rename(&temp, path).with_path("writing", path)?;
         sync_dir(dir)?;
         Ok(copied)
     })();
@@ -92,18 +94,52 @@ pub fn read_small_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     fs::read(path).map_err(unreadable)
 }
 
-/// Makes a rename or delete in `dir` durable.
+/// Renames `from` to `to`, replacing a file there. On Windows the rename is written
+/// through: the call returns once it is on disk, which is Windows' own way to make
+/// a rename durable (not every file system there can flush a folder).
+pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        use windows_sys::Win32::Storage::FileSystem::{MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH};
+        let wide = |p: &Path| p.as_os_str().encode_wide().chain(Some(0)).collect::<Vec<u16>>();
+        // SAFETY: both are NUL-terminated wide strings that live across the call.
+        if unsafe { MoveFileExW(wide(from).as_ptr(), wide(to).as_ptr(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) } == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(windows))]
+    fs::rename(from, to)
+}
+
+/// Makes a rename or delete in `dir` durable. On Windows the folder is flushed
+/// where its file system allows it (NTFS does); where it refuses, the renames were
+/// already written through.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     fs::File::open(dir).and_then(|d| d.sync_all()).with_path("flushing folder", dir)?;
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_NOT_SUPPORTED};
+        use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_BACKUP_SEMANTICS;
+        let flushed = OpenOptions::new().write(true).custom_flags(FILE_FLAG_BACKUP_SEMANTICS).open(dir).and_then(|d| d.sync_all());
+        match flushed {
+            Err(e) if [ERROR_ACCESS_DENIED, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_NOT_SUPPORTED].map(|c| c as i32).contains(&e.raw_os_error().unwrap_or(0)) => {}
+            other => other.with_path("flushing folder", dir)?,
+        }
+    }
     Ok(())
 }
 
 /// Makes everything written to the file systems holding `paths` durable, with one
 /// `syncfs` each rather than an fsync per file (a restore writes many thousands).
 /// A path that does not exist is looked up by its nearest existing ancestor.
+/// Linux only: elsewhere a restore flushes each file as it finishes it
+/// (`FLUSH_EACH_FILE`).
 pub fn sync_filesystems<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::MetadataExt;
         use std::os::unix::io::AsRawFd;
@@ -121,7 +157,51 @@ pub fn sync_filesystems<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result
             }
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(not(target_os = "linux"))]
     drop(paths);
     Ok(())
+}
+
+/// Whether files must be flushed one by one, where `sync_filesystems` cannot.
+pub const FLUSH_EACH_FILE: bool = cfg!(not(target_os = "linux"));
+
+/// What tells one file or folder from every other while it exists: device and
+/// inode on Unix, volume serial number and file index on Windows.
+pub type FileId = (u64, u64);
+
+/// The identity of what is at `path`, not following a last link.
+pub fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        use windows_sys::Win32::Storage::FileSystem::{FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT};
+        // No access asked: only the identity is read, and folders open too.
+        let handle = OpenOptions::new().access_mode(0).share_mode(7).custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT).open(path).ok()?;
+        open_file_id(&handle)
+    }
+}
+
+/// The identity of an open file.
+pub fn open_file_id(file: &fs::File) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Storage::FileSystem::{GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION};
+        let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+        // SAFETY: the handle is open for the call and `info` is a plain struct.
+        if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+            return None;
+        }
+        Some((u64::from(info.dwVolumeSerialNumber), (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow)))
+    }
 }

@@ -28,17 +28,13 @@ pub fn stage(ctx: &Context, catalog: &Path, vault: Option<&Path>) -> Result<()> 
     if dir.exists() {
         fs::remove_dir_all(&dir).with_path("removing", &dir)?;
     }
-    fs::create_dir(&dir).with_path("creating", &dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // The vault copy carries its key.
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).with_path("protecting", &dir)?;
-    }
+    // The vault copy carries its key.
+    crate::owner_only::create_dir(&dir).with_path("creating", &dir)?;
     for (from, name) in std::iter::once((catalog, CATALOG)).chain(vault.map(|v| (v, VAULT))) {
         let to = dir.join(name);
-        fs::rename(from, &to).with_path("moving", &to)?;
-        fs::File::open(&to).and_then(|f| f.sync_all()).with_path("flushing", &to)?;
+        fsutil::rename(from, &to).with_path("moving", &to)?;
+        // Flushing needs write access on Windows (a read-only handle is refused there).
+        fs::OpenOptions::new().write(true).open(&to).and_then(|f| f.sync_all()).with_path("flushing", &to)?;
     }
     fsutil::write_atomic(&dir.join(READY), b"", true)
 }

@@ -26,6 +26,7 @@ pub mod installing;
 pub mod items;
 mod names;
 pub mod operation;
+pub mod owner_only;
 pub mod progress;
 pub mod protector;
 pub mod retention;

@@ -10,6 +10,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
+use crate::fsutil;
 
 const FOLDER: &str = "tmp";
 const LOCK: &str = ".lock";
@@ -39,12 +40,7 @@ impl Scratch {
             });
         }
         let dir = root.join(&name);
-        fs::create_dir(&dir).with_path("creating", &dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).with_path("protecting", &dir)?;
-        }
+        crate::owner_only::create_dir(&dir).with_path("creating", &dir)?;
         Ok(Scratch { dir, lock_path, _lock: lock })
     }
 
@@ -65,18 +61,8 @@ impl Drop for Scratch {
     }
 }
 
-#[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &File, path: &Path) -> bool {
-    path.exists()
+    matches!((fsutil::open_file_id(file), fsutil::file_id(path)), (Some(open), Some(named)) if open == named)
 }
 
 /// Removes what killed work left in `data/tmp/`: every folder and lock file whose

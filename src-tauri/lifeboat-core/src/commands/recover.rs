@@ -233,11 +233,7 @@ fn current_configuration(ctx: &Context) -> Result<Option<String>> {
 fn keep_safety_copy(ctx: &Context, cancel: &Cancel) -> Result<PathBuf> {
     let dir = safety_dir(ctx).join(format!("recovery-{}", ctx.now().format("%Y%m%dT%H%M%SZ")));
     std::fs::create_dir_all(&dir).with_path("creating", &dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).with_path("protecting", &dir)?;
-    }
+    crate::owner_only::restrict(&dir).with_path("protecting", &dir)?;
     ctx.catalog().snapshot_to(&dir.join("catalog.db"), cancel)?;
     let vault: &Vault = ctx.vault()?;
     vault.snapshot_carrying_key(&dir.join(crate::vault::FILE_NAME), cancel)?;

@@ -178,7 +178,7 @@ impl Upload for LocalUpload {
             }
         };
         drop(file);
-        fs::rename(&self.temp_path, &self.final_path).with_path("publishing", &self.final_path)?;
+        crate::fsutil::rename(&self.temp_path, &self.final_path).with_path("publishing", &self.final_path)?;
         sync_dir(self.final_path.parent().expect("backup files live in a folder"))
     }
 }

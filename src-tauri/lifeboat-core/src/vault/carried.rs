@@ -25,12 +25,7 @@ impl Vault {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // The copy is about to hold the key: readable by this user only, and removed
         // with the backup's scratch folder.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| Error::operation(format!("protecting {}: {e}", dest.display())))?;
-        }
+        crate::owner_only::restrict(dest).map_err(|e| Error::operation(format!("protecting {}: {e}", dest.display())))?;
         let copy = Connection::open(dest)?;
         let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()));
         set_meta(&copy, CARRIED_KEY, &text)?;

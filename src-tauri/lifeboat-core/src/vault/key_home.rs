@@ -107,11 +107,7 @@ fn write_lines(data_dir: &Path, lines: &[KeyLine]) -> Result<()> {
     }
     let dir = path.parent().expect("a file in secrets/");
     std::fs::create_dir_all(dir).map_err(|e| Error::operation(format!("creating {}: {e}", dir.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    }
+    let _ = crate::owner_only::restrict(dir);
     let mut text = Zeroizing::new(String::new());
     for (id, key) in lines {
         if let Some(id) = id {

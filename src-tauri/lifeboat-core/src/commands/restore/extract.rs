@@ -125,9 +125,7 @@ pub fn extract<R: Read + Seek>(
         // Deepest first, and after their content: writing into a folder changes its
         // time, and a read-only folder could not be filled.
         for (dir, mode, mtime, nanos) in dirs.iter().rev() {
-            // A readable handle (`open_dir`'s is a bare path handle, which cannot
-            // carry a time or mode change).
-            let handle = dir.root.open_with(&dir.rel, cap_std::fs::OpenOptions::new().read(true)).with_path("opening", &dir.shown)?.into_std();
+            let handle = dir.root.open_with(&dir.rel, &folder_attributes_options()).with_path("opening", &dir.shown)?.into_std();
             set_times(&handle, *mtime, *nanos).with_path("setting the time of", &dir.shown)?;
             set_file_mode(&handle, &dir.shown, *mode)?;
         }
@@ -242,6 +240,23 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
 }
 
+/// How a restored folder is opened to set its time and mode. On Unix a readable
+/// handle (`open_dir`'s is a bare path handle, which cannot carry a time or mode
+/// change); Windows opens a folder only with backup semantics, and setting its time
+/// needs write-attributes access.
+fn folder_attributes_options() -> cap_std::fs::OpenOptions {
+    let mut options = cap_std::fs::OpenOptions::new();
+    #[cfg(not(windows))]
+    options.read(true);
+    #[cfg(windows)]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        use windows_sys::Win32::Storage::FileSystem::{FILE_FLAG_BACKUP_SEMANTICS, FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES};
+        options.access_mode(FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES).custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
+    }
+    options
+}
+
 #[cfg(unix)]
 fn device_of(path: &Path) -> Result<u64> {
     use std::os::unix::fs::MetadataExt;
@@ -307,9 +322,9 @@ fn missing_ancestors(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Rename, or copy and delete when the two places are on different file systems.
 pub(super) fn move_path(from: &Path, to: &Path) -> Result<()> {
-    match fs::rename(from, to) {
+    match crate::fsutil::rename(from, to) {
         Ok(()) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(18) => {
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
             copy_tree(from, to)?;
             remove_any(from)
         }
