@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, then runs the frontend's checks and
-# unit tests, every Rust test in the workspace, the desktop app end to end through
-# WebDriver under Xvfb, and the benchmark's smoke run.
+# unit tests, rustfmt and clippy, every Rust test in the workspace, the desktop app
+# end to end through WebDriver under Xvfb, the benchmark's smoke run, the Windows
+# build with the portable tests under Wine and the Windows packages, and the
+# advisories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -15,6 +17,10 @@ trap 'rm -f "$log"' EXIT
 lifeboat_build_ui
 (cd ui && npm run --silent check && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
 
+# Both platforms stay formatted and lint-clean: a Unix-only call or an unused
+# Windows path fails here instead of at a user.
+cargo fmt --all --check
+cargo clippy --workspace --locked --all-targets -- -D warnings
 cargo build --workspace --locked --all-targets
 # The fuzzer's hook into the engine (fuzz/ builds apart, with AFL) must keep compiling.
 cargo check -p lifeboat-core --locked --features fuzzing --lib
@@ -30,6 +36,16 @@ xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
 # The benchmark's smoke run: proves bench/run.sh works (1 round, ~20 MiB).
 bash bench/run.sh --smoke
 
+# Windows: the workspace cross-built and linted, the portable tests (engine and CLI)
+# run under Wine, then the release build, the portable zip and the installer, checked
+# under Wine. Tests that are Unix-only by nature are gated with their reason.
+lifeboat_wine
+windows=0 win_tests=0
+cargo clippy --workspace --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings || windows=1
+cargo test --workspace --exclude lifeboat-desktop --locked --target x86_64-pc-windows-gnu --no-fail-fast 2>&1 |
+  sed -u 's/^test result:/windows test result:/' | tee -a "$log" || win_tests=1
+{ bash scripts/package-windows.sh && bash scripts/package-windows-test.sh; } || windows=1
+
 # RustSec advisories for every crate in Cargo.lock: offline against the snapshot
 # beside the repository when there is one, else fetched. Accepted advisories are in
 # .cargo/audit.toml, each explained in docs/security.md.
@@ -41,8 +57,16 @@ else
   cargo audit || audit=1
 fi
 
-passed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+count() { grep -E "^$1" "$log" | grep -oE "[0-9]+ $2" | awk '{s+=$1} END {print s+0}'; }
+passed=$(count 'test result:' passed)
+failed=$(count 'test result:' failed)
+win_passed=$(count 'windows test result:' passed)
+win_failed=$(count 'windows test result:' failed)
+# Tests that did not build or run count as a failed Windows build.
+[ "$win_tests" -eq 0 ] || [ "$win_failed" -gt 0 ] || windows=1
 ui_passed=$(grep -E '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-echo "tests: $((passed + ui_passed + 2 - gui - audit)) passed, $((failed + gui + audit)) failed (GUI end to end: $([ $gui -eq 0 ] && echo passed || echo FAILED); advisories: $([ $audit -eq 0 ] && echo passed || echo FAILED))"
-[ "$failed" -eq 0 ] && [ "$gui" -eq 0 ] && [ "$audit" -eq 0 ]
+verdict() { [ "$1" -eq 0 ] && echo passed || echo FAILED; }
+echo "tests: $((passed + ui_passed + win_passed + 3 - gui - audit - windows)) passed, $((failed + win_failed + gui + audit + windows)) failed" \
+  "(Windows under Wine: $win_passed passed, $win_failed failed, build and packages $(verdict $windows);" \
+  "GUI end to end: $(verdict $gui); advisories: $(verdict $audit))"
+[ "$failed" -eq 0 ] && [ "$win_failed" -eq 0 ] && [ "$win_tests" -eq 0 ] && [ "$windows" -eq 0 ] && [ "$gui" -eq 0 ] && [ "$audit" -eq 0 ]

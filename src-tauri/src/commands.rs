@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use lifeboat_core::catalog::BackupListing;
 use lifeboat_core::commands::backup::Backup;
 use lifeboat_core::commands::fleet::FleetStatus;
 use lifeboat_core::commands::status::Status;
 use lifeboat_core::commands::Outcome;
 use lifeboat_core::engine::Engine;
-use lifeboat_core::catalog::BackupListing;
 use lifeboat_core::operation::OperationView;
 use lifeboat_core::progress::Cancel;
 use lifeboat_core::retention::Decision;
@@ -182,13 +182,7 @@ pub fn preview_settings(state: State<'_, AppState>, draft: Draft) -> Reply<Vec<D
 /// OK: the draft applied in one transaction; confirmed deletions are swept at once.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn save_configuration(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    operations: State<'_, Operations>,
-    configuration: Configuration,
-    confirmed: bool,
-) -> Reply<()> {
+pub fn save_configuration(app: AppHandle, state: State<'_, AppState>, operations: State<'_, Operations>, configuration: Configuration, confirmed: bool) -> Reply<()> {
     let engine = engine(&state);
     let applied = engine.apply_settings(&configuration.settings, confirmed)?;
     if !applied.deletions.is_empty() {

@@ -129,7 +129,7 @@ pub fn run() {
             engine.set_interactive_trigger(Trigger::OnDemand);
             start_scheduler(&engine);
             check_location_now_and_then(&engine);
-            exit_cleanly_on_sigterm(app.handle().clone());
+            exit_cleanly_at_logout(app.handle().clone());
             forward_events(app.handle().clone(), &engine);
             app.manage(updates::Updates::default());
             updates::check_now_and_daily(app.handle().clone(), &engine);
@@ -164,9 +164,12 @@ pub fn run() {
     }
 }
 
-/// A logout or shutdown sends SIGTERM: exit through Tauri so the window's size and
-/// place are saved and plugins shut down, instead of dying mid-step.
-fn exit_cleanly_on_sigterm(app: AppHandle) {
+/// A logout or shutdown: exit through Tauri so the window's size and place are saved
+/// and plugins shut down, instead of dying mid-step. Unix sends SIGTERM. Windows sends
+/// a console's programs close, logoff and shutdown events (the app has a console when
+/// started from one); a windowed app gets the session's end as a window message,
+/// which the window handles itself.
+fn exit_cleanly_at_logout(app: AppHandle) {
     #[cfg(unix)]
     tauri::async_runtime::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -178,6 +181,24 @@ fn exit_cleanly_on_sigterm(app: AppHandle) {
             Err(e) => tracing::warn!("cannot watch for SIGTERM: {e}"),
         }
     });
+    #[cfg(windows)]
+    {
+        // Three kinds without a common trait; without a console there is none to watch.
+        macro_rules! exit_on {
+            ($listen:path) => {{
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Ok(mut event) = $listen() {
+                        event.recv().await;
+                        app.exit(0);
+                    }
+                });
+            }};
+        }
+        exit_on!(tokio::signal::windows::ctrl_close);
+        exit_on!(tokio::signal::windows::ctrl_logoff);
+        exit_on!(tokio::signal::windows::ctrl_shutdown);
+    }
 }
 
 /// Runs the scheduler on its own thread with its own engine. If another program
@@ -215,10 +236,7 @@ fn check_location_now_and_then(engine: &Engine) {
 /// engine holds a database connection and stays on one thread).
 pub(crate) fn on_own_thread(engine: &Engine, what: &str, work: impl FnOnce(Engine) + Send + 'static) {
     let spawned = engine.reopen().and_then(|engine| {
-        std::thread::Builder::new()
-            .name(format!("lifeboat-{what}"))
-            .spawn(move || work(engine))
-            .map_err(|e| lifeboat_core::Error::operation(format!("starting a thread: {e}")))
+        std::thread::Builder::new().name(format!("lifeboat-{what}")).spawn(move || work(engine)).map_err(|e| lifeboat_core::Error::operation(format!("starting a thread: {e}")))
     });
     if let Err(e) = spawned {
         tracing::warn!("not running the {what} thread: {e}");
@@ -354,12 +372,7 @@ mod tests {
     /// A draft with a passphrase and `docs` as its item.
     fn passphrase_and(d: &mut lifeboat_core::settings::Draft, docs: &std::path::Path) {
         d.encryption = EncryptionChange::Passphrase { passphrase: "a passphrase here".into(), confirm: "a passphrase here".into() };
-        d.items.push(lifeboat_core::settings::ItemDraft {
-            name: None,
-            path: docs.display().to_string(),
-            kind: lifeboat_core::settings::ItemChoice::Auto,
-            excludes: vec![],
-        });
+        d.items.push(lifeboat_core::settings::ItemDraft { name: None, path: docs.display().to_string(), kind: lifeboat_core::settings::ItemChoice::Auto, excludes: vec![] });
     }
 
     /// The location unreachable at the scheduled time, for two days of slots: each
@@ -437,12 +450,7 @@ mod tests {
         let counts = Arc::new(counting::Counts::default());
         let mut engine = Engine::open(&tmp.path().join("data")).unwrap();
         engine.layer_targets(counting::counting(&counts));
-        engine
-            .change_settings(
-                |d| passphrase_and(d, &docs),
-                false,
-            )
-            .unwrap();
+        engine.change_settings(|d| passphrase_and(d, &docs), false).unwrap();
         let events = engine.events().subscribe();
         engine.backup_now(&Slow, &Cancel::default()).unwrap();
         let events: Vec<Event> = events.try_iter().collect();

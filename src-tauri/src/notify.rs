@@ -45,20 +45,18 @@ impl Notifier {
                 OperationStatus::Failed => notice("Restore failed", op.message.clone().unwrap_or_default()),
                 _ => None,
             },
-            Event::BackupsMissed { count, first, .. } => notice(
-                "Backups were missed",
-                format!("{count} scheduled backup(s) since {} did not run; one catch-up backup follows.", first.format("%Y-%m-%d %H:%M UTC")),
-            ),
+            Event::BackupsMissed { count, first, .. } => {
+                notice("Backups were missed", format!("{count} scheduled backup(s) since {} did not run; one catch-up backup follows.", first.format("%Y-%m-%d %H:%M UTC")))
+            }
             // The scheduled backup that follows fails for this same cause: one
             // notification for both.
             Event::LocationUnreachable { location, error } if !self.failing => {
                 self.failing = true;
                 notice("Backup location unreachable", format!("{location}: {error}"))
             }
-            Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => notice(
-                "Backup certificate expires soon",
-                format!("{thumbprint} expires on {} ({days_left} days). Set a new certificate.", not_after.format("%Y-%m-%d")),
-            ),
+            Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => {
+                notice("Backup certificate expires soon", format!("{thumbprint} expires on {} ({days_left} days). Set a new certificate.", not_after.format("%Y-%m-%d")))
+            }
             _ => None,
         }
     }
@@ -78,14 +76,9 @@ mod tests {
     fn a_run_of_failures_is_announced_once_and_the_recovery_once() {
         let mut n = Notifier::default();
         use OperationStatus::{Failed, Succeeded};
-        let titles: Vec<Option<String>> = [Succeeded, Failed, Failed, Failed, Succeeded, Succeeded]
-            .into_iter()
-            .map(|s| n.on_event(&finished(OperationKind::Backup, s)).map(|x| x.title))
-            .collect();
-        assert_eq!(
-            titles,
-            [None, Some("Backup failed".into()), None, None, Some("Backups are working again".into()), None]
-        );
+        let titles: Vec<Option<String>> =
+            [Succeeded, Failed, Failed, Failed, Succeeded, Succeeded].into_iter().map(|s| n.on_event(&finished(OperationKind::Backup, s)).map(|x| x.title)).collect();
+        assert_eq!(titles, [None, Some("Backup failed".into()), None, None, Some("Backups are working again".into()), None]);
     }
 
     #[test]

@@ -38,7 +38,13 @@ pub fn recover_list(state: State<'_, AppState>, location: LocationDraft) -> Repl
 /// the newest when none is named.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn recover_inspect(state: State<'_, AppState>, flow: State<'_, RecoveryFlow>, file: Option<String>, location: Option<LocationDraft>, backup: Option<String>) -> Reply<BackupInspection> {
+pub fn recover_inspect(
+    state: State<'_, AppState>,
+    flow: State<'_, RecoveryFlow>,
+    file: Option<String>,
+    location: Option<LocationDraft>,
+    backup: Option<String>,
+) -> Reply<BackupInspection> {
     *lock(&flow.0) = Held::default();
     let engine = engine(&state);
     let found = match (file.as_deref().map(str::trim).filter(|f| !f.is_empty()), location) {

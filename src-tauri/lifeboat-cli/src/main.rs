@@ -90,14 +90,10 @@ enum Command {
     #[command(subcommand)]
     Update(commands::update::UpdateCommand),
     /// Print the shell completion script for SHELL (packages install them).
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Write the manual pages (lifeboat.1 and one per command) into DIR.
     #[command(hide = true)]
-    Manual {
-        dir: PathBuf,
-    },
+    Manual { dir: PathBuf },
 }
 
 fn main() -> ExitCode {

@@ -95,7 +95,11 @@ pub fn size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 pub fn utc(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -133,11 +137,9 @@ pub fn event_line(event: &Event, json: bool) {
         Event::LocationUnreachable { location, error } => format!("backup location {location} unreachable: {error}"),
         Event::LocationReachable { location } => format!("backup location {location} reachable again"),
         Event::CertificateExpiring { thumbprint, not_after, days_left, .. } => format!("certificate {thumbprint} expires {} ({days_left} days left)", utc(not_after)),
-        Event::BackupsDeleted { backups } => format!(
-            "deleted {} backup(s): {}",
-            backups.len(),
-            backups.iter().map(|b| format!("{} ({})", b.id, b.reason)).collect::<Vec<_>>().join(", ")
-        ),
+        Event::BackupsDeleted { backups } => {
+            format!("deleted {} backup(s): {}", backups.len(), backups.iter().map(|b| format!("{} ({})", b.id, b.reason)).collect::<Vec<_>>().join(", "))
+        }
     };
     stdout_line(&format!("{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")));
 }

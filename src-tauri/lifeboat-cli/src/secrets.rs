@@ -10,15 +10,10 @@ use zeroize::Zeroizing;
 /// input with one trailing newline removed.
 pub fn read_stdin(prompt: &str) -> Result<Zeroizing<String>> {
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(format!("{prompt}: "))
-            .map(Zeroizing::new)
-            .map_err(|e| Error::input(format!("Could not read from the terminal: {e}.")));
+        return rpassword::prompt_password(format!("{prompt}: ")).map(Zeroizing::new).map_err(|e| Error::input(format!("Could not read from the terminal: {e}.")));
     }
     let mut text = Zeroizing::new(String::new());
-    std::io::stdin()
-        .take(64 * 1024)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::input(format!("Could not read the secret from stdin: {e} (it must be UTF-8 text).")))?;
+    std::io::stdin().take(64 * 1024).read_to_string(&mut text).map_err(|e| Error::input(format!("Could not read the secret from stdin: {e} (it must be UTF-8 text).")))?;
     let trimmed_len = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).map(str::len).unwrap_or(text.len());
     text.truncate(trimmed_len);
     Ok(text)

@@ -25,13 +25,7 @@ fn realistic_tree_round_trip_through_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let tree = root.join("workstation");
-    let status = Command::new("python3")
-        .arg(dataset_script())
-        .args(["create", "--scale", "0.01", "--seed", "3", "--root"])
-        .arg(&tree)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
+    let status = Command::new("python3").arg(dataset_script()).args(["create", "--scale", "0.01", "--seed", "3", "--root"]).arg(&tree).stdout(Stdio::null()).status().unwrap();
     assert!(status.success());
     let cli = Cli { data: root.join("data") };
     let pfx = root.join("restore.pfx");

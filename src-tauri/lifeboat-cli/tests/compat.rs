@@ -59,10 +59,8 @@ fn a_0_2_0_data_folder_is_migrated_forward_with_every_backup_vault_object_and_se
     assert_eq!(cli.json(&["schedule", "show"], "")["schedule"], expected(&root, "schedule.json")["schedule"]);
     // The schema moved forward, and says who moved it.
     assert_eq!(user_version(&cli.data.join("catalog.db")), 4);
-    let migrated_by: String = rusqlite::Connection::open(cli.data.join("catalog.db"))
-        .unwrap()
-        .query_row("SELECT value FROM meta WHERE key = 'migrated_by'", [], |r| r.get(0))
-        .unwrap();
+    let migrated_by: String =
+        rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap().query_row("SELECT value FROM meta WHERE key = 'migrated_by'", [], |r| r.get(0)).unwrap();
     assert_eq!(migrated_by, env!("CARGO_PKG_VERSION"));
 
     // The vault: every object, the deleted one, versions, a value, its settings.

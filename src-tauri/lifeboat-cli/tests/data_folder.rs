@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Cli;
 
 #[test]
@@ -24,11 +22,14 @@ fn a_catalog_locked_by_another_program_is_named_after_the_busy_wait() {
 }
 
 /// Runs a command that must succeed (mount, chmod).
+#[cfg(unix)]
 fn run(program: &str, args: &[&str]) {
-    let out = Command::new(program).args(args).output().unwrap();
+    let out = std::process::Command::new(program).args(args).output().unwrap();
     assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+// mount and chmod.
+#[cfg(unix)]
 #[test]
 fn a_data_folder_on_a_read_only_file_system_gets_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();

@@ -5,6 +5,10 @@
 //! reached (a scheduled run outside the desktop session), the vault says so at once
 //! instead of hanging, and listing still works. The key moves between the two on request.
 
+// GNOME Keyring's Secret Service over D-Bus is Linux's credential store; Windows'
+// (the Credential Manager) is used by the vault tests there.
+#![cfg(target_os = "linux")]
+
 use std::process::Command;
 
 const SCRIPT: &str = r#"

@@ -90,7 +90,10 @@ fn a_new_machine_recovers_from_an_s3_bucket_without_typing_the_secret_again_afte
     let moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
     let lost = configured(&tmp.path().join("lost"));
-    lost.ok(&["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--prefix", "fleet", "--access-key-id", S3_KEY_ID, "--secret-stdin"], &format!("{S3_SECRET}\n"));
+    lost.ok(
+        &["location", "set-s3", "--endpoint", &moto.endpoint(), "--bucket", &moto.bucket, "--prefix", "fleet", "--access-key-id", S3_KEY_ID, "--secret-stdin"],
+        &format!("{S3_SECRET}\n"),
+    );
     let made = lost.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
 
     let fresh = Cli { data: tmp.path().join("new-machine") };

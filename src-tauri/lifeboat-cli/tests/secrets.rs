@@ -4,6 +4,10 @@
 //! and everything the CLI printed is searched for each string. Secrets only ever go
 //! in through stdin, so none is in a process's arguments either.
 
+// Starts Samba and moto (Linux servers) from the test, reads /proc and drives a
+// pseudo-terminal: Unix by nature.
+#![cfg(unix)]
+
 mod common;
 #[allow(dead_code)]
 #[path = "../../lifeboat-core/tests/common/object_servers.rs"]

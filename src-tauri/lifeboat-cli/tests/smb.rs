@@ -37,10 +37,7 @@ fn a_share_set_from_the_command_line_takes_backups() {
     // backs up to it without the share password being typed again.
     cli.ok(&["vault", "secret", "set", "app-token", "--value-stdin"], "token-1");
     cli.ok(&["backup", "now"], "");
-    let before: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]]
-        .iter()
-        .map(|args| cli.json(args, ""))
-        .collect();
+    let before: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]].iter().map(|args| cli.json(args, "")).collect();
     let fresh = Cli { data: tmp.path().join("fresh") };
     let list = ["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--list"];
     let there = fresh.json(&list, &format!("{PASSWORD}\n"));
@@ -49,17 +46,12 @@ fn a_share_set_from_the_command_line_takes_backups() {
     assert_eq!(ids[0], before[0]["last_backup"]["backup_id"].as_str().unwrap(), "newest first");
     let table = fresh.ok(&list, &format!("{PASSWORD}\n"));
     assert!(table.contains(ids[1]) && table.contains("made on"), "{table}");
-    let preview = fresh.ok(
-        &["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"],
-        &format!("{PASSWORD}\na passphrase for the share\n"),
-    );
+    let preview =
+        fresh.ok(&["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"], &format!("{PASSWORD}\na passphrase for the share\n"));
     assert!(preview.contains("This installation is new") && preview.contains("1 object(s)"), "{preview}");
     assert_eq!(fresh.json(&["items", "list"], "").as_array().unwrap().len(), 0, "the preview changed nothing");
     fresh.ok(&["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin"], &format!("{PASSWORD}\na passphrase for the share\n"));
-    let after: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]]
-        .iter()
-        .map(|args| fresh.json(args, ""))
-        .collect();
+    let after: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]].iter().map(|args| fresh.json(args, "")).collect();
     assert_eq!(after[1..3], before[1..3], "items and vault as they were");
     for field in ["kind", "path", "user", "description"] {
         assert_eq!(after[3][field], before[3][field], "the location's {field}");

@@ -3,6 +3,9 @@
 //! Root reads any file, so as root (the suite in CI) Lifeboat runs as `nobody`
 //! through `setpriv`, over a data folder that account owns.
 
+// Unreadable through Unix modes, as another account through setpriv.
+#![cfg(unix)]
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{chown, PermissionsExt};

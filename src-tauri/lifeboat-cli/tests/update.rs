@@ -69,7 +69,7 @@ fn version_completions_and_manual_pages() {
 fn output_into_a_closed_pipe_does_not_panic() {
     let (_dir, cli) = configured();
     for args in [&["--json", "status"][..], &["status"], &["items", "list"], &["backup", "now"], &["--json", "nonsense"]] {
-        let (read, write) = rustix::pipe::pipe().unwrap();
+        let (read, write) = std::io::pipe().unwrap();
         drop(read);
         let out = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
             .env("LIFEBOAT_CREDENTIAL_STORE", "off")

@@ -9,11 +9,11 @@
 //! `cargo bench --bench object_storage`.
 
 #[allow(dead_code)]
-#[path = "../tests/common/object_servers.rs"]
-mod object_servers;
-#[allow(dead_code)]
 #[path = "common/data.rs"]
 mod data;
+#[allow(dead_code)]
+#[path = "../tests/common/object_servers.rs"]
+mod object_servers;
 #[allow(dead_code)]
 #[path = "../tests/common/samba.rs"]
 mod samba;
@@ -66,10 +66,7 @@ fn main() {
     }
     let (local_backup, local_restore) = local.unwrap();
     println!("The client crate alone against each object server ({DATA_MIB} MiB put, then one GET):");
-    let servers: [(&str, Arc<dyn ObjectStore>); 2] = [
-        ("Azure Blob (Azurite)", azurite_store(&azurite)),
-        ("S3 (moto)", s3_store(&moto)),
-    ];
+    let servers: [(&str, Arc<dyn ObjectStore>); 2] = [("Azure Blob (Azurite)", azurite_store(&azurite)), ("S3 (moto)", s3_store(&moto))];
     println!("  (half the local folder's rate needs a backup in <= {:.2} s and a restore in <= {:.2} s)", 2.0 * local_backup, 2.0 * local_restore);
     for (name, store) in servers {
         let raw = raw_client(store);

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::catalog::BackupListing;
 use crate::clock::{self, Clock};
 use crate::commands::backup::{Backup, BackupSummary};
 use crate::commands::open::{BackupFile, UnlockedBackup};
+use crate::commands::recover::{self, RecoveryPlan};
 use crate::commands::restore::{PlannedTarget, RestoreRequest};
 use crate::commands::status::Status;
-use crate::commands::recover::{self, RecoveryPlan};
 use crate::commands::{fleet, list, location, open, restore, retention, status, update};
-use crate::catalog::BackupListing;
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::events::{Event, EventBus};
@@ -33,9 +33,7 @@ pub struct Engine {
 impl Engine {
     /// The data folder used when none is given: the user's data directory.
     pub fn default_data_dir() -> Result<PathBuf> {
-        dirs::data_dir()
-            .map(|d| d.join("lifeboat"))
-            .ok_or_else(|| Error::input("No user data directory is known here; choose a data folder for Lifeboat."))
+        dirs::data_dir().map(|d| d.join("lifeboat")).ok_or_else(|| Error::input("No user data directory is known here; choose a data folder for Lifeboat."))
     }
 
     pub fn open(data_dir: &Path) -> Result<Self> {

@@ -218,17 +218,8 @@ impl std::str::FromStr for ErrorCode {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) | Error::EncryptionNotSet | Error::NeedsConfirmation(_) => {
-                ErrorKind::Input
-            }
-            Error::Io { .. }
-            | Error::Operation(_)
-            | Error::Catalog(_)
-            | Error::Stalled { .. }
-            | Error::Location { .. }
-            | Error::NewerDataFolder { .. } => {
-                ErrorKind::Operation
-            }
+            Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) | Error::EncryptionNotSet | Error::NeedsConfirmation(_) => ErrorKind::Input,
+            Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } | Error::Location { .. } | Error::NewerDataFolder { .. } => ErrorKind::Operation,
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy(_) | Error::UpdateInProgress(_) => ErrorKind::Busy,
             Error::Canceled => ErrorKind::Canceled,
@@ -291,12 +282,7 @@ impl Error {
 
 /// Checks a setting is within its range; the error says what was given and the range.
 /// `unit` follows the range's end, e.g. " days".
-pub fn check_range<T: PartialOrd + std::fmt::Display>(
-    value: T,
-    range: std::ops::RangeInclusive<T>,
-    unit: &str,
-    given: impl FnOnce(&T) -> String,
-) -> Result<T> {
+pub fn check_range<T: PartialOrd + std::fmt::Display>(value: T, range: std::ops::RangeInclusive<T>, unit: &str, given: impl FnOnce(&T) -> String) -> Result<T> {
     if range.contains(&value) {
         return Ok(value);
     }

@@ -25,26 +25,55 @@ use crate::settings::{LocationHealth, ScheduleInfo, SettingsView};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
-    OperationStarted { operation: OperationView },
-    OperationProgress { operation: OperationView },
-    OperationFinished { operation: OperationView },
+    OperationStarted {
+        operation: OperationView,
+    },
+    OperationProgress {
+        operation: OperationView,
+    },
+    OperationFinished {
+        operation: OperationView,
+    },
     /// A backup was published at the location.
-    BackupAdded { backup: BackupListing },
+    BackupAdded {
+        backup: BackupListing,
+    },
     /// Settings were saved (or automatic backups turned on or off).
-    SettingsChanged { settings: SettingsView },
+    SettingsChanged {
+        settings: SettingsView,
+    },
     /// The scheduler moved on to the next slot.
-    ScheduleChanged { schedule: ScheduleInfo },
+    ScheduleChanged {
+        schedule: ScheduleInfo,
+    },
     /// The location was checked (or used) and found reachable or not.
-    LocationHealthChanged { health: LocationHealth },
+    LocationHealthChanged {
+        health: LocationHealth,
+    },
     /// A scheduled slot could not run because another operation held the lock.
-    SlotSkipped { slot: DateTime<Utc>, reason: String },
+    SlotSkipped {
+        slot: DateTime<Utc>,
+        reason: String,
+    },
     /// A scheduled slot fell while an update was being installed: its backup runs as a
     /// catch-up once the update is done.
-    BackupDeferred { slot: DateTime<Utc>, reason: String },
+    BackupDeferred {
+        slot: DateTime<Utc>,
+        reason: String,
+    },
     /// Slots passed while nothing was running (asleep, app closed); one catch-up follows.
-    BackupsMissed { count: u32, first: DateTime<Utc>, last: DateTime<Utc> },
-    LocationUnreachable { location: String, error: String },
-    LocationReachable { location: String },
+    BackupsMissed {
+        count: u32,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+    },
+    LocationUnreachable {
+        location: String,
+        error: String,
+    },
+    LocationReachable {
+        location: String,
+    },
     CertificateExpiring {
         thumbprint: String,
         subject: String,
@@ -52,7 +81,9 @@ pub enum Event {
         #[cfg_attr(feature = "specta", specta(type = i32))]
         days_left: i64,
     },
-    BackupsDeleted { backups: Vec<DeletedBackup> },
+    BackupsDeleted {
+        backups: Vec<DeletedBackup>,
+    },
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -158,12 +189,7 @@ impl LogFollower {
         // Only whole lines: a line being written is read on the next call.
         let complete = text.rfind('\n').map_or(0, |i| i + 1);
         self.offset += complete as u64;
-        text[..complete]
-            .lines()
-            .filter_map(|line| serde_json::from_str::<ReadLine>(line).ok())
-            .filter(|l| l.pid != Some(self.skip_pid))
-            .map(|l| l.event)
-            .collect()
+        text[..complete].lines().filter_map(|line| serde_json::from_str::<ReadLine>(line).ok()).filter(|l| l.pid != Some(self.skip_pid)).map(|l| l.event).collect()
     }
 }
 
@@ -188,9 +214,9 @@ mod tests {
         };
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         let half = other("service");
-        file.write_all(half[..10].as_bytes()).unwrap();
+        file.write_all(&half.as_bytes()[..10]).unwrap();
         assert!(follower.poll().is_empty(), "our own events are skipped, half a line waits");
-        file.write_all(half[10..].as_bytes()).unwrap();
+        file.write_all(&half.as_bytes()[10..]).unwrap();
         assert_eq!(follower.poll(), vec![Event::LocationReachable { location: "service".into() }]);
 
         fs::write(&path, other("after rotation")).unwrap();

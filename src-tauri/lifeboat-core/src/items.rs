@@ -52,9 +52,7 @@ pub fn new_item(path: &Path, name: Option<&str>, kind: Option<ItemKind>, exclude
         (Some(ItemKind::Folder), ItemKind::Folder) => ItemKind::Folder,
         (Some(ItemKind::Folder), _) => return Err(Error::input(format!("{shown} is a file, not a folder."))),
         (Some(_), ItemKind::Folder) => return Err(Error::input(format!("{shown} is a folder; add it as a folder."))),
-        (Some(ItemKind::Sqlite), ItemKind::File) => {
-            return Err(Error::input(format!("{shown} is not a SQLite database (no SQLite header).")))
-        }
+        (Some(ItemKind::Sqlite), ItemKind::File) => return Err(Error::input(format!("{shown} is not a SQLite database (no SQLite header)."))),
         (Some(k), _) => k,
     };
     if !excludes.is_empty() && kind != ItemKind::Folder {
@@ -92,8 +90,7 @@ fn is_sqlite_file(path: &Path) -> bool {
 fn build_excludes(patterns: &[String]) -> Result<GlobSet> {
     let mut set = GlobSetBuilder::new();
     for pattern in patterns {
-        let glob = Glob::new(pattern)
-            .map_err(|e| Error::input(format!("The exclude pattern {pattern:?} is not a valid glob: {e}.")))?;
+        let glob = Glob::new(pattern).map_err(|e| Error::input(format!("The exclude pattern {pattern:?} is not a valid glob: {e}.")))?;
         set.add(glob);
     }
     set.build().map_err(|e| Error::input(format!("The exclude patterns cannot be used: {e}.")))
@@ -115,9 +112,7 @@ pub struct PlannedEntry {
 /// skipped whole), or returns the single entry of a file item. Unreadable parts
 /// become warnings.
 pub fn plan_item(item: &ProtectedItem, warnings: &mut Vec<String>) -> Result<Vec<PlannedEntry>> {
-    let meta = std::fs::symlink_metadata(&item.path).map_err(|e| {
-        Error::operation(format!("The item {:?} ({}) cannot be read: {e}.", item.name, item.path.display()))
-    })?;
+    let meta = std::fs::symlink_metadata(&item.path).map_err(|e| Error::operation(format!("The item {:?} ({}) cannot be read: {e}.", item.name, item.path.display())))?;
     if item.kind != ItemKind::Folder {
         if !meta.is_file() {
             return Err(Error::operation(format!("The item {:?} ({}) is no longer a file.", item.name, item.path.display())));

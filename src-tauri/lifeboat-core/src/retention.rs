@@ -123,14 +123,7 @@ mod tests {
             .iter()
             .map(|d| {
                 let age = now() - d.created_at;
-                format!(
-                    "{} {:>3}d{:02}h {:6} {}",
-                    d.id,
-                    age.num_days(),
-                    age.num_hours() % 24,
-                    if d.keep { "keep" } else { "DELETE" },
-                    d.reason
-                )
+                format!("{} {:>3}d{:02}h {:6} {}", d.id, age.num_days(), age.num_hours() % 24, if d.keep { "keep" } else { "DELETE" }, d.reason)
             })
             .collect::<Vec<_>>()
             .join("\n")

@@ -62,14 +62,7 @@ fn run_holding<V: Verb>(ctx: &Context, op: RunningOperation, mut verb: V, trigge
 
 /// Like `run`, but when another operation holds the lock it waits for it (telling
 /// `waiting` why, once) instead of refusing; a cancel ends the wait.
-pub fn run_when_free<V: Verb>(
-    ctx: &Context,
-    verb: V,
-    trigger: Trigger,
-    display: &dyn Progress,
-    cancel: &Cancel,
-    waiting: &dyn Fn(&Error),
-) -> Result<V::Output> {
+pub fn run_when_free<V: Verb>(ctx: &Context, verb: V, trigger: Trigger, display: &dyn Progress, cancel: &Cancel, waiting: &dyn Fn(&Error)) -> Result<V::Output> {
     let mut told = false;
     let op = loop {
         match RunningOperation::start(ctx, V::KIND, trigger, cancel) {

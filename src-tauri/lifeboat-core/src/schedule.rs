@@ -18,8 +18,14 @@ pub const GRACE: Duration = Duration::minutes(10);
 #[serde(tag = "mode", rename_all = "kebab-case")]
 pub enum Schedule {
     /// Slots at `anchor + k × hours` (the anchor is when the schedule was set).
-    EveryHours { hours: u32, anchor: DateTime<Utc> },
-    DailyAt { hour: u32, minute: u32 },
+    EveryHours {
+        hours: u32,
+        anchor: DateTime<Utc>,
+    },
+    DailyAt {
+        hour: u32,
+        minute: u32,
+    },
 }
 
 impl Default for Schedule {

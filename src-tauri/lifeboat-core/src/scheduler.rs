@@ -147,13 +147,7 @@ impl Scheduler {
 
     /// Runs until `stop` is set: a tick, then a sleep until the next slot or
     /// `CHECK_EVERY`, whichever is sooner. `sleep` must return early when `stop` is set.
-    pub fn run(
-        &self,
-        progress: &dyn Progress,
-        stop: &Cancel,
-        sleep: &dyn Fn(Duration, &Cancel),
-        mut on_tick: impl FnMut(&Result<TickReport>),
-    ) {
+    pub fn run(&self, progress: &dyn Progress, stop: &Cancel, sleep: &dyn Fn(Duration, &Cancel), mut on_tick: impl FnMut(&Result<TickReport>)) {
         while stop.check().is_ok() {
             let report = self.tick(progress, stop);
             on_tick(&report);
@@ -174,9 +168,7 @@ impl Scheduler {
     /// Announces each certificate entering its last 30 days once, not on every tick.
     fn announce_certificates(&self, announced: &mut std::collections::BTreeSet<String>, now: DateTime<Utc>) -> Result<()> {
         let expiring: Vec<_> = match self.engine.context().settings().encryption_setting()? {
-            Some(EncryptionSetting::Certificate { certificates }) => {
-                certificates.into_iter().filter(|c| c.not_after < now + Duration::days(30)).collect()
-            }
+            Some(EncryptionSetting::Certificate { certificates }) => certificates.into_iter().filter(|c| c.not_after < now + Duration::days(30)).collect(),
             _ => Vec::new(),
         };
         let keys: Vec<String> = expiring.iter().map(|c| format!("certificate-expiring:{}", c.thumbprint)).collect();

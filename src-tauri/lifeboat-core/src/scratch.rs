@@ -34,10 +34,7 @@ impl Scratch {
         // A sweep may have taken the lock between our creating and locking the file,
         // and removed it: then ours locks nothing anyone can see.
         if !same_file(&lock, &lock_path) {
-            return Err(crate::Error::Io {
-                message: format!("creating {}", lock_path.display()),
-                source: std::io::Error::other("it was removed while being created"),
-            });
+            return Err(crate::Error::Io { message: format!("creating {}", lock_path.display()), source: std::io::Error::other("it was removed while being created") });
         }
         let dir = root.join(&name);
         crate::owner_only::create_dir(&dir).with_path("creating", &dir)?;

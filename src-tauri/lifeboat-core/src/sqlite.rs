@@ -65,10 +65,7 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[M<'static>], what: &s
     }
     Migrations::from_slice(migrations).to_latest(conn).map_err(|e| Error::operation(format!("upgrading the {what} {}: {e}", path.display())))?;
     if found < migrations.len() {
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('migrated_by', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [env!("CARGO_PKG_VERSION")],
-        )?;
+        conn.execute("INSERT INTO meta (key, value) VALUES ('migrated_by', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [env!("CARGO_PKG_VERSION")])?;
     }
     Ok(())
 }
@@ -91,7 +88,5 @@ pub(crate) fn optional_time_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<
 /// An enum stored by its serde name; an unknown name fails the row.
 pub(crate) fn named<T: serde::de::DeserializeOwned>(r: &rusqlite::Row, i: usize) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
-    crate::names::parse_name(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("unknown value {text:?}").into())
-    })
+    crate::names::parse_name(&text).ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("unknown value {text:?}").into()))
 }

@@ -16,10 +16,10 @@ use lifeboat_core::commands::restore::RestoreRequest;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::PassphraseIdentity;
+use lifeboat_core::retention::RetentionPolicy;
 use lifeboat_core::schedule::Schedule;
 use lifeboat_core::settings::TypedLocation;
 use lifeboat_core::vault::{AttributeChanges, Attributes, ObjectKind};
-use lifeboat_core::retention::RetentionPolicy;
 use lifeboat_core::{ErrorCode, ErrorKind};
 
 const PASSPHRASE: &str = "the recovery passphrase";

@@ -25,13 +25,7 @@ fn random(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn azure(azurite: &Azurite, container: &str, key: &str) -> AzureBlob {
-    AzureBlob {
-        account: AZURITE_ACCOUNT.into(),
-        container: container.into(),
-        prefix: "fleet/backups".into(),
-        endpoint: Some(azurite.endpoint()),
-        key: Zeroizing::new(key.into()),
-    }
+    AzureBlob { account: AZURITE_ACCOUNT.into(), container: container.into(), prefix: "fleet/backups".into(), endpoint: Some(azurite.endpoint()), key: Zeroizing::new(key.into()) }
 }
 
 fn s3(moto: &Moto, bucket: &str) -> S3Bucket {
@@ -262,13 +256,7 @@ const ROOM: u64 = 9 << 20;
 /// marker stays for the next backup. Once the store takes uploads again the next
 /// backup succeeds, and the store holds that backup and nothing else
 /// (`left_there` lists what the server holds).
-fn refused_part_way(
-    location: LocationDraft,
-    proxy: &RefusingProxy,
-    (code, says): (lifeboat_core::ErrorCode, &str),
-    at_once: bool,
-    left_there: impl Fn() -> Vec<String>,
-) {
+fn refused_part_way(location: LocationDraft, proxy: &RefusingProxy, (code, says): (lifeboat_core::ErrorCode, &str), at_once: bool, left_there: impl Fn() -> Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
     let clock = common::TestClock::new();
     let engine = engine_with_tree(tmp.path(), &clock);
@@ -288,7 +276,7 @@ fn refused_part_way(
     proxy.lift();
     let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
     let listed: Vec<String> = engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
-    assert_eq!(listed, [summary.file_name.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&summary.file_name));
     let there = left_there();
     assert!(there.len() == 1 && there[0].ends_with(&format!("/{}", summary.file_name)), "the store holds only the new backup: {there:?}");
 }
@@ -501,7 +489,7 @@ fn assert_recovers(engine: &Engine) -> String {
     engine.set_stall_timeout_secs(lifeboat_core::settings::DEFAULT_STALL_TIMEOUT_SECS).unwrap();
     let summary = engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
     let listed: Vec<String> = engine.list_backups().unwrap().into_iter().map(|b| b.file_name).collect();
-    assert_eq!(listed, [summary.file_name.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&summary.file_name));
     summary.file_name
 }
 

@@ -3,6 +3,9 @@
 //! writer for ever) and a socket, a name that is not UTF-8, a path longer than
 //! 4,096 bytes, and a folder of 200,000 files.
 
+// FIFOs, sockets, names that are not UTF-8 and paths beyond PATH_MAX are Unix's.
+#![cfg(unix)]
+
 mod common;
 
 use std::fs;

@@ -43,9 +43,7 @@ fn setup_with(prepare: impl FnOnce(&Path)) -> Setup {
 }
 
 fn restore_to(s: &Setup, id: &str, identity: Option<&dyn Identity>, to: &str) {
-    s.engine
-        .restore(id, identity, RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join(to)) }, &NoProgress, &Cancel::default())
-        .unwrap();
+    s.engine.restore(id, identity, RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join(to)) }, &NoProgress, &Cancel::default()).unwrap();
     assert_same_tree(&s.root.join("tree"), &s.root.join(to).join("tree"));
     assert_eq!(sqlite_ok(&s.root.join(to).join("app.db/app.db")), 500);
 }
@@ -67,10 +65,7 @@ fn certificate_round_trip_and_wrong_identity() {
     restore_to(&s, &id, Some(&identity), "out");
 
     let wrong = RsaIdentity::from_file(&other.pfx, "pfx-password").unwrap();
-    let err = s
-        .engine
-        .restore(&id, Some(&wrong), RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join("wrong")) }, &NoProgress, &Cancel::default())
-        .unwrap_err();
+    let err = s.engine.restore(&id, Some(&wrong), RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join("wrong")) }, &NoProgress, &Cancel::default()).unwrap_err();
     assert!(err.to_string().contains(&created.info.thumbprint), "{err}");
     assert!(!s.root.join("wrong").exists(), "nothing is written by a refused restore");
 
@@ -139,14 +134,7 @@ fn openssl_made_certificates_and_keys() {
     assert_eq!(from_der.subject, "CN=OpenSSL made, O=Ops");
     let id = backup(&s);
 
-    let identities: [(&str, &str); 6] = [
-        ("default.pfx", "pfx pass"),
-        ("legacy.pfx", "pfx pass"),
-        ("nopass.pfx", ""),
-        ("key.pem", ""),
-        ("pkcs1.pem", ""),
-        ("enc.pem", "pem pass"),
-    ];
+    let identities: [(&str, &str); 6] = [("default.pfx", "pfx pass"), ("legacy.pfx", "pfx pass"), ("nopass.pfx", ""), ("key.pem", ""), ("pkcs1.pem", ""), ("enc.pem", "pem pass")];
     for (file, password) in identities {
         let identity = RsaIdentity::from_file(&fs::read(d.join(file)).unwrap(), password).unwrap_or_else(|e| panic!("{file}: {e}"));
         restore_to(&s, &id, Some(&identity), &format!("out-{file}"));
@@ -190,9 +178,7 @@ fn live_sqlite_database_is_captured_consistently() {
     let identity = PassphraseIdentity::new(Zeroizing::new("correct horse battery".into()));
     for (n, id) in ids.iter().enumerate() {
         let to = s.root.join(format!("live{n}"));
-        s.engine
-            .restore(id, Some(&identity), RestoreRequest { items: vec!["busy.db".into()], paths: vec![], to: Some(to.clone()) }, &NoProgress, &Cancel::default())
-            .unwrap();
+        s.engine.restore(id, Some(&identity), RestoreRequest { items: vec!["busy.db".into()], paths: vec![], to: Some(to.clone()) }, &NoProgress, &Cancel::default()).unwrap();
         let rows = sqlite_ok(&to.join("busy.db/busy.db"));
         assert_eq!(rows % 10, 0, "a torn copy would hold part of a transaction");
     }
@@ -208,25 +194,18 @@ fn restore_to_original_place_keeps_a_safety_copy() {
     fs::write(s.root.join("tree/new-file.txt"), "made after the backup").unwrap();
 
     // One file only.
-    let report = s
-        .engine
-        .restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec!["hello.txt".into()], to: None }, &NoProgress, &Cancel::default())
-        .unwrap();
+    let report =
+        s.engine.restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec!["hello.txt".into()], to: None }, &NoProgress, &Cancel::default()).unwrap();
     assert_eq!(fs::read_to_string(s.root.join("tree/hello.txt")).unwrap(), "Hello, Lifeboat!\n");
     assert!(s.root.join("tree/new-file.txt").exists(), "a path restore touches only that path");
     assert_eq!(fs::read_to_string(&report.replaced[0].safety_copy).unwrap(), "changed after the backup");
 
     // The whole item: the folder is replaced; what it held is kept aside.
-    let report = s
-        .engine
-        .restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec![], to: None }, &NoProgress, &Cancel::default())
-        .unwrap();
+    let report = s.engine.restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec![], to: None }, &NoProgress, &Cancel::default()).unwrap();
     let copy = &report.replaced[0].safety_copy;
     assert!(copy.join("new-file.txt").exists());
     assert!(!s.root.join("tree/new-file.txt").exists());
-    s.engine
-        .restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec![], to: Some(s.root.join("fresh")) }, &NoProgress, &Cancel::default())
-        .unwrap();
+    s.engine.restore(&id, Some(&identity), RestoreRequest { items: vec!["tree".into()], paths: vec![], to: Some(s.root.join("fresh")) }, &NoProgress, &Cancel::default()).unwrap();
     assert_same_tree(&s.root.join("fresh/tree"), &s.root.join("tree"));
 }
 
@@ -283,10 +262,7 @@ fn expired_backups_are_refused() {
     let id = backup(&s);
     s.clock.advance(chrono::Duration::days(31));
     let identity = PassphraseIdentity::new(Zeroizing::new("correct horse battery".into()));
-    let err = s
-        .engine
-        .restore(&id, Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join("x")) }, &NoProgress, &Cancel::default())
-        .unwrap_err();
+    let err = s.engine.restore(&id, Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(s.root.join("x")) }, &NoProgress, &Cancel::default()).unwrap_err();
     assert!(err.to_string().starts_with("Cannot restore: backup expired"), "{err}");
     assert!(err.to_string().contains("2026-03-31 01:00:00 UTC"), "{err}");
     assert!(s.engine.list_backups().unwrap()[0].expired);
@@ -314,13 +290,7 @@ fn files_that_vanish_are_warnings_not_failures() {
     let s = setup();
     s.engine.set_passphrase("correct horse battery").unwrap();
     let entries = vec![
-        lifeboat_core::items::PlannedEntry {
-            kind: lifeboat_core::format::EntryKind::File,
-            rel: "gone.txt".into(),
-            path: s.root.join("tree/gone.txt"),
-            size: 10,
-            attrs_from: None,
-        },
+        lifeboat_core::items::PlannedEntry { kind: lifeboat_core::format::EntryKind::File, rel: "gone.txt".into(), path: s.root.join("tree/gone.txt"), size: 10, attrs_from: None },
         lifeboat_core::items::PlannedEntry {
             kind: lifeboat_core::format::EntryKind::File,
             rel: "hello.txt".into(),
@@ -359,9 +329,7 @@ fn excluded_files_and_folders_are_not_in_the_backup() {
     engine.set_passphrase("correct horse battery").unwrap();
     let id = engine.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
     let identity = PassphraseIdentity::new(Zeroizing::new("correct horse battery".into()));
-    engine
-        .restore(&id, Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(root.join("out")) }, &NoProgress, &Cancel::default())
-        .unwrap();
+    engine.restore(&id, Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: Some(root.join("out")) }, &NoProgress, &Cancel::default()).unwrap();
     let restored = root.join("out/app");
     assert_eq!(fs::read_to_string(restored.join("conf/app.ini")).unwrap(), "kept");
     for gone in ["conf/session.tmp", "notes.tmp", "cache"] {

@@ -11,9 +11,9 @@ use lifeboat_core::commands::backup::Backup;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::events::Event;
 use lifeboat_core::operation::{OperationKind, OperationStatus, Trigger};
-use lifeboat_core::runner::OperationLock;
 use lifeboat_core::progress::{Cancel, NoProgress, Phase, Progress};
 use lifeboat_core::retention::RetentionPolicy;
+use lifeboat_core::runner::OperationLock;
 use lifeboat_core::schedule::Schedule;
 use lifeboat_core::scheduler::{Scheduler, TickReport, CHECK_EVERY};
 
@@ -316,9 +316,7 @@ fn a_clock_that_jumps_backwards_does_not_stall_the_schedule_or_cause_a_burst() {
 #[test]
 fn an_expiring_certificate_is_announced_once() {
     let r = rig("2026-03-01T00:00:00Z", None);
-    let created =
-        lifeboat_core::protector::create_certificate("expiring", 1, "pfx password", Utc.with_ymd_and_hms(2025, 3, 20, 0, 0, 0).unwrap(), &mut rand::rng())
-            .unwrap();
+    let created = lifeboat_core::protector::create_certificate("expiring", 1, "pfx password", Utc.with_ymd_and_hms(2025, 3, 20, 0, 0, 0).unwrap(), &mut rand::rng()).unwrap();
     r.engine().set_certificate(&created.info.der, false).unwrap();
     for _ in 0..5 {
         r.tick();

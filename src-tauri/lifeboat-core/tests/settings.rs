@@ -11,12 +11,10 @@ use std::fs;
 use common::*;
 use lifeboat_core::engine::Engine;
 use lifeboat_core::format::EncryptionKind;
-use lifeboat_core::vault::ObjectKind;
 use lifeboat_core::progress::{Cancel, NoProgress};
 use lifeboat_core::protector::create_certificate;
-use lifeboat_core::settings::{
-    Draft, EncryptionChange, FieldProblem, ItemChoice, ItemDraft, LocationDraft, LocationKind, ScheduleMode, SettingsField, SettingsSection,
-};
+use lifeboat_core::settings::{Draft, EncryptionChange, FieldProblem, ItemChoice, ItemDraft, LocationDraft, LocationKind, ScheduleMode, SettingsField, SettingsSection};
+use lifeboat_core::vault::ObjectKind;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const OTHER_KEY: &str = "HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=";
@@ -315,10 +313,7 @@ fn the_secrets_of_an_older_data_folder_move_into_the_vault_at_first_start() {
     let kek = lifeboat_core::protector::PassphraseRecipient::derive_with("an older passphrase", salt.clone(), 1024, 1, 1).unwrap();
     let location_key = [9u8; 32];
     let nonce = [3u8; 12];
-    let sealed = aes_gcm::Aes256Gcm::new_from_slice(&location_key)
-        .unwrap()
-        .encrypt(&nonce.into(), Payload { msg: b"share-pass-0.2", aad: b"lifeboat share password v1" })
-        .unwrap();
+    let sealed = aes_gcm::Aes256Gcm::new_from_slice(&location_key).unwrap().encrypt(&nonce.into(), Payload { msg: b"share-pass-0.2", aad: b"lifeboat share password v1" }).unwrap();
     let secrets = data.join("secrets");
     fs::create_dir_all(&secrets).unwrap();
     fs::write(secrets.join("passphrase-0badc0de.key"), b64(kek.kek())).unwrap();
@@ -326,11 +321,12 @@ fn the_secrets_of_an_older_data_folder_move_into_the_vault_at_first_start() {
     fs::write(secrets.join("location.key"), b64(&location_key)).unwrap();
     let catalog = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
     let set = |key: &str, value: serde_json::Value| {
-        catalog
-            .execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, &value.to_string()])
-            .unwrap();
+        catalog.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, &value.to_string()]).unwrap();
     };
-    set("encryption", serde_json::json!({ "mode": "passphrase", "salt": b64(&salt), "m_kib": 1024, "t": 1, "p": 1, "set_at": "2026-02-01T00:00:00Z", "secret": "passphrase-0badc0de.key" }));
+    set(
+        "encryption",
+        serde_json::json!({ "mode": "passphrase", "salt": b64(&salt), "m_kib": 1024, "t": 1, "p": 1, "set_at": "2026-02-01T00:00:00Z", "secret": "passphrase-0badc0de.key" }),
+    );
     let nas = serde_json::json!({ "kind": "smb", "share": { "server": "nas01.invalid", "port": null, "share": "backups", "folder": "" }, "user": "backup", "sealed_password": b64(&[nonce.as_slice(), &sealed].concat()) });
     drop(catalog);
 
@@ -378,4 +374,13 @@ fn a_data_folder_lifeboat_creates_is_its_users_alone_and_an_existing_one_is_left
     fs::set_permissions(&existing, fs::Permissions::from_mode(0o750)).unwrap();
     Engine::open(&existing).unwrap();
     assert_eq!(fs::metadata(&existing).unwrap().permissions().mode() & 0o777, 0o750);
+}
+
+#[cfg(windows)]
+#[test]
+fn a_data_folder_lifeboat_creates_is_its_users_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = tmp.path().join("new/data");
+    Engine::open(&new).unwrap();
+    common::assert_owner_only_acl(&new);
 }

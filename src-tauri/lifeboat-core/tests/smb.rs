@@ -201,9 +201,7 @@ fn big_backup_setup(samba: &Samba, root: &std::path::Path, clock: &common::TestC
 }
 
 /// A big backup under way: returns once its upload to the share has begun.
-fn start_big_backup(
-    samba: &Samba,
-) -> (tempfile::TempDir, lifeboat_core::engine::Engine, lifeboat_core::runner::Started<lifeboat_core::commands::backup::BackupSummary>) {
+fn start_big_backup(samba: &Samba) -> (tempfile::TempDir, lifeboat_core::engine::Engine, lifeboat_core::runner::Started<lifeboat_core::commands::backup::BackupSummary>) {
     let tmp = tempfile::tempdir().unwrap();
     let engine = big_backup_setup(samba, tmp.path(), &common::TestClock::new());
     let started = engine.start_backup().unwrap();
@@ -215,9 +213,10 @@ fn start_big_backup(
 fn wait_for_upload(samba: &Samba) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let uploading = std::fs::read_dir(&samba.share_dir).unwrap().flatten().any(|e| {
-            e.file_name().to_string_lossy().ends_with(".lbk.partial") && e.metadata().is_ok_and(|m| m.len() > 8 << 20)
-        });
+        let uploading = std::fs::read_dir(&samba.share_dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".lbk.partial") && e.metadata().is_ok_and(|m| m.len() > 8 << 20));
         if uploading {
             return;
         }

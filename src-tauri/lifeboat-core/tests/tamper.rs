@@ -146,9 +146,8 @@ fn a_restore_of_a_tampered_backup_writes_nothing() {
 
         // Restoring over the original place leaves it untouched too.
         fs::write(root.join("tree/hello.txt"), "current").unwrap();
-        let err = engine
-            .restore(tampered.to_str().unwrap(), Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: None }, &NoProgress, &Cancel::default())
-            .unwrap_err();
+        let err =
+            engine.restore(tampered.to_str().unwrap(), Some(&identity), RestoreRequest { items: vec![], paths: vec![], to: None }, &NoProgress, &Cancel::default()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Integrity);
         assert_eq!(fs::read_to_string(root.join("tree/hello.txt")).unwrap(), "current");
     }

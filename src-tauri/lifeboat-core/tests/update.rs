@@ -120,11 +120,7 @@ fn a_tampered_package_another_key_a_relabelled_version_or_an_unsigned_version_in
     let cases: [(&str, Vec<u8>, String); 4] = [
         ("its signature does not match its content (damaged or altered)", tampered, r.signer.sign_as(PACKAGE, &newer())),
         ("it was signed with another key than the one this Lifeboat trusts", PACKAGE.to_vec(), other.sign_as(PACKAGE, &newer())),
-        (
-            &format!("the feed announces it as version {}, but it was signed as version {older}", newer()),
-            PACKAGE.to_vec(),
-            r.signer.sign_as(PACKAGE, older),
-        ),
+        (&format!("the feed announces it as version {}, but it was signed as version {older}", newer()), PACKAGE.to_vec(), r.signer.sign_as(PACKAGE, older)),
         ("its signature does not say which version it was made for", PACKAGE.to_vec(), r.signer.sign(PACKAGE, "timestamp:1765000000\tfile:lifeboat.deb")),
     ];
     for (why, package, signature) in cases {

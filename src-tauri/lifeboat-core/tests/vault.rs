@@ -88,10 +88,7 @@ fn attributes_change_without_a_new_version_and_govern_reading() {
 
     let too_many: BTreeMap<String, String> = (0..16).map(|i| (format!("t{i}"), "v".into())).collect();
     input_error(v.update(ObjectKind::Secret, "api", None, &AttributeChanges { tags: Some(too_many), ..Default::default() }), "at most 15");
-    input_error(
-        v.update(ObjectKind::Secret, "api", None, &AttributeChanges { content_type: Some(Some("a\nb".into())), ..Default::default() }),
-        "content type",
-    );
+    input_error(v.update(ObjectKind::Secret, "api", None, &AttributeChanges { content_type: Some(Some("a\nb".into())), ..Default::default() }), "content type");
 }
 
 #[test]
@@ -274,8 +271,13 @@ fn values_and_private_keys_are_encrypted_at_rest() {
         assert!(!contains(&pkcs1[start..start + 32]), "no part of the private key is in the vault file");
     }
     let key_file = lifeboat_core::vault::key_home::file_path(d);
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    #[cfg(windows)]
+    common::assert_owner_only_acl(&key_file);
     // With the key file gone, names are listed but nothing opens.
     std::fs::remove_file(&key_file).unwrap();
     let v = vault(d, &TestClock::new());

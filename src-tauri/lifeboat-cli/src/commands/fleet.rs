@@ -39,13 +39,7 @@ fn describe(fleet: &FleetStatus) -> String {
         if m.unreadable > 0 {
             state.push(format!("{} unreadable file(s)", m.unreadable));
         }
-        lines.push(format!(
-            "{name:<20} {:<36} {:>7}  {last:<20} {:<10} {}",
-            m.installation_id,
-            m.backups,
-            format!("{:.1} h", m.expected_every_hours),
-            state.join(", ")
-        ));
+        lines.push(format!("{name:<20} {:<36} {:>7}  {last:<20} {:<10} {}", m.installation_id, m.backups, format!("{:.1} h", m.expected_every_hours), state.join(", ")));
     }
     lines.join("\n")
 }

@@ -27,7 +27,9 @@ pub enum ItemsCommand {
     },
     List,
     /// Stop protecting an item; existing backups keep it.
-    Remove { name: String },
+    Remove {
+        name: String,
+    },
 }
 
 pub fn run(engine: &Engine, command: ItemsCommand, out: &Output) -> Result<()> {

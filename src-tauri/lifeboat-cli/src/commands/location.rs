@@ -164,7 +164,11 @@ fn set(engine: &Engine, draft: LocationDraft, out: &Output) -> Result<()> {
 
 fn joined(container: &str, prefix: &str) -> String {
     let prefix = prefix.trim().trim_matches('/');
-    if prefix.is_empty() { container.trim().to_owned() } else { format!("{}/{prefix}", container.trim()) }
+    if prefix.is_empty() {
+        container.trim().to_owned()
+    } else {
+        format!("{}/{prefix}", container.trim())
+    }
 }
 
 pub fn describe(info: &LocationInfo) -> String {

@@ -37,9 +37,7 @@ pub fn run(engine: &Engine, command: OperationsCommand, out: &Output) -> Result<
         }
         OperationsCommand::SetStallTimeout { seconds } => {
             let seconds = engine.change_settings(|d| d.stall_timeout_secs = seconds, false)?.settings.stall_timeout_secs;
-            out.value(&serde_json::json!({ "stall_timeout_secs": seconds }), || {
-                format!("Operations now fail when nothing progresses for {seconds} s.")
-            })
+            out.value(&serde_json::json!({ "stall_timeout_secs": seconds }), || format!("Operations now fail when nothing progresses for {seconds} s."))
         }
     }
 }
@@ -50,14 +48,7 @@ fn describe_list(list: &[OperationView]) -> String {
     }
     let mut lines = vec![format!("{:<20} {:<36} {:<9} {:<9} {}", "STARTED (UTC)", "ID", "KIND", "TRIGGER", "RESULT")];
     for o in list {
-        lines.push(format!(
-            "{:<20} {:<36} {:<9} {:<9} {}",
-            o.started_at.format("%Y-%m-%d %H:%M:%S"),
-            o.id,
-            o.kind.to_string(),
-            o.trigger.to_string(),
-            operation_result(o)
-        ));
+        lines.push(format!("{:<20} {:<36} {:<9} {:<9} {}", o.started_at.format("%Y-%m-%d %H:%M:%S"), o.id, o.kind.to_string(), o.trigger.to_string(), operation_result(o)));
     }
     lines.join("\n")
 }

@@ -104,7 +104,11 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
         }
         (None, None) => match args.backup.as_deref() {
             Some(selector) => engine.inspect(selector)?,
-            None => return Err(Error::input("Say where the backup is: a backup file, a folder or share, or a container (--azure-account, --container) or bucket (--bucket, --access-key-id).")),
+            None => {
+                return Err(Error::input(
+                    "Say where the backup is: a backup file, a folder or share, or a container (--azure-account, --container) or bucket (--bucket, --access-key-id).",
+                ))
+            }
         },
     };
     if args.list {
@@ -167,9 +171,6 @@ fn done(report: &RecoveryReport) -> String {
     if let Some(safety) = &report.safety_copy {
         text.push_str(&format!("\nWhat was replaced is kept in {}.", safety.display()));
     }
-    text.push_str(&format!(
-        "\nNext, restore the protected data if it is lost too: `lifeboat restore {}` with the same identity.",
-        report.plan.backup.id
-    ));
+    text.push_str(&format!("\nNext, restore the protected data if it is lost too: `lifeboat restore {}` with the same identity.", report.plan.backup.id));
     text
 }

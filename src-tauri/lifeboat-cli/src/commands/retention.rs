@@ -55,11 +55,7 @@ pub fn run(engine: &Engine, command: RetentionCommand, out: &Output, cancel: &Ca
                 },
                 yes,
             )?;
-            let report = if applied.deletions.is_empty() {
-                None
-            } else {
-                Some(CliProgress::around(out, |progress| engine.run(Retention, progress, cancel))?)
-            };
+            let report = if applied.deletions.is_empty() { None } else { Some(CliProgress::around(out, |progress| engine.run(Retention, progress, cancel))?) };
             let json = serde_json::json!({ "retention": policy, "deleted": report.as_ref().map(|r| &r.deleted) });
             out.value(&json, || {
                 let mut text = format!("Retention: {}.", describe_policy(&policy));
@@ -98,13 +94,7 @@ fn describe_decisions(policy: &RetentionPolicy, decisions: &[Decision]) -> Strin
     let mut lines = vec![format!("With {}: {deleted} of {} backups would be deleted.", describe_policy(policy), decisions.len())];
     lines.push(format!("{:<8} {:<20} {:<36} {}", "ACTION", "CREATED (UTC)", "ID", "REASON"));
     for d in decisions {
-        lines.push(format!(
-            "{:<8} {:<20} {:<36} {}",
-            if d.keep { "keep" } else { "DELETE" },
-            d.created_at.format("%Y-%m-%d %H:%M:%S"),
-            d.id,
-            d.reason
-        ));
+        lines.push(format!("{:<8} {:<20} {:<36} {}", if d.keep { "keep" } else { "DELETE" }, d.created_at.format("%Y-%m-%d %H:%M:%S"), d.id, d.reason));
     }
     lines.join("\n")
 }

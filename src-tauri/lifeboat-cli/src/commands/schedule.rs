@@ -65,9 +65,7 @@ pub fn expiry(engine: &Engine, command: ExpiryCommand, out: &Output) -> Result<(
     match command {
         ExpiryCommand::Set { days } => {
             let days = engine.change_settings(|d| d.expiry_days = days, false)?.settings.expiry_days;
-            out.value(&serde_json::json!({ "expiry_days": days }), || {
-                format!("New backups can be restored for {days} days; existing backups keep their expiry.")
-            })
+            out.value(&serde_json::json!({ "expiry_days": days }), || format!("New backups can be restored for {days} days; existing backups keep their expiry."))
         }
         ExpiryCommand::Show => {
             let days = engine.settings()?.expiry_days;

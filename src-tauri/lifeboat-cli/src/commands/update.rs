@@ -61,9 +61,7 @@ pub fn run(engine: &Engine, command: UpdateCommand, out: &Output, cancel: &Cance
                     engine.run(verb, progress, cancel)
                 }
             })?;
-            out.value(&installed, || {
-                format!("Lifeboat {} is installed (was {}); the next command runs it.", installed.version, installed.from_version)
-            })
+            out.value(&installed, || format!("Lifeboat {} is installed (was {}); the next command runs it.", installed.version, installed.from_version))
         }
         UpdateCommand::Settings(args) => {
             let mut settings = engine.update_settings()?;

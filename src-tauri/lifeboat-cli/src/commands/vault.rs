@@ -278,7 +278,13 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output, cancel: &Cancel
         VaultCommand::Cert(CertCommand::Export(args)) => export(vault, ObjectKind::Certificate, args, out, "certificate (.cer)"),
         VaultCommand::Update { kind, name, version, enable, disable, not_before, expires, content_type, tags: tag_args } => {
             let changes = AttributeChanges {
-                enabled: if enable { Some(true) } else if disable { Some(false) } else { None },
+                enabled: if enable {
+                    Some(true)
+                } else if disable {
+                    Some(false)
+                } else {
+                    None
+                },
                 not_before: not_before.as_deref().map(optional_time).transpose()?,
                 expires: expires.as_deref().map(optional_time).transpose()?,
                 content_type: content_type.map(|c| (c != "none").then_some(c)),
@@ -290,10 +296,7 @@ pub fn run(engine: &Engine, command: VaultCommand, out: &Output, cancel: &Cancel
         VaultCommand::Delete { kind, name } => {
             let deleted = vault.delete(ObjectKind::parse(&kind)?, &name)?;
             out.value(&deleted, || {
-                format!(
-                    "Deleted {kind} {name:?}; it can be recovered until {} (`lifeboat vault recover {kind} {name}`).",
-                    deleted.purge_at.as_ref().map(utc).unwrap_or_default()
-                )
+                format!("Deleted {kind} {name:?}; it can be recovered until {} (`lifeboat vault recover {kind} {name}`).", deleted.purge_at.as_ref().map(utc).unwrap_or_default())
             })
         }
         VaultCommand::Recover { kind, name } => {
@@ -378,11 +381,7 @@ fn tags(pairs: &[String]) -> Result<BTreeMap<String, String>> {
     pairs
         .iter()
         .filter(|p| !p.is_empty())
-        .map(|p| {
-            p.split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| Error::input(format!("The tag {p:?} is not NAME=VALUE.")))
-        })
+        .map(|p| p.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| Error::input(format!("The tag {p:?} is not NAME=VALUE."))))
         .collect()
 }
 

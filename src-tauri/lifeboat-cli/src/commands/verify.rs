@@ -22,11 +22,7 @@ pub struct VerifyArgs {
 
 pub fn run(engine: &Engine, args: VerifyArgs, out: &Output, cancel: &Cancel) -> Result<()> {
     let file = Arc::new(engine.inspect(&args.backup)?);
-    let verb = if args.identity.given() {
-        Verify::Authenticated(Arc::new(engine.unlock(&file, args.identity.load()?.as_deref())?))
-    } else {
-        Verify::WithoutKey(file)
-    };
+    let verb = if args.identity.given() { Verify::Authenticated(Arc::new(engine.unlock(&file, args.identity.load()?.as_deref())?)) } else { Verify::WithoutKey(file) };
     let outcome = CliProgress::around(out, |progress| engine.run(verb, progress, cancel))?;
     out.value(&outcome, || describe(&outcome))
 }
@@ -36,11 +32,6 @@ fn describe(v: &VerifyOutcome) -> String {
         VerifyMethod::Checksum => {
             format!("Backup {} matches the SHA-256 recorded when it was written. (Give an identity to authenticate every byte.)", v.id)
         }
-        VerifyMethod::Authenticated => format!(
-            "Backup {} is intact: every byte authenticated ({} entries, {}).",
-            v.id,
-            v.entries.unwrap_or(0),
-            size(v.bytes.unwrap_or(0))
-        ),
+        VerifyMethod::Authenticated => format!("Backup {} is intact: every byte authenticated ({} entries, {}).", v.id, v.entries.unwrap_or(0), size(v.bytes.unwrap_or(0))),
     }
 }

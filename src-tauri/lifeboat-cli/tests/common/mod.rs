@@ -87,26 +87,28 @@ pub fn legacy_key_configuration(cli: &Cli, key_base64: &str) {
     cli.ok(&["status"], "");
     let catalog = rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap();
     let setting = serde_json::json!({ "mode": "key", "key_id": key_id, "set_at": "2026-01-01T00:00:00Z" });
-    catalog
-        .execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()])
-        .unwrap();
+    catalog.execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()]).unwrap();
     std::fs::create_dir_all(cli.data.join("secrets")).unwrap();
     std::fs::write(cli.data.join("secrets/legacy.key"), key_base64.trim()).unwrap();
 }
 
 /// The uid the tests use for an account without privileges.
+#[cfg(unix)]
 pub const NOBODY: u32 = 65534;
 
+#[cfg(unix)]
 extern "C" {
     fn geteuid() -> u32;
 }
 
+#[cfg(unix)]
 pub fn running_as_root() -> bool {
     unsafe { geteuid() == 0 }
 }
 
 /// `program` run by an account without privileges: as root (the suite in CI), as
 /// `nobody` through `setpriv`; otherwise as the account running the tests.
+#[cfg(unix)]
 pub fn unprivileged(program: impl AsRef<std::ffi::OsStr>) -> Command {
     if running_as_root() {
         let mut command = Command::new("setpriv");

@@ -93,10 +93,7 @@ impl Catalog {
 
     pub fn set_backup_status(&self, id: &str, status: BackupStatus, now: DateTime<Utc>) -> Result<()> {
         let deleted_at = (status == BackupStatus::Deleted).then(|| now.to_rfc3339());
-        self.conn.execute(
-            "UPDATE backups SET status = ?2, deleted_at = coalesce(?3, deleted_at) WHERE id = ?1",
-            params![id, status.to_string(), deleted_at],
-        )?;
+        self.conn.execute("UPDATE backups SET status = ?2, deleted_at = coalesce(?3, deleted_at) WHERE id = ?1", params![id, status.to_string(), deleted_at])?;
         Ok(())
     }
 

@@ -20,8 +20,7 @@ impl Catalog {
                 name,
                 kind: kind.parse()?,
                 path: PathBuf::from(path),
-                excludes: serde_json::from_str(&excludes)
-                    .map_err(|e| Error::operation(format!("the catalog's exclude list is unreadable: {e}")))?,
+                excludes: serde_json::from_str(&excludes).map_err(|e| Error::operation(format!("the catalog's exclude list is unreadable: {e}")))?,
             });
         }
         Ok(items)

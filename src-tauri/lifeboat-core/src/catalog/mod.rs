@@ -61,16 +61,12 @@ impl Catalog {
 
     pub fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let text: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| Error::operation(format!("the catalog setting {key} is unreadable: {e}"))))
-            .transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(|e| Error::operation(format!("the catalog setting {key} is unreadable: {e}")))).transpose()
     }
 
     pub fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
         let text = serde_json::to_string(value).map_err(|e| Error::operation(format!("encoding {key}: {e}")))?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, text],
-        )?;
+        self.conn.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, text])?;
         Ok(())
     }
 
@@ -79,9 +75,9 @@ impl Catalog {
     /// copy is brought to this version's schema first. One transaction.
     pub fn replace_with(&self, copy: &Path) -> Result<()> {
         let mut carried = Connection::open(copy)?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut carried).map_err(|e| {
-            Error::integrity(format!("The configuration in this backup cannot be used: {e} (made by a newer Lifeboat?)."))
-        })?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut carried)
+            .map_err(|e| Error::integrity(format!("The configuration in this backup cannot be used: {e} (made by a newer Lifeboat?).")))?;
         drop(carried);
         self.conn.execute("ATTACH DATABASE ?1 AS carried", [copy.to_string_lossy()])?;
         let replaced = self.transaction(|catalog| {

@@ -38,28 +38,13 @@ impl Catalog {
         self.conn.execute(
             "UPDATE operations SET phase = ?2, bytes_done = ?3, bytes_total = ?4, items_done = ?5, items_total = ?6, updated_at = ?7
              WHERE id = ?1",
-            params![
-                id,
-                c.phase.map(|p| p.to_string()),
-                c.bytes_done as i64,
-                c.bytes_total as i64,
-                c.items_done as i64,
-                c.items_total as i64,
-                now.to_rfc3339()
-            ],
+            params![id, c.phase.map(|p| p.to_string()), c.bytes_done as i64, c.bytes_total as i64, c.items_done as i64, c.items_total as i64, now.to_rfc3339()],
         )?;
         Ok(())
     }
 
     /// `error` is (code, message, hint).
-    pub fn finish_operation(
-        &self,
-        id: &str,
-        status: OperationStatus,
-        backup_id: Option<&str>,
-        error: Option<(ErrorCode, String, Option<&str>)>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub fn finish_operation(&self, id: &str, status: OperationStatus, backup_id: Option<&str>, error: Option<(ErrorCode, String, Option<&str>)>, now: DateTime<Utc>) -> Result<()> {
         let (code, message, hint) = match error {
             Some((code, message, hint)) => (Some(code.to_string()), Some(message), hint),
             None => (None, None, None),
@@ -117,9 +102,7 @@ impl Catalog {
 
     /// Operations whose id starts with `prefix` (front ends accept short ids).
     pub fn operations_by_prefix(&self, prefix: &str) -> Result<Vec<OperationView>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations WHERE substr(id, 1, length(?1)) = ?1 ORDER BY started_at DESC LIMIT 2"
-        ))?;
+        let mut stmt = self.conn.prepare(&format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE substr(id, 1, length(?1)) = ?1 ORDER BY started_at DESC LIMIT 2"))?;
         let rows = stmt.query_map([prefix], operation_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -133,9 +116,7 @@ impl Catalog {
 
     /// The newest operation running now (of any kind).
     pub fn running_operation(&self) -> Result<Option<OperationView>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations WHERE status = 'running' ORDER BY started_at DESC, rowid DESC LIMIT 1"
-        ))?;
+        let mut stmt = self.conn.prepare(&format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE status = 'running' ORDER BY started_at DESC, rowid DESC LIMIT 1"))?;
         Ok(stmt.query_row([], operation_row).optional()?)
     }
 

@@ -32,12 +32,8 @@ impl Verb for Delete {
             }
             catalog.remove_listing(&location, &found.file_name)
         })?;
-        let deleted = DeletedBackup {
-            id,
-            file_name: found.file_name,
-            created_at: found.header.map(|h| h.created_at).unwrap_or_else(|| ctx.now()),
-            reason: "deleted by the user".into(),
-        };
+        let deleted =
+            DeletedBackup { id, file_name: found.file_name, created_at: found.header.map(|h| h.created_at).unwrap_or_else(|| ctx.now()), reason: "deleted by the user".into() };
         ctx.publish(Event::BackupsDeleted { backups: vec![deleted.clone()] });
         Ok(deleted)
     }

@@ -66,8 +66,7 @@ pub(crate) fn refresh_as(ctx: &Context, target: &dyn Target, location: &str) -> 
         }
         read.insert(file.name.clone(), listing);
     }
-    let listings: Vec<CachedListing> =
-        files.iter().map(|f| read.remove(&f.name).or_else(|| cached.get(&f.name).cloned()).expect("every file is cached or read")).collect();
+    let listings: Vec<CachedListing> = files.iter().map(|f| read.remove(&f.name).or_else(|| cached.get(&f.name).cloned()).expect("every file is cached or read")).collect();
     let gone: Vec<&String> = cached.keys().filter(|name| !files.iter().any(|f| &f.name == *name)).collect();
     if !learned.is_empty() || !gone.is_empty() {
         ctx.catalog().transaction(|catalog| {

@@ -139,12 +139,7 @@ impl UnlockedBackup {
     }
 
     pub fn items(&self) -> Vec<ContentItem> {
-        self.opened
-            .index
-            .items
-            .iter()
-            .map(|i| ContentItem { name: i.name.clone(), kind: i.kind, source: i.source.clone(), files: i.files, bytes: i.bytes })
-            .collect()
+        self.opened.index.items.iter().map(|i| ContentItem { name: i.name.clone(), kind: i.kind, source: i.source.clone(), files: i.files, bytes: i.bytes }).collect()
     }
 
     /// Problems met while the backup was made (files that vanished or could not be read).
@@ -195,8 +190,7 @@ pub fn inspect(ctx: &Context, selector: &str) -> Result<BackupFile> {
 pub fn inspect_at(ctx: &Context, target: &dyn Target, selector: Option<&str>) -> Result<BackupFile> {
     let everywhere = list::everywhere(ctx, target)?;
     let found = pick(everywhere.iter().map(|(_, l)| l.clone()).collect(), selector, &target.describe())?;
-    let (installation, found) =
-        everywhere.into_iter().find(|(_, l)| l.file_name == found.file_name && l.header == found.header).expect("picked among them");
+    let (installation, found) = everywhere.into_iter().find(|(_, l)| l.file_name == found.file_name && l.header == found.header).expect("picked among them");
     let source = match installation {
         Some(id) => target.of_installation(&id)?.open(&found.file_name)?,
         None => target.open(&found.file_name)?,
@@ -228,8 +222,9 @@ pub fn inspect_from(ctx: &Context, installation: &str, selector: &str) -> Result
 /// The listing `selector` names, or the newest backup when there is none.
 fn pick(listings: Vec<CachedListing>, selector: Option<&str>, location: &str) -> Result<CachedListing> {
     match selector.map(str::trim) {
-        Some(selector) => matching(listings, selector)?
-            .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest."))),
+        Some(selector) => {
+            matching(listings, selector)?.ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id as listed, or none for the newest.")))
+        }
         None => listings
             .into_iter()
             .filter(|l| l.header.is_some())
@@ -304,9 +299,8 @@ pub fn find(ctx: &Context, selector: &str) -> Result<CachedListing> {
     if let Some(found) = matching(ctx.catalog().listings(&location)?, selector)? {
         return Ok(found);
     }
-    matching(list::refresh(ctx, ctx.target()?.as_ref())?, selector)?.ok_or_else(|| {
-        Error::input(format!("No backup {selector:?} at {location}: give a backup id (as listed) or the path of a backup file."))
-    })
+    matching(list::refresh(ctx, ctx.target()?.as_ref())?, selector)?
+        .ok_or_else(|| Error::input(format!("No backup {selector:?} at {location}: give a backup id (as listed) or the path of a backup file.")))
 }
 
 /// The listing `selector` names, if one does; more than one is an error.

@@ -137,11 +137,8 @@ impl Extracted {
         }
         let has_vault = index.item_by_name(VAULT_ITEM).is_some();
         let scratch = Scratch::new(ctx.data_dir(), "recover")?;
-        let extracted = Extracted {
-            catalog: scratch.path(CONFIG_ITEM).join("catalog.db"),
-            vault: has_vault.then(|| scratch.path(VAULT_ITEM).join(crate::vault::FILE_NAME)),
-            scratch,
-        };
+        let extracted =
+            Extracted { catalog: scratch.path(CONFIG_ITEM).join("catalog.db"), vault: has_vault.then(|| scratch.path(VAULT_ITEM).join(crate::vault::FILE_NAME)), scratch };
         let mut items = vec![CONFIG_ITEM.to_owned()];
         if has_vault {
             items.push(VAULT_ITEM.to_owned());
@@ -164,9 +161,8 @@ impl Extracted {
     }
 
     fn plan(&self, ctx: &Context, backup: &UnlockedBackup) -> Result<RecoveryPlan> {
-        let catalog = Catalog::open(&self.catalog).map_err(|e| {
-            Error::integrity(format!("The configuration in this backup cannot be read by this Lifeboat ({e}); it may come from a newer version."))
-        })?;
+        let catalog = Catalog::open(&self.catalog)
+            .map_err(|e| Error::integrity(format!("The configuration in this backup cannot be read by this Lifeboat ({e}); it may come from a newer version.")))?;
         let vault_dir = self.vault.as_deref().and_then(Path::parent).unwrap_or(self.scratch.dir()).to_owned();
         let lazy = LazyVault::new(&vault_dir, ctx.clock().clone());
         let settings = Settings::new(&catalog, ctx.data_dir(), ctx.now(), None, &lazy);

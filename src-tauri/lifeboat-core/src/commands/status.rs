@@ -36,9 +36,7 @@ pub fn status(ctx: &Context) -> Result<Status> {
     let created: Vec<DateTime<Utc>> = listed.iter().filter_map(|l| l.created_at).collect();
     Ok(Status {
         last_backup: catalog.latest_operation(OperationKind::Backup, Ended::Any)?,
-        last_successful_backup_at: catalog
-            .latest_operation(OperationKind::Backup, Ended::As(OperationStatus::Succeeded))?
-            .and_then(|o| o.finished_at),
+        last_successful_backup_at: catalog.latest_operation(OperationKind::Backup, Ended::As(OperationStatus::Succeeded))?.and_then(|o| o.finished_at),
         running: catalog.running_operation()?.map(|o| o.with_rate(now)),
         health: settings.health()?,
         backups: created.len() as u32,

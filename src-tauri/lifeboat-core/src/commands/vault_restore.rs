@@ -21,12 +21,7 @@ impl Verb for VaultRestore {
     type Output = ObjectSummary;
     const KIND: OperationKind = OperationKind::VaultRestore;
 
-    fn run(
-        &mut self,
-        ctx: &Context,
-        progress: &dyn Progress,
-        cancel: &Cancel,
-    ) -> Result<ObjectSummary> {
+    fn run(&mut self, ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<ObjectSummary> {
         progress.phase(Phase::Restoring);
         cancel.check()?;
         let restored = ctx.vault()?.restore_object_file(&self.file)?;

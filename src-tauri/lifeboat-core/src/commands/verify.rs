@@ -12,9 +12,9 @@ use super::open::{mark_damaged, unlock, BackupFile, UnlockedBackup};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{read_header, EncryptionKind, EntryReader, Index, OpenedBackup};
-use crate::protector::{unwrap_file_key, Identity};
 use crate::operation::OperationKind;
 use crate::progress::{Cancel, Phase, Progress};
+use crate::protector::{unwrap_file_key, Identity};
 use crate::runner::Verb;
 
 /// What to verify, and how.
@@ -134,9 +134,8 @@ fn mismatch(why: &str) -> Error {
 
 fn verify_checksum(ctx: &Context, file: &BackupFile, progress: &dyn Progress, cancel: &Cancel) -> Result<VerifyOutcome> {
     let id = &file.inspection.id;
-    let record = ctx.catalog().backup(id)?.ok_or_else(|| {
-        Error::input(format!("No checksum of backup {id} is recorded here (it was made elsewhere); give an identity to verify it."))
-    })?;
+    let record =
+        ctx.catalog().backup(id)?.ok_or_else(|| Error::input(format!("No checksum of backup {id} is recorded here (it was made elsewhere); give an identity to verify it.")))?;
     let len = file.inspection.size;
     progress.phase(Phase::Verifying);
     progress.total(len, 1);

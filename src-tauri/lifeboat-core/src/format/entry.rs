@@ -100,11 +100,7 @@ impl<W: Write + Send + 'static> EntryWriter<W> {
     /// Reads `source` to its end straight into the stream as content pieces, calling
     /// `each` with every piece's length. Returns the bytes read and the read error
     /// that stopped it early, if any (what was read before it is kept).
-    pub fn copy_from(
-        &mut self,
-        source: &mut impl Read,
-        mut each: impl FnMut(usize) -> Result<()>,
-    ) -> Result<(u64, Option<std::io::Error>)> {
+    pub fn copy_from(&mut self, source: &mut impl Read, mut each: impl FnMut(usize) -> Result<()>) -> Result<(u64, Option<std::io::Error>)> {
         let mut total = 0u64;
         loop {
             if self.block.len() - self.filled < MIN_PIECE_ROOM {
@@ -196,9 +192,7 @@ impl<R: Read + Seek> EntryReader<R> {
             self.pos = offset as usize;
             return Ok(());
         }
-        let chunk_offset = *chunk_offsets
-            .get(chunk as usize)
-            .ok_or_else(|| Error::integrity("The backup index points past the data."))?;
+        let chunk_offset = *chunk_offsets.get(chunk as usize).ok_or_else(|| Error::integrity("The backup index points past the data."))?;
         self.chunks.seek_chunk(chunk, chunk_offset)?;
         self.load_block()?;
         if offset as usize > self.block.len() {
@@ -267,10 +261,7 @@ impl<R: Read + Seek> EntryReader<R> {
     /// After the end tag: checks the data ended exactly where the index begins.
     pub fn check_data_end(&mut self) -> Result<()> {
         let footer = self.chunks.footer();
-        if self.pos != self.block.len()
-            || self.chunks.counter_next() != footer.index_first_chunk
-            || self.chunks.position()? != footer.index_offset
-        {
+        if self.pos != self.block.len() || self.chunks.counter_next() != footer.index_first_chunk || self.chunks.position()? != footer.index_offset {
             return Err(damaged("data continues after the end of the entries"));
         }
         Ok(())

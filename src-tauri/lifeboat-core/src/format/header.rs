@@ -117,10 +117,7 @@ impl HeaderBytes {
     pub fn seal(header: Header, file_key: &FileKey) -> Result<Self> {
         let json = serde_json::to_vec(&header).map_err(|e| Error::operation(format!("encoding header: {e}")))?;
         if json.len() > MAX_HEADER_JSON as usize {
-            return Err(Error::input(format!(
-                "The backup header would be {} bytes, more than the {MAX_HEADER_JSON} allowed: use fewer recipients.",
-                json.len()
-            )));
+            return Err(Error::input(format!("The backup header would be {} bytes, more than the {MAX_HEADER_JSON} allowed: use fewer recipients.", json.len())));
         }
         let mut signed = Vec::with_capacity(14 + json.len());
         signed.extend_from_slice(MAGIC);
@@ -159,17 +156,14 @@ pub fn read_header(r: &mut impl Read) -> Result<HeaderBytes> {
     let version = u16::from_le_bytes([fixed[8], fixed[9]]);
     let json_len = u32::from_le_bytes(fixed[10..14].try_into().expect("4 bytes"));
     if json_len == 0 || json_len > MAX_HEADER_JSON {
-        return Err(Error::integrity(format!(
-            "The backup header is damaged: it claims a length of {json_len} bytes (allowed 1 to {MAX_HEADER_JSON})."
-        )));
+        return Err(Error::integrity(format!("The backup header is damaged: it claims a length of {json_len} bytes (allowed 1 to {MAX_HEADER_JSON}).")));
     }
     let mut json = vec![0u8; json_len as usize];
     r.read_exact(&mut json).map_err(|_| Error::integrity("The backup file is truncated inside its header."))?;
     if version != FORMAT_VERSION {
         return Err(version_error(version, &json));
     }
-    let header: Header = serde_json::from_slice(&json)
-        .map_err(|e| Error::integrity(format!("The backup header is damaged: {e}.")))?;
+    let header: Header = serde_json::from_slice(&json).map_err(|e| Error::integrity(format!("The backup header is damaged: {e}.")))?;
     check_header(&header)?;
     let mut mac = [0u8; 32];
     r.read_exact(&mut mac).map_err(|_| Error::integrity("The backup file is truncated inside its header."))?;

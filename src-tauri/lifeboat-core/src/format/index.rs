@@ -40,9 +40,7 @@ impl std::str::FromStr for ItemKind {
             "file" => Ok(ItemKind::File),
             "sqlite" => Ok(ItemKind::Sqlite),
             "config" => Ok(ItemKind::Config),
-            other => Err(Error::input(format!(
-                "Unknown item kind {other:?}: use folder, file or sqlite."
-            ))),
+            other => Err(Error::input(format!("Unknown item kind {other:?}: use folder, file or sqlite."))),
         }
     }
 }
@@ -126,10 +124,7 @@ impl Index {
         if self.chunk_offsets.len() as u64 != data_chunks {
             return Err(damaged("its chunk table does not match the footer"));
         }
-        let bad_entry = self
-            .entries
-            .iter()
-            .any(|e| e.item as usize >= self.items.len() || e.chunk >= data_chunks);
+        let bad_entry = self.entries.iter().any(|e| e.item as usize >= self.items.len() || e.chunk >= data_chunks);
         if bad_entry {
             return Err(damaged("an entry points outside the backup"));
         }
@@ -151,13 +146,8 @@ impl Index {
 fn unknown_kinds(json: &[u8]) -> Option<Error> {
     let index: serde_json::Value = serde_json::from_slice(json).ok()?;
     let known = [ItemKind::Folder, ItemKind::File, ItemKind::Sqlite, ItemKind::Config];
-    let unknown: Vec<String> = index
-        .get("items")?
-        .as_array()?
-        .iter()
-        .filter_map(|item| item.get("kind")?.as_str().map(str::to_owned))
-        .filter(|kind| !known.iter().any(|k| k.as_str() == kind))
-        .collect();
+    let unknown: Vec<String> =
+        index.get("items")?.as_array()?.iter().filter_map(|item| item.get("kind")?.as_str().map(str::to_owned)).filter(|kind| !known.iter().any(|k| k.as_str() == kind)).collect();
     (!unknown.is_empty()).then(|| {
         Error::input(format!(
             "This backup holds items of a kind this Lifeboat ({}) cannot restore: {}. It restores {} items; restore it with the newer Lifeboat that made it.",

@@ -1,8 +1,8 @@
 //! The key schedule: one random 256-bit file key per backup, wrapped for each
 //! recipient; everything else is derived from it with HKDF-SHA256.
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::aead::Nonce;
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Tag};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 
 const HEADER_MAC_INFO: &[u8] = b"lifeboat/v1/header-mac";
 const PAYLOAD_INFO: &[u8] = b"lifeboat/v1/payload";
+
+/// A chunk that is not what the key sealed: changed, moved, cut or from another file.
+#[derive(Debug)]
+pub struct NotAuthentic;
 
 /// The per-backup symmetric key. Zeroized on drop; never serialized except wrapped
 /// (or, for unencrypted backups, stored as the `none` stanza says).
@@ -28,9 +32,7 @@ impl FileKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::integrity("the unwrapped file key has the wrong length"))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| Error::integrity("the unwrapped file key has the wrong length"))?;
         Ok(FileKey(key))
     }
 
@@ -65,9 +67,7 @@ impl FileKey {
 
     fn derive(&self, salt: &[u8], info: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
         let mut out = zeroize::Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(Some(salt), &self.0)
-            .expand(info, out.as_mut())
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Hkdf::<Sha256>::new(Some(salt), &self.0).expand(info, out.as_mut()).expect("32 bytes is a valid HKDF-SHA256 output length");
         out
     }
 }
@@ -90,23 +90,18 @@ fn stream_nonce(counter: u64, last: bool) -> Nonce<Aes256Gcm> {
 impl PayloadCipher {
     /// Encrypts `buf[start..]` in place and appends the tag.
     pub fn seal_from(&self, counter: u64, last: bool, buf: &mut Vec<u8>, start: usize) {
-        let tag = self
-            .0
-            .encrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[start..]).into())
-            .expect("chunk is far below the AES-GCM length limit");
+        let tag = self.0.encrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[start..]).into()).expect("chunk is far below the AES-GCM length limit");
         buf.extend_from_slice(&tag);
     }
 
     /// Authenticates and decrypts `buf` in place, removing the tag.
-    pub fn open(&self, counter: u64, last: bool, buf: &mut Vec<u8>) -> Result<(), ()> {
+    pub fn open(&self, counter: u64, last: bool, buf: &mut Vec<u8>) -> Result<(), NotAuthentic> {
         if buf.len() < TAG_LEN {
-            return Err(());
+            return Err(NotAuthentic);
         }
         let split = buf.len() - TAG_LEN;
-        let tag = Tag::try_from(&buf[split..]).map_err(|_| ())?;
-        self.0
-            .decrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[..split]).into(), &tag)
-            .map_err(|_| ())?;
+        let tag = Tag::try_from(&buf[split..]).map_err(|_| NotAuthentic)?;
+        self.0.decrypt_inout_detached(&stream_nonce(counter, last), &[], (&mut buf[..split]).into(), &tag).map_err(|_| NotAuthentic)?;
         buf.truncate(split);
         Ok(())
     }

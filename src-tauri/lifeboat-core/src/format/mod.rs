@@ -16,15 +16,11 @@ mod reader;
 mod stream;
 
 pub use entry::{EntryHeader, EntryKind, EntryReader, EntryWriter};
-pub use header::{
-    read_header, EncryptionKind, Header, HeaderBytes, Installation, PayloadParams, Stanza,
-};
+pub use header::{read_header, EncryptionKind, Header, HeaderBytes, Installation, PayloadParams, Stanza};
 pub use index::{Index, IndexEntry, IndexItem, ItemKind};
 pub use keys::{FileKey, PayloadCipher};
 pub use reader::OpenedBackup;
-pub use stream::{
-    read_footer, BlockCodec, ChunkReader, ChunkWriter, Finished, Footer, FOOTER_LEN,
-};
+pub use stream::{read_footer, BlockCodec, ChunkReader, ChunkWriter, Finished, Footer, FOOTER_LEN};
 
 /// The format version this program writes and the newest it reads.
 pub const FORMAT_VERSION: u16 = 1;

@@ -41,9 +41,7 @@ impl BlockCodec {
     pub fn encode(&mut self, block: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.scratch.clear();
         self.scratch.reserve(zstd::zstd_safe::compress_bound(block.len()));
-        self.compressor
-            .compress_to_buffer(block, &mut self.scratch)
-            .map_err(|e| Error::operation(format!("compressing: {e}")))?;
+        self.compressor.compress_to_buffer(block, &mut self.scratch).map_err(|e| Error::operation(format!("compressing: {e}")))?;
         if self.scratch.len() < block.len() {
             out.push(ENCODING_ZSTD);
             out.extend_from_slice(&self.scratch);
@@ -64,9 +62,7 @@ impl BlockCodec {
             ENCODING_STORED => return Err("stored block larger than the block size".into()),
             ENCODING_ZSTD => {
                 out.reserve(max_len);
-                self.decompressor
-                    .decompress_to_buffer(data, out)
-                    .map_err(|e| format!("block does not decompress: {e}"))?;
+                self.decompressor.decompress_to_buffer(data, out).map_err(|e| format!("block does not decompress: {e}"))?;
             }
             other => return Err(format!("unknown block encoding {other}")),
         }
@@ -108,9 +104,7 @@ pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer
         return Err(truncated());
     }
     let mut buf = [0u8; FOOTER_LEN as usize];
-    r.seek(SeekFrom::Start(len - FOOTER_LEN))
-        .and_then(|_| r.read_exact(&mut buf))
-        .map_err(|e| Error::operation(format!("reading backup footer: {e}")))?;
+    r.seek(SeekFrom::Start(len - FOOTER_LEN)).and_then(|_| r.read_exact(&mut buf)).map_err(|e| Error::operation(format!("reading backup footer: {e}")))?;
     if &buf[24..32] != FOOTER_MAGIC {
         return Err(truncated());
     }
@@ -125,9 +119,7 @@ pub fn read_footer<R: Read + Seek>(r: &mut R, body_offset: u64) -> Result<Footer
         && footer.chunk_count <= (body_end - body_offset) / MIN_CHUNK_LEN
         && body_end - footer.index_offset <= MAX_INDEX_BYTES;
     if !plausible {
-        return Err(Error::integrity(
-            "The backup footer is damaged: the positions it records do not fit in the file.",
-        ));
+        return Err(Error::integrity("The backup footer is damaged: the positions it records do not fit in the file."));
     }
     Ok(footer)
 }
@@ -353,9 +345,7 @@ impl<R: Read + Seek> ChunkReader<R> {
 
     /// Positions the reader at chunk `counter`, which starts at byte `offset`.
     pub fn seek_chunk(&mut self, counter: u64, offset: u64) -> Result<()> {
-        self.inner
-            .seek(SeekFrom::Start(offset))
-            .map_err(|e| Error::operation(format!("reading backup: {e}")))?;
+        self.inner.seek(SeekFrom::Start(offset)).map_err(|e| Error::operation(format!("reading backup: {e}")))?;
         self.counter = counter;
         Ok(())
     }
@@ -371,18 +361,13 @@ impl<R: Read + Seek> ChunkReader<R> {
         self.inner.read_exact(&mut len).map_err(|e| self.read_failure(counter, e))?;
         let len = u32::from_le_bytes(len) as usize;
         if len < 1 + TAG_LEN || len > max_chunk_len(self.block_size) {
-            return Err(Error::integrity(format!(
-                "The backup is damaged: {} has an impossible length ({len} bytes).",
-                self.chunk_name(counter)
-            )));
+            return Err(Error::integrity(format!("The backup is damaged: {} has an impossible length ({len} bytes).", self.chunk_name(counter))));
         }
         self.ct.resize(len, 0);
         self.inner.read_exact(&mut self.ct).map_err(|e| self.read_failure(counter, e))?;
         let last = counter + 1 == self.footer.chunk_count;
-        self.cipher.open(counter, last, &mut self.ct).map_err(|()| self.auth_error(counter))?;
-        self.codec
-            .decode(&self.ct, self.block_size as usize, out)
-            .map_err(|why| Error::integrity(format!("The backup is damaged: {}: {why}.", self.chunk_name(counter))))?;
+        self.cipher.open(counter, last, &mut self.ct).map_err(|_| self.auth_error(counter))?;
+        self.codec.decode(&self.ct, self.block_size as usize, out).map_err(|why| Error::integrity(format!("The backup is damaged: {}: {why}.", self.chunk_name(counter))))?;
         self.counter += 1;
         Ok(Some(counter))
     }

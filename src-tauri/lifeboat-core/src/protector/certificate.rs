@@ -6,11 +6,11 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use rand::CryptoRng;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
-use sha2::Sha256;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use zeroize::Zeroizing;
@@ -73,32 +73,23 @@ impl CertificateInfo {
             return match certs.as_slice() {
                 [one] => Self::from_der(&one.contents),
                 [] => Err(Error::input("This PEM file holds no certificate (no BEGIN CERTIFICATE block).")),
-                many => Err(Error::input(format!(
-                    "This PEM file holds {} certificates; give exactly one: the backup encryption certificate.",
-                    many.len()
-                ))),
+                many => Err(Error::input(format!("This PEM file holds {} certificates; give exactly one: the backup encryption certificate.", many.len()))),
             };
         }
         if looks_like_pfx(bytes) {
-            return Err(Error::input(format!(
-                "This is a PFX/PKCS#12 file, which carries a private key; {PUBLIC_ONLY}."
-            )));
+            return Err(Error::input(format!("This is a PFX/PKCS#12 file, which carries a private key; {PUBLIC_ONLY}.")));
         }
         Self::from_der(bytes)
     }
 
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let (rest, cert) = X509Certificate::from_der(der).map_err(|_| {
-            Error::input("This file is not a certificate: expected an X.509 certificate (.cer) in DER or PEM form.")
-        })?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|_| Error::input("This file is not a certificate: expected an X.509 certificate (.cer) in DER or PEM form."))?;
         if !rest.is_empty() {
             return Err(Error::input("This certificate file has extra data after the certificate."));
         }
         rsa_public_key(&cert)?;
         let validity = cert.validity();
-        let time = |t: x509_parser::time::ASN1Time| {
-            DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
-        };
+        let time = |t: x509_parser::time::ASN1Time| DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
         Ok(CertificateInfo {
             thumbprint: thumbprint(der),
             subject: cert.subject().to_string(),
@@ -110,8 +101,7 @@ impl CertificateInfo {
     }
 
     pub fn public_key(&self) -> Result<RsaPublicKey> {
-        let (_, cert) = X509Certificate::from_der(&self.der)
-            .map_err(|_| Error::operation("the stored certificate no longer parses"))?;
+        let (_, cert) = X509Certificate::from_der(&self.der).map_err(|_| Error::operation("the stored certificate no longer parses"))?;
         rsa_public_key(&cert)
     }
 
@@ -141,8 +131,7 @@ fn rsa_public_key(cert: &X509Certificate<'_>) -> Result<RsaPublicKey> {
     if bits > MAX_RSA_BITS {
         return Err(Error::input(format!("This certificate's RSA key has {bits} bits; Lifeboat accepts up to {MAX_RSA_BITS}.")));
     }
-    RsaPublicKey::from_public_key_der(spki.raw)
-        .map_err(|e| Error::input(format!("This certificate's RSA key cannot be read: {e}.")))
+    RsaPublicKey::from_public_key_der(spki.raw).map_err(|e| Error::input(format!("This certificate's RSA key cannot be read: {e}.")))
 }
 
 fn looks_like_pem(bytes: &[u8]) -> bool {
@@ -150,9 +139,7 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
 }
 
 fn pem_blocks(bytes: &[u8]) -> Result<Vec<Pem>> {
-    Pem::iter_from_buffer(bytes)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::input(format!("This PEM file is malformed: {e}.")))
+    Pem::iter_from_buffer(bytes).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::input(format!("This PEM file is malformed: {e}.")))
 }
 
 /// A PFX is a DER SEQUENCE whose first element is INTEGER 3 (the PFX version).
@@ -181,10 +168,7 @@ impl Recipient for RsaRecipient {
     }
 
     fn wrap(&self, file_key: &FileKey, rng: &mut dyn CryptoRng) -> Result<Stanza> {
-        let wrapped_key = self
-            .key
-            .encrypt(rng, Oaep::<Sha256>::new(), file_key.as_bytes())
-            .map_err(|e| Error::operation(format!("RSA-OAEP encryption failed: {e}")))?;
+        let wrapped_key = self.key.encrypt(rng, Oaep::<Sha256>::new(), file_key.as_bytes()).map_err(|e| Error::operation(format!("RSA-OAEP encryption failed: {e}")))?;
         let body = Body { thumbprint: self.info.thumbprint.clone(), subject: self.info.subject.clone(), not_after: self.info.not_after, wrapped_key };
         Stanza::new(STANZA_TYPE, &body)
     }
@@ -215,9 +199,7 @@ impl RsaIdentity {
         if let Ok(key) = RsaPrivateKey::from_pkcs8_der(bytes) {
             return Ok(RsaIdentity { key, certificate: None });
         }
-        Err(Error::input(
-            "This file is not a private key: expected a .pfx/.p12 file or a PEM private key (BEGIN PRIVATE KEY).",
-        ))
+        Err(Error::input("This file is not a private key: expected a .pfx/.p12 file or a PEM private key (BEGIN PRIVATE KEY)."))
     }
 
     /// The private key, and the certificate it belongs to when the file carried it.
@@ -241,31 +223,18 @@ impl RsaIdentity {
             break;
         }
         let Some(key) = key else {
-            return Err(Error::input(if blocks.iter().any(|b| b.label == "CERTIFICATE") {
-                format!("{ONLY_PUBLIC}.")
-            } else {
-                "This PEM file holds no private key.".into()
-            }));
+            return Err(Error::input(if blocks.iter().any(|b| b.label == "CERTIFICATE") { format!("{ONLY_PUBLIC}.") } else { "This PEM file holds no private key.".into() }));
         };
-        let certificate = blocks
-            .iter()
-            .filter(|b| b.label == "CERTIFICATE")
-            .filter_map(|b| CertificateInfo::from_der(&b.contents).ok())
-            .find(|c| key_matches(&key, c));
+        let certificate = blocks.iter().filter(|b| b.label == "CERTIFICATE").filter_map(|b| CertificateInfo::from_der(&b.contents).ok()).find(|c| key_matches(&key, c));
         Ok(RsaIdentity { key, certificate })
     }
 
     fn from_pfx(bytes: &[u8], password: &str) -> Result<Self> {
         let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, password).map_err(|e| match e {
-            p12_keystore::error::Error::MacError(_) => {
-                Error::input("The PFX password is wrong (the file's integrity check failed with it).")
-            }
-            other => Error::input(format!(
-                "This PFX file cannot be read ({other}); if it comes from another tool, re-export it with OpenSSL 3 defaults."
-            )),
+            p12_keystore::error::Error::MacError(_) => Error::input("The PFX password is wrong (the file's integrity check failed with it)."),
+            other => Error::input(format!("This PFX file cannot be read ({other}); if it comes from another tool, re-export it with OpenSSL 3 defaults.")),
         })?;
-        let certs: Vec<CertificateInfo> =
-            archive.certs.iter().filter_map(|c| CertificateInfo::from_der(c.cert.as_der()).ok()).collect();
+        let certs: Vec<CertificateInfo> = archive.certs.iter().filter_map(|c| CertificateInfo::from_der(c.cert.as_der()).ok()).collect();
         let mut keys = Vec::new();
         for bag in &archive.keys {
             let der = Zeroizing::new(bag.key.as_der().to_vec());
@@ -331,17 +300,9 @@ pub struct CreatedCertificate {
 
 /// Makes a self-signed RSA-3072 certificate for backup encryption, valid for `years`,
 /// and a PFX protected by `pfx_password` holding it with its private key.
-pub fn create_certificate(
-    common_name: &str,
-    years: u32,
-    pfx_password: &str,
-    now: DateTime<Utc>,
-    rng: &mut dyn CryptoRng,
-) -> Result<CreatedCertificate> {
+pub fn create_certificate(common_name: &str, years: u32, pfx_password: &str, now: DateTime<Utc>, rng: &mut dyn CryptoRng) -> Result<CreatedCertificate> {
     if pfx_password.chars().count() < 8 {
-        return Err(Error::input(
-            "The PFX password must be at least 8 characters: it protects the only key that can restore your backups.",
-        ));
+        return Err(Error::input("The PFX password must be at least 8 characters: it protects the only key that can restore your backups."));
     }
     let (key, info) = self_signed(common_name, CREATED_RSA_BITS, years, now, rng)?;
     let pfx = pfx(&key, &info, pfx_password)?;
@@ -350,13 +311,7 @@ pub fn create_certificate(
 
 /// A self-signed certificate for key and data encipherment with a new RSA key of `bits`,
 /// valid from yesterday for `years`.
-pub fn self_signed(
-    common_name: &str,
-    bits: usize,
-    years: u32,
-    now: DateTime<Utc>,
-    rng: &mut dyn CryptoRng,
-) -> Result<(RsaPrivateKey, CertificateInfo)> {
+pub fn self_signed(common_name: &str, bits: usize, years: u32, now: DateTime<Utc>, rng: &mut dyn CryptoRng) -> Result<(RsaPrivateKey, CertificateInfo)> {
     let cn = common_name.trim();
     if cn.is_empty() || cn.len() > 64 || cn.chars().any(char::is_control) {
         return Err(Error::input("The certificate subject (CN) must be 1 to 64 printable characters."));
@@ -365,11 +320,7 @@ pub fn self_signed(
         return Err(Error::input("The certificate validity must be 1 to 30 years."));
     }
     let key = RsaPrivateKey::new(rng, bits).map_err(|e| Error::operation(format!("generating the RSA key failed: {e}")))?;
-    let public_pkcs1 = key
-        .to_public_key()
-        .to_pkcs1_der()
-        .map_err(|e| Error::operation(format!("encoding the public key: {e}")))?
-        .into_vec();
+    let public_pkcs1 = key.to_public_key().to_pkcs1_der().map_err(|e| Error::operation(format!("encoding the public key: {e}")))?.into_vec();
 
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -386,9 +337,7 @@ pub fn self_signed(
     params.key_usages = vec![rcgen::KeyUsagePurpose::KeyEncipherment, rcgen::KeyUsagePurpose::DataEncipherment];
     params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(Sha1::digest(&public_pkcs1).to_vec());
     let signer = RcgenRsaKey { key: rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()), public_pkcs1 };
-    let cert = params
-        .self_signed(&signer)
-        .map_err(|e| Error::operation(format!("creating the certificate failed: {e}")))?;
+    let cert = params.self_signed(&signer).map_err(|e| Error::operation(format!("creating the certificate failed: {e}")))?;
     let info = CertificateInfo::from_der(cert.der())?;
     Ok((key, info))
 }
@@ -396,16 +345,11 @@ pub fn self_signed(
 /// A PFX/PKCS#12 file protected by `password` holding the certificate and its key.
 pub fn pfx(key: &RsaPrivateKey, info: &CertificateInfo, password: &str) -> Result<Vec<u8>> {
     let pkcs8 = key.to_pkcs8_der().map_err(|e| Error::operation(format!("encoding the private key: {e}")))?;
-    let p12_key = p12_keystore::PrivateKey::from_der(pkcs8.as_bytes())
-        .map_err(|e| Error::operation(format!("packing the private key: {e}")))?;
-    let p12_cert = p12_keystore::Certificate::from_der(&info.der)
-        .map_err(|e| Error::operation(format!("packing the certificate: {e}")))?;
+    let p12_key = p12_keystore::PrivateKey::from_der(pkcs8.as_bytes()).map_err(|e| Error::operation(format!("packing the private key: {e}")))?;
+    let p12_cert = p12_keystore::Certificate::from_der(&info.der).map_err(|e| Error::operation(format!("packing the certificate: {e}")))?;
     let local_key_id = Sha1::digest(&info.der).to_vec();
     let mut store = p12_keystore::KeyStore::new();
-    store.add_entry(
-        "lifeboat backup encryption",
-        p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(local_key_id, p12_key, [p12_cert])),
-    );
+    store.add_entry("lifeboat backup encryption", p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(local_key_id, p12_key, [p12_cert])));
     store.writer(password).write().map_err(|e| Error::operation(format!("writing the PFX failed: {e}")))
 }
 

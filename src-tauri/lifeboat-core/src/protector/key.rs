@@ -41,20 +41,15 @@ pub fn parse_legacy_key(text: &str) -> Result<LegacyKey> {
     if text.is_empty() {
         return Err(Error::input("The encryption key is empty: give the base64 key."));
     }
-    let bytes = Zeroizing::new(
-        base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| Error::input("The encryption key is not valid base64."))?,
-    );
+    let bytes = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| Error::input("The encryption key is not valid base64."))?);
     LegacyKey::from_bytes(&bytes)
 }
 
 impl LegacyKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let key: [u8; 32] = bytes.try_into().map_err(|_| {
-            Error::input(format!(
-                "The encryption key decodes to {} bytes; a legacy key is 256 bits (32 bytes, 44 base64 characters).",
-                bytes.len()
-            ))
-        })?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::input(format!("The encryption key decodes to {} bytes; a legacy key is 256 bits (32 bytes, 44 base64 characters).", bytes.len())))?;
         Ok(LegacyKey(Zeroizing::new(key)))
     }
 
@@ -80,9 +75,7 @@ impl LegacyKey {
 
     fn kek(&self) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(None, self.0.as_ref())
-            .expand(b"lifeboat/v1/key-wrap", out.as_mut())
-            .expect("32 bytes is a valid HKDF output length");
+        Hkdf::<Sha256>::new(None, self.0.as_ref()).expand(b"lifeboat/v1/key-wrap", out.as_mut()).expect("32 bytes is a valid HKDF output length");
         out
     }
 }
@@ -107,9 +100,9 @@ impl Identity for KeyIdentity {
         for stanza in stanzas.iter().filter(|s| s.kind == STANZA_TYPE) {
             let body: Body = stanza.body()?;
             if body.key_id == id {
-                return open_key(&self.0.kek(), AAD, &body.wrapped_key).map(Some).ok_or_else(|| {
-                    Error::integrity("The wrapped key for this key id failed authentication: the backup header is damaged.")
-                });
+                return open_key(&self.0.kek(), AAD, &body.wrapped_key)
+                    .map(Some)
+                    .ok_or_else(|| Error::integrity("The wrapped key for this key id failed authentication: the backup header is damaged."));
             }
         }
         Ok(None)

@@ -44,9 +44,16 @@ pub enum IdentityInput {
     /// For backups that are not encrypted.
     None,
     /// A `.pfx`/`.p12` or PEM private key, and its password (empty for none).
-    File { path: String, password: String },
-    Passphrase { passphrase: String },
-    Key { key: String },
+    File {
+        path: String,
+        password: String,
+    },
+    Passphrase {
+        passphrase: String,
+    },
+    Key {
+        key: String,
+    },
 }
 
 impl IdentityInput {
@@ -171,10 +178,7 @@ pub fn describe_needed(header: &Header) -> Result<String> {
         match d.need {
             Need::Certificate(c) => certs.push(c),
             Need::Passphrase => {
-                said.get_or_insert(format!(
-                    "the passphrase that was set when it was made ({})",
-                    header.created_at.format("%Y-%m-%d %H:%M UTC")
-                ));
+                said.get_or_insert(format!("the passphrase that was set when it was made ({})", header.created_at.format("%Y-%m-%d %H:%M UTC")));
             }
             Need::Key(id) => {
                 said.get_or_insert(format!("the legacy encryption key with id {id}"));

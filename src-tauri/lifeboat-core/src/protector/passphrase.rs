@@ -95,9 +95,7 @@ pub fn check_passphrase(passphrase: &str) -> Result<()> {
 
 fn argon2id(passphrase: &str, salt: &[u8], m_kib: u32, t: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
     if m_kib > MAX_M_KIB || t > MAX_T || p > MAX_P {
-        return Err(Error::integrity(format!(
-            "The backup asks for Argon2id parameters beyond what Lifeboat accepts (m={m_kib} KiB, t={t}, p={p})."
-        )));
+        return Err(Error::integrity(format!("The backup asks for Argon2id parameters beyond what Lifeboat accepts (m={m_kib} KiB, t={t}, p={p}).")));
     }
     let params = Params::new(m_kib, t, p, Some(32)).map_err(|e| Error::integrity(format!("invalid Argon2id parameters: {e}")))?;
     let mut out = Zeroizing::new([0u8; 32]);

@@ -10,10 +10,7 @@ use super::secrets::{SecretRef, LEGACY_KEY, PASSPHRASE_KEY};
 use super::{Settings, SettingsField, SETTING_ENCRYPTION, SETTING_KEY_RETIRED};
 use crate::error::{Error, Result};
 use crate::format::EncryptionKind;
-use crate::protector::{
-    check_passphrase, parse_legacy_key, CertificateInfo, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient,
-    RsaRecipient,
-};
+use crate::protector::{check_passphrase, parse_legacy_key, CertificateInfo, KeyRecipient, LegacyKey, NoneRecipient, PassphraseRecipient, Recipient, RsaRecipient};
 
 /// Secret files of the data folders Lifeboat 0.1 made (before secrets got names of their own).
 fn first_passphrase_secret() -> SecretRef {
@@ -117,11 +114,19 @@ impl From<&CertificateInfo> for CertificateSummary {
 pub enum EncryptionChange {
     Unchanged,
     /// A public certificate file (.cer, DER or PEM); with `add`, beside the current ones.
-    Certificate { path: String, add: bool },
+    Certificate {
+        path: String,
+        add: bool,
+    },
     /// An empty passphrase turns encryption off.
-    Passphrase { passphrase: String, confirm: String },
+    Passphrase {
+        passphrase: String,
+        confirm: String,
+    },
     /// A new legacy key, for a configuration that already uses one.
-    Key { key: String },
+    Key {
+        key: String,
+    },
 }
 
 /// A checked change, ready to be applied.
@@ -177,18 +182,16 @@ impl Settings<'_> {
     pub fn recipients(&self) -> Result<Vec<Box<dyn Recipient>>> {
         let setting = self.encryption_setting()?.ok_or(Error::EncryptionNotSet)?;
         Ok(match setting {
-            EncryptionSetting::Certificate { certificates } => certificates
-                .into_iter()
-                .map(|c| RsaRecipient::new(c).map(|r| Box::new(r) as Box<dyn Recipient>))
-                .collect::<Result<_>>()?,
+            EncryptionSetting::Certificate { certificates } => {
+                certificates.into_iter().map(|c| RsaRecipient::new(c).map(|r| Box::new(r) as Box<dyn Recipient>)).collect::<Result<_>>()?
+            }
             EncryptionSetting::Passphrase { salt, m_kib, t, p, secret, .. } => {
                 let kek = self.read_secret(PASSPHRASE_KEY, &secret)?;
                 let kek: [u8; 32] = kek.as_slice().try_into().map_err(|_| Error::operation("the stored passphrase key is damaged; set the passphrase again"))?;
                 vec![Box::new(PassphraseRecipient::from_kek(kek, salt, m_kib, t, p))]
             }
             EncryptionSetting::Key { secret, .. } => {
-                let key = LegacyKey::from_bytes(&self.read_secret(LEGACY_KEY, &secret)?)
-                    .map_err(|_| Error::operation("the stored legacy key is damaged; set the key again"))?;
+                let key = LegacyKey::from_bytes(&self.read_secret(LEGACY_KEY, &secret)?).map_err(|_| Error::operation("the stored legacy key is damaged; set the key again"))?;
                 vec![Box::new(KeyRecipient(key))]
             }
             EncryptionSetting::None { .. } => vec![Box::new(NoneRecipient)],

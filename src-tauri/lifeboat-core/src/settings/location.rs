@@ -14,8 +14,8 @@ use super::secrets::{SecretRef, AZURE_KEY, S3_SECRET, SHARE_PASSWORD};
 use super::{Settings, SettingsField, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
 use crate::error::{Error, ErrorCode, IoContext, LocationProblem, Result};
 use crate::target::{
-    check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_prefix, check_region, AzureBlob, LocalFolder, S3Bucket,
-    SmbCredentials, SmbPath, SmbShare, Target,
+    check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_prefix, check_region, AzureBlob, LocalFolder, S3Bucket, SmbCredentials,
+    SmbPath, SmbShare, Target,
 };
 
 /// The longest any network call waits (shorter with a short stall timeout).
@@ -135,13 +135,9 @@ impl LocationHealth {
     pub fn checked(location: &str, outcome: std::result::Result<Option<u64>, &Error>, now: DateTime<Utc>) -> Self {
         match outcome {
             Ok(free_bytes) => LocationHealth { state: HealthState::Reachable, checked_at: Some(now), free_bytes, ..Self::unknown(location) },
-            Err(e) => LocationHealth {
-                state: HealthState::Unreachable,
-                checked_at: Some(now),
-                problem: Some(e.to_string()),
-                problem_code: Some(e.code()),
-                ..Self::unknown(location)
-            },
+            Err(e) => {
+                LocationHealth { state: HealthState::Unreachable, checked_at: Some(now), problem: Some(e.to_string()), problem_code: Some(e.code()), ..Self::unknown(location) }
+            }
         }
     }
 }
@@ -251,8 +247,7 @@ impl Location {
             Location::Local { path } => format!("local folder {}", path.display()),
             Location::Smb { share, .. } => format!("SMB share {}", share.display()),
             Location::Azure { account, container, prefix, endpoint, .. } => {
-                AzureBlob { account: account.clone(), container: container.clone(), prefix: prefix.clone(), endpoint: endpoint.clone(), key: Default::default() }
-                    .describe()
+                AzureBlob { account: account.clone(), container: container.clone(), prefix: prefix.clone(), endpoint: endpoint.clone(), key: Default::default() }.describe()
             }
             Location::S3 { endpoint, region, bucket, prefix, access_key_id, .. } => S3Bucket {
                 endpoint: endpoint.clone(),
@@ -301,9 +296,7 @@ impl Settings<'_> {
         Ok(match location {
             Location::Local { path } => view(LocationKind::Local, path, None, None, None),
             Location::Smb { share, user, .. } => view(LocationKind::Smb, PathBuf::from(share.display()), Some(user), None, None),
-            Location::Azure { account, container, prefix, endpoint, .. } => {
-                view(LocationKind::Azure, PathBuf::from(joined(&container, &prefix)), Some(account), endpoint, None)
-            }
+            Location::Azure { account, container, prefix, endpoint, .. } => view(LocationKind::Azure, PathBuf::from(joined(&container, &prefix)), Some(account), endpoint, None),
             Location::S3 { endpoint, region, bucket, prefix, access_key_id, .. } => {
                 view(LocationKind::S3, PathBuf::from(joined(&bucket, &prefix)), Some(access_key_id), endpoint, Some(region))
             }
@@ -430,11 +423,9 @@ impl Settings<'_> {
     pub fn typed_target(&self, typed: &TypedLocation) -> Result<Box<dyn Target>> {
         let target: Box<dyn Target> = match typed {
             TypedLocation::Local(path) => Box::new(LocalFolder::at(path)?),
-            TypedLocation::Smb { share, user, password } => Box::new(SmbShare::new(
-                share.clone(),
-                SmbCredentials { user: user.clone(), password: password.clone() },
-                self.network_timeout()?,
-            )?),
+            TypedLocation::Smb { share, user, password } => {
+                Box::new(SmbShare::new(share.clone(), SmbCredentials { user: user.clone(), password: password.clone() }, self.network_timeout()?)?)
+            }
             TypedLocation::Azure(azure) => Box::new(azure.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
             TypedLocation::S3(s3) => Box::new(s3.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
         };
@@ -446,12 +437,9 @@ impl Settings<'_> {
     pub(super) fn location_to_store(&self, typed: &TypedLocation) -> Result<Location> {
         Ok(match typed {
             TypedLocation::Local(path) => Location::Local { path: std::path::absolute(path).with_path("resolving", path)? },
-            TypedLocation::Smb { share, user, password } => Location::Smb {
-                share: share.clone(),
-                user: user.clone(),
-                password: Some(self.store_password(password)?),
-                sealed_password: Vec::new(),
-            },
+            TypedLocation::Smb { share, user, password } => {
+                Location::Smb { share: share.clone(), user: user.clone(), password: Some(self.store_password(password)?), sealed_password: Vec::new() }
+            }
             TypedLocation::Azure(a) => Location::Azure {
                 account: a.account.clone(),
                 container: a.container.clone(),
@@ -551,7 +539,11 @@ impl TypedLocation {
 }
 
 fn joined(container: &str, prefix: &str) -> String {
-    if prefix.is_empty() { container.to_owned() } else { format!("{container}/{prefix}") }
+    if prefix.is_empty() {
+        container.to_owned()
+    } else {
+        format!("{container}/{prefix}")
+    }
 }
 
 /// Lists the folder, writes, renames and deletes a small file, reads the free space.
@@ -564,13 +556,10 @@ pub fn probe(target: &dyn Target) -> Result<Option<u64>> {
 /// A missing local folder fails a test as a missing share folder does.
 pub fn require_folder(typed: &TypedLocation) -> Result<()> {
     match typed {
-        TypedLocation::Local(path) if !path.is_dir() => {
-            Err(Error::location(LocationProblem::FolderNotFound, format!("The folder {} does not exist.", path.display())))
-        }
+        TypedLocation::Local(path) if !path.is_dir() => Err(Error::location(LocationProblem::FolderNotFound, format!("The folder {} does not exist.", path.display()))),
         _ => Ok(()),
     }
 }
-
 
 impl Settings<'_> {
     /// A typed location, checked (without contacting it), with its password.

@@ -13,12 +13,10 @@ mod location;
 mod schedule;
 mod secrets;
 
-pub use encryption::{certificate_file, CertificateSummary, EncryptionChange, EncryptionInfo};
 pub(crate) use encryption::EncryptionSetting;
+pub use encryption::{certificate_file, CertificateSummary, EncryptionChange, EncryptionInfo};
 pub use items::{ItemChoice, ItemDraft};
-pub use location::{
-    check_user, probe, require_folder, HealthState, LocationDraft, LocationHealth, LocationInfo, LocationKind, LocationView, TypedLocation,
-};
+pub use location::{check_user, probe, require_folder, HealthState, LocationDraft, LocationHealth, LocationInfo, LocationKind, LocationView, TypedLocation};
 pub use schedule::{ScheduleInfo, ScheduleMode};
 
 use std::path::Path;
@@ -33,9 +31,9 @@ use crate::items::ProtectedItem;
 use crate::retention::{self, decide, Candidate, Decision, RetentionPolicy};
 use crate::schedule::Schedule;
 use crate::target::TargetLayer;
+use crate::vault::{LazyVault, Vault};
 use encryption::CheckedEncryption;
 use location::Location;
-use crate::vault::{LazyVault, Vault};
 
 const SETTING_INSTALLATION: &str = "installation";
 const SETTING_ENCRYPTION: &str = "encryption";
@@ -313,9 +311,7 @@ impl<'a> Settings<'a> {
             }
         };
         match (schedule, days, max_count, expiry_days, stall_timeout_secs, location, encryption, items) {
-            (Some(schedule), Some(days), Some(max_count), Some(expiry_days), Some(stall_timeout_secs), Some(location), Some(encryption), Some(items))
-                if problems.is_empty() =>
-            {
+            (Some(schedule), Some(days), Some(max_count), Some(expiry_days), Some(stall_timeout_secs), Some(location), Some(encryption), Some(items)) if problems.is_empty() => {
                 Ok(Checked { location, schedule, retention: RetentionPolicy { days, max_count }, expiry_days, stall_timeout_secs, encryption, items })
             }
             _ => Err(problems),
@@ -347,8 +343,7 @@ impl<'a> Settings<'a> {
     pub fn apply(&self, checked: Checked, confirmed: bool) -> Result<Applied> {
         let deletions = self.deletions(&checked)?;
         if !deletions.is_empty() && !confirmed {
-            let names: Vec<String> =
-                deletions.iter().map(|d| format!("{} ({}, {})", d.id, d.created_at.format("%Y-%m-%d %H:%M UTC"), d.reason)).collect();
+            let names: Vec<String> = deletions.iter().map(|d| format!("{} ({}, {})", d.id, d.created_at.format("%Y-%m-%d %H:%M UTC"), d.reason)).collect();
             return Err(Error::NeedsConfirmation(format!(
                 "This retention would delete {} backup(s): {}. Nothing was changed; confirm to delete them.",
                 deletions.len(),

@@ -73,9 +73,7 @@ impl Settings<'_> {
     pub(super) fn read_text(&self, name: &str, secret: &SecretRef) -> Result<Zeroizing<String>> {
         match secret {
             SecretRef::Vault { vault_version } => self.vault()?.reveal_secret(name, Some(vault_version)),
-            SecretRef::File(file) => Err(Error::operation(format!(
-                "The secret {file} was not moved into the vault; start Lifeboat again to move it, or set it again."
-            ))),
+            SecretRef::File(file) => Err(Error::operation(format!("The secret {file} was not moved into the vault; start Lifeboat again to move it, or set it again."))),
         }
     }
 
@@ -126,7 +124,8 @@ fn read_old_file(path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>> {
 }
 
 fn open_old_password(key: &[u8], sealed: &[u8]) -> Result<Zeroizing<String>> {
-    let unreadable = || Error::operation("The saved share password cannot be opened (secrets/location.key is missing or different); set the share location again with its password.");
+    let unreadable =
+        || Error::operation("The saved share password cannot be opened (secrets/location.key is missing or different); set the share location again with its password.");
     let key: &[u8; 32] = key.try_into().map_err(|_| unreadable())?;
     let plain = crate::seal::open(key, OLD_PASSWORD_AAD, sealed).ok_or_else(unreadable)?;
     String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| unreadable())

@@ -5,8 +5,8 @@ use std::io::{BufWriter, ErrorKind, Write};
 use std::path::PathBuf;
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
-use crate::fsutil::sync_dir;
 use crate::error::{Error, IoContext, LocationProblem, Result};
+use crate::fsutil::sync_dir;
 
 const PARTIAL_SUFFIX: &str = ".partial";
 
@@ -106,8 +106,7 @@ impl Target for LocalFolder {
         for entry in self.in_folder("listing", fs::read_dir(&self.root))? {
             let entry = entry.with_path("listing", &self.root)?;
             let Ok(name) = entry.file_name().into_string() else { continue };
-            let is_partial = name.starts_with('.')
-                && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}"));
+            let is_partial = name.starts_with('.') && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}"));
             if is_partial {
                 fs::remove_file(entry.path()).with_path("removing incomplete backup", &entry.path())?;
                 removed.push(name);

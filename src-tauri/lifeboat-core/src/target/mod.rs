@@ -5,10 +5,10 @@ mod local;
 mod object;
 mod smb;
 
-pub use local::LocalFolder;
-pub use object::{check_prefix, AzureBlob, ObjectStorage, S3Bucket};
-pub use object::{check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_region};
 pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
+pub use local::LocalFolder;
+pub use object::{check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_region};
+pub use object::{check_prefix, AzureBlob, ObjectStorage, S3Bucket};
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -136,10 +136,7 @@ fn probe_name() -> String {
 
 /// Backup file names are plain names: no separators, no dot-files, our extension.
 pub fn check_backup_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
-        && name.ends_with(&format!(".{BACKUP_EXTENSION}"));
+    let ok = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']) && name.ends_with(&format!(".{BACKUP_EXTENSION}"));
     if ok {
         Ok(())
     } else {

@@ -111,9 +111,7 @@ impl Vault {
         let (kind, name) = (contents.kind, contents.name.as_str());
         match self.object_row(kind, name)? {
             Some(row) if row.deleted_at.is_some() => {
-                return Err(Error::input(format!(
-                    "A {kind} named {name:?} is deleted but recoverable in this vault; recover it, or purge it, before restoring this backup."
-                )))
+                return Err(Error::input(format!("A {kind} named {name:?} is deleted but recoverable in this vault; recover it, or purge it, before restoring this backup.")))
             }
             Some(_) => {
                 return Err(Error::input(format!(
@@ -124,21 +122,11 @@ impl Vault {
         }
         let key = self.key()?;
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO objects (kind, name, created_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![kind.to_string(), name, super::stamp(contents.created_at)],
-        )?;
+        tx.execute("INSERT INTO objects (kind, name, created_at) VALUES (?1, ?2, ?3)", rusqlite::params![kind.to_string(), name, super::stamp(contents.created_at)])?;
         for (seq, v) in contents.versions.iter().enumerate() {
             let details = Material::check(kind, &v.value, (!v.public.is_empty()).then_some(v.public.as_slice()))?;
-            let info = VersionInfo {
-                kind,
-                name: name.into(),
-                version: v.version.clone(),
-                created_at: v.created_at,
-                updated_at: v.updated_at,
-                attributes: v.attributes.clone(),
-                details,
-            };
+            let info =
+                VersionInfo { kind, name: name.into(), version: v.version.clone(), created_at: v.created_at, updated_at: v.updated_at, attributes: v.attributes.clone(), details };
             let sealed = seal::seal(&key, &aad(kind, name, &v.version), &v.value, &mut rand::rng());
             let public = (!v.public.is_empty()).then_some(v.public.as_slice());
             insert_version(&tx, &info, seq as i64 + 1, public, &sealed)?;
@@ -167,9 +155,7 @@ impl Vault {
         }
         let version = u16::from_be_bytes([blob[MAGIC.len()], blob[MAGIC.len() + 1]]);
         if version > VERSION {
-            return Err(Error::input(format!(
-                "This vault backup was made by a newer Lifeboat (blob format {version}; this one reads {VERSION}); update Lifeboat to restore it."
-            )));
+            return Err(Error::input(format!("This vault backup was made by a newer Lifeboat (blob format {version}; this one reads {VERSION}); update Lifeboat to restore it.")));
         }
         if version == 0 {
             return Err(Error::integrity("This vault backup is damaged: its format version is 0."));
@@ -192,8 +178,7 @@ impl Vault {
             .decrypt(&[0u8; 12].into(), Payload { msg: sealed, aad: head })
             .map(Zeroizing::new)
             .map_err(|_| Error::integrity("This vault backup is damaged or was changed: it does not authenticate (or it is truncated)."))?;
-        let contents: Contents =
-            serde_json::from_slice(&plain).map_err(|e| Error::integrity(format!("This vault backup authenticates but its contents do not parse ({e}).")))?;
+        let contents: Contents = serde_json::from_slice(&plain).map_err(|e| Error::integrity(format!("This vault backup authenticates but its contents do not parse ({e}).")))?;
         check_contents(&contents)?;
         Ok(contents)
     }
@@ -235,8 +220,6 @@ fn truncated() -> Error {
 
 fn blob_cipher(key: &GeographyKey, salt: &[u8]) -> Aes256Gcm {
     let mut derived = Zeroizing::new([0u8; 32]);
-    hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), key.as_ref())
-        .expand(b"lifeboat vault blob v1", derived.as_mut())
-        .expect("32 bytes is a valid HKDF length");
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), key.as_ref()).expand(b"lifeboat vault blob v1", derived.as_mut()).expect("32 bytes is a valid HKDF length");
     Aes256Gcm::new_from_slice(derived.as_ref()).expect("32-byte key")
 }

@@ -117,9 +117,7 @@ pub(super) fn import(conn: &Connection, vault_key: &VaultKey, file: &[u8], passp
     }
     match value.get("version").and_then(|v| v.as_u64()) {
         Some(v) if v == VERSION as u64 => {}
-        Some(v) if v > VERSION as u64 => {
-            return Err(Error::input(format!("This geography file was made by a newer Lifeboat (format {v}); update Lifeboat to import it.")))
-        }
+        Some(v) if v > VERSION as u64 => return Err(Error::input(format!("This geography file was made by a newer Lifeboat (format {v}); update Lifeboat to import it."))),
         _ => return Err(not_ours()),
     }
     let file: ExportFile = serde_json::from_value(value).map_err(|_| Error::integrity("This geography file is damaged."))?;

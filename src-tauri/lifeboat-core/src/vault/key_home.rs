@@ -139,7 +139,9 @@ pub fn load(data_dir: &Path, vault_id: &str, home: KeyHome) -> Result<VaultKey> 
                     ))
                 })?
                 .map(Zeroizing::new)
-                .map_err(|e| Error::operation(format!("The vault key could not be read from the credential store ({e}); unlock the keyring, or recover the vault from a backup.")))?;
+                .map_err(|e| {
+                    Error::operation(format!("The vault key could not be read from the credential store ({e}); unlock the keyring, or recover the vault from a backup."))
+                })?;
             decode(&answer).ok_or_else(|| Error::operation("The vault key in the credential store is damaged; recover the vault from a backup."))
         }
     }

@@ -28,9 +28,9 @@ use zeroize::Zeroizing;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::seal;
-use rows::{insert_version, json, meta, object_row, set_meta, stamp, version_row, ObjectRow, VERSION_COLUMNS};
 use key_home::{KeyHome, VaultKey};
 use objects::Material;
+use rows::{insert_version, json, meta, object_row, set_meta, stamp, version_row, ObjectRow, VERSION_COLUMNS};
 
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/vault/0001_vault.sql"))];
 
@@ -332,17 +332,10 @@ impl Vault {
             }
             Some(_) => {}
             None => {
-                tx.execute(
-                    "INSERT INTO objects (kind, name, created_at, managed) VALUES (?1, ?2, ?3, ?4)",
-                    params![kind.to_string(), name, stamp(now), managed],
-                )?;
+                tx.execute("INSERT INTO objects (kind, name, created_at, managed) VALUES (?1, ?2, ?3, ?4)", params![kind.to_string(), name, stamp(now), managed])?;
             }
         }
-        let seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE kind = ?1 AND name = ?2",
-            params![kind.to_string(), name],
-            |r| r.get(0),
-        )?;
+        let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name], |r| r.get(0))?;
         let info = VersionInfo { kind, name: name.into(), version, created_at: now, updated_at: now, attributes, details: material.details };
         insert_version(&tx, &info, seq, material.public.as_deref(), &sealed)?;
         tx.commit()?;
@@ -359,11 +352,7 @@ impl Vault {
              WHERE (?1 IS NULL OR o.kind = ?1) AND (o.deleted_at IS NOT NULL) = ?2
              ORDER BY CASE o.kind WHEN 'secret' THEN 0 WHEN 'key' THEN 1 ELSE 2 END, o.name COLLATE NOCASE",
         )?;
-        let rows = statement
-            .query_map(params![kind.map(|k| k.to_string()), deleted], |r| {
-                Ok((object_row(r)?, r.get::<_, u32>(6)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = statement.query_map(params![kind.map(|k| k.to_string()), deleted], |r| Ok((object_row(r)?, r.get::<_, u32>(6)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(row, versions)| {
                 let current = self.versions(row.kind, &row.name)?.pop().ok_or_else(damaged)?;
@@ -397,9 +386,7 @@ impl Vault {
         let versions = self.versions(kind, name)?;
         match version {
             None => Ok(versions.into_iter().next_back().expect("at least one version")),
-            Some(v) => versions.into_iter().find(|i| i.version == v).ok_or_else(|| {
-                Error::input(format!("The {kind} {name:?} has no version {v:?}; `vault versions` lists them."))
-            }),
+            Some(v) => versions.into_iter().find(|i| i.version == v).ok_or_else(|| Error::input(format!("The {kind} {name:?} has no version {v:?}; `vault versions` lists them."))),
         }
     }
 
@@ -420,11 +407,9 @@ impl Vault {
     }
 
     fn unseal(&self, info: &VersionInfo) -> Result<Zeroizing<Vec<u8>>> {
-        let sealed: Vec<u8> = self.conn.query_row(
-            "SELECT sealed FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3",
-            params![info.kind.to_string(), info.name, info.version],
-            |r| r.get(0),
-        )?;
+        let sealed: Vec<u8> =
+            self.conn
+                .query_row("SELECT sealed FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3", params![info.kind.to_string(), info.name, info.version], |r| r.get(0))?;
         let key = self.key()?;
         seal::open(&key, &aad(info.kind, &info.name, &info.version), &sealed).ok_or_else(|| {
             Error::integrity(format!(
@@ -437,11 +422,8 @@ impl Vault {
     /// A key's public key (PEM) or a certificate (.cer, DER).
     pub fn public_file(&self, kind: ObjectKind, name: &str, version: Option<&str>) -> Result<Vec<u8>> {
         let info = self.version(kind, name, version)?;
-        let public: Option<Vec<u8>> = self.conn.query_row(
-            "SELECT public FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3",
-            params![kind.to_string(), name, info.version],
-            |r| r.get(0),
-        )?;
+        let public: Option<Vec<u8>> =
+            self.conn.query_row("SELECT public FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3", params![kind.to_string(), name, info.version], |r| r.get(0))?;
         objects::public_file(kind, &public.unwrap_or_default())
     }
 
@@ -455,17 +437,7 @@ impl Vault {
         self.conn.execute(
             "UPDATE versions SET enabled = ?4, not_before = ?5, expires = ?6, content_type = ?7, tags = ?8, updated_at = ?9
              WHERE kind = ?1 AND name = ?2 AND version = ?3",
-            params![
-                kind.to_string(),
-                name,
-                info.version,
-                a.enabled,
-                a.not_before.map(stamp),
-                a.expires.map(stamp),
-                a.content_type,
-                json(&a.tags),
-                stamp(info.updated_at)
-            ],
+            params![kind.to_string(), name, info.version, a.enabled, a.not_before.map(stamp), a.expires.map(stamp), a.content_type, json(&a.tags), stamp(info.updated_at)],
         )?;
         Ok(info)
     }
@@ -481,11 +453,7 @@ impl Vault {
         self.purge_expired()?;
         Ok(self
             .conn
-            .query_row(
-                "SELECT kind, name, created_at, managed, deleted_at, purge_at FROM objects WHERE kind = ?1 AND name = ?2",
-                params![kind.to_string(), name],
-                object_row,
-            )
+            .query_row("SELECT kind, name, created_at, managed, deleted_at, purge_at FROM objects WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name], object_row)
             .optional()?)
     }
 
@@ -532,9 +500,7 @@ fn not_found(kind: ObjectKind, name: &str) -> Error {
 }
 
 fn deleted_conflict(kind: ObjectKind, name: &str) -> Error {
-    Error::input(format!(
-        "A {kind} named {name:?} is deleted but still recoverable; recover it, or purge it first, to use the name again."
-    ))
+    Error::input(format!("A {kind} named {name:?} is deleted but still recoverable; recover it, or purge it first, to use the name again."))
 }
 
 fn damaged() -> Error {

@@ -27,8 +27,7 @@ impl ObjectKind {
     pub const ALL: [ObjectKind; 3] = [ObjectKind::Secret, ObjectKind::Key, ObjectKind::Certificate];
 
     pub fn parse(text: &str) -> Result<Self> {
-        crate::names::parse_name(text)
-            .ok_or_else(|| Error::input(format!("Unknown vault object kind {text:?}: use secret, key or certificate.")))
+        crate::names::parse_name(text).ok_or_else(|| Error::input(format!("Unknown vault object kind {text:?}: use secret, key or certificate.")))
     }
 }
 
@@ -47,15 +46,10 @@ pub fn check_name(name: &str) -> Result<()> {
         return Err(Error::input("A vault object needs a name: 1 to 127 letters, digits and dashes."));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::input(format!(
-            "The name is {} characters long; vault names are at most {MAX_NAME_CHARS}.",
-            name.chars().count()
-        )));
+        return Err(Error::input(format!("The name is {} characters long; vault names are at most {MAX_NAME_CHARS}.", name.chars().count())));
     }
     if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-        return Err(Error::input(format!(
-            "The name {name:?} contains {bad:?}; vault names use only letters (a-z, A-Z), digits and dashes."
-        )));
+        return Err(Error::input(format!("The name {name:?} contains {bad:?}; vault names use only letters (a-z, A-Z), digits and dashes.")));
     }
     Ok(())
 }
@@ -213,10 +207,7 @@ pub(crate) struct Material {
 impl Material {
     pub fn secret(value: &[u8]) -> Result<Self> {
         if value.len() > MAX_SECRET_BYTES {
-            return Err(Error::input(format!(
-                "The secret is {} bytes; a vault secret holds at most {MAX_SECRET_BYTES} bytes (25 KiB).",
-                value.len()
-            )));
+            return Err(Error::input(format!("The secret is {} bytes; a vault secret holds at most {MAX_SECRET_BYTES} bytes (25 KiB).", value.len())));
         }
         if std::str::from_utf8(value).is_err() {
             return Err(Error::input("A secret's value is text (UTF-8); encode binary values, e.g. as base64."));
@@ -234,19 +225,14 @@ impl Material {
 
     fn rsa_key(key: &RsaPrivateKey) -> Result<Self> {
         let public = key.to_public_key().to_public_key_der().map_err(|e| Error::operation(format!("encoding the public key: {e}")))?;
-        Ok(Material {
-            plain: private_der(key)?,
-            public: Some(public.into_vec()),
-            details: Details::Key { algorithm: "RSA".into(), bits: (key.size() * 8) as u32 },
-        })
+        Ok(Material { plain: private_der(key)?, public: Some(public.into_vec()), details: Details::Key { algorithm: "RSA".into(), bits: (key.size() * 8) as u32 } })
     }
 
     /// A certificate with its private key, from a PFX/PKCS#12 file or a PEM file holding both.
     pub fn imported_certificate(bytes: &[u8], password: &str) -> Result<Self> {
         let (key, certificate) = RsaIdentity::from_file(bytes, password)?.into_parts();
-        let certificate = certificate.ok_or_else(|| {
-            Error::input("This file holds a private key but not its certificate; import a .pfx, or a PEM file with both the key and its certificate.")
-        })?;
+        let certificate = certificate
+            .ok_or_else(|| Error::input("This file holds a private key but not its certificate; import a .pfx, or a PEM file with both the key and its certificate."))?;
         Self::certificate(&key, &certificate)
     }
 
@@ -299,11 +285,8 @@ pub(crate) fn public_file(kind: ObjectKind, public: &[u8]) -> Result<Vec<u8>> {
     match kind {
         ObjectKind::Secret => Err(Error::input("A secret has no public part; reveal its value instead.")),
         ObjectKind::Key => {
-            let key = <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_der(public)
-                .map_err(|_| Error::operation("the stored public key no longer parses"))?;
-            key.to_public_key_pem(LineEnding::LF)
-                .map(String::into_bytes)
-                .map_err(|e| Error::operation(format!("encoding the public key: {e}")))
+            let key = <rsa::RsaPublicKey as rsa::pkcs8::DecodePublicKey>::from_public_key_der(public).map_err(|_| Error::operation("the stored public key no longer parses"))?;
+            key.to_public_key_pem(LineEnding::LF).map(String::into_bytes).map_err(|e| Error::operation(format!("encoding the public key: {e}")))
         }
         ObjectKind::Certificate => Ok(public.to_vec()),
     }

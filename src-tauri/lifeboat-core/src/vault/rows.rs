@@ -19,18 +19,10 @@ pub(super) struct ObjectRow {
 }
 
 pub(super) fn object_row(r: &rusqlite::Row) -> rusqlite::Result<ObjectRow> {
-    Ok(ObjectRow {
-        kind: named(r, 0)?,
-        name: r.get(1)?,
-        created_at: time_at(r, 2)?,
-        managed: r.get(3)?,
-        deleted_at: optional_time_at(r, 4)?,
-        purge_at: optional_time_at(r, 5)?,
-    })
+    Ok(ObjectRow { kind: named(r, 0)?, name: r.get(1)?, created_at: time_at(r, 2)?, managed: r.get(3)?, deleted_at: optional_time_at(r, 4)?, purge_at: optional_time_at(r, 5)? })
 }
 
-pub(super) const VERSION_COLUMNS: &str =
-    "SELECT kind, name, version, created_at, updated_at, enabled, not_before, expires, content_type, tags, details FROM versions";
+pub(super) const VERSION_COLUMNS: &str = "SELECT kind, name, version, created_at, updated_at, enabled, not_before, expires, content_type, tags, details FROM versions";
 
 pub(super) fn version_row(r: &rusqlite::Row) -> rusqlite::Result<VersionInfo> {
     let tags: String = r.get(9)?;
@@ -41,13 +33,7 @@ pub(super) fn version_row(r: &rusqlite::Row) -> rusqlite::Result<VersionInfo> {
         version: r.get(2)?,
         created_at: time_at(r, 3)?,
         updated_at: time_at(r, 4)?,
-        attributes: Attributes {
-            enabled: r.get(5)?,
-            not_before: optional_time_at(r, 6)?,
-            expires: optional_time_at(r, 7)?,
-            content_type: r.get(8)?,
-            tags: parse_json(9, &tags)?,
-        },
+        attributes: Attributes { enabled: r.get(5)?, not_before: optional_time_at(r, 6)?, expires: optional_time_at(r, 7)?, content_type: r.get(8)?, tags: parse_json(9, &tags)? },
         details: parse_json(10, &details)?,
     })
 }

@@ -20,10 +20,7 @@ impl Vault {
         crate::error::check_range(days, RECOVERY_DAYS, " days", |d| format!("A recovery period of {d} days"))?;
         let settings = self.settings()?;
         if settings.purge_protection && days < settings.recovery_days {
-            return Err(Error::input(format!(
-                "Purge protection is on: the recovery period can be raised but not lowered below {} days.",
-                settings.recovery_days
-            )));
+            return Err(Error::input(format!("Purge protection is on: the recovery period can be raised but not lowered below {} days.", settings.recovery_days)));
         }
         set_meta(&self.conn, "recovery_days", &days.to_string())?;
         self.settings()
@@ -40,16 +37,11 @@ impl Vault {
     pub fn delete(&self, kind: ObjectKind, name: &str) -> Result<ObjectSummary> {
         let row = self.active(kind, name)?;
         if row.managed {
-            return Err(Error::input(format!(
-                "The {kind} {name:?} holds what Lifeboat's settings use; change the settings instead (it is replaced or removed with them)."
-            )));
+            return Err(Error::input(format!("The {kind} {name:?} holds what Lifeboat's settings use; change the settings instead (it is replaced or removed with them).")));
         }
         let now = self.now();
         let purge_at = now + Duration::days(self.recovery_days()? as i64);
-        self.conn.execute(
-            "UPDATE objects SET deleted_at = ?3, purge_at = ?4 WHERE kind = ?1 AND name = ?2",
-            params![kind.to_string(), name, stamp(now), stamp(purge_at)],
-        )?;
+        self.conn.execute("UPDATE objects SET deleted_at = ?3, purge_at = ?4 WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name, stamp(now), stamp(purge_at)])?;
         self.summary(kind, name)
     }
 

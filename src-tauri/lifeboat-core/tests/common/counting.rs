@@ -24,7 +24,6 @@ impl Counts {
         let get = |c: &AtomicUsize| c.load(Ordering::SeqCst);
         (get(&self.opened) + get(&self.heads), get(&self.listed), get(&self.created), get(&self.deleted), get(&self.other))
     }
-
 }
 
 pub struct Counting {

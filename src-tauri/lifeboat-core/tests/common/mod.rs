@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -124,16 +123,14 @@ impl Configure for Engine {
 
     fn set_schedule(&self, schedule: Schedule) -> Result<()> {
         self.change_settings(
-            |d| {
-                match schedule {
-                    Schedule::EveryHours { hours, .. } => {
-                        d.schedule_mode = ScheduleMode::EveryHours;
-                        d.every_hours = hours;
-                    }
-                    Schedule::DailyAt { hour, minute } => {
-                        d.schedule_mode = ScheduleMode::DailyAt;
-                        d.daily_at = format!("{hour:02}:{minute:02}");
-                    }
+            |d| match schedule {
+                Schedule::EveryHours { hours, .. } => {
+                    d.schedule_mode = ScheduleMode::EveryHours;
+                    d.every_hours = hours;
+                }
+                Schedule::DailyAt { hour, minute } => {
+                    d.schedule_mode = ScheduleMode::DailyAt;
+                    d.daily_at = format!("{hour:02}:{minute:02}");
                 }
             },
             false,
@@ -197,16 +194,55 @@ pub fn legacy_key_configuration(data_dir: &Path, key_base64: &str) {
     drop(Engine::open(data_dir).unwrap());
     let catalog = rusqlite::Connection::open(data_dir.join("catalog.db")).unwrap();
     let setting = serde_json::json!({ "mode": "key", "key_id": key.key_id(), "set_at": "2026-01-01T00:00:00Z" });
-    catalog
-        .execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()])
-        .unwrap();
+    catalog.execute("INSERT INTO settings (key, value) VALUES ('encryption', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [setting.to_string()]).unwrap();
     fs::create_dir_all(data_dir.join("secrets")).unwrap();
     fs::write(data_dir.join("secrets/legacy.key"), key_base64.trim()).unwrap();
 }
 
 fn set_mtime(path: &Path, secs: u64) {
-    let f = fs::File::options().write(!path.is_dir()).read(path.is_dir()).open(path).unwrap();
-    f.set_modified(UNIX_EPOCH + Duration::new(secs, 123_456_789)).unwrap();
+    set_modified(path, UNIX_EPOCH + Duration::new(secs, 123_456_789));
+}
+
+/// Sets a file's or folder's modification time. Windows opens a folder only with
+/// backup semantics, and writing its time needs write-attributes access.
+pub fn set_modified(path: &Path, time: std::time::SystemTime) {
+    let mut options = fs::File::options();
+    #[cfg(unix)]
+    options.write(!path.is_dir()).read(path.is_dir());
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_WRITE_ATTRIBUTES: u32 = 0x100;
+        const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+        options.access_mode(FILE_WRITE_ATTRIBUTES).custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
+    }
+    options.open(path).unwrap().set_modified(time).unwrap();
+}
+
+/// Gives a file or folder a Unix mode. Windows has none to give: a backup made there
+/// records 0644, or 0444 for a read-only file.
+pub fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let _ = (path, mode);
+}
+
+/// The mode a backup records for what `meta` describes (see `set_mode`).
+pub fn mode_of(meta: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
 }
 
 /// What a backup written now says about itself, in whole seconds: the header prints
@@ -238,9 +274,11 @@ pub fn make_tree(root: &Path) {
     let random: Vec<u8> = (0..2_500_000).map(|_| rng.random::<u8>()).collect();
     fs::write(root.join("nested/random.bin"), random).unwrap();
     fs::write(root.join("script.sh"), "#!/bin/sh\necho hi\n").unwrap();
-    fs::set_permissions(root.join("script.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    set_mode(&root.join("script.sh"), 0o750);
     fs::write(root.join("secret.key"), "s3cr3t").unwrap();
-    fs::set_permissions(root.join("secret.key"), fs::Permissions::from_mode(0o600)).unwrap();
+    set_mode(&root.join("secret.key"), 0o600);
+    // Windows lets only administrators (or developer mode) make links.
+    #[cfg(unix)]
     std::os::unix::fs::symlink("hello.txt", root.join("link-to-hello")).unwrap();
     for (i, p) in ["hello.txt", "empty.txt", "nested/big.log", "script.sh", "nested/deeper/日本語.json"].iter().enumerate() {
         set_mtime(&root.join(p), 1_600_000_000 + i as u64 * 1000);
@@ -248,7 +286,7 @@ pub fn make_tree(root: &Path) {
     for (i, p) in ["nested/deeper", "nested", "empty-dir"].iter().enumerate() {
         set_mtime(&root.join(p), 1_500_000_000 + i as u64);
     }
-    fs::set_permissions(root.join("empty-dir"), fs::Permissions::from_mode(0o700)).unwrap();
+    set_mode(&root.join("empty-dir"), 0o700);
 }
 
 /// Every path below `root`, relative, sorted.
@@ -281,7 +319,7 @@ pub fn assert_same_tree(expected: &Path, actual: &Path) {
             assert_eq!(fs::read_link(&a).unwrap(), fs::read_link(&b).unwrap());
             continue;
         }
-        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "mode of {}", rel.display());
+        assert_eq!(mode_of(&ma), mode_of(&mb), "mode of {}", rel.display());
         assert_eq!(ma.modified().unwrap(), mb.modified().unwrap(), "mtime of {}", rel.display());
         if ma.is_file() {
             assert!(fs::read(&a).unwrap() == fs::read(&b).unwrap(), "content of {}", rel.display());
@@ -345,4 +383,17 @@ pub fn vault_contents(engine: &Engine) -> Vec<(lifeboat_core::vault::ObjectSumma
             (o, versions)
         })
         .collect()
+}
+
+/// The access list of `path` allows its owner and SYSTEM and no one else (Windows).
+#[cfg(windows)]
+pub fn assert_owner_only_acl(path: &Path) {
+    use lifeboat_core::owner_only::{current_user_sid, read_access, SYSTEM_SID};
+    let access = read_access(path).unwrap();
+    let mut sids: Vec<String> = access.allowed.iter().map(|(sid, _)| sid.clone()).collect();
+    sids.sort();
+    let mut expected = vec![current_user_sid().unwrap(), SYSTEM_SID.to_string()];
+    expected.sort();
+    assert_eq!(sids, expected, "{} is not its owner's alone: {access:?}", path.display());
+    assert_eq!(access.other_entries, 0, "{access:?}");
 }

@@ -80,9 +80,7 @@ impl Server {
 }
 
 fn tool(variable: &str, default: &str) -> PathBuf {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools").join(default));
+    let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools").join(default));
     assert!(path.exists(), "{} is missing: scripts/test.sh installs the object-storage test servers (or set {variable})", path.display());
     path
 }

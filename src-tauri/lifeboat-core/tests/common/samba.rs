@@ -141,11 +141,12 @@ strict sync = yes
 
     fn spawn(&mut self) {
         let log = fs::File::create(self.conf.with_file_name("smbd.out")).unwrap();
-        use std::os::unix::process::CommandExt;
-        let child = Command::new("smbd")
-            // A process group of its own: smbd signals its whole group when it
-            // stops, which must not be the test's.
-            .process_group(0)
+        let mut smbd = Command::new("smbd");
+        // A process group of its own: smbd signals its whole group when it stops,
+        // which must not be the test's.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut smbd, 0);
+        let child = smbd
             .arg(format!("--configfile={}", self.conf.display()))
             .args(["-F", "--no-process-group", "--debug-stdout", "-d", "1"])
             // In the foreground smbd stops when a pipe on its stdin closes.
@@ -186,7 +187,11 @@ strict sync = yes
     /// The same for another share of this server.
     pub fn unc_of(&self, share: &str, folder: &str) -> String {
         let base = format!(r"\\127.0.0.1:{}\{share}", self.port);
-        if folder.is_empty() { base } else { format!(r"{base}\{folder}") }
+        if folder.is_empty() {
+            base
+        } else {
+            format!(r"{base}\{folder}")
+        }
     }
 
     pub fn path_in_share(&self, rel: &str) -> PathBuf {

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::format::{
-    ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Finished, Header, HeaderBytes, Index,
-    IndexEntry, IndexItem, Installation, ItemKind, PayloadParams, DEFAULT_BLOCK_SIZE,
+    ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Finished, Header, HeaderBytes, Index, IndexEntry, IndexItem, Installation, ItemKind, PayloadParams,
+    DEFAULT_BLOCK_SIZE,
 };
 use crate::items::PlannedEntry;
 use crate::progress::{Cancel, Phase, Progress};
@@ -49,6 +49,7 @@ const MAX_WORKERS: usize = 8;
 
 /// Writes a backup of `sources` to `out`. Every random value comes from `rng`, so a
 /// seeded generator reproduces a file byte for byte (the test vectors rely on it).
+#[allow(clippy::too_many_arguments)] // each is its own input; a struct would only rename them
 pub fn write_backup<W: Write + Send + 'static>(
     out: W,
     meta: BackupMeta,
@@ -59,9 +60,8 @@ pub fn write_backup<W: Write + Send + 'static>(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<WrittenBackup<W>> {
-    let encryption = recipients.first().map(|r| r.encryption()).ok_or_else(|| {
-        Error::input("No encryption is configured: set a certificate (recommended), a passphrase or a key first.")
-    })?;
+    let encryption =
+        recipients.first().map(|r| r.encryption()).ok_or_else(|| Error::input("No encryption is configured: set a certificate (recommended), a passphrase or a key first."))?;
     if recipients.iter().any(|r| r.encryption() != encryption) {
         return Err(Error::input("All recipients of a backup must use the same kind of encryption."));
     }
@@ -95,19 +95,11 @@ pub fn write_backup<W: Write + Send + 'static>(
 
     let mut index = Index { items: Vec::new(), entries: Vec::new(), warnings: Vec::new(), chunk_offsets: Vec::new() };
     for (item_no, source) in sources.iter().enumerate() {
-        let mut item = IndexItem {
-            name: source.name.clone(),
-            kind: source.kind,
-            source: source.origin.clone(),
-            files: 0,
-            bytes: 0,
-        };
+        let mut item = IndexItem { name: source.name.clone(), kind: source.kind, source: source.origin.clone(), files: 0, bytes: 0 };
         for planned in &source.entries {
             cancel.check()?;
             let label = if planned.rel.is_empty() { source.name.clone() } else { format!("{}/{}", source.name, planned.rel) };
-            if let Some(entry) =
-                write_entry(&mut writer, item_no as u32, planned, &label, &mut warnings, progress, cancel)?
-            {
+            if let Some(entry) = write_entry(&mut writer, item_no as u32, planned, &label, &mut warnings, progress, cancel)? {
                 if entry.kind == EntryKind::File {
                     item.files += 1;
                     item.bytes += entry.size;
@@ -172,14 +164,7 @@ fn write_entry<W: Write + Send + 'static>(
     // A database copy carries the original's mode and time.
     let meta = planned.attrs_from.as_ref().and_then(|p| std::fs::metadata(p).ok()).unwrap_or(meta);
     let (mtime, mtime_nanos) = mtime_of(&meta);
-    let header = EntryHeader {
-        item,
-        kind: planned.kind,
-        path: planned.rel.clone(),
-        mode: mode_of(&meta),
-        mtime,
-        mtime_nanos,
-    };
+    let header = EntryHeader { item, kind: planned.kind, path: planned.rel.clone(), mode: mode_of(&meta), mtime, mtime_nanos };
     let position = writer.begin_entry(&header)?;
     let mut size = 0u64;
     match (planned.kind, file) {
@@ -193,8 +178,7 @@ fn write_entry<W: Write + Send + 'static>(
                 warn(warnings, format!("{label}: read failed after {size} bytes ({e}); stored in part"));
             }
             // fstat on the open file: an in-place change shows in its size or time.
-            let changed = planned.attrs_from.is_none()
-                && f.metadata().map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos)).unwrap_or(true);
+            let changed = planned.attrs_from.is_none() && f.metadata().map(|after| after.len() != size || mtime_of(&after) != (mtime, mtime_nanos)).unwrap_or(true);
             if changed {
                 warn(warnings, format!("{label}: changed while it was being read; the stored copy may mix old and new content"));
             }
@@ -210,17 +194,7 @@ fn write_entry<W: Write + Send + 'static>(
         _ => {}
     }
     writer.end_entry()?;
-    Ok(Some(IndexEntry {
-        item,
-        path: header.path,
-        kind: header.kind,
-        mode: header.mode,
-        mtime,
-        mtime_nanos,
-        size,
-        chunk: position.0,
-        offset: position.1,
-    }))
+    Ok(Some(IndexEntry { item, path: header.path, kind: header.kind, mode: header.mode, mtime, mtime_nanos, size, chunk: position.0, offset: position.1 }))
 }
 
 fn mtime_of(meta: &std::fs::Metadata) -> (i64, u32) {
@@ -231,7 +205,11 @@ fn mtime_of(meta: &std::fs::Metadata) -> (i64, u32) {
                 let d = e.duration();
                 // Before 1970: floor to whole seconds, nanoseconds stay non-negative.
                 let (secs, nanos) = (d.as_secs() as i64, d.subsec_nanos());
-                if nanos == 0 { (-secs, 0) } else { (-secs - 1, 1_000_000_000 - nanos) }
+                if nanos == 0 {
+                    (-secs, 0)
+                } else {
+                    (-secs - 1, 1_000_000_000 - nanos)
+                }
             }
         },
         Err(_) => (0, 0),
@@ -246,7 +224,11 @@ fn mode_of(meta: &std::fs::Metadata) -> u32 {
 
 #[cfg(not(unix))]
 fn mode_of(meta: &std::fs::Metadata) -> u32 {
-    if meta.permissions().readonly() { 0o444 } else { 0o644 }
+    if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
 }
 
 /// Name of a published backup: sorts chronologically.

@@ -16,19 +16,9 @@ use crate::fsutil::sync_filesystems;
 use crate::progress::{Cancel, Phase, Progress};
 
 /// Restores the entries `options` select, reading them with `reader`.
-pub fn extract<R: Read + Seek>(
-    index: &Index,
-    mut reader: EntryReader<R>,
-    options: &RestoreOptions,
-    progress: &dyn Progress,
-    cancel: &Cancel,
-) -> Result<RestoreReport> {
+pub fn extract<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, options: &RestoreOptions, progress: &dyn Progress, cancel: &Cancel) -> Result<RestoreReport> {
     let units = plan_units(index, options)?;
-    let selected: Vec<(&IndexEntry, usize)> = index
-        .entries
-        .iter()
-        .filter_map(|e| units.iter().position(|u| u.item == e.item && within(&e.path, &u.rel)).map(|u| (e, u)))
-        .collect();
+    let selected: Vec<(&IndexEntry, usize)> = index.entries.iter().filter_map(|e| units.iter().position(|u| u.item == e.item && within(&e.path, &u.rel)).map(|u| (e, u))).collect();
     check_room(&units, &selected)?;
     progress.phase(Phase::Restoring);
     progress.total(selected.iter().map(|(e, _)| e.size).sum(), selected.len() as u64);

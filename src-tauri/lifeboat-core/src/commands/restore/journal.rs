@@ -71,8 +71,7 @@ pub(super) struct UnitMoves {
 /// Puts one unit's staged content in place, each thing it replaces kept as its
 /// safety copy; returns those. Safe to run again after a stop at any point.
 pub(super) fn put_in_place(unit: &UnitMoves) -> Result<Vec<Replaced>> {
-    let staged_is_new = unit.staged_inode.is_some() && inode(&unit.staged) == unit.staged_inode
-        || unit.staged_inode.is_none() && exists(&unit.staged);
+    let staged_is_new = unit.staged_inode.is_some() && inode(&unit.staged) == unit.staged_inode || unit.staged_inode.is_none() && exists(&unit.staged);
     let target_is_new = unit.staged_inode.is_some() && inode(&unit.target) == unit.staged_inode;
     for r in unit.replaces.iter().filter(|r| r.path != unit.target) {
         if exists(&r.path) && !target_is_new {

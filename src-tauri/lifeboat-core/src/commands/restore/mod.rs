@@ -74,13 +74,7 @@ fn options(ctx: &Context, request: &RestoreRequest, restore_id: &str) -> Result<
         Some(dir) => Destination::Folder(std::path::absolute(dir).with_path("resolving", dir)?),
         None => Destination::Original,
     };
-    Ok(RestoreOptions {
-        items: request.items.clone(),
-        paths: request.paths.clone(),
-        destination,
-        safety_dir: safety_dir(ctx),
-        restore_id: restore_id.into(),
-    })
+    Ok(RestoreOptions { items: request.items.clone(), paths: request.paths.clone(), destination, safety_dir: safety_dir(ctx), restore_id: restore_id.into() })
 }
 
 /// What a restore would write and replace, checked against the backup's index

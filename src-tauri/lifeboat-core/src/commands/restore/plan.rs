@@ -74,9 +74,7 @@ pub(super) fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<
     } else {
         let mut chosen = Vec::new();
         for name in &options.items {
-            let (no, _) = index.item_by_name(name).ok_or_else(|| {
-                Error::input(format!("This backup has no item named {name:?}; it holds: {}.", item_names.join(", ")))
-            })?;
+            let (no, _) = index.item_by_name(name).ok_or_else(|| Error::input(format!("This backup has no item named {name:?}; it holds: {}.", item_names.join(", "))))?;
             chosen.push(no);
         }
         chosen
@@ -87,17 +85,12 @@ pub(super) fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<
         let item = &index.items[item_no as usize];
         let root = match &options.destination {
             Destination::Original if item.kind == ItemKind::Config => {
-                return Err(Error::input(format!(
-                    "The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it to another folder."
-                )))
+                return Err(Error::input(format!("The {CONFIG_ITEM} item cannot be restored over the running configuration; restore it to another folder.")))
             }
             Destination::Original => {
                 let source = PathBuf::from(&item.source);
                 if !source.is_absolute() {
-                    return Err(Error::input(format!(
-                        "The item {:?} came from {:?}, which is not a path on this system; restore it to another folder.",
-                        item.name, item.source
-                    )));
+                    return Err(Error::input(format!("The item {:?} came from {:?}, which is not a path on this system; restore it to another folder.", item.name, item.source)));
                 }
                 source
             }
@@ -109,11 +102,7 @@ pub(super) fn plan_units(index: &Index, options: &RestoreOptions) -> Result<Vec<
                 }
             }
         };
-        let rels: Vec<String> = if paths.is_empty() {
-            vec![String::new()]
-        } else {
-            paths.iter().filter(|p| index.item_entries(item_no).any(|e| e.path == **p)).cloned().collect()
-        };
+        let rels: Vec<String> = if paths.is_empty() { vec![String::new()] } else { paths.iter().filter(|p| index.item_entries(item_no).any(|e| e.path == **p)).cloned().collect() };
         for rel in rels {
             let target = if rel.is_empty() { root.clone() } else { safe_join(&root, &rel)? };
             let parent = target.parent().ok_or_else(|| Error::input(format!("Cannot restore to {}.", target.display())))?;
@@ -139,9 +128,7 @@ fn normalize_rel(path: &str) -> Result<String> {
     let trimmed = path.trim_matches('/');
     let bad = trimmed.split('/').any(|c| c.is_empty() || c == "." || c == "..");
     if trimmed.is_empty() || bad || trimmed.contains('\0') {
-        return Err(Error::input(format!(
-            "{path:?} is not a path inside an item: give it relative to the item, like docs/report.txt."
-        )));
+        return Err(Error::input(format!("{path:?} is not a path inside an item: give it relative to the item, like docs/report.txt.")));
     }
     Ok(trimmed.to_owned())
 }
@@ -193,4 +180,3 @@ pub(super) fn safety_path(options: &RestoreOptions, unit: &Unit, existing: &Path
         _ => base.join(&unit.rel),
     }
 }
-

@@ -131,7 +131,13 @@ impl<'scope> FileWriters<'scope> {
     }
 
     fn take_buffer(&self) -> Vec<u8> {
-        self.recycled.try_recv().map(|mut b| { b.clear(); b }).unwrap_or_else(|_| Vec::with_capacity(BUFFER))
+        self.recycled
+            .try_recv()
+            .map(|mut b| {
+                b.clear();
+                b
+            })
+            .unwrap_or_else(|_| Vec::with_capacity(BUFFER))
     }
 
     fn send(&mut self, job: Job) -> Result<()> {

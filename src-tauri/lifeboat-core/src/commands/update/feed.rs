@@ -158,9 +158,7 @@ impl UpdateKey {
                 verifier.finalize()
             }
             // Signatures of the whole content (minisign's legacy mode) need it all at once.
-            Err(minisign_verify::Error::UnsupportedLegacyMode) => {
-                self.0.verify(&std::fs::read(file).with_path("reading", file)?, &signature, true)
-            }
+            Err(minisign_verify::Error::UnsupportedLegacyMode) => self.0.verify(&std::fs::read(file).with_path("reading", file)?, &signature, true),
             Err(e) => Err(e),
         };
         checked.map_err(|e| refused(signature_problem(&e)))?;
@@ -168,9 +166,9 @@ impl UpdateKey {
         let signed = signature.trusted_comment().split('\t').find_map(|f| f.strip_prefix("version:"));
         match signed {
             None => Err(refused("its signature does not say which version it was made for".into())),
-            Some(signed) if version(signed).ok() != Some(version(announced)?) => Err(refused(format!(
-                "the feed announces it as version {announced}, but it was signed as version {signed}"
-            ))),
+            Some(signed) if version(signed).ok() != Some(version(announced)?) => {
+                Err(refused(format!("the feed announces it as version {announced}, but it was signed as version {signed}")))
+            }
             Some(_) => Ok(()),
         }
     }

@@ -120,18 +120,15 @@ pub fn set_settings(ctx: &Context, settings: &UpdateSettings) -> Result<UpdateSe
 pub fn check(ctx: &Context, installer: &dyn Installer) -> Result<UpdateCheck> {
     let url = feed_url(ctx)?;
     let feed = Feed::fetch(&url)?;
-    let available = feed.newer_than(CURRENT_VERSION)?.then(|| AvailableUpdate {
-        version: feed.version.clone(),
-        notes: feed.notes.clone(),
-        published_at: feed.pub_date,
-    });
+    let available = feed.newer_than(CURRENT_VERSION)?.then(|| AvailableUpdate { version: feed.version.clone(), notes: feed.notes.clone(), published_at: feed.pub_date });
     Ok(UpdateCheck { current_version: CURRENT_VERSION.into(), feed_url: url, checked_at: ctx.now(), available, installed_as: installer.kind() })
 }
 
 fn feed_url(ctx: &Context) -> Result<String> {
-    settings(ctx)?.feed().map(str::to_owned).ok_or_else(|| {
-        Error::input("No update feed is set: this build has none built in. Set the feed's address (`lifeboat update set-feed URL`, or Updates in Essentials).")
-    })
+    settings(ctx)?
+        .feed()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::input("No update feed is set: this build has none built in. Set the feed's address (`lifeboat update set-feed URL`, or Updates in Essentials)."))
 }
 
 /// Downloads, verifies and installs the newest version, as an operation.
@@ -153,9 +150,10 @@ impl Verb for InstallUpdate {
     const KIND: OperationKind = OperationKind::Update;
 
     fn run(&mut self, ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<InstalledUpdate> {
-        let key = self.key.as_ref().ok_or_else(|| {
-            Error::input("This build of Lifeboat has no update key, so it cannot verify an update: install the newer package yourself, or use a release build.")
-        })?;
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| Error::input("This build of Lifeboat has no update key, so it cannot verify an update: install the newer package yourself, or use a release build."))?;
         let package = self.installer.kind().ok_or_else(|| {
             Error::input(format!(
                 "This Lifeboat ({}) was not installed from a package, so it cannot update itself: build the newer version, or install Lifeboat's .deb or .rpm.",

@@ -81,14 +81,7 @@ impl SystemInstaller {
     /// Finds which package manager owns the running program.
     fn detect() -> Self {
         let owned_by = |program: &str, args: &[&str], exe: &Path| {
-            Command::new(program)
-                .args(args)
-                .arg(exe)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+            Command::new(program).args(args).arg(exe).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
         };
         let kind = std::env::current_exe().ok().and_then(|exe| {
             if owned_by("dpkg-query", &["-S"], &exe) {

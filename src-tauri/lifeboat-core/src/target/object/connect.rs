@@ -187,5 +187,9 @@ fn folder(prefix: &str, installation: &str) -> Path {
 }
 
 fn slash(prefix: &str) -> String {
-    if prefix.is_empty() { String::new() } else { format!("/{prefix}") }
+    if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("/{prefix}")
+    }
 }

@@ -20,8 +20,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
-use object_store::path::Path;
 use object_store::multipart::MultipartStore;
+use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload};
@@ -92,12 +92,7 @@ fn block<T: Send>(work: impl Future<Output = T> + Send) -> T {
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("object-storage")
-            .enable_all()
-            .build()
-            .expect("the object-storage runtime starts")
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("object-storage").enable_all().build().expect("the object-storage runtime starts")
     })
 }
 
@@ -109,13 +104,10 @@ fn explain(e: object_store::Error, doing: &str, place: &str) -> Error {
             LocationProblem::FolderNotFound,
             format!("{doing}: {place} was not found. Check the name, and create the container or bucket first: Lifeboat does not create it."),
         ),
-        E::Unauthenticated { .. } => {
-            Error::location(LocationProblem::WrongCredentials, format!("{doing}: {place} refused the credentials; check the access key."))
+        E::Unauthenticated { .. } => Error::location(LocationProblem::WrongCredentials, format!("{doing}: {place} refused the credentials; check the access key.")),
+        E::PermissionDenied { .. } => {
+            Error::location(LocationProblem::AccessDenied, format!("{doing}: {place} refused access; check the access key and that it may read, write and delete there."))
         }
-        E::PermissionDenied { .. } => Error::location(
-            LocationProblem::AccessDenied,
-            format!("{doing}: {place} refused access; check the access key and that it may read, write and delete there."),
-        ),
         _ => {
             let text = error_chain(&e);
             let lower = text.to_ascii_lowercase();
@@ -211,10 +203,8 @@ impl Target for ObjectStorage {
         let listed = block(self.store.list_with_delimiter(Some(&self.folder))).map_err(|e| self.explain(e, "Listing the backups"))?;
         let names = || listed.objects.iter().filter_map(|meta| meta.location.filename().map(|name| (name, meta.size)));
         let unconfirmed: std::collections::HashSet<&str> = names().filter_map(|(name, _)| pending::marked_name(name)).collect();
-        let mut files: Vec<StoredFile> = names()
-            .filter(|&(name, _)| check_backup_name(name).is_ok() && !unconfirmed.contains(name))
-            .map(|(name, size)| StoredFile { name: name.to_owned(), size })
-            .collect();
+        let mut files: Vec<StoredFile> =
+            names().filter(|&(name, _)| check_backup_name(name).is_ok() && !unconfirmed.contains(name)).map(|(name, size)| StoredFile { name: name.to_owned(), size }).collect();
         files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(files)
     }

@@ -6,8 +6,8 @@
 //! next run what to discard: the service keeps a dead multipart upload's parts (and
 //! bills them) until someone aborts it.
 
-use object_store::MultipartId;
 use object_store::path::Path;
+use object_store::MultipartId;
 use object_store::ObjectStoreExt;
 
 use super::s3_uploads::S3Uploads;

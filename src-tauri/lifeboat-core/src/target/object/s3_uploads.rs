@@ -79,8 +79,7 @@ impl S3Uploads {
             if !status.is_success() {
                 return Err(generic(format!("listing the uploads of {key} answered {status}: {}", String::from_utf8_lossy(&body))));
             }
-            let listed: ListMultipartUploadsResult =
-                quick_xml::de::from_reader(body.as_ref()).map_err(|e| generic(format!("the list of uploads does not parse: {e}")))?;
+            let listed: ListMultipartUploadsResult = quick_xml::de::from_reader(body.as_ref()).map_err(|e| generic(format!("the list of uploads does not parse: {e}")))?;
             ids.extend(listed.upload.into_iter().filter(|u| u.key == key.as_ref()).map(|u| u.upload_id));
             match (listed.is_truncated, listed.next_key_marker, listed.next_upload_id_marker) {
                 (true, Some(key_marker), Some(id_marker)) => after = Some((key_marker, id_marker)),

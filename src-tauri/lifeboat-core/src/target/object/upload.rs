@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::multipart::PartId;
-use object_store::MultipartId;
 use object_store::path::Path;
+use object_store::MultipartId;
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;

@@ -54,8 +54,8 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use smb::{
-    CreateDisposition, CreateOptions, Directory, File, FileAccessMask, FileAttributes, FileCreateArgs, FileDirectoryInformation,
-    FileDispositionInformation, FileFsFullSizeInformation, FileRenameInformation, Resource,
+    CreateDisposition, CreateOptions, Directory, File, FileAccessMask, FileAttributes, FileCreateArgs, FileDirectoryInformation, FileDispositionInformation,
+    FileFsFullSizeInformation, FileRenameInformation, Resource,
 };
 
 use super::{check_backup_name, probe_name, ReadSeek, StoredFile, Target, Upload, BACKUP_EXTENSION};
@@ -77,7 +77,6 @@ const HEADS_IN_FLIGHT: usize = 32;
 const REQUESTS_PER_CONNECTION: u64 = 1536;
 
 impl SmbShare {
-
     fn list_folder(&self) -> Result<Vec<(String, u64)>> {
         self.call("listing the backup folder", async |client, path| {
             let unc = Self::unc_of(path, &path.folder)?;
@@ -127,12 +126,8 @@ impl Target for SmbShare {
     }
 
     fn list(&self) -> Result<Vec<StoredFile>> {
-        let mut files: Vec<StoredFile> = self
-            .list_folder()?
-            .into_iter()
-            .filter(|(name, _)| check_backup_name(name).is_ok())
-            .map(|(name, size)| StoredFile { name, size })
-            .collect();
+        let mut files: Vec<StoredFile> =
+            self.list_folder()?.into_iter().filter(|(name, _)| check_backup_name(name).is_ok()).map(|(name, size)| StoredFile { name, size }).collect();
         files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(files)
     }
@@ -257,8 +252,7 @@ impl Target for SmbShare {
             };
             let file: File = client.create_file(&unc, &args).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
             file.write_block(b"lifeboat", 0, None).await?;
-            file.set_info(FileRenameInformation { replace_if_exists: true.into(), root_directory: 0, file_name: renamed.as_str().into() })
-                .await?;
+            file.set_info(FileRenameInformation { replace_if_exists: true.into(), root_directory: 0, file_name: renamed.as_str().into() }).await?;
             file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
             file.close().await
         })

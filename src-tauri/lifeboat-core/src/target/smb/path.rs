@@ -18,11 +18,7 @@ pub struct SmbPath {
 
 impl SmbPath {
     pub fn parse(text: &str) -> Result<SmbPath> {
-        let bad = |why: &str| {
-            Error::input(format!(
-                "{text:?} is not a share path ({why}): write it as \\\\server\\share\\folder or smb://server/share/folder."
-            ))
-        };
+        let bad = |why: &str| Error::input(format!("{text:?} is not a share path ({why}): write it as \\\\server\\share\\folder or smb://server/share/folder."));
         let trimmed = text.trim();
         let rest = if let Some(rest) = trimmed.strip_prefix(r"\\") {
             rest.replace('/', r"\")
@@ -69,10 +65,13 @@ impl SmbPath {
 
     /// A path relative to the share's top, as SMB requests name files.
     pub(super) fn in_share(&self, name: &str) -> String {
-        if self.folder.is_empty() { name.to_owned() } else { format!(r"{}\{name}", self.folder) }
+        if self.folder.is_empty() {
+            name.to_owned()
+        } else {
+            format!(r"{}\{name}", self.folder)
+        }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

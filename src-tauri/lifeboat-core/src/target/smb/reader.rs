@@ -7,8 +7,8 @@ use std::io::{Read, Seek, SeekFrom};
 use super::file::ShareFile;
 use super::session::Request;
 use super::{BLOCK, WINDOW};
-use crate::target::Cursor;
 use crate::error::{Error, ErrorCode};
+use crate::target::Cursor;
 
 /// Reads a backup on the share, asking ahead for the blocks that follow while
 /// reading goes on in order.

@@ -84,11 +84,7 @@ impl SmbShare {
 
     /// Runs one step against the share on the target's runtime, connecting first
     /// when needed, with the target's timeout. A failure drops the connection, unless the server answered it (see `still_connected`).
-    pub(super) fn call<T: Send>(
-        &self,
-        what: &str,
-        step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error> + Send,
-    ) -> Result<T> {
+    pub(super) fn call<T: Send>(&self, what: &str, step: impl AsyncFnOnce(&Client, &SmbPath) -> std::result::Result<T, smb::Error> + Send) -> Result<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let client = self.client_of(&mut inner)?;
         inner.requests += 1;
@@ -136,19 +132,12 @@ impl SmbShare {
     }
 
     /// Sends one request in the background; `wait` collects its answer.
-    pub(super) fn spawn<T: Send + 'static>(
-        &self,
-        request: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static,
-    ) -> Request<T> {
+    pub(super) fn spawn<T: Send + 'static>(&self, request: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static) -> Request<T> {
         self.spawn_many(1, request)
     }
 
     /// `spawn` for work that sends `requests` requests in a row.
-    pub(super) fn spawn_many<T: Send + 'static>(
-        &self,
-        requests: u64,
-        work: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static,
-    ) -> Request<T> {
+    pub(super) fn spawn_many<T: Send + 'static>(&self, requests: u64, work: impl std::future::Future<Output = std::result::Result<T, smb::Error>> + Send + 'static) -> Request<T> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.requests += requests;
         inner.runtime().spawn(work)
@@ -223,13 +212,7 @@ impl SmbShare {
     fn connect(&self, inner: &Inner) -> Result<Client> {
         let config = ClientConfig {
             dfs: false,
-            connection: ConnectionConfig {
-                port: self.path.port,
-                timeout: Some(self.timeout),
-                smb2_only_negotiate: true,
-                credits_backlog: Some(CREDITS),
-                ..Default::default()
-            },
+            connection: ConnectionConfig { port: self.path.port, timeout: Some(self.timeout), smb2_only_negotiate: true, credits_backlog: Some(CREDITS), ..Default::default() },
             ..Default::default()
         };
         let client = Client::new(config);
@@ -250,10 +233,7 @@ impl SmbShare {
     }
 
     fn timed_out(&self, what: &str) -> Error {
-        Error::location(
-            LocationProblem::TimedOut,
-            format!("{} did not answer within {} s while {what}.", self.path.display(), self.timeout.as_secs()),
-        )
+        Error::location(LocationProblem::TimedOut, format!("{} did not answer within {} s while {what}.", self.path.display(), self.timeout.as_secs()))
     }
 
     /// Names the cause in the administrator's words, with a stable code.
@@ -275,9 +255,7 @@ impl SmbShare {
             _ if what == "connecting" && matches!(e, smb::Error::IoError(_) | smb::Error::TransportError(_)) => {
                 (ServerUnreachable, format!("{share}: the server cannot be reached ({e})."))
             }
-            _ if matches!(e, smb::Error::SspiError(_)) => {
-                (WrongCredentials, format!("{share}: signing in as \"{}\" failed ({e}).", self.credentials.user))
-            }
+            _ if matches!(e, smb::Error::SspiError(_)) => (WrongCredentials, format!("{share}: signing in as \"{}\" failed ({e}).", self.credentials.user)),
             _ if matches!(e, smb::Error::IoError(_) | smb::Error::ConnectionStopped | smb::Error::TransportError(_)) => {
                 (ConnectionLost, format!("{share}: the connection was lost while {what} ({e})."))
             }

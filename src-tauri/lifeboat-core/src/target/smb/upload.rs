@@ -121,9 +121,7 @@ impl Upload for SmbUpload {
         }
         drop(reader);
         if landed_len != size || read_back != size || hasher.finalize() != self.hash.clone().finalize() {
-            return Err(Error::operation(format!(
-                "What landed on the share ({landed_len} bytes) is not what was written ({size} bytes); the backup was not published."
-            )));
+            return Err(Error::operation(format!("What landed on the share ({landed_len} bytes) is not what was written ({size} bytes); the backup was not published.")));
         }
         let renaming = self.file.handle()?;
         let final_rel = self.final_rel.clone();
