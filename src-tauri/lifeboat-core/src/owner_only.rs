@@ -235,7 +235,7 @@ mod acl {
                 }
                 Ok(access)
             })();
-            LocalFree(descriptor as *mut c_void);
+            LocalFree(descriptor);
             result
         }
     }
