@@ -19,6 +19,7 @@ lifeboat_build_ui
 
 # Both platforms stay formatted and lint-clean: a Unix-only call or an unused
 # Windows path fails here instead of at a user.
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt clippy
 cargo fmt --all --check
 cargo clippy --workspace --locked --all-targets -- -D warnings
 cargo build --workspace --locked --all-targets
