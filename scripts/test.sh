@@ -43,9 +43,9 @@ bash bench/run.sh --smoke
 lifeboat_wine
 windows=0 win_tests=0
 cargo clippy --workspace --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings || windows=1
-# The test programs that run whole under Wine today. The others start Linux programs
-# the tests need (Samba, Azurite, moto, openssl, python3) or kill processes, which the
-# Wine run cannot do yet: the README's Windows section lists them.
+# The test programs that run whole under Wine today. The others start and control
+# Linux programs from the test (Samba, Azurite, moto, openssl, python3) or kill
+# processes, which the Wine run cannot do yet: the README's Windows section lists them.
 windows_tests() {
   cargo test --locked --target x86_64-pc-windows-gnu --no-fail-fast "$@" 2>&1 |
     sed -u 's/^test result:/windows test result:/' | tee -a "$log" || win_tests=1
@@ -53,7 +53,18 @@ windows_tests() {
 windows_tests -p lifeboat-core --lib --test cloud_recovery --test fuzz_regressions --test path_safety --test recovery \
   --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test vectors \
   -- --skip openssl_made_certificates_and_keys # runs the openssl program
-windows_tests -p lifeboat-cli --test data_folder
+# The share: the Samba server the GUI test also uses, started here on the Linux side
+# (tests under Wine cannot run and control smbd); its stdin closing stops it.
+coproc SAMBA { exec target/debug/examples/samba-server; }
+samba_pid=$SAMBA_PID samba_out=${SAMBA[0]} samba_in=${SAMBA[1]}
+if read -r -u "$samba_out" samba_ready; then
+  export LIFEBOAT_TEST_SAMBA="$samba_ready"
+  windows_tests -p lifeboat-cli --test data_folder --test names_round_trip --test smb
+else
+  windows=1
+fi
+eval "exec $samba_in>&-"
+wait "$samba_pid" || true
 { bash scripts/package-windows.sh && bash scripts/package-windows-test.sh; } || windows=1
 
 # RustSec advisories for every crate in Cargo.lock: offline against the snapshot

@@ -49,6 +49,22 @@ fn ensure_user() {
 }
 
 impl Samba {
+    /// Under Wine the tests cannot run Linux's smbd and control it: they use the one
+    /// scripts/test.sh started on the Linux side (the `samba-server` example), whose
+    /// JSON line is in `LIFEBOAT_TEST_SAMBA`. It cannot be stopped, signalled or given
+    /// another password from here, and every test of a run shares it: each test uses
+    /// a folder of its own in the share.
+    #[cfg(windows)]
+    pub fn start() -> Samba {
+        let ready = std::env::var("LIFEBOAT_TEST_SAMBA").expect("LIFEBOAT_TEST_SAMBA: the Samba server scripts/test.sh starts for the Windows tests");
+        let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
+        let unc = ready["unc"].as_str().unwrap();
+        let port = unc.rsplit_once(':').and_then(|(_, rest)| rest.split('\\').next()?.parse().ok()).expect("a port in the server's UNC path");
+        let base = tempfile::tempdir().unwrap();
+        Samba { port, share_dir: PathBuf::from(ready["share_dir"].as_str().unwrap()), conf: base.path().join("smb.conf"), child: None, _base: base }
+    }
+
+    #[cfg(unix)]
     pub fn start() -> Samba {
         let uid = String::from_utf8(run(Command::new("id").arg("-u"), "id -u").stdout).unwrap();
         assert_eq!(uid.trim(), "0", "the SMB tests start their own Samba and need root (useradd, smbd), as .ci/run has");

@@ -214,8 +214,18 @@ pub(super) fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
     file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)).with_path("setting permissions of", path)
 }
 
+/// Windows keeps one permission of a file's own, read-only, which a backup made there
+/// records as a mode without write bits: a file restored with such a mode is made
+/// read-only. A folder's read-only attribute means something else there (a
+/// customised folder), so folders keep theirs.
 #[cfg(not(unix))]
-pub(super) fn set_file_mode(_file: &File, _path: &Path, _mode: u32) -> Result<()> {
+pub(super) fn set_file_mode(file: &File, path: &Path, mode: u32) -> Result<()> {
+    let meta = file.metadata().with_path("reading", path)?;
+    if meta.is_file() && mode & 0o222 == 0 {
+        let mut permissions = meta.permissions();
+        permissions.set_readonly(true);
+        file.set_permissions(permissions).with_path("making read-only", path)?;
+    }
     Ok(())
 }
 
