@@ -186,3 +186,34 @@ fn a_folder_swapped_for_a_link_while_restoring_is_never_written_through() {
     assert!(error.to_string().contains("outside"), "{error}");
     assert_eq!(tree(&destination), Vec::<String>::new(), "nothing is left in the destination");
 }
+
+/// Backups made on Linux may hold names Windows cannot: a device name would open the
+/// device, a trailing dot names another file, a ':' a hidden stream, and two names
+/// differing only in case one place. On Windows each restore is refused naming the
+/// path and the reason, and nothing is written.
+#[cfg(windows)]
+#[test]
+fn names_windows_cannot_hold_are_refused_there_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (engine, identity) = keyed_engine(root);
+    let content = root.join("content.txt");
+    fs::write(&content, "from a Linux machine").unwrap();
+    let cases: Vec<(&str, Vec<PlannedEntry>, &str)> = vec![
+        ("a device name", vec![entry(EntryKind::File, "logs/con", &content)], "the name of a device"),
+        ("a device name with an extension", vec![entry(EntryKind::Dir, "nul.d", root)], "the name of a device"),
+        ("a trailing dot", vec![entry(EntryKind::File, "notes.", &content)], "trailing dot"),
+        ("a stream", vec![entry(EntryKind::File, "report.txt:hidden", &content)], "hidden stream"),
+        ("a reserved character", vec![entry(EntryKind::File, "what?.txt", &content)], "does not allow"),
+        ("names differing only in case", vec![entry(EntryKind::File, "Readme.md", &content), entry(EntryKind::File, "README.md", &content)], "differ only in case"),
+    ];
+    for (case, entries, reason) in cases {
+        let file = crafted(root, entries);
+        let out = root.join("restore-here");
+        let request = RestoreRequest { items: vec![], paths: vec![], to: Some(out.clone()) };
+        let error = engine.restore(file.to_str().unwrap(), Some(&identity), request, &NoProgress, &Cancel::default()).expect_err(case);
+        assert_eq!(error.kind(), ErrorKind::Input, "{case}: {error}");
+        assert!(error.to_string().contains(reason) && error.to_string().contains("Nothing was changed"), "{case}: {error}");
+        assert!(!out.exists() || tree(&out).is_empty(), "{case}: nothing restored: {:?}", tree(&out));
+    }
+}

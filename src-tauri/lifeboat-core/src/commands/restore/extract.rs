@@ -283,23 +283,43 @@ fn make_staged_symlink(target: &str, at: &StagedPath) -> Result<()> {
 /// The entries a restore has placed, so that a crafted backup cannot use one to
 /// write through another: a path may come only once, and nothing may go beneath a
 /// symbolic link the backup itself restores (it could point anywhere).
+/// On Windows, whose file systems ignore case, paths that differ only in case are the
+/// same place: the second would overwrite the first.
 #[derive(Default)]
 struct PlacedEntries {
-    paths: std::collections::HashSet<(u32, String)>,
+    /// By the place a path names (its case folded on Windows): the path as the backup
+    /// has it.
+    paths: std::collections::HashMap<(u32, String), String>,
     links: std::collections::HashSet<(u32, String)>,
+}
+
+fn place_of(path: &str) -> String {
+    if cfg!(windows) {
+        path.to_lowercase()
+    } else {
+        path.to_owned()
+    }
 }
 
 impl PlacedEntries {
     fn check(&mut self, item: u32, path: &str, kind: EntryKind) -> Result<()> {
-        let beneath_link = path.match_indices('/').map(|(i, _)| &path[..i]).find(|above| self.links.contains(&(item, (*above).to_owned())));
+        let place = place_of(path);
+        let beneath_link = place.match_indices('/').map(|(i, _)| &place[..i]).find(|above| self.links.contains(&(item, (*above).to_owned())));
         if let Some(link) = beneath_link {
             return Err(Error::integrity(format!("The backup places {path:?} beneath the symbolic link {link:?} it also restores; refusing to write through a link.")));
         }
-        if !self.paths.insert((item, path.to_owned())) {
-            return Err(Error::integrity(format!("The backup holds {path:?} twice; refusing to restore it.")));
+        match self.paths.insert((item, place.clone()), path.to_owned()) {
+            Some(earlier) if earlier == path => return Err(Error::integrity(format!("The backup holds {path:?} twice; refusing to restore it."))),
+            Some(earlier) => {
+                return Err(Error::input(format!(
+                    "The backup holds {earlier:?} and {path:?}, which differ only in case: Windows keeps them in one place, so one would overwrite the other. \
+                     Nothing was changed. Restore one of them with --path (to another folder with --to), or restore on Linux or macOS."
+                )))
+            }
+            None => {}
         }
         if kind == EntryKind::Symlink {
-            self.links.insert((item, path.to_owned()));
+            self.links.insert((item, place));
         }
         Ok(())
     }

@@ -141,9 +141,39 @@ fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
         if !normal || part.contains('\\') || part.contains('\0') {
             return Err(Error::integrity(format!("The backup holds an unsafe path {rel:?}; refusing to restore it.")));
         }
+        if let Some(problem) = windows_name_problem(part).filter(|_| cfg!(windows)) {
+            return Err(Error::input(format!(
+                "The backup holds {rel:?}, which Windows cannot restore as it is: {problem}. Nothing was changed. \
+                 Restore the other paths with --path, or restore this one on Linux or macOS."
+            )));
+        }
         out.push(part);
     }
     Ok(out)
+}
+
+/// Why Windows cannot hold a file or folder named `name` as it is, if it cannot: its
+/// device names (CON, NUL, COM1 … with any extension) open the device instead, a
+/// trailing dot or space is dropped (another name, maybe another file's), and `:` would
+/// write a hidden stream of another file.
+pub(super) fn windows_name_problem(name: &str) -> Option<&'static str> {
+    const DEVICES: &[&str] = &["con", "prn", "aux", "nul", "conin$", "conout$"];
+    let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ').to_ascii_lowercase();
+    let numbered =
+        |prefix: &str| stem.strip_prefix(prefix).is_some_and(|n| n.len() == 1 && n.chars().all(|c| c.is_ascii_digit() || "¹²³".contains(c)) || ["¹", "²", "³"].contains(&n));
+    if DEVICES.contains(&stem.as_str()) || numbered("com") || numbered("lpt") {
+        return Some("it is the name of a device there");
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("Windows drops a trailing dot or space from a name");
+    }
+    if name.contains(':') {
+        return Some("a ':' names a hidden stream of another file there");
+    }
+    if name.chars().any(|c| "<>\"|?*".contains(c) || c < ' ') {
+        return Some("it holds a character Windows does not allow in names (< > \" | ? * or a control character)");
+    }
+    None
 }
 
 pub(super) fn within(path: &str, unit_rel: &str) -> bool {
@@ -178,5 +208,27 @@ pub(super) fn safety_path(options: &RestoreOptions, unit: &Unit, existing: &Path
     match existing.file_name() {
         Some(name) if unit.rel.is_empty() => base.join(name),
         _ => base.join(&unit.rel),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::windows_name_problem;
+
+    #[test]
+    fn names_windows_cannot_hold_are_named_with_the_reason() {
+        for name in ["CON", "con", "nul.txt", "Aux.tar.gz", "COM1", "lpt9.log", "COM¹", "prn ", "conin$"] {
+            assert_eq!(windows_name_problem(name), Some("it is the name of a device there"), "{name}");
+        }
+        for name in ["file.", "file ", "..."] {
+            assert!(windows_name_problem(name).is_some_and(|p| p.contains("trailing")), "{name}");
+        }
+        assert!(windows_name_problem("report.txt:hidden").is_some_and(|p| p.contains("stream")));
+        for name in ["a<b", "a>b", "a\"b", "a|b", "what?", "*.txt", "tab\there"] {
+            assert!(windows_name_problem(name).is_some_and(|p| p.contains("character")), "{name}");
+        }
+        for name in ["console.log", "com10", "computer", "lpt", "nullable.rs", "aux-files", "Résumé 2026 (final).docx", ".gitignore", "a.b.c", "日本語"] {
+            assert_eq!(windows_name_problem(name), None, "{name}");
+        }
     }
 }
