@@ -277,9 +277,14 @@ pub fn make_tree(root: &Path) {
     set_mode(&root.join("script.sh"), 0o750);
     fs::write(root.join("secret.key"), "s3cr3t").unwrap();
     set_mode(&root.join("secret.key"), 0o600);
-    // Windows lets only administrators (or developer mode) make links.
     #[cfg(unix)]
     std::os::unix::fs::symlink("hello.txt", root.join("link-to-hello")).unwrap();
+    // Windows lets only an administrator, or developer mode, make a link (Wine lets
+    // anyone): without the right the tree has none.
+    #[cfg(windows)]
+    if let Err(e) = std::os::windows::fs::symlink_file("hello.txt", root.join("link-to-hello")) {
+        assert_eq!(e.raw_os_error(), Some(1314), "making a link: {e}");
+    }
     for (i, p) in ["hello.txt", "empty.txt", "nested/big.log", "script.sh", "nested/deeper/日本語.json"].iter().enumerate() {
         set_mtime(&root.join(p), 1_600_000_000 + i as u64 * 1000);
     }

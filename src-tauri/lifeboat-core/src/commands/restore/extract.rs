@@ -372,7 +372,28 @@ pub(super) fn make_symlink(target: &str, at: &Path) -> Result<()> {
     std::os::unix::fs::symlink(target, at).with_path("creating link", at)
 }
 
-#[cfg(not(unix))]
+/// Windows makes a link to a folder and a link to a file differently: which it is
+/// follows what the target is now, seen from the link's folder (a target that does
+/// not exist becomes a file link). A target written with `/` (a backup made on Unix)
+/// gets Windows' separators. Only an administrator, or anyone in developer mode, may
+/// make links there.
+#[cfg(windows)]
+pub(super) fn make_symlink(target: &str, at: &Path) -> Result<()> {
+    let native = target.replace('/', "\\");
+    let is_dir = at.parent().is_some_and(|folder| folder.join(&native).is_dir());
+    let made = if is_dir { std::os::windows::fs::symlink_dir(&native, at) } else { std::os::windows::fs::symlink_file(&native, at) };
+    const ERROR_PRIVILEGE_NOT_HELD: i32 = 1314;
+    made.map_err(|e| match e.raw_os_error() {
+        Some(ERROR_PRIVILEGE_NOT_HELD) => Error::operation(format!(
+            "{}: Windows lets only an administrator, or anyone with developer mode on, make a symbolic link, so the link to {target:?} cannot be restored. \
+             Nothing was changed. Turn developer mode on (Settings, For developers) or restore as an administrator, or restore the other paths with --path.",
+            at.display()
+        )),
+        _ => Error::Io { message: format!("creating link {}", at.display()), source: e },
+    })
+}
+
+#[cfg(not(any(unix, windows)))]
 pub(super) fn make_symlink(_target: &str, at: &Path) -> Result<()> {
     Err(Error::operation(format!("{}: symbolic links are not restored on this system", at.display())))
 }
