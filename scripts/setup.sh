@@ -45,7 +45,7 @@ lifeboat_object_servers() {
 # Exports what cargo needs to run Windows test binaries under Wine.
 lifeboat_wine() {
   rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
-  lifeboat_apt_install mingw-w64 wine64 nsis zip
+  lifeboat_apt_install mingw-w64 wine64 nsis zip unzip
   export WINEPREFIX="$PWD/target/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   local wine=/usr/lib/wine/wine64
   local dll="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
