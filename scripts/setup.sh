@@ -45,7 +45,16 @@ lifeboat_object_servers() {
 # Exports what cargo needs to run Windows test binaries under Wine.
 lifeboat_wine() {
   rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
-  lifeboat_apt_install mingw-w64 wine64 nsis zip unzip
+  lifeboat_apt_install mingw-w64 nsis zip unzip
+  # Wine with the libraries it recommends, as the Windows tests were made with
+  # (its 32-bit half is skipped: no i386 packages here).
+  if ! dpkg-query -W -f='${Status}' wine64 2>/dev/null | grep -q "install ok installed"; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "Installing: wine64 (with what it recommends)" >&2
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq wine64 >/dev/null
+  fi
   export WINEPREFIX="$PWD/target/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   local wine=/usr/lib/wine/wine64
   local dll="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
