@@ -288,8 +288,8 @@ fn make_staged_symlink(target: &str, at: &StagedPath) -> Result<()> {
 #[derive(Default)]
 struct PlacedEntries {
     /// By the place a path names (its case folded on Windows): the path as the backup
-    /// has it.
-    paths: std::collections::HashMap<(u32, String), String>,
+    /// has it, where folding changed it.
+    paths: std::collections::HashMap<(u32, String), Option<String>>,
     links: std::collections::HashSet<(u32, String)>,
 }
 
@@ -303,25 +303,32 @@ fn place_of(path: &str) -> String {
 
 impl PlacedEntries {
     fn check(&mut self, item: u32, path: &str, kind: EntryKind) -> Result<()> {
+        use std::collections::hash_map::Entry;
         let place = place_of(path);
         let beneath_link = place.match_indices('/').map(|(i, _)| &place[..i]).find(|above| self.links.contains(&(item, (*above).to_owned())));
         if let Some(link) = beneath_link {
             return Err(Error::integrity(format!("The backup places {path:?} beneath the symbolic link {link:?} it also restores; refusing to write through a link.")));
         }
-        match self.paths.insert((item, place.clone()), path.to_owned()) {
-            Some(earlier) if earlier == path => return Err(Error::integrity(format!("The backup holds {path:?} twice; refusing to restore it."))),
-            Some(earlier) => {
-                return Err(Error::input(format!(
+        let as_written = (place != path).then(|| path.to_owned());
+        match self.paths.entry((item, place)) {
+            Entry::Vacant(vacant) => {
+                let placed = vacant.insert_entry(as_written);
+                if kind == EntryKind::Symlink {
+                    self.links.insert(placed.key().clone());
+                }
+                Ok(())
+            }
+            Entry::Occupied(earlier) => {
+                let earlier = earlier.get().as_deref().unwrap_or(&earlier.key().1);
+                if earlier == path {
+                    return Err(Error::integrity(format!("The backup holds {path:?} twice; refusing to restore it.")));
+                }
+                Err(Error::input(format!(
                     "The backup holds {earlier:?} and {path:?}, which differ only in case: Windows keeps them in one place, so one would overwrite the other. \
                      Nothing was changed. Restore one of them with --path (to another folder with --to), or restore on Linux or macOS."
                 )))
             }
-            None => {}
         }
-        if kind == EntryKind::Symlink {
-            self.links.insert((item, place));
-        }
-        Ok(())
     }
 }
 

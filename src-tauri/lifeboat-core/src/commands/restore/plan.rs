@@ -141,7 +141,8 @@ fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
         if !normal || part.contains('\\') || part.contains('\0') {
             return Err(Error::integrity(format!("The backup holds an unsafe path {rel:?}; refusing to restore it.")));
         }
-        if let Some(problem) = windows_name_problem(part).filter(|_| cfg!(windows)) {
+        // Checked only where it matters: this runs for every component of every entry.
+        if let Some(problem) = cfg!(windows).then(|| windows_name_problem(part)).flatten() {
             return Err(Error::input(format!(
                 "The backup holds {rel:?}, which Windows cannot restore as it is: {problem}. Nothing was changed. \
                  Restore the other paths with --path, or restore this one on Linux or macOS."
