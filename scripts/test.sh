@@ -59,6 +59,12 @@ coproc SAMBA { exec target/debug/examples/samba-server; }
 samba_pid=$SAMBA_PID samba_out=${SAMBA[0]} samba_in=${SAMBA[1]}
 if read -r -u "$samba_out" samba_ready; then
   export LIFEBOAT_TEST_SAMBA="$samba_ready"
+  # Wine has no SMB client but maps \\server\share to a folder of its prefix: the
+  # same share's folder, for the tests of Windows' own client (tests/smb.rs says more).
+  share_dir=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["share_dir"])' "$samba_ready")
+  mkdir -p "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share"
+  ln -sfn "$share_dir" "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share/backups"
+  export LIFEBOAT_TEST_WINDOWS_SHARE='\\lifeboat-windows-share\backups'
   windows_tests -p lifeboat-cli --test data_folder --test names_round_trip --test smb
 else
   windows=1

@@ -62,3 +62,63 @@ fn a_share_set_from_the_command_line_takes_backups() {
     assert!(samba.path_in_share(next["file_name"].as_str().unwrap()).exists(), "a backup to the share right after recovery");
     assert_eq!(fresh.ok(&["vault", "secret", "show", "app-token", "--reveal"], ""), "token-1\n");
 }
+
+/// Windows' own SMB client signed in as the Windows user (no user given), checked
+/// against Lifeboat's own client on the same share. Wine has no SMB client, but it
+/// maps `\\server\share` to a folder (`dosdevices/unc/server/share` in its prefix);
+/// scripts/test.sh maps one to the Samba share's folder and names it in
+/// `LIFEBOAT_TEST_WINDOWS_SHARE`. So this runs everything of Lifeboat's on that path
+/// through a UNC path as Windows programs use one; Windows' SMB client and Kerberos
+/// themselves only a real Windows shows.
+#[cfg(windows)]
+#[test]
+fn a_share_signed_in_as_the_windows_user_takes_backups_that_the_own_client_reads() {
+    let samba = Samba::start();
+    let os_share = std::env::var("LIFEBOAT_TEST_WINDOWS_SHARE").expect("LIFEBOAT_TEST_WINDOWS_SHARE: the share scripts/test.sh maps for Wine");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli { data: tmp.path().join("data") };
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("runbook.md"), "# steps\n").unwrap();
+    std::fs::write(docs.join("inventory.csv"), common::noise(300_000, 24)).unwrap();
+    cli.ok(&["items", "add", docs.to_str().unwrap()], "");
+    cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "a passphrase for the share");
+
+    // The folder is made by Samba's user, so both clients may write in it.
+    let folder = format!("windows-sign-in-{}", std::process::id());
+    cli.ok(&["location", "create-folder", &samba.unc(&folder), "--user", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
+    let path = format!(r"{os_share}\{folder}");
+    let set = cli.json(&["location", "set-smb", &path], "");
+    assert_eq!((set["kind"].as_str(), set["user"].as_str()), (Some("smb"), None), "{set}");
+    assert!(set["description"].as_str().unwrap().ends_with("(as the signed-in Windows user)"), "{set}");
+    assert!(cli.ok(&["location", "test"], "").starts_with("OK: SMB share"));
+    let backup = cli.json(&["backup", "now"], "");
+    let file_name = backup["file_name"].as_str().unwrap();
+    assert!(samba.path_in_share(&format!("{folder}/{file_name}")).is_file(), "written into the share's folder");
+    cli.ok(&["verify", backup["id"].as_str().unwrap()], "");
+
+    // Another installation reads the same backup through Lifeboat's own client.
+    let fresh = Cli { data: tmp.path().join("fresh") };
+    let secrets = format!("{PASSWORD}\na passphrase for the share\n");
+    fresh.ok(&["recover", &samba.unc(&folder), "--user", USER, "--share-password-stdin", "--passphrase-stdin"], &secrets);
+    let restored = tmp.path().join("restored");
+    fresh.ok(&["restore", backup["id"].as_str().unwrap(), "--passphrase-stdin", "--to", restored.to_str().unwrap()], "a passphrase for the share\n");
+    for name in ["runbook.md", "inventory.csv"] {
+        assert_eq!(std::fs::read(restored.join("docs").join(name)).unwrap(), std::fs::read(docs.join(name)).unwrap(), "{name}");
+    }
+
+    // Windows' client has no port to give, and a password needs its user.
+    cli.fails(&["location", "set-smb", &samba.unc(&folder)], "", 2, "always uses port 445");
+    cli.fails(&["location", "test", &format!(r"{os_share}\no-such-folder-here")], "", 1, "does not exist");
+}
+
+#[cfg(not(windows))]
+#[test]
+fn a_share_without_a_user_is_refused_off_windows_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli { data: tmp.path().join("data") };
+    cli.fails(&["location", "set-smb", r"\\nas01\backups\ws-07"], "", 2, "works on Windows only");
+    cli.fails(&["location", "test", r"\\nas01\backups\ws-07"], "", 2, "works on Windows only");
+    cli.fails(&["location", "set-smb", r"\\nas01\backups\ws-07", "--user", "ops"], "", 2, "--password-stdin");
+    assert_eq!(cli.json(&["location", "show"], "")["kind"], "local", "nothing saved");
+}

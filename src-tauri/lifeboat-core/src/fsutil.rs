@@ -113,6 +113,31 @@ pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::rename(from, to)
 }
 
+/// Bytes this account may still write in the folder `dir`. On Windows asked of the
+/// folder itself, which also answers for a share's UNC path (`\\server\share\folder`).
+pub fn available_space(dir: &Path) -> std::io::Result<u64> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
+        // A UNC path must end in a separator; any folder may.
+        let mut wide: Vec<u16> = dir.as_os_str().encode_wide().collect();
+        if wide.last() != Some(&u16::from(b'\\')) {
+            wide.push(u16::from(b'\\'));
+        }
+        wide.push(0);
+        let mut free = 0u64;
+        // SAFETY: `wide` is NUL-terminated and `free` outlives the call; the two
+        // totals are optional and not asked for.
+        if unsafe { GetDiskFreeSpaceExW(wide.as_ptr(), &mut free, std::ptr::null_mut(), std::ptr::null_mut()) } == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(free)
+    }
+    #[cfg(not(windows))]
+    fs4::available_space(dir)
+}
+
 /// Makes a rename or delete in `dir` durable. On Windows the folder is flushed
 /// where its file system allows it (NTFS does); where it refuses, the renames were
 /// already written through.

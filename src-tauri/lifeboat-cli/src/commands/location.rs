@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use lifeboat_core::engine::Engine;
 use lifeboat_core::settings::{HealthState, LocationDraft, LocationHealth, LocationInfo, LocationView, TypedLocation};
+use lifeboat_core::target::SmbPath;
 use lifeboat_core::Result;
 use serde::Serialize;
 
@@ -16,7 +17,8 @@ pub enum LocationCommand {
     /// Write backups to a local (or mounted) folder; created if missing.
     SetLocal { dir: PathBuf },
     /// Write backups to a folder on an SMB share, written by Lifeboat itself (no
-    /// mounting). Checked before it is saved (see `location test`).
+    /// mounting). Checked before it is saved (see `location test`). On Windows,
+    /// without --user: through Windows' own SMB client, signed in as you.
     SetSmb {
         /// \\server\share\folder, \\server:port\share\folder or smb://server/share/folder.
         path: String,
@@ -74,19 +76,28 @@ pub enum LocationCommand {
 
 #[derive(Args)]
 pub struct ShareLogin {
-    /// DOMAIN\user or user.
-    #[arg(long)]
-    user: String,
+    /// DOMAIN\user or user (on Windows, leave out to sign in as the Windows user).
+    #[arg(long, requires = "password_stdin")]
+    user: Option<String>,
     /// Read the password from stdin (prompted without echo on a terminal).
-    #[arg(long, required = true)]
+    #[arg(long, requires = "user")]
     password_stdin: bool,
+}
+
+impl ShareLogin {
+    /// The share's draft, its password read from stdin when a user is given.
+    fn draft(self, path: String) -> Result<LocationDraft> {
+        let password = if self.password_stdin { read_stdin("Share password")? } else { Default::default() };
+        Ok(LocationDraft::smb(path, self.user.unwrap_or_default(), &password))
+    }
 }
 
 #[derive(Args)]
 pub struct TypedArgs {
     /// A local folder or a share path (\\server\share\folder or smb://...).
     path: Option<String>,
-    /// For a share: DOMAIN\user or user.
+    /// For a share: DOMAIN\user or user (on Windows, leave out to sign in as the
+    /// Windows user).
     #[arg(long, requires = "path")]
     user: Option<String>,
     /// For a share: read the password from stdin (without it, the saved password,
@@ -101,6 +112,7 @@ impl TypedArgs {
         let password = if self.password_stdin { std::mem::take(&mut *read_stdin("Share password")?) } else { String::new() };
         let draft = match &self.user {
             Some(user) => LocationDraft::smb(path.clone(), user.clone(), &password),
+            None if SmbPath::parse(path).is_ok() => LocationDraft::smb(path.clone(), "", ""),
             None => LocationDraft::local(absolute(path)),
         };
         engine.typed_location(&draft).map(Some)
@@ -127,10 +139,7 @@ pub fn run(engine: &Engine, command: LocationCommand, out: &Output) -> Result<()
             let location = applied.settings.location;
             out.value(&location, || format!("Backups will be written to {}.", location.path.display()))
         }
-        LocationCommand::SetSmb { path, login } => {
-            let password = read_stdin("Share password")?;
-            set(engine, LocationDraft::smb(path, login.user, &password), out)
-        }
+        LocationCommand::SetSmb { path, login } => set(engine, login.draft(path)?, out),
         LocationCommand::SetAzure { account, container, prefix, endpoint, key_stdin: _ } => {
             let key = read_stdin("Access key")?;
             set(engine, LocationDraft::azure(account, joined(&container, &prefix), endpoint, &key), out)

@@ -25,7 +25,7 @@ pub struct RecoverArgs {
     /// Which backup there: id, unique id prefix or file name (default: the newest).
     #[arg(long)]
     backup: Option<String>,
-    /// For a share: DOMAIN\user or user.
+    /// For a share: DOMAIN\user or user (on Windows, leave out to sign in as the Windows user).
     #[arg(long)]
     user: Option<String>,
     /// For a share: read its password from stdin (its first line, when the identity's secret follows on the next).
@@ -127,7 +127,8 @@ pub fn run(engine: &Engine, args: RecoverArgs, out: &Output, cancel: &Cancel) ->
 fn location_draft(path: &str, args: &RecoverArgs) -> Result<LocationDraft> {
     let share = args.user.is_some() || path.starts_with("\\\\") || path.starts_with("//") || path.starts_with("smb://");
     if share {
-        let user = args.user.clone().ok_or_else(|| Error::input("A share needs --user and --share-password-stdin."))?;
+        // No user: Windows' own client as the Windows user (the engine says where that cannot be).
+        let user = args.user.clone().unwrap_or_default();
         let password = if args.share_password_stdin { read_stdin_line("Share password")? } else { Default::default() };
         return Ok(LocationDraft::smb(path, user, &password));
     }

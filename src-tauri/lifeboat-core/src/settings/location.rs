@@ -14,8 +14,8 @@ use super::secrets::{SecretRef, AZURE_KEY, S3_SECRET, SHARE_PASSWORD};
 use super::{Settings, SettingsField, SETTING_LOCATION, SETTING_LOCATION_HEALTH};
 use crate::error::{Error, ErrorCode, IoContext, LocationProblem, Result};
 use crate::target::{
-    check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_prefix, check_region, AzureBlob, LocalFolder, S3Bucket, SmbCredentials,
-    SmbPath, SmbShare, Target,
+    check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_prefix, check_region, check_windows_sign_in, share,
+    signs_in_as_windows_user, AzureBlob, LocalFolder, S3Bucket, SmbCredentials, SmbPath, Target,
 };
 
 /// The longest any network call waits (shorter with a short stall timeout).
@@ -30,6 +30,7 @@ pub(crate) enum Location {
     },
     Smb {
         share: SmbPath,
+        /// Empty: Windows' own SMB client signed in as the Windows user (no password).
         user: String,
         /// The password's version in the vault.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,7 +246,7 @@ impl Location {
     pub(crate) fn describe(&self) -> String {
         match self {
             Location::Local { path } => format!("local folder {}", path.display()),
-            Location::Smb { share, .. } => format!("SMB share {}", share.display()),
+            Location::Smb { share, user, .. } => share.describe(user),
             Location::Azure { account, container, prefix, endpoint, .. } => {
                 AzureBlob { account: account.clone(), container: container.clone(), prefix: prefix.clone(), endpoint: endpoint.clone(), key: Default::default() }.describe()
             }
@@ -295,7 +296,7 @@ impl Settings<'_> {
         };
         Ok(match location {
             Location::Local { path } => view(LocationKind::Local, path, None, None, None),
-            Location::Smb { share, user, .. } => view(LocationKind::Smb, PathBuf::from(share.display()), Some(user), None, None),
+            Location::Smb { share, user, .. } => view(LocationKind::Smb, PathBuf::from(share.display()), named(user), None, None),
             Location::Azure { account, container, prefix, endpoint, .. } => view(LocationKind::Azure, PathBuf::from(joined(&container, &prefix)), Some(account), endpoint, None),
             Location::S3 { endpoint, region, bucket, prefix, access_key_id, .. } => {
                 view(LocationKind::S3, PathBuf::from(joined(&bucket, &prefix)), Some(access_key_id), endpoint, Some(region))
@@ -310,9 +311,9 @@ impl Settings<'_> {
             // when saved, and if it is gone now that is for the user to see.
             (Location::Local { path }, true) => Box::new(LocalFolder::new(path)?),
             (Location::Local { path }, false) => Box::new(LocalFolder::at(path)?),
-            (Location::Smb { share, user, password, .. }, _) => {
-                let password = self.saved_password(password.as_ref())?;
-                Box::new(SmbShare::new(share, SmbCredentials { user, password }, self.network_timeout()?)?)
+            (Location::Smb { share: path, user, password, .. }, _) => {
+                let password = if signs_in_as_windows_user(&user) { Zeroizing::default() } else { self.saved_password(password.as_ref())? };
+                share(path, SmbCredentials { user, password }, self.network_timeout()?)?
             }
             // Object storage: the typed location with its secret read from the vault.
             (Location::Azure { account, container, prefix, endpoint, key }, _) => {
@@ -354,11 +355,18 @@ impl Settings<'_> {
             LocationKind::Local => check_folder(&draft.path).map(TypedLocation::Local).map_err(|e| (SettingsField::Location, e)),
             LocationKind::Smb => {
                 let share = SmbPath::parse(&draft.path).map_err(|e| (SettingsField::Location, e))?;
+                let user = draft.user.trim().to_owned();
+                if signs_in_as_windows_user(&user) {
+                    if !draft.password.is_empty() {
+                        return Err((SettingsField::LocationUser, Error::input("Give the user this password is for, as DOMAIN\\user or user.")));
+                    }
+                    check_windows_sign_in(&share).map_err(|e| (SettingsField::LocationUser, e))?;
+                    return Ok(TypedLocation::Smb { share, user, password: Zeroizing::default() });
+                }
                 check_user(&draft.user).map_err(|e| (SettingsField::LocationUser, e))?;
                 if draft.password != draft.confirm {
                     return Err((SettingsField::LocationConfirm, Error::input("The two passwords differ; type the same password twice.")));
                 }
-                let user = draft.user.trim().to_owned();
                 let password = match draft.password.as_str() {
                     "" => match self.saved_password_for(&share, &user).map_err(|e| (SettingsField::LocationPassword, e))? {
                         Some(saved) => self.read_password(&saved).map_err(|e| (SettingsField::LocationPassword, e))?,
@@ -423,9 +431,7 @@ impl Settings<'_> {
     pub fn typed_target(&self, typed: &TypedLocation) -> Result<Box<dyn Target>> {
         let target: Box<dyn Target> = match typed {
             TypedLocation::Local(path) => Box::new(LocalFolder::at(path)?),
-            TypedLocation::Smb { share, user, password } => {
-                Box::new(SmbShare::new(share.clone(), SmbCredentials { user: user.clone(), password: password.clone() }, self.network_timeout()?)?)
-            }
+            TypedLocation::Smb { share: path, user, password } => share(path.clone(), SmbCredentials { user: user.clone(), password: password.clone() }, self.network_timeout()?)?,
             TypedLocation::Azure(azure) => Box::new(azure.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
             TypedLocation::S3(s3) => Box::new(s3.open(&self.installation()?.id.to_string(), self.network_timeout()?)?),
         };
@@ -438,7 +444,8 @@ impl Settings<'_> {
         Ok(match typed {
             TypedLocation::Local(path) => Location::Local { path: std::path::absolute(path).with_path("resolving", path)? },
             TypedLocation::Smb { share, user, password } => {
-                Location::Smb { share: share.clone(), user: user.clone(), password: Some(self.store_password(password)?), sealed_password: Vec::new() }
+                let password = if signs_in_as_windows_user(user) { None } else { Some(self.store_password(password)?) };
+                Location::Smb { share: share.clone(), user: user.clone(), password, sealed_password: Vec::new() }
             }
             TypedLocation::Azure(a) => Location::Azure {
                 account: a.account.clone(),
@@ -510,10 +517,10 @@ impl TypedLocation {
             TypedLocation::Smb { share, user, .. } => LocationView {
                 kind: LocationKind::Smb,
                 path: PathBuf::from(share.display()),
-                user: Some(user.clone()),
+                user: named(user.clone()),
                 endpoint: None,
                 region: None,
-                description: format!("SMB share {}", share.display()),
+                description: share.describe(user),
                 is_default,
             },
             TypedLocation::Azure(a) => LocationView {
@@ -536,6 +543,11 @@ impl TypedLocation {
             },
         }
     }
+}
+
+/// A share's user for views: none when signing in as the Windows user.
+fn named(user: String) -> Option<String> {
+    Some(user).filter(|u| !signs_in_as_windows_user(u))
 }
 
 fn joined(container: &str, prefix: &str) -> String {

@@ -99,7 +99,8 @@ impl Settings<'_> {
                 self.catalog.set_setting(SETTING_ENCRYPTION, &moved)?;
             }
         }
-        if let Some(Location::Smb { share, user, password: None, sealed_password }) = self.catalog.setting::<Location>(SETTING_LOCATION)? {
+        // (A share signed in as the Windows user has no password, and nothing sealed.)
+        if let Some(Location::Smb { share, user, password: None, sealed_password }) = self.catalog.setting::<Location>(SETTING_LOCATION).map(|l| l.filter(has_sealed_password))? {
             let key = read_old_file(&dir.join(OLD_LOCATION_KEY))?;
             let password = open_old_password(&key, &sealed_password)?;
             let moved = Location::Smb { share, user, password: Some(self.store_password(&password)?), sealed_password: Vec::new() };
@@ -129,4 +130,8 @@ fn open_old_password(key: &[u8], sealed: &[u8]) -> Result<Zeroizing<String>> {
     let key: &[u8; 32] = key.try_into().map_err(|_| unreadable())?;
     let plain = crate::seal::open(key, OLD_PASSWORD_AAD, sealed).ok_or_else(unreadable)?;
     String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| unreadable())
+}
+
+fn has_sealed_password(location: &Location) -> bool {
+    matches!(location, Location::Smb { sealed_password, .. } if !sealed_password.is_empty())
 }

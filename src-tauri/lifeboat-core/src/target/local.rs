@@ -98,7 +98,7 @@ impl Target for LocalFolder {
     }
 
     fn free_space(&self) -> Result<Option<u64>> {
-        Ok(Some(self.in_folder("checking free space of", fs4::available_space(&self.root))?))
+        Ok(Some(self.in_folder("checking free space of", crate::fsutil::available_space(&self.root))?))
     }
 
     fn remove_incomplete(&self) -> Result<Vec<String>> {

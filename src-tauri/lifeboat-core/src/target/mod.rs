@@ -4,14 +4,17 @@
 mod local;
 mod object;
 mod smb;
+#[cfg(windows)]
+mod windows_share;
 
-pub use self::smb::{SmbCredentials, SmbPath, SmbShare};
+pub use self::smb::{signs_in_as_windows_user, SmbCredentials, SmbPath, SmbShare};
 pub use local::LocalFolder;
 pub use object::{check_account, check_azure_key, check_bucket, check_container, check_endpoint, check_key_id, check_region};
 pub use object::{check_prefix, AzureBlob, ObjectStorage, S3Bucket};
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{Error, IoContext, Result};
 use crate::progress::Progress;
@@ -73,6 +76,34 @@ pub trait Target: Send + Sync {
             })
             .collect()
     }
+}
+
+/// A share: with no user, Windows' own SMB client signed in as the Windows user;
+/// with one, Lifeboat's own client with that user's password (on every OS).
+pub fn share(path: SmbPath, credentials: SmbCredentials, timeout: Duration) -> Result<Box<dyn Target>> {
+    if signs_in_as_windows_user(&credentials.user) {
+        check_windows_sign_in(&path)?;
+        #[cfg(windows)]
+        return Ok(Box::new(windows_share::WindowsShare::new(path)?));
+    }
+    Ok(Box::new(SmbShare::new(path, credentials, timeout)?))
+}
+
+/// Whether a share can be reached as the signed-in Windows user: on Windows, and on
+/// the port Windows' client uses.
+pub fn check_windows_sign_in(path: &SmbPath) -> Result<()> {
+    if !cfg!(windows) {
+        return Err(Error::input(
+            "Give the user as DOMAIN\\user or user, with the password: signing in to a share as yourself, without a password, works on Windows only (through Windows' own SMB client).",
+        ));
+    }
+    if let Some(port) = path.port {
+        return Err(Error::input(format!(
+            "Windows' own SMB client always uses port 445, so it cannot reach {} on port {port}: give a user and password, and Lifeboat's own client connects to that port.",
+            path.server
+        )));
+    }
+    Ok(())
 }
 
 /// Where a reader over ranged reads is: its position in a file of `len` bytes and the

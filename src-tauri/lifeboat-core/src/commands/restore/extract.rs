@@ -191,7 +191,7 @@ fn check_room(units: &[Unit], selected: &[(&IndexEntry, usize)]) -> Result<()> {
         }
     }
     for Disk { existing, target, needed, .. } in disks {
-        let free = fs4::available_space(existing).with_path("checking free space of", existing)?;
+        let free = crate::fsutil::available_space(existing).with_path("checking free space of", existing)?;
         if needed > free {
             return Err(Error::Io {
                 message: format!(

@@ -46,7 +46,7 @@ mod reader;
 mod session;
 mod upload;
 
-pub use path::SmbPath;
+pub use path::{signs_in_as_windows_user, SmbPath};
 pub use session::{SmbCredentials, SmbShare};
 
 use std::collections::VecDeque;
@@ -122,7 +122,7 @@ impl SmbShare {
 
 impl Target for SmbShare {
     fn describe(&self) -> String {
-        format!("SMB share {}", self.path.display())
+        self.path.describe(&self.credentials.user)
     }
 
     fn list(&self) -> Result<Vec<StoredFile>> {

@@ -6,6 +6,13 @@ use smb::UncPath;
 
 use crate::error::{Error, Result};
 
+/// A share location saved with no user signs in as the Windows user Lifeboat runs as,
+/// through Windows' own SMB client (Windows only); with a user, Lifeboat's own client
+/// signs in with that user's password.
+pub fn signs_in_as_windows_user(user: &str) -> bool {
+    user.is_empty()
+}
+
 /// Where on a share: parsed from `\\server[:port]\share\path` or `smb://server[:port]/share/path`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SmbPath {
@@ -53,6 +60,13 @@ impl SmbPath {
             out.push_str(&self.folder);
         }
         out
+    }
+
+    /// "SMB share \\server\share\folder" for people; `user` empty means Windows'
+    /// own client signed in as the Windows user (see `signs_in_as_windows_user`).
+    pub fn describe(&self, user: &str) -> String {
+        let as_whom = if signs_in_as_windows_user(user) { " (as the signed-in Windows user)" } else { "" };
+        format!("SMB share {}{as_whom}", self.display())
     }
 
     pub(super) fn share_unc(&self) -> Result<UncPath> {
