@@ -1051,13 +1051,13 @@ export type Outcome = Outcome_Serialize | Outcome_Deserialize;
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize } | { kind: "vault-restore"; outcome: ObjectSummary_Deserialize } | { kind: "update"; outcome: InstalledUpdate };
+export type Outcome_Deserialize = { kind: "backup"; outcome: BackupSummary_Deserialize } | { kind: "verify"; outcome: VerifyOutcome_Deserialize } | { kind: "restore"; outcome: RestoreReport_Deserialize } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Deserialize } | { kind: "vault-restore"; outcome: ObjectSummary_Deserialize } | { kind: "update"; outcome: InstalledUpdate };
 
 /**
  *  What any operation ended with, for front ends that keep the operations they
  *  started in one place.
  */
-export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize } | { kind: "vault-restore"; outcome: ObjectSummary_Serialize } | { kind: "update"; outcome: InstalledUpdate };
+export type Outcome_Serialize = { kind: "backup"; outcome: BackupSummary_Serialize } | { kind: "verify"; outcome: VerifyOutcome_Serialize } | { kind: "restore"; outcome: RestoreReport_Serialize } | { kind: "copy"; outcome: CopiedBackup } | { kind: "delete"; outcome: DeletedBackup } | { kind: "retention"; outcome: RetentionReport } | { kind: "recover"; outcome: RecoveryReport_Serialize } | { kind: "vault-restore"; outcome: ObjectSummary_Serialize } | { kind: "update"; outcome: InstalledUpdate };
 
 /**  The kinds of package Lifeboat ships. */
 export type PackageKind = "deb" | "rpm";
@@ -1147,11 +1147,24 @@ export type RestorePreview = {
 	safety_dir: string,
 };
 
-export type RestoreReport = {
+export type RestoreReport = RestoreReport_Serialize | RestoreReport_Deserialize;
+
+export type RestoreReport_Deserialize = {
 	restored: string[],
 	entries: number,
 	bytes: number,
 	replaced: Replaced[],
+	/**  What was not restored, and why (a link the user or the disk may not make). */
+	warnings?: string[],
+};
+
+export type RestoreReport_Serialize = {
+	restored: string[],
+	entries: number,
+	bytes: number,
+	replaced: Replaced[],
+	/**  What was not restored, and why (a link the user or the disk may not make). */
+	warnings: string[],
 };
 
 /**  What to restore and where. */

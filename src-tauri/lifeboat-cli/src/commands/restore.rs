@@ -85,5 +85,9 @@ fn describe(r: &RestoreReport) -> String {
         lines.push("Replaced content was kept as a safety copy:".into());
         lines.extend(r.replaced.iter().map(|x| format!("  {} -> {}", x.path.display(), x.safety_copy.display())));
     }
+    if !r.warnings.is_empty() {
+        lines.push(format!("Not restored ({}):", r.warnings.len()));
+        lines.extend(r.warnings.iter().map(|w| format!("  {w}")));
+    }
     lines.join("\n")
 }

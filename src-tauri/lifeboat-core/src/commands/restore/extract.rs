@@ -38,6 +38,7 @@ pub fn extract<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, option
     let journal_at = journal::path(&options.safety_dir, &options.restore_id);
     let mut journal = Journal::extracting(&units, made_above.clone());
     journal::write(&journal_at, &journal)?;
+    let mut warnings = Vec::new();
     let extracted = std::thread::scope(|scope| -> Result<u64> {
         let mut files = FileWriters::start(scope, writers);
         let mut dirs = Vec::new();
@@ -106,7 +107,10 @@ pub fn extract<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, option
                     if let Some(parent) = dest.rel.parent() {
                         dest.root.create_dir_all(parent).with_path("creating", dest.shown.parent().unwrap_or(&dest.shown))?;
                     }
-                    make_staged_symlink(&target, &dest)?;
+                    if let Err(e) = make_staged_symlink(&target, &dest) {
+                        let why = link_refusal(&e).ok_or(e)?;
+                        warnings.push(format!("{}: the symbolic link to {target:?} was not restored: {why}.", place()));
+                    }
                 }
             }
             progress.advance(0, 1);
@@ -161,7 +165,7 @@ pub fn extract<R: Read + Seek>(index: &Index, mut reader: EntryReader<R>, option
     }
     sync_filesystems(units.iter().map(|u| u.target.as_path()))?;
     journal::close(&journal_at, &replaced)?;
-    Ok(RestoreReport { restored, entries: selected.len() as u64, bytes, replaced })
+    Ok(RestoreReport { restored, entries: (selected.len() - warnings.len()) as u64, bytes, replaced, warnings })
 }
 
 /// Refuses before anything is written when a disk restored to has less room than
@@ -382,25 +386,66 @@ pub(super) fn make_symlink(target: &str, at: &Path) -> Result<()> {
 /// Windows makes a link to a folder and a link to a file differently: which it is
 /// follows what the target is now, seen from the link's folder (a target that does
 /// not exist becomes a file link). A target written with `/` (a backup made on Unix)
-/// gets Windows' separators. Only an administrator, or anyone in developer mode, may
-/// make links there.
+/// gets Windows' separators.
 #[cfg(windows)]
 pub(super) fn make_symlink(target: &str, at: &Path) -> Result<()> {
     let native = target.replace('/', "\\");
     let is_dir = at.parent().is_some_and(|folder| folder.join(&native).is_dir());
     let made = if is_dir { std::os::windows::fs::symlink_dir(&native, at) } else { std::os::windows::fs::symlink_file(&native, at) };
-    const ERROR_PRIVILEGE_NOT_HELD: i32 = 1314;
-    made.map_err(|e| match e.raw_os_error() {
-        Some(ERROR_PRIVILEGE_NOT_HELD) => Error::operation(format!(
-            "{}: Windows lets only an administrator, or anyone with developer mode on, make a symbolic link, so the link to {target:?} cannot be restored. \
-             Nothing was changed. Turn developer mode on (Settings, For developers) or restore as an administrator, or restore the other paths with --path.",
-            at.display()
-        )),
-        _ => Error::Io { message: format!("creating link {}", at.display()), source: e },
-    })
+    made.with_path("creating link", at)
+}
+
+/// Why a link cannot be made where a restore puts it, when the user or the file
+/// system may not make links at all: the restore goes on without it and says so (an
+/// administrator would rather have every file back than none).
+fn link_refusal(e: &Error) -> Option<&'static str> {
+    let Error::Io { source, .. } = e else { return None };
+    let no_links_here = "this file system cannot hold symbolic links (FAT and exFAT cannot); restore it to another disk to have the link";
+    #[cfg(windows)]
+    return match source.raw_os_error() {
+        // ERROR_PRIVILEGE_NOT_HELD
+        Some(1314) => Some(
+            "Windows lets only an administrator, or anyone with developer mode on, make symbolic links: turn developer mode on (Settings, For developers) or restore as an administrator to have it",
+        ),
+        // ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED: no reparse points on this volume
+        Some(1 | 50) => Some(no_links_here),
+        _ => None,
+    };
+    #[cfg(not(windows))]
+    // EPERM (not EACCES, a folder the user may not write)
+    return (source.raw_os_error() == Some(1)).then_some(no_links_here);
 }
 
 #[cfg(not(any(unix, windows)))]
 pub(super) fn make_symlink(_target: &str, at: &Path) -> Result<()> {
     Err(Error::operation(format!("{}: symbolic links are not restored on this system", at.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(code: i32) -> Error {
+        Error::Io { message: "creating link x".into(), source: std::io::Error::from_raw_os_error(code) }
+    }
+
+    #[test]
+    fn links_that_may_not_be_made_here_are_skipped_with_the_reason_and_other_failures_stop_the_restore() {
+        #[cfg(windows)]
+        {
+            assert!(link_refusal(&failed(1314)).is_some_and(|why| why.contains("developer mode")), "no privilege");
+            assert!(link_refusal(&failed(50)).is_some_and(|why| why.contains("FAT")), "a volume without reparse points");
+            for other in [5, 3, 112] {
+                assert_eq!(link_refusal(&failed(other)), None, "os error {other} stops the restore");
+            }
+        }
+        #[cfg(unix)]
+        {
+            assert!(link_refusal(&failed(1)).is_some_and(|why| why.contains("FAT")), "EPERM: a file system without links");
+            for other in [13, 28, 30] {
+                assert_eq!(link_refusal(&failed(other)), None, "errno {other} stops the restore");
+            }
+        }
+        assert_eq!(link_refusal(&Error::integrity("a damaged link")), None);
+    }
 }

@@ -50,6 +50,9 @@ pub struct RestoreReport {
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub bytes: u64,
     pub replaced: Vec<Replaced>,
+    /// What was not restored, and why (a link the user or the disk may not make).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Restores from an unlocked backup. Refuses an expired backup; authenticates
