@@ -13,8 +13,11 @@
 //!
 //! Where the file system can swap two names at once (Linux `renameat2` with
 //! `RENAME_EXCHANGE`), a destination holds its old content or its new content at
-//! every moment; elsewhere it is missing between the two renames, and the journal
-//! puts the new content there.
+//! every moment. Elsewhere (Windows, macOS) a file is replaced in one rename after
+//! its safety copy was made beside it (a second link to it, or a copy on another
+//! disk), so it too is never missing; a folder cannot be replaced in one step there
+//! and is missing for the moment between its two renames, which the journal covers:
+//! the next run puts the new content there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -82,6 +85,10 @@ pub(super) fn put_in_place(unit: &UnitMoves) -> Result<Vec<Replaced>> {
     if staged_is_new {
         match old_target.filter(|_| exists(&unit.target)) {
             Some(r) if exchange(&unit.staged, &unit.target) => keep_safety_copy(&unit.staged, &r.safety_copy)?,
+            Some(r) if replaceable_in_one_rename(&unit.target) && is_file(&unit.staged) => {
+                keep_safety_copy_of_file(&unit.target, &r.safety_copy)?;
+                fsutil::rename(&unit.staged, &unit.target).with_path("moving restored content to", &unit.target)?;
+            }
             Some(r) => {
                 keep_safety_copy(&unit.target, &r.safety_copy)?;
                 fsutil::rename(&unit.staged, &unit.target).with_path("moving restored content to", &unit.target)?;
@@ -104,6 +111,29 @@ fn keep_safety_copy(from: &Path, safety_copy: &Path) -> Result<()> {
         fs::create_dir_all(parent).with_path("creating", parent)?;
     }
     move_path(from, safety_copy)
+}
+
+/// Keeps `file` as its safety copy while it stays in place: a second link to it, or
+/// (on another disk) a copy on disk before the file is replaced.
+fn keep_safety_copy_of_file(file: &Path, safety_copy: &Path) -> Result<()> {
+    remove_any(safety_copy)?;
+    if let Some(parent) = safety_copy.parent() {
+        fs::create_dir_all(parent).with_path("creating", parent)?;
+    }
+    if fs::hard_link(file, safety_copy).is_err() {
+        fs::copy(file, safety_copy).with_path("copying", file)?;
+        fs::File::options().write(true).open(safety_copy).and_then(|f| f.sync_all()).with_path("flushing", safety_copy)?;
+    }
+    fsutil::sync_dir(safety_copy.parent().unwrap_or(safety_copy))
+}
+
+fn is_file(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// A file a rename can replace: on Windows not a read-only one (moved away first).
+fn replaceable_in_one_rename(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && !(cfg!(windows) && m.permissions().readonly()))
 }
 
 fn exists(path: &Path) -> bool {
@@ -231,6 +261,25 @@ mod tests {
         (tmp, unit)
     }
 
+    /// The same for a file item (`dest/file.db`).
+    fn file_stopped_at(stop: impl FnOnce(&UnitMoves)) -> (tempfile::TempDir, UnitMoves) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dest, staging) = (tmp.path().join("dest"), tmp.path().join("dest/.lifeboat-restore-x-0"));
+        fs::create_dir_all(&staging).unwrap();
+        fs::write(dest.join("file.db"), "old").unwrap();
+        fs::write(staging.join("file.db"), "new").unwrap();
+        let staged = staging.join("file.db");
+        let unit = UnitMoves {
+            staged_inode: inode(&staged),
+            staged,
+            staging_dir: staging,
+            target: dest.join("file.db"),
+            replaces: vec![Replaced { path: dest.join("file.db"), safety_copy: tmp.path().join("safety/x/file.db/file.db") }],
+        };
+        stop(&unit);
+        (tmp, unit)
+    }
+
     fn finished(unit: &UnitMoves) {
         let replaced = put_in_place(unit).unwrap();
         assert_eq!(fs::read_to_string(unit.target.join("file")).unwrap(), "new");
@@ -264,6 +313,23 @@ mod tests {
             fs::write(u.replaces[0].safety_copy.join("file"), "ol").unwrap();
         });
         finished(&unit);
+        // A file: its safety copy made while it stays in place, then replaced in one
+        // rename; stopped before, between and after.
+        for stop in 0..3 {
+            let (_tmp, unit) = file_stopped_at(|u| {
+                if stop >= 1 {
+                    keep_safety_copy_of_file(&u.target, &u.replaces[0].safety_copy).unwrap();
+                }
+                if stop >= 2 {
+                    fsutil::rename(&u.staged, &u.target).unwrap();
+                }
+            });
+            let replaced = put_in_place(&unit).unwrap();
+            assert_eq!(fs::read_to_string(&unit.target).unwrap(), "new", "stopped at {stop}");
+            assert_eq!(fs::read_to_string(&unit.replaces[0].safety_copy).unwrap(), "old", "stopped at {stop}");
+            assert_eq!(replaced, unit.replaces);
+            assert!(!unit.staging_dir.exists());
+        }
         // Finished already: running it again changes nothing.
         let (_tmp, unit) = stopped_at(|_| {});
         finished(&unit);
