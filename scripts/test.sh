@@ -43,18 +43,24 @@ bash bench/run.sh --smoke
 lifeboat_wine
 windows=0 win_tests=0
 cargo clippy --workspace --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings || windows=1
-# The test programs that run whole under Wine today. The others start and control
-# Linux programs from the test (Samba, Azurite, moto, openssl, python3) or kill
-# processes, which the Wine run cannot do yet: the README's Windows section lists them.
+# Tests under Wine cannot start Linux programs and control them: the servers they
+# need (Samba, Azurite, moto) are started here on the Linux side, shared by every
+# test (each in a folder, container or bucket of its own), and stopped when their
+# stdin closes. Tests that stop, freeze or restart a server, or run other Linux
+# programs, are Unix-only: the README's Windows section lists them.
 windows_tests() {
   cargo test --locked --target x86_64-pc-windows-gnu --no-fail-fast "$@" 2>&1 |
     sed -u 's/^test result:/windows test result:/' | tee -a "$log" || win_tests=1
 }
-windows_tests -p lifeboat-core --lib --test cloud_recovery --test fuzz_regressions --test path_safety --test recovery \
+objects_ready=$(mktemp)
+exec {objects_in}> >(exec target/debug/examples/object-servers >"$objects_ready")
+objects_pid=$!
+for _ in $(seq 600); do [ -s "$objects_ready" ] && break; sleep 0.1; done
+export LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT
+read -r LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT < <(python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["azurite_port"], r["moto_port"])' <"$objects_ready") || windows=1
+windows_tests -p lifeboat-core --lib --test cloud_recovery --test fuzz_regressions --test object_storage --test path_safety --test recovery \
   --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test vectors \
   -- --skip openssl_made_certificates_and_keys # runs the openssl program
-# The share: the Samba server the GUI test also uses, started here on the Linux side
-# (tests under Wine cannot run and control smbd); its stdin closing stops it.
 coproc SAMBA { exec target/debug/examples/samba-server; }
 samba_pid=$SAMBA_PID samba_out=${SAMBA[0]} samba_in=${SAMBA[1]}
 if read -r -u "$samba_out" samba_ready; then
@@ -65,12 +71,14 @@ if read -r -u "$samba_out" samba_ready; then
   mkdir -p "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share"
   ln -sfn "$share_dir" "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share/backups"
   export LIFEBOAT_TEST_WINDOWS_SHARE='\\lifeboat-windows-share\backups'
-  windows_tests -p lifeboat-cli --test data_folder --test names_round_trip --test smb
+  windows_tests -p lifeboat-cli --test crash --test data_folder --test names_round_trip --test object_storage --test smb
 else
   windows=1
 fi
 eval "exec $samba_in>&-"
-wait "$samba_pid" || true
+exec {objects_in}>&-
+wait "$samba_pid" "$objects_pid" || true
+rm -f "$objects_ready"
 { bash scripts/package-windows.sh && bash scripts/package-windows-test.sh; } || windows=1
 
 # RustSec advisories for every crate in Cargo.lock: offline against the snapshot

@@ -68,16 +68,16 @@ enum Outcome {
 /// Starts `lifeboat ARGS` with `stdin`, kills it after `after` unless it ended.
 fn kill_after(cli: &Cli, args: &[&str], stdin: &str, after: Duration) -> Outcome {
     use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-        .env("LIFEBOAT_CREDENTIAL_STORE", "off")
-        .arg("--data-dir")
-        .arg(&cli.data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+            .arg("--data-dir")
+            .arg(&cli.data)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let deadline = Instant::now() + after;
     loop {
@@ -274,8 +274,12 @@ fn killed_backups_to_a_share_leave_nothing_there_after_the_next_one() {
     let samba = samba::Samba::start();
     let tmp = tempfile::tempdir().unwrap();
     let (cli, site) = installation(tmp.path(), "a", &content(4, 24, 256 << 10));
-    cli.ok(&["location", "set-smb", &samba.unc(""), "--user", samba::USER, "--password-stdin"], &format!("{}\n", samba::PASSWORD));
-    let on_share = || not_listed(&cli, folder_names(&samba.share_dir));
+    // A folder of its own: the Windows tests share one server.
+    let folder = format!("crash-{}", std::process::id());
+    let login = ["--user", samba::USER, "--password-stdin"];
+    cli.ok(&[&["location", "create-folder", &samba.unc(&folder)][..], &login].concat(), &format!("{}\n", samba::PASSWORD));
+    cli.ok(&[&["location", "set-smb", &samba.unc(&folder)][..], &login].concat(), &format!("{}\n", samba::PASSWORD));
+    let on_share = || not_listed(&cli, folder_names(&samba.share_dir.join(&folder)));
     killed_backups("backup to a share", &cli, on_share, || {
         no_leftovers(&cli, site.parent().unwrap());
         assert_eq!(on_share(), Vec::<String>::new(), "left on the share");

@@ -36,10 +36,13 @@ fn an_azure_container_set_from_the_command_line_takes_backups() {
     let set = ["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", &azurite.container, "--prefix", "fleet", "--endpoint", &azurite.endpoint(), "--key-stdin"];
     cli.fails(&set, "d3JvbmcgYnV0IHdlbGwtZm9ybWVkIGtleQ==\n", 1, "refused the credentials");
     let shown = cli.json(&set, &format!("{AZURITE_KEY}\n"));
-    assert_eq!((shown["kind"].as_str(), shown["user"].as_str(), shown["path"].as_str()), (Some("azure"), Some(AZURITE_ACCOUNT), Some("lifeboat-test/fleet")));
+    assert_eq!(
+        (shown["kind"].as_str(), shown["user"].as_str(), shown["path"].as_str()),
+        (Some("azure"), Some(AZURITE_ACCOUNT), Some(format!("{}/fleet", azurite.container).as_str()))
+    );
     assert_eq!(shown["free_bytes"], serde_json::Value::Null, "no free space to show");
     let tested = cli.ok(&["location", "test"], "");
-    assert!(tested.starts_with("OK: Azure container devstoreaccount1/lifeboat-test/fleet") && tested.contains("takes a file."), "{tested}");
+    assert!(tested.starts_with(&format!("OK: Azure container devstoreaccount1/{}/fleet", azurite.container)) && tested.contains("takes a file."), "{tested}");
     backs_up_and_restores(&cli, tmp.path());
     let missing = ["location", "set-azure", "--account", AZURITE_ACCOUNT, "--container", "not-there", "--endpoint", &azurite.endpoint(), "--key-stdin"];
     cli.fails(&missing, &format!("{AZURITE_KEY}\n"), 1, "Lifeboat does not create it");

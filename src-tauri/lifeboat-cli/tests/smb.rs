@@ -18,19 +18,23 @@ fn a_share_set_from_the_command_line_takes_backups() {
     std::fs::write(tmp.path().join("docs/runbook.md"), "# steps\n").unwrap();
     cli.ok(&["items", "add", tmp.path().join("docs").to_str().unwrap()], "");
     cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], "a passphrase for the share");
+    // A folder of its own: the Windows tests share one server.
+    let folder = format!("cli-share-{}", std::process::id());
+    cli.ok(&["location", "create-folder", &samba.unc(&folder), "--user", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
+    let unc = samba.unc(&folder);
 
     // A wrong password is refused with its own exit code class and cause; nothing saved.
-    cli.fails(&["location", "set-smb", &samba.unc(""), "--user", USER, "--password-stdin"], "nope\n", 1, "refused the user");
+    cli.fails(&["location", "set-smb", &unc, "--user", USER, "--password-stdin"], "nope\n", 1, "refused the user");
     assert_eq!(cli.json(&["location", "show"], "")["kind"], "local");
 
-    let set = cli.json(&["location", "set-smb", &samba.unc(""), "--user", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
+    let set = cli.json(&["location", "set-smb", &unc, "--user", USER, "--password-stdin"], &format!("{PASSWORD}\n"));
     assert_eq!((set["kind"].as_str(), set["user"].as_str()), (Some("smb"), Some(USER)));
     let tested = cli.ok(&["location", "test"], "");
     assert!(tested.starts_with("OK: SMB share"), "{tested}");
 
     let backup = cli.json(&["backup", "now"], "");
     let file_name = backup["file_name"].as_str().unwrap();
-    assert!(samba.path_in_share(file_name).exists());
+    assert!(samba.path_in_share(&format!("{folder}/{file_name}")).exists());
     assert_eq!(cli.json(&["backups", "list"], "").as_array().unwrap().len(), 1);
 
     // The workstation is lost: a fresh installation recovers from the share, then
@@ -39,18 +43,17 @@ fn a_share_set_from_the_command_line_takes_backups() {
     cli.ok(&["backup", "now"], "");
     let before: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]].iter().map(|args| cli.json(args, "")).collect();
     let fresh = Cli { data: tmp.path().join("fresh") };
-    let list = ["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--list"];
+    let list = ["recover", &unc, "--user", USER, "--share-password-stdin", "--list"];
     let there = fresh.json(&list, &format!("{PASSWORD}\n"));
     let ids: Vec<&str> = there.as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 2, "{there}");
     assert_eq!(ids[0], before[0]["last_backup"]["backup_id"].as_str().unwrap(), "newest first");
     let table = fresh.ok(&list, &format!("{PASSWORD}\n"));
     assert!(table.contains(ids[1]) && table.contains("made on"), "{table}");
-    let preview =
-        fresh.ok(&["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"], &format!("{PASSWORD}\na passphrase for the share\n"));
+    let preview = fresh.ok(&["recover", &unc, "--user", USER, "--share-password-stdin", "--passphrase-stdin", "--preview"], &format!("{PASSWORD}\na passphrase for the share\n"));
     assert!(preview.contains("This installation is new") && preview.contains("1 object(s)"), "{preview}");
     assert_eq!(fresh.json(&["items", "list"], "").as_array().unwrap().len(), 0, "the preview changed nothing");
-    fresh.ok(&["recover", &samba.unc(""), "--user", USER, "--share-password-stdin", "--passphrase-stdin"], &format!("{PASSWORD}\na passphrase for the share\n"));
+    fresh.ok(&["recover", &unc, "--user", USER, "--share-password-stdin", "--passphrase-stdin"], &format!("{PASSWORD}\na passphrase for the share\n"));
     let after: Vec<serde_json::Value> = [&["status"][..], &["items", "list"], &["vault", "list"], &["location", "show"]].iter().map(|args| fresh.json(args, "")).collect();
     assert_eq!(after[1..3], before[1..3], "items and vault as they were");
     for field in ["kind", "path", "user", "description"] {
@@ -59,7 +62,7 @@ fn a_share_set_from_the_command_line_takes_backups() {
     assert_eq!(after[0]["settings"], before[0]["settings"]);
     assert_eq!(after[0]["last_backup"]["id"], before[0]["last_backup"]["id"], "the same last backup");
     let next = fresh.json(&["backup", "now"], "");
-    assert!(samba.path_in_share(next["file_name"].as_str().unwrap()).exists(), "a backup to the share right after recovery");
+    assert!(samba.path_in_share(&format!("{folder}/{}", next["file_name"].as_str().unwrap())).exists(), "a backup to the share right after recovery");
     assert_eq!(fresh.ok(&["vault", "secret", "show", "app-token", "--reveal"], ""), "token-1\n");
 }
 

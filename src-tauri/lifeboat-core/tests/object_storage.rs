@@ -320,9 +320,7 @@ fn object_storage_failures_name_their_cause() {
     let moto = Moto::start();
     let e = s3(&moto, "no-such-bucket").open("i", TIMEOUT).unwrap().list().unwrap_err();
     assert_eq!(e.code().as_str(), "folder-not-found", "{e}");
-    let gone = Azurite::start();
-    let endpoint = gone.endpoint();
-    drop(gone);
+    let endpoint = format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", common::object_servers::unreachable_port());
     let unreachable = AzureBlob { endpoint: Some(endpoint), ..azure(&azurite, &azurite.container, AZURITE_KEY) }.open("i", Duration::from_secs(2)).unwrap();
     let e = unreachable.list().unwrap_err();
     assert_eq!(e.code().as_str(), "server-unreachable", "{e}");
@@ -443,6 +441,7 @@ fn a_fleet_in_one_folder_is_told_apart_by_the_headers() {
 
 /// An engine backing up 256 MiB of incompressible data to Azurite with a short stall
 /// timeout (network calls time out after 2 s), started, and well into its upload.
+#[cfg(unix)] // for the server-fault tests
 fn big_backup_started(location: LocationDraft, root: &std::path::Path) -> (Engine, lifeboat_core::runner::Started<lifeboat_core::commands::backup::BackupSummary>) {
     let clock = common::TestClock::new();
     let engine = engine_with_tree(root, &clock);
@@ -462,6 +461,7 @@ fn big_backup_started(location: LocationDraft, root: &std::path::Path) -> (Engin
     (engine, started)
 }
 
+#[cfg(unix)] // for the server-fault tests
 fn azure_location(azurite: &Azurite) -> LocationDraft {
     LocationDraft::azure(AZURITE_ACCOUNT, azurite.container.clone(), azurite.endpoint(), AZURITE_KEY)
 }
@@ -472,6 +472,7 @@ fn s3_location(moto: &Moto) -> LocationDraft {
 
 /// A big backup to `location` hit by `fault` once its upload is going: the engine,
 /// the backup's error, and how long after the fault it came.
+#[cfg(unix)] // for the server-fault tests
 fn backup_hit_by(location: LocationDraft, root: &std::path::Path, fault: impl FnOnce()) -> (Engine, lifeboat_core::error::Error, Duration) {
     let (engine, started) = big_backup_started(location, root);
     let hit_at = std::time::Instant::now();
@@ -484,6 +485,7 @@ fn backup_hit_by(location: LocationDraft, root: &std::path::Path, fault: impl Fn
 /// timeout, succeeds and is the only one; returns its file name. (The short timeout
 /// made the fault fail fast; a server just thawed or restarted may take longer than
 /// it to complete a 256 MiB upload on a busy machine.)
+#[cfg(unix)] // for the server-fault tests
 fn assert_recovers(engine: &Engine) -> String {
     assert!(engine.list_backups().unwrap().is_empty(), "nothing half-written is listed");
     engine.set_stall_timeout_secs(lifeboat_core::settings::DEFAULT_STALL_TIMEOUT_SECS).unwrap();
@@ -493,6 +495,8 @@ fn assert_recovers(engine: &Engine) -> String {
     summary.file_name
 }
 
+// Stops, freezes or restarts the server, which the Windows tests share (common/object_servers.rs).
+#[cfg(unix)]
 #[test]
 fn a_server_killed_mid_upload_fails_the_backup_and_the_next_one_succeeds_after_a_restart() {
     let _serial = one_at_a_time();
@@ -509,6 +513,8 @@ fn a_server_killed_mid_upload_fails_the_backup_and_the_next_one_succeeds_after_a
     assert!(held.len() == 1 && held[0].ends_with(&kept), "only the new backup is left, no marker or uncommitted blocks: {held:?}");
 }
 
+// Stops, freezes or restarts the server, which the Windows tests share (common/object_servers.rs).
+#[cfg(unix)]
 #[test]
 fn a_frozen_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_succeeds() {
     let _serial = one_at_a_time();
@@ -525,6 +531,8 @@ fn a_frozen_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_su
     assert!(held.len() == 1 && held[0].ends_with(&kept), "only the new backup is left, no marker: {held:?}");
 }
 
+// Stops, freezes or restarts the server, which the Windows tests share (common/object_servers.rs).
+#[cfg(unix)]
 #[test]
 fn a_frozen_s3_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_leaves_no_upload_behind() {
     let _serial = one_at_a_time();
@@ -540,6 +548,8 @@ fn a_frozen_s3_server_fails_the_backup_within_the_stall_timeout_and_the_next_one
     assert!(held.len() == 1 && held[0].ends_with(&kept), "only the new backup is left, no marker: {held:?}");
 }
 
+// Stops, freezes or restarts the server, which the Windows tests share (common/object_servers.rs).
+#[cfg(unix)]
 #[test]
 fn a_killed_s3_server_fails_the_backup_within_the_stall_timeout_and_the_next_one_succeeds_after_a_restart() {
     let _serial = one_at_a_time();

@@ -16,18 +16,18 @@ impl Cli {
     }
 
     fn start_with(&self, args: &[&str], stdin: Stdio, env: &[(&str, &std::path::Path)]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-            // Vault keys stay in the data folder's file, never in a developer's keyring.
-            .env("LIFEBOAT_CREDENTIAL_STORE", "off")
-            .envs(env.iter().map(|(k, v)| (*k, *v)))
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        spawn(
+            Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+                // Vault keys stay in the data folder's file, never in a developer's keyring.
+                .env("LIFEBOAT_CREDENTIAL_STORE", "off")
+                .envs(env.iter().map(|(k, v)| (*k, *v)))
+                .arg("--data-dir")
+                .arg(&self.data)
+                .args(args)
+                .stdin(stdin)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )
     }
 
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
@@ -63,6 +63,23 @@ impl Cli {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "lifeboat {args:?}: {stderr}");
         assert!(stderr.contains(message), "lifeboat {args:?}: {stderr:?} lacks {message:?}");
+    }
+}
+
+/// Starts `command`. Wine's CreateProcess fails now and then with
+/// ERROR_INTERNAL_ERROR once many processes were killed (the crash harness): tried
+/// again there after a moment.
+pub fn spawn(command: &mut Command) -> Child {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Ok(child) => return child,
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => panic!("starting {:?}: {e}", command.get_program()),
+        }
     }
 }
 

@@ -2,11 +2,19 @@
 //! (S3), each on a free loopback port with its own state, a container or bucket
 //! created for it, stopped when dropped. `scripts/test.sh` installs both under
 //! `target/tools/` (LIFEBOAT_AZURITE and LIFEBOAT_MOTO point elsewhere).
+//!
+//! Under Wine the tests cannot start Linux programs and control them: they use the
+//! two servers scripts/test.sh started on the Linux side (the `test-servers`
+//! example), whose ports are in `LIFEBOAT_TEST_AZURITE_PORT` and
+//! `LIFEBOAT_TEST_MOTO_PORT`. Every test of a run shares them, each in a container or
+//! bucket of its own; they cannot be stopped, frozen or restarted from there.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+#[cfg(unix)]
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -36,6 +44,7 @@ impl Drop for Server {
 impl Server {
     /// Starts `program` with `args` (`{port}` and `{state}` filled in) and waits until
     /// it listens.
+    #[cfg(unix)]
     fn start(program: PathBuf, args: &[&str], what: &str) -> Server {
         let state = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -45,6 +54,7 @@ impl Server {
         server
     }
 
+    #[cfg(unix)]
     fn spawn(&mut self, what: &str) {
         let mut child = Command::new(&self.program)
             .args(&self.args)
@@ -57,7 +67,16 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// The server scripts/test.sh started, on the port in `variable` (Windows tests).
+    #[cfg(windows)]
+    fn started_outside(variable: &str) -> Server {
+        let port =
+            std::env::var(variable).ok().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{variable}: the port of the server scripts/test.sh starts for the Windows tests"));
+        Server { port, program: PathBuf::new(), args: Vec::new(), child: None, state: tempfile::tempdir().unwrap() }
+    }
+
     /// Freezes the server (SIGSTOP) or lets it go on (SIGCONT).
+    #[cfg(unix)]
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("running").id();
         let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
@@ -73,22 +92,41 @@ impl Server {
     }
 
     /// Starts it again on the same port and state.
+    #[cfg(unix)]
     pub fn restart(&mut self, what: &str) {
         self.kill();
         self.spawn(what);
     }
 }
 
+#[cfg(unix)]
 fn tool(variable: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools").join(default));
     assert!(path.exists(), "{} is missing: scripts/test.sh installs the object-storage test servers (or set {variable})", path.display());
     path
 }
 
+/// A container or bucket name of the test's own where servers are shared (Windows),
+/// else the usual one.
+fn test_space() -> String {
+    if cfg!(windows) {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        format!("lifeboat-test-{}-{}", std::process::id(), STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    } else {
+        "lifeboat-test".into()
+    }
+}
+
+/// An endpoint where nothing listens.
+pub fn unreachable_port() -> u16 {
+    free_port()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+#[cfg(unix)]
 fn wait_listening(port: u16, child: &mut Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -147,9 +185,15 @@ pub struct Azurite {
 
 impl Azurite {
     pub fn start() -> Azurite {
-        let program = tool("LIFEBOAT_AZURITE", "azurite/node_modules/.bin/azurite-blob");
-        let args = ["--blobHost", "127.0.0.1", "--blobPort", "{port}", "--silent", "--disableTelemetry", "--location", "{state}"];
-        let azurite = Azurite { server: Server::start(program, &args, "Azurite"), container: "lifeboat-test".into() };
+        #[cfg(windows)]
+        let server = Server::started_outside("LIFEBOAT_TEST_AZURITE_PORT");
+        #[cfg(unix)]
+        let server = {
+            let program = tool("LIFEBOAT_AZURITE", "azurite/node_modules/.bin/azurite-blob");
+            let args = ["--blobHost", "127.0.0.1", "--blobPort", "{port}", "--silent", "--disableTelemetry", "--location", "{state}"];
+            Server::start(program, &args, "Azurite")
+        };
+        let azurite = Azurite { server, container: test_space() };
         azurite.create_container(&azurite.container);
         azurite
     }
@@ -220,8 +264,11 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let program = tool("LIFEBOAT_MOTO", "moto/bin/moto_server");
-        let moto = Moto { server: Server::start(program, &["-H", "127.0.0.1", "-p", "{port}"], "moto"), bucket: "lifeboat-test".into() };
+        #[cfg(windows)]
+        let server = Server::started_outside("LIFEBOAT_TEST_MOTO_PORT");
+        #[cfg(unix)]
+        let server = Server::start(tool("LIFEBOAT_MOTO", "moto/bin/moto_server"), &["-H", "127.0.0.1", "-p", "{port}"], "moto");
+        let moto = Moto { server, bucket: test_space() };
         moto.create_bucket(&moto.bucket);
         moto
     }
