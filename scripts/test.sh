@@ -40,6 +40,7 @@ bash bench/run.sh --smoke
 # Windows: the workspace cross-built and linted, the portable tests (engine and CLI)
 # run under Wine, then the release build, the portable zip and the installer, checked
 # under Wine. Tests that are Unix-only by nature are gated with their reason.
+windows_started=$SECONDS
 lifeboat_wine
 windows=0 win_tests=0
 cargo clippy --workspace --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings || windows=1
@@ -59,8 +60,7 @@ for _ in $(seq 600); do [ -s "$objects_ready" ] && break; sleep 0.1; done
 export LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT
 read -r LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT < <(python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["azurite_port"], r["moto_port"])' <"$objects_ready") || windows=1
 windows_tests -p lifeboat-core --lib --test cloud_recovery --test fuzz_regressions --test object_storage --test path_safety --test recovery \
-  --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test vectors \
-  -- --skip openssl_made_certificates_and_keys # runs the openssl program
+  --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test vault --test vectors
 coproc SAMBA { exec target/debug/examples/samba-server; }
 samba_pid=$SAMBA_PID samba_out=${SAMBA[0]} samba_in=${SAMBA[1]}
 if read -r -u "$samba_out" samba_ready; then
@@ -80,6 +80,7 @@ exec {objects_in}>&-
 wait "$samba_pid" "$objects_pid" || true
 rm -f "$objects_ready"
 { bash scripts/package-windows.sh && bash scripts/package-windows-test.sh; } || windows=1
+windows_minutes=$(((SECONDS - windows_started + 30) / 60))
 
 # RustSec advisories for every crate in Cargo.lock: offline against the snapshot
 # beside the repository when there is one, else fetched. Accepted advisories are in
@@ -102,6 +103,6 @@ win_failed=$(count 'windows test result:' failed)
 ui_passed=$(grep -E '^ +Tests +[0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 verdict() { [ "$1" -eq 0 ] && echo passed || echo FAILED; }
 echo "tests: $((passed + ui_passed + win_passed + 3 - gui - audit - windows)) passed, $((failed + win_failed + gui + audit + windows)) failed" \
-  "(Windows under Wine: $win_passed passed, $win_failed failed, build and packages $(verdict $windows);" \
+  "(Windows under Wine: $win_passed passed, $win_failed failed, build and packages $(verdict $windows), $windows_minutes min;" \
   "GUI end to end: $(verdict $gui); advisories: $(verdict $audit))"
 [ "$failed" -eq 0 ] && [ "$win_failed" -eq 0 ] && [ "$win_tests" -eq 0 ] && [ "$windows" -eq 0 ] && [ "$gui" -eq 0 ] && [ "$audit" -eq 0 ]
