@@ -11,6 +11,9 @@ use std::fs;
 
 use common::Cli;
 
+/// The system's own words for a file that is not there.
+const NOT_THERE: &str = if cfg!(windows) { "cannot be read: Path not found" } else { "cannot be read: No such file or directory" };
+
 const PASSPHRASE: &str = "a good long passphrase";
 
 /// Everything bad input must leave alone, as the command line shows it.
@@ -77,7 +80,7 @@ fn bad_command_lines_get_their_exit_code_and_a_clear_message_and_change_nothing(
         ("an Azure account with a space", vec!["location", "set-azure", "--account", "Bad Account", "--container", "backups", "--key-stdin"], "a2V5", 2, "Give the storage account name"),
         ("an Azure key that is not base64", vec!["location", "set-azure", "--account", "acct", "--container", "backups", "--key-stdin"], "not base64!", 2, "access key as the portal shows it"),
         ("a short passphrase", vec!["encryption", "set-passphrase", "--passphrase-stdin"], "short", 2, "The passphrase is too short (5 characters)"),
-        ("a certificate file that is not there", vec!["encryption", "set-certificate", "/nonexistent/backup.cer"], "", 2, "cannot be read: No such file or directory"),
+        ("a certificate file that is not there", vec!["encryption", "set-certificate", "/nonexistent/backup.cer"], "", 2, NOT_THERE),
         ("a file that is not a certificate", vec!["encryption", "set-certificate", plain], "", 2, "This file is not a certificate"),
         // Items.
         ("a folder that is not there", vec!["items", "add", "/nonexistent/folder"], "", 2, "/nonexistent/folder does not exist."),
@@ -100,7 +103,7 @@ fn bad_command_lines_get_their_exit_code_and_a_clear_message_and_change_nothing(
         ("a tag without a value", vec!["vault", "secret", "set", "ok", "--value-stdin", "--tag", "novalue"], "v", 2, "The tag \"novalue\" is not NAME=VALUE."),
         ("a key of 1024 bits", vec!["vault", "key", "create", "k", "--size", "1024"], "", 2, "2048, 3072 or 4096 bits, not 1024"),
         ("revealing an unknown secret", vec!["vault", "secret", "show", "ghost", "--reveal"], "", 2, "There is no secret named \"ghost\""),
-        ("a blob that is not there", vec!["vault", "restore", "/nonexistent/secret.lbvault"], "", 2, "cannot be read: No such file or directory"),
+        ("a blob that is not there", vec!["vault", "restore", "/nonexistent/secret.lbvault"], "", 2, NOT_THERE),
         ("a file that is not a blob", vec!["vault", "restore", plain], "", 2, "This file is not a Lifeboat vault backup"),
         ("purging an object not deleted", vec!["vault", "purge", "secret", "kept", "--yes"], "", 2, "The secret \"kept\" is not deleted; delete it first."),
     ];

@@ -358,7 +358,7 @@ impl Settings<'_> {
                 let user = draft.user.trim().to_owned();
                 if signs_in_as_windows_user(&user) {
                     if !draft.password.is_empty() {
-                        return Err((SettingsField::LocationUser, Error::input("Give the user this password is for, as DOMAIN\\user or user.")));
+                        return Err((SettingsField::LocationUser, Error::input("Give the user as DOMAIN\\user or user, whose password this is.")));
                     }
                     check_windows_sign_in(&share).map_err(|e| (SettingsField::LocationUser, e))?;
                     return Ok(TypedLocation::Smb { share, user, password: Zeroizing::default() });
