@@ -94,15 +94,35 @@ pub fn read_small_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     fs::read(path).map_err(unreadable)
 }
 
+/// A path for Windows' own calls, NUL-terminated. std adds the `\\?\` prefix that
+/// lifts the 260-character limit to its own calls; a path past the limit gets it here
+/// too (`\\?\UNC\` for a share), with `\` separators, as such a path must have.
+#[cfg(windows)]
+pub(crate) fn wide(path: &Path) -> Vec<u16> {
+    use std::os::windows::ffi::OsStrExt;
+    const MAX_PATH: usize = 260;
+    let backslash = |c: u16| if c == u16::from(b'/') { u16::from(b'\\') } else { c };
+    let plain: Vec<u16> = path.as_os_str().encode_wide().collect();
+    let verbatim: Vec<u16> = r"\\?\".encode_utf16().collect();
+    let mut out: Vec<u16> = if plain.len() < MAX_PATH - 12 || !path.is_absolute() || plain.starts_with(&verbatim) {
+        plain
+    } else if plain.starts_with(&[u16::from(b'\\'); 2]) {
+        // \\server\share\… becomes \\?\UNC\server\share\…
+        r"\\?\UNC".encode_utf16().chain(plain[1..].iter().copied().map(backslash)).collect()
+    } else {
+        verbatim.iter().copied().chain(plain.into_iter().map(backslash)).collect()
+    };
+    out.push(0);
+    out
+}
+
 /// Renames `from` to `to`, replacing a file there. On Windows the rename is written
 /// through: the call returns once it is on disk, which is Windows' own way to make
 /// a rename durable (not every file system there can flush a folder).
 pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
     #[cfg(windows)]
     {
-        use std::os::windows::ffi::OsStrExt;
         use windows_sys::Win32::Storage::FileSystem::{MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH};
-        let wide = |p: &Path| p.as_os_str().encode_wide().chain(Some(0)).collect::<Vec<u16>>();
         // SAFETY: both are NUL-terminated wide strings that live across the call.
         if unsafe { MoveFileExW(wide(from).as_ptr(), wide(to).as_ptr(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) } == 0 {
             return Err(std::io::Error::last_os_error());
@@ -118,10 +138,10 @@ pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
 pub fn available_space(dir: &Path) -> std::io::Result<u64> {
     #[cfg(windows)]
     {
-        use std::os::windows::ffi::OsStrExt;
         use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
         // A UNC path must end in a separator; any folder may.
-        let mut wide: Vec<u16> = dir.as_os_str().encode_wide().collect();
+        let mut wide = wide(dir);
+        wide.pop();
         if wide.last() != Some(&u16::from(b'\\')) {
             wide.push(u16::from(b'\\'));
         }
@@ -228,5 +248,46 @@ pub fn open_file_id(file: &fs::File) -> Option<FileId> {
             return None;
         }
         Some((u64::from(info.dwVolumeSerialNumber), (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow)))
+    }
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    fn text(wide: &[u16]) -> String {
+        String::from_utf16(&wide[..wide.len() - 1]).unwrap()
+    }
+
+    #[test]
+    fn paths_past_260_characters_get_the_verbatim_prefix_for_windows_own_calls() {
+        let deep = "folder/".repeat(40);
+        assert_eq!(text(&wide(Path::new(r"C:\data\short.txt"))), r"C:\data\short.txt", "short paths as they are");
+        assert_eq!(text(&wide(&Path::new(r"C:\data").join(&deep))), format!(r"\\?\C:\data\{}", deep.replace('/', r"\")));
+        assert_eq!(text(&wide(&Path::new(r"\\nas01\backups").join(&deep))), format!(r"\\?\UNC\nas01\backups\{}", deep.replace('/', r"\")));
+        let verbatim = format!(r"\\?\C:\{}", deep.replace('/', r"\"));
+        assert_eq!(text(&wide(Path::new(&verbatim))), verbatim, "verbatim already");
+        assert_eq!(text(&wide(Path::new(&deep))), deep, "a relative path cannot be made verbatim");
+    }
+
+    /// Renames, free space and access lists (Windows' own calls, not std's) work on
+    /// a path past 260 characters.
+    #[test]
+    fn windows_own_calls_reach_past_260_characters() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = (0..12).fold(tmp.path().to_owned(), |path, i| path.join(format!("a folder with a long name {i}")));
+        fs::create_dir_all(&deep).unwrap();
+        assert!(deep.as_os_str().len() > 300, "{}", deep.display());
+        let (from, to) = (deep.join("written.tmp"), deep.join("published.lbk"));
+        fs::write(&from, b"content").unwrap();
+        fs::write(&to, b"older").unwrap();
+        rename(&from, &to).unwrap();
+        assert_eq!(fs::read(&to).unwrap(), b"content");
+        assert!(available_space(&deep).unwrap() > 0);
+        owner_only::restrict(&to).unwrap();
+        let access = owner_only::read_access(&to).unwrap();
+        let user = owner_only::current_user_sid().unwrap();
+        assert!(access.allowed.iter().any(|(sid, _)| *sid == user), "{:?}", access.allowed);
+        sync_dir(&deep).unwrap();
     }
 }

@@ -70,7 +70,6 @@ pub use acl::{current_user_sid, read_access, Access, SYSTEM_SID};
 mod acl {
     use std::ffi::c_void;
     use std::io;
-    use std::os::windows::ffi::OsStrExt;
     use std::path::Path;
     use std::ptr::null_mut;
 
@@ -89,10 +88,6 @@ mod acl {
     /// The well-known SID of the operating system's own account.
     pub const SYSTEM_SID: &str = "S-1-5-18";
     const ACCESS_ALLOWED_ACE_TYPE: u8 = 0;
-
-    fn wide(path: &Path) -> Vec<u16> {
-        path.as_os_str().encode_wide().chain(Some(0)).collect()
-    }
 
     /// A SID in an 8-byte aligned buffer.
     struct Sid(Vec<u64>);
@@ -166,7 +161,7 @@ mod acl {
             if InitializeSecurityDescriptor(descriptor_ptr, SECURITY_DESCRIPTOR_REVISION) == 0
                 || SetSecurityDescriptorDacl(descriptor_ptr, 1, acl_ptr, 0) == 0
                 || SetSecurityDescriptorControl(descriptor_ptr, SE_DACL_PROTECTED, SE_DACL_PROTECTED) == 0
-                || SetFileSecurityW(wide(path).as_ptr(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, descriptor_ptr) == 0
+                || SetFileSecurityW(crate::fsutil::wide(path).as_ptr(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, descriptor_ptr) == 0
             {
                 return Err(io::Error::last_os_error());
             }
@@ -209,7 +204,7 @@ mod acl {
         unsafe {
             let mut dacl: *mut ACL = null_mut();
             let mut descriptor: PSECURITY_DESCRIPTOR = null_mut();
-            let status = GetNamedSecurityInfoW(wide(path).as_ptr(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, null_mut(), null_mut(), &mut dacl, null_mut(), &mut descriptor);
+            let status = GetNamedSecurityInfoW(crate::fsutil::wide(path).as_ptr(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, null_mut(), null_mut(), &mut dacl, null_mut(), &mut descriptor);
             if status != ERROR_SUCCESS {
                 return Err(io::Error::from_raw_os_error(status as i32));
             }
