@@ -204,7 +204,16 @@ mod acl {
         unsafe {
             let mut dacl: *mut ACL = null_mut();
             let mut descriptor: PSECURITY_DESCRIPTOR = null_mut();
-            let status = GetNamedSecurityInfoW(crate::fsutil::wide(path).as_ptr(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, null_mut(), null_mut(), &mut dacl, null_mut(), &mut descriptor);
+            let status = GetNamedSecurityInfoW(
+                crate::fsutil::wide(path).as_ptr(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION,
+                null_mut(),
+                null_mut(),
+                &mut dacl,
+                null_mut(),
+                &mut descriptor,
+            );
             if status != ERROR_SUCCESS {
                 return Err(io::Error::from_raw_os_error(status as i32));
             }
