@@ -4,6 +4,8 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
+const LINK_NOT_MADE = 'item "documents", "reports/latest": the symbolic link to "2026" was not restored: Windows lets only an administrator, or anyone with developer mode on, make symbolic links.';
+
 class EngineError extends Error {}
 
 const backup = {
@@ -65,7 +67,7 @@ const engine = {
   })),
   startRestore: vi.fn(async () => ({
     id: "op-restore",
-    done: Promise.resolve({ restored: ["/home/admin/documents"], entries: 4, bytes: 1000, replaced: [{ path: "/home/admin/documents", safety_copy: "/data/safety-copies/x/documents" }] }),
+    done: Promise.resolve({ restored: ["/home/admin/documents"], entries: 4, bytes: 1000, replaced: [{ path: "/home/admin/documents", safety_copy: "/data/safety-copies/x/documents" }], warnings: [LINK_NOT_MADE] }),
   })),
   closeRestore: vi.fn(async () => null),
   cancel: vi.fn(async () => ({})),
@@ -168,6 +170,8 @@ describe("Restore wizard", () => {
     await screen.findByText("Restored 4 entries (1000 B).");
     expect(engine.startRestore).toHaveBeenCalledWith({ items: ["documents"], paths: ["reports"], to: null });
     expect(screen.getByText("/home/admin/documents → /data/safety-copies/x/documents")).toBeTruthy();
+    expect(screen.getByText("Not restored (1):")).toBeTruthy();
+    expect(screen.getByText(LINK_NOT_MADE)).toBeTruthy();
   });
 
   it("says where another installation's backup (from the Fleet blade) came from", async () => {
