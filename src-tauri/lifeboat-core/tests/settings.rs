@@ -142,8 +142,13 @@ fn share_fields_are_checked_as_typed_without_contacting_the_server() {
     assert_eq!(d.location.kind, LocationKind::Local);
     d.location = LocationDraft::smb("nas01/backups", "", "");
     assert_eq!(fields(engine.check_settings(&d)), [SettingsField::Location]);
-    d.location.path = r"\\nas01.invalid\backups\ws-07".into();
+    // No user: Windows' own SMB client as the signed-in user there (never on another
+    // port), a missing user elsewhere.
+    d.location.path = r"\\nas01.invalid:4455\backups\ws-07".into();
     assert_eq!(fields(engine.check_settings(&d)), [SettingsField::LocationUser]);
+    d.location.path = r"\\nas01.invalid\backups\ws-07".into();
+    let without_user: &[SettingsField] = if cfg!(windows) { &[] } else { &[SettingsField::LocationUser] };
+    assert_eq!(fields(engine.check_settings(&d)), without_user);
     d.location.user = r"CORP\backup".into();
     assert_eq!(fields(engine.check_settings(&d)), [SettingsField::LocationPassword], "no saved password applies");
     d.location.password = "pw-1".into();
