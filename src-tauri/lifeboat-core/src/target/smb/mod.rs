@@ -107,6 +107,26 @@ impl SmbShare {
         self.delete_rel(&self.path.in_share(name))
     }
 
+    /// Deletes a leftover in the folder unless a connection the server has not let go
+    /// of yet still holds it open (a client killed or cut off mid-backup): then it is
+    /// already being deleted (delete pending) or left for a later backup (in use).
+    /// Whether it was deleted.
+    fn delete_unless_held(&self, name: &str) -> Result<bool> {
+        let rel = self.path.in_share(name);
+        self.call("deleting a file", async |client, path| {
+            let unc = Self::unc_of(path, &rel)?;
+            let access = FileAccessMask::new().with_delete(true).with_generic_read(true);
+            // STATUS_DELETE_PENDING, STATUS_SHARING_VIOLATION
+            let file: File = match client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await {
+                Err(e) if matches!(session::status_of(&e), Some(0xC000_0056 | 0xC000_0043)) => return Ok(false),
+                opened => opened?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?,
+            };
+            file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
+            file.close().await?;
+            Ok(true)
+        })
+    }
+
     /// Deletes a file named relative to the share's top.
     fn delete_rel(&self, rel: &str) -> Result<()> {
         self.call("deleting a file", async |client, path| {
@@ -168,8 +188,7 @@ impl Target for SmbShare {
     fn remove_incomplete(&self) -> Result<Vec<String>> {
         let mut removed = Vec::new();
         for (name, _) in self.list_folder()? {
-            if name.starts_with('.') && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}")) {
-                self.delete_in_folder(&name)?;
+            if name.starts_with('.') && name.ends_with(&format!(".{BACKUP_EXTENSION}{PARTIAL_SUFFIX}")) && self.delete_unless_held(&name)? {
                 removed.push(name);
             }
         }

@@ -283,7 +283,7 @@ fn still_connected(e: &smb::Error) -> bool {
 
 /// The NT status the server answered with, directly or carried through
 /// `std::io::Error` (a write refused for a full disk comes back that way).
-fn status_of(e: &smb::Error) -> Option<u32> {
+pub(super) fn status_of(e: &smb::Error) -> Option<u32> {
     match e {
         smb::Error::ReceivedErrorMessage(status, _) | smb::Error::UnexpectedMessageStatus(status) => Some(*status),
         smb::Error::IoError(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<smb::Error>()).and_then(status_of).or_else(|| {
