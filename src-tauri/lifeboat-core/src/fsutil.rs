@@ -94,28 +94,6 @@ pub fn read_small_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     fs::read(path).map_err(unreadable)
 }
 
-/// A path for Windows' own calls, NUL-terminated. std adds the `\\?\` prefix that
-/// lifts the 260-character limit to its own calls; a path past the limit gets it here
-/// too (`\\?\UNC\` for a share), with `\` separators, as such a path must have.
-#[cfg(windows)]
-pub(crate) fn wide(path: &Path) -> Vec<u16> {
-    use std::os::windows::ffi::OsStrExt;
-    const MAX_PATH: usize = 260;
-    let backslash = |c: u16| if c == u16::from(b'/') { u16::from(b'\\') } else { c };
-    let plain: Vec<u16> = path.as_os_str().encode_wide().collect();
-    let verbatim: Vec<u16> = r"\\?\".encode_utf16().collect();
-    let mut out: Vec<u16> = if plain.len() < MAX_PATH - 12 || !path.is_absolute() || plain.starts_with(&verbatim) {
-        plain
-    } else if plain.starts_with(&[u16::from(b'\\'); 2]) {
-        // \\server\share\… becomes \\?\UNC\server\share\…
-        r"\\?\UNC".encode_utf16().chain(plain[1..].iter().copied().map(backslash)).collect()
-    } else {
-        verbatim.iter().copied().chain(plain.into_iter().map(backslash)).collect()
-    };
-    out.push(0);
-    out
-}
-
 /// Renames `from` to `to`, replacing a file there. On Windows the rename is written
 /// through: the call returns once it is on disk, which is Windows' own way to make
 /// a rename durable (not every file system there can flush a folder).
@@ -124,7 +102,7 @@ pub fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
     {
         use windows_sys::Win32::Storage::FileSystem::{MoveFileExW, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH};
         // SAFETY: both are NUL-terminated wide strings that live across the call.
-        if unsafe { MoveFileExW(wide(from).as_ptr(), wide(to).as_ptr(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) } == 0 {
+        if unsafe { MoveFileExW(crate::win_path::wide(from).as_ptr(), crate::win_path::wide(to).as_ptr(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) } == 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())
@@ -140,7 +118,7 @@ pub fn available_space(dir: &Path) -> std::io::Result<u64> {
     {
         use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
         // A UNC path must end in a separator; any folder may.
-        let mut wide = wide(dir);
+        let mut wide = crate::win_path::wide(dir);
         wide.pop();
         if wide.last() != Some(&u16::from(b'\\')) {
             wide.push(u16::from(b'\\'));
@@ -254,6 +232,7 @@ pub fn open_file_id(file: &fs::File) -> Option<FileId> {
 #[cfg(all(test, windows))]
 mod windows_tests {
     use super::*;
+    use crate::win_path::wide;
 
     fn text(wide: &[u16]) -> String {
         String::from_utf16(&wide[..wide.len() - 1]).unwrap()

@@ -39,5 +39,7 @@ pub mod settings;
 pub mod sqlite;
 pub mod target;
 pub mod vault;
+#[cfg(windows)]
+mod win_path;
 
 pub use error::{Error, ErrorCode, ErrorKind, LocationProblem, Result};

@@ -161,7 +161,7 @@ mod acl {
             if InitializeSecurityDescriptor(descriptor_ptr, SECURITY_DESCRIPTOR_REVISION) == 0
                 || SetSecurityDescriptorDacl(descriptor_ptr, 1, acl_ptr, 0) == 0
                 || SetSecurityDescriptorControl(descriptor_ptr, SE_DACL_PROTECTED, SE_DACL_PROTECTED) == 0
-                || SetFileSecurityW(crate::fsutil::wide(path).as_ptr(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, descriptor_ptr) == 0
+                || SetFileSecurityW(crate::win_path::wide(path).as_ptr(), DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, descriptor_ptr) == 0
             {
                 return Err(io::Error::last_os_error());
             }
@@ -205,7 +205,7 @@ mod acl {
             let mut dacl: *mut ACL = null_mut();
             let mut descriptor: PSECURITY_DESCRIPTOR = null_mut();
             let status = GetNamedSecurityInfoW(
-                crate::fsutil::wide(path).as_ptr(),
+                crate::win_path::wide(path).as_ptr(),
                 SE_FILE_OBJECT,
                 DACL_SECURITY_INFORMATION,
                 null_mut(),

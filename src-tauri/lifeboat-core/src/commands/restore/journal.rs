@@ -243,38 +243,35 @@ mod tests {
     /// A unit restoring `site` (old content "old") from its staging folder (new
     /// content "new"), in the state a restore stopped in: `stop` takes it there.
     fn stopped_at(stop: impl FnOnce(&UnitMoves)) -> (tempfile::TempDir, UnitMoves) {
-        let tmp = tempfile::tempdir().unwrap();
-        let (dest, staging) = (tmp.path().join("dest"), tmp.path().join("dest/.lifeboat-restore-x-0"));
-        fs::create_dir_all(dest.join("site")).unwrap();
-        fs::write(dest.join("site/file"), "old").unwrap();
-        fs::create_dir_all(staging.join("site")).unwrap();
-        fs::write(staging.join("site/file"), "new").unwrap();
-        let staged = staging.join("site");
-        let unit = UnitMoves {
-            staged_inode: inode(&staged),
-            staged,
-            staging_dir: staging,
-            target: dest.join("site"),
-            replaces: vec![Replaced { path: dest.join("site"), safety_copy: tmp.path().join("safety/x/site/site") }],
-        };
-        stop(&unit);
-        (tmp, unit)
+        unit_stopped_at(
+            "site",
+            |place, content| {
+                fs::create_dir_all(place).unwrap();
+                fs::write(place.join("file"), content).unwrap();
+            },
+            stop,
+        )
     }
 
     /// The same for a file item (`dest/file.db`).
     fn file_stopped_at(stop: impl FnOnce(&UnitMoves)) -> (tempfile::TempDir, UnitMoves) {
+        unit_stopped_at("file.db", |place, content| fs::write(place, content).unwrap(), stop)
+    }
+
+    /// A unit putting `name` in `dest`, its old and new content made by `make`.
+    fn unit_stopped_at(name: &str, make: impl Fn(&Path, &str), stop: impl FnOnce(&UnitMoves)) -> (tempfile::TempDir, UnitMoves) {
         let tmp = tempfile::tempdir().unwrap();
         let (dest, staging) = (tmp.path().join("dest"), tmp.path().join("dest/.lifeboat-restore-x-0"));
         fs::create_dir_all(&staging).unwrap();
-        fs::write(dest.join("file.db"), "old").unwrap();
-        fs::write(staging.join("file.db"), "new").unwrap();
-        let staged = staging.join("file.db");
+        make(&dest.join(name), "old");
+        make(&staging.join(name), "new");
+        let staged = staging.join(name);
         let unit = UnitMoves {
             staged_inode: inode(&staged),
             staged,
             staging_dir: staging,
-            target: dest.join("file.db"),
-            replaces: vec![Replaced { path: dest.join("file.db"), safety_copy: tmp.path().join("safety/x/file.db/file.db") }],
+            target: dest.join(name),
+            replaces: vec![Replaced { path: dest.join(name), safety_copy: tmp.path().join("safety/x").join(name).join(name) }],
         };
         stop(&unit);
         (tmp, unit)

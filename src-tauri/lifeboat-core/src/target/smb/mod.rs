@@ -112,30 +112,28 @@ impl SmbShare {
     /// already being deleted (delete pending) or left for a later backup (in use).
     /// Whether it was deleted.
     fn delete_unless_held(&self, name: &str) -> Result<bool> {
-        let rel = self.path.in_share(name);
+        self.delete_at(&self.path.in_share(name), true)
+    }
+
+    /// Deletes a file named relative to the share's top.
+    fn delete_rel(&self, rel: &str) -> Result<()> {
+        self.delete_at(rel, false).map(drop)
+    }
+
+    /// Deletes `rel`; with `unless_held`, a file another connection holds open is
+    /// left (false) instead of failing.
+    fn delete_at(&self, rel: &str, unless_held: bool) -> Result<bool> {
         self.call("deleting a file", async |client, path| {
-            let unc = Self::unc_of(path, &rel)?;
+            let unc = Self::unc_of(path, rel)?;
             let access = FileAccessMask::new().with_delete(true).with_generic_read(true);
             // STATUS_DELETE_PENDING, STATUS_SHARING_VIOLATION
             let file: File = match client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await {
-                Err(e) if matches!(session::status_of(&e), Some(0xC000_0056 | 0xC000_0043)) => return Ok(false),
+                Err(e) if unless_held && matches!(session::status_of(&e), Some(0xC000_0056 | 0xC000_0043)) => return Ok(false),
                 opened => opened?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?,
             };
             file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
             file.close().await?;
             Ok(true)
-        })
-    }
-
-    /// Deletes a file named relative to the share's top.
-    fn delete_rel(&self, rel: &str) -> Result<()> {
-        self.call("deleting a file", async |client, path| {
-            let unc = Self::unc_of(path, rel)?;
-            let access = FileAccessMask::new().with_delete(true).with_generic_read(true);
-            let file: File = client.create_file(&unc, &FileCreateArgs::make_open_existing(access)).await?.try_into().map_err(|(e, _): (smb::Error, Resource)| e)?;
-            file.set_info(FileDispositionInformation { delete_pending: true.into() }).await?;
-            file.close().await?;
-            Ok(())
         })
     }
 }
