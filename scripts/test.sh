@@ -44,41 +44,49 @@ windows_started=$SECONDS
 lifeboat_wine
 windows=0 win_tests=0
 cargo clippy --workspace --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings || windows=1
-# Tests under Wine cannot start Linux programs and control them: the servers they
+# Tests under Wine cannot start Linux programs and wait for them: the servers they
 # need (Samba, Azurite, moto) are started here on the Linux side, shared by every
-# test (each in a folder, container or bucket of its own), and stopped when their
-# stdin closes. Tests that stop, freeze or restart a server, or run other Linux
-# programs, are Unix-only: the README's Windows section lists them.
+# test (each in a folder, container or bucket of its own), and so is a server that
+# runs the Linux tools some tests use (openssl, python3, tar). Each stops when its
+# stdin closes. Tests that stop, freeze or restart a server are Unix-only: the
+# README's Windows section lists them.
 windows_tests() {
   cargo test --locked --target x86_64-pc-windows-gnu --no-fail-fast "$@" 2>&1 |
     sed -u 's/^test result:/windows test result:/' | tee -a "$log" || win_tests=1
 }
-objects_ready=$(mktemp)
-exec {objects_in}> >(exec target/debug/examples/object-servers >"$objects_ready")
-objects_pid=$!
-for _ in $(seq 600); do [ -s "$objects_ready" ] && break; sleep 0.1; done
-export LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT
-read -r LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT < <(python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["azurite_port"], r["moto_port"])' <"$objects_ready") || windows=1
-windows_tests -p lifeboat-core --lib --test cloud_recovery --test fuzz_regressions --test object_storage --test path_safety --test recovery \
-  --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test vault --test vectors
-coproc SAMBA { exec target/debug/examples/samba-server; }
-samba_pid=$SAMBA_PID samba_out=${SAMBA[0]} samba_in=${SAMBA[1]}
-if read -r -u "$samba_out" samba_ready; then
-  export LIFEBOAT_TEST_SAMBA="$samba_ready"
+# Starts examples/NAME, which prints one line when it is ready; sets $ready to it.
+server_fds=() server_pids=()
+start_server() {
+  local out fd
+  out=$(mktemp)
+  exec {fd}> >(exec "target/debug/examples/$1" >"$out")
+  server_pids+=($!) server_fds+=("$fd")
+  for _ in $(seq 600); do [ -s "$out" ] && break; sleep 0.1; done
+  ready=$(head -n 1 "$out")
+  rm -f "$out"
+  [ -n "$ready" ]
+}
+export LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT LIFEBOAT_TEST_HOST_PROGRAMS
+start_server object-servers &&
+  read -r LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT < <(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r["azurite_port"], r["moto_port"])' "$ready") || windows=1
+start_server host-programs && LIFEBOAT_TEST_HOST_PROGRAMS=$ready || windows=1
+windows_tests -p lifeboat-core --lib --test bad_inputs --test cloud_recovery --test fuzz_regressions --test object_storage --test path_safety --test recovery \
+  --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test update --test vault --test vectors
+if start_server samba-server; then
+  export LIFEBOAT_TEST_SAMBA="$ready"
   # Wine has no SMB client but maps \\server\share to a folder of its prefix: the
   # same share's folder, for the tests of Windows' own client (tests/smb.rs says more).
-  share_dir=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["share_dir"])' "$samba_ready")
+  share_dir=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["share_dir"])' "$ready")
   mkdir -p "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share"
   ln -sfn "$share_dir" "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share/backups"
   export LIFEBOAT_TEST_WINDOWS_SHARE='\\lifeboat-windows-share\backups'
-  windows_tests -p lifeboat-cli --test bad_inputs --test crash --test data_folder --test names_round_trip --test object_storage --test smb
+  windows_tests -p lifeboat-cli --test bad_inputs --test cli --test compat --test crash --test data_folder --test names_round_trip \
+    --test object_storage --test operations --test smb --test update --test vault
 else
   windows=1
 fi
-eval "exec $samba_in>&-"
-exec {objects_in}>&-
-wait "$samba_pid" "$objects_pid" || true
-rm -f "$objects_ready"
+for fd in "${server_fds[@]}"; do exec {fd}>&-; done
+wait "${server_pids[@]}" || true
 # The packages are checked from a release build without LTO, minutes less on CI's two
 # cores; scripts/package-windows.sh run alone builds them as shipped (thin LTO).
 { CARGO_PROFILE_RELEASE_LTO=off bash scripts/package-windows.sh && bash scripts/package-windows-test.sh; } || windows=1

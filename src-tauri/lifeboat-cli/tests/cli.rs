@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use common::{legacy_key_configuration, Cli};
+use common::{host_programs, legacy_key_configuration, Cli};
 
 fn dataset_script() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen-dataset.py");
@@ -15,9 +14,7 @@ fn dataset_script() -> PathBuf {
 }
 
 fn manifest(root: &Path) -> String {
-    let out = Command::new("python3").arg(dataset_script()).args(["manifest", "--root"]).arg(root).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    host_programs::run("python3", &[dataset_script().as_os_str(), "manifest".as_ref(), "--root".as_ref(), root.as_os_str()], None)
 }
 
 #[test]
@@ -25,8 +22,12 @@ fn realistic_tree_round_trip_through_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let tree = root.join("workstation");
-    let status = Command::new("python3").arg(dataset_script()).args(["create", "--scale", "0.01", "--seed", "3", "--root"]).arg(&tree).stdout(Stdio::null()).status().unwrap();
-    assert!(status.success());
+    let script = dataset_script();
+    host_programs::run(
+        "python3",
+        &[script.as_os_str(), "create".as_ref(), "--scale".as_ref(), "0.01".as_ref(), "--seed".as_ref(), "3".as_ref(), "--root".as_ref(), tree.as_os_str()],
+        None,
+    );
     let cli = Cli { data: root.join("data") };
     let pfx = root.join("restore.pfx");
     let cer = root.join("backup.cer");

@@ -6,10 +6,10 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::Cli;
+use common::{host_programs, Cli};
 use serde_json::Value;
 
 /// Where the fixture was made: the catalog keeps absolute paths.
@@ -21,8 +21,7 @@ fn unpack_fixture() -> PathBuf {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data-folder-0.2.0.tar.gz");
-    let status = Command::new("tar").arg("-C").arg(&root).arg("-xzf").arg(fixture).status().unwrap();
-    assert!(status.success());
+    host_programs::run("tar", &[OsStr::new("-C"), root.as_os_str(), OsStr::new("-xzf"), fixture.as_os_str()], None);
     root
 }
 
@@ -41,6 +40,7 @@ fn backup_identity(listing: &Value) -> Vec<Value> {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "the fixture is a data folder Lifeboat 0.2.0 made on Linux, where 0.2.0 only ran: its catalog holds Linux paths, which are not absolute on Windows")]
 fn a_0_2_0_data_folder_is_migrated_forward_with_every_backup_vault_object_and_setting_intact() {
     let root = unpack_fixture();
     let cli = Cli { data: root.join("data") };

@@ -252,6 +252,10 @@ fn an_update_killed_in_the_middle_leaves_a_lock_the_next_operation_recognises_as
 /// update replaced it; it notices, and stops so that its service manager starts the
 /// new version (the unit restarts it on failure).
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "a package manager replacing the running program, seen through /proc/self/exe: Linux's packages only (Windows cannot replace a running .exe)"
+)]
 fn the_service_stops_for_its_restart_once_an_update_replaced_its_program() {
     let (dir, cli) = configured();
     let program = dir.path().join("bin/lifeboat");

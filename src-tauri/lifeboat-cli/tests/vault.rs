@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Cli;
+use common::{host_programs, Cli};
 
 #[test]
 fn the_vault_through_the_cli() {
@@ -40,18 +40,8 @@ fn the_vault_through_the_cli() {
     let shown = cli.ok(&["cert", "show", &path("internal.cer")], "");
     assert!(shown.contains("CN=CLI Test"), "{shown}");
     cli.fails(&["vault", "cert", "export", "internal", "--out", &path("internal.cer")], "", 2, "already exists");
-    let out = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=imported", "-days", "10"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let out = std::process::Command::new("openssl")
-        .args(["pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-out", "i.pfx", "-passout", "pass:import-pass"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    host_programs::run("openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=imported", "-days", "10"], Some(root));
+    host_programs::run("openssl", &["pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-out", "i.pfx", "-passout", "pass:import-pass"], Some(root));
     cli.fails(&["vault", "cert", "import", "imported", &path("i.pfx"), "--password-stdin"], "nope", 2, "PFX password is wrong");
     let imported = cli.json(&["vault", "cert", "import", "imported", &path("i.pfx"), "--password-stdin"], "import-pass");
     assert_eq!(imported["details"]["subject"], "CN=imported");

@@ -113,7 +113,6 @@ fn passphrase_key_and_none_round_trips() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "runs the openssl program, which tests under Wine cannot start")]
 fn openssl_made_certificates_and_keys() {
     let s = setup();
     let d = s.root.join("ossl");

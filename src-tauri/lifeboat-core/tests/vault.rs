@@ -113,7 +113,6 @@ fn names_are_letters_digits_and_dashes_unique_per_kind() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "runs the openssl program, which tests under Wine cannot start")]
 fn keys_are_generated_in_the_vault_and_export_only_their_public_part() {
     let dir = tempfile::tempdir().unwrap();
     let v = vault(dir.path(), &TestClock::new());
@@ -131,7 +130,6 @@ fn keys_are_generated_in_the_vault_and_export_only_their_public_part() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "runs the openssl program, which tests under Wine cannot start")]
 fn certificates_are_imported_with_their_key_or_created_and_export_the_cer() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::new();
@@ -242,7 +240,6 @@ fn purge_protection_stays_on_and_holds_deleted_objects_for_their_period() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "runs the openssl program, which tests under Wine cannot start")]
 fn values_and_private_keys_are_encrypted_at_rest() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -5,6 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
+#[path = "../../../lifeboat-core/tests/common/host_programs.rs"]
+pub mod host_programs;
+
 pub struct Cli {
     pub data: PathBuf,
 }

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -350,17 +349,15 @@ pub fn sqlite_ok(path: &Path) -> i64 {
 }
 
 pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is installed (scripts/setup.sh)");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    host_programs::run("openssl", args, Some(dir));
 }
 
 pub fn openssl_output(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    host_programs::run("openssl", args, Some(dir))
 }
 
 pub mod counting;
+pub mod host_programs;
 pub mod object_servers;
 pub mod refusing_proxy;
 pub mod samba;

@@ -1,12 +1,13 @@
 //! A signed update feed for tests: a key pair made by the test, packages signed the
-//! way Tauri's signer signs them (a trusted comment naming the version), and
-//! python3's http.server serving feed and packages on loopback.
+//! way Tauri's signer signs them (a trusted comment naming the version), and a small
+//! HTTP server in the test serving feed and packages on loopback.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use base64::Engine as _;
 
@@ -40,28 +41,30 @@ impl Signer {
 
 pub struct FeedServer {
     pub dir: tempfile::TempDir,
-    child: Child,
     pub port: u16,
+    stop: Arc<AtomicBool>,
+    accepting: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FeedServer {
+    /// Serves the files of a new folder over HTTP on loopback, from a thread of the
+    /// test (no Linux program needed, so the same tests run under Wine).
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
-            .arg(dir.path())
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 serves the feed");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "the feed server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        FeedServer { dir, child, port }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (root, stopping) = (dir.path().to_owned(), stop.clone());
+        let accepting = std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let root = root.clone();
+                std::thread::spawn(move || serve_file(stream, &root));
+            }
+        });
+        FeedServer { dir, port, stop, accepting: Some(accepting) }
     }
 
     pub fn url(&self, name: &str) -> String {
@@ -90,7 +93,30 @@ impl FeedServer {
 
 impl Drop for FeedServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
     }
+}
+
+/// Answers one GET with the file it names in `root`, or 404.
+fn serve_file(stream: TcpStream, root: &Path) {
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut header = String::new();
+    while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+        header.clear();
+    }
+    let name = request_line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').split('?').next().unwrap_or_default();
+    let file = (!name.is_empty() && !name.contains("..") && !name.contains('/')).then(|| std::fs::read(root.join(name)).ok()).flatten();
+    let mut writer = &stream;
+    let _ = match file {
+        Some(body) => write!(writer, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).and_then(|_| writer.write_all(&body)),
+        None => write!(writer, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    };
 }
