@@ -127,6 +127,7 @@ pub fn run() {
             builder.mount_events(app);
             let mut engine = Engine::open(&data_dir()?)?;
             engine.set_interactive_trigger(Trigger::OnDemand);
+            engine.set_front_end(lifeboat_core::audit::FrontEnd::Window);
             start_scheduler(&engine);
             check_location_now_and_then(&engine);
             exit_cleanly_at_logout(app.handle().clone());

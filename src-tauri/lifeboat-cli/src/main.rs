@@ -83,6 +83,9 @@ enum Command {
     /// Running and past operations.
     #[command(subcommand)]
     Operations(commands::operations::OperationsCommand),
+    /// The audit trail: who changed or did what, when, and whether its chain holds.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
     /// Run the scheduler in the foreground until interrupted (for servers; the desktop
     /// app runs the same scheduler itself).
     Service(commands::service::ServiceArgs),
@@ -158,6 +161,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Expiry(c) => commands::schedule::expiry(&engine, c, out),
         Command::Status => commands::status::run(&engine, out),
         Command::Operations(c) => commands::operations::run(&engine, c, out),
+        Command::Audit(c) => commands::audit::run(&engine, c, out),
         Command::Vault(c) => commands::vault::run(&engine, c, out, &cancel),
         Command::Fleet(c) => commands::fleet::run(&engine, c, out),
         Command::Update(c) => commands::update::run(&engine, c, out, &cancel),

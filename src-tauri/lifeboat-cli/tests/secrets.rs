@@ -125,6 +125,10 @@ fn no_secret_reaches_the_data_folder_or_the_output() {
     lb.backup_id();
     lb.ok(&["status"], "");
     lb.ok(&["operations", "list"], "");
+    // The audit trail records each change with its old and new values: the new
+    // location's access key id is there; no secret may be (searched with the rest).
+    let audit = lb.ok(&["--json", "audit", "list", "--limit", "1000"], "");
+    assert!(holds(audit.as_bytes(), S3_KEY_ID), "control: the audit trail names the new location");
 
     let secrets = [PFX_PASSWORD, PASSPHRASE, VAULT_VALUE, WRONG_PASSPHRASE, WRONG_SHARE_PASSWORD, WRONG_PFX_PASSWORD, PASSWORD, S3_SECRET];
     let printed = lb.printed.borrow();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::{Actor, FrontEnd, Record};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::{Error, IoContext, Result};
@@ -25,6 +26,8 @@ pub struct Context {
     /// Recorded as the trigger of operations the user starts: `cli` for the command
     /// line, `on-demand` for the desktop app.
     interactive: Trigger,
+    /// Recorded in every audit entry this context appends.
+    actor: Actor,
     target_layer: Option<TargetLayer>,
     vault: LazyVault,
 }
@@ -37,7 +40,7 @@ impl Context {
         check_writable(data_dir)?;
         let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
         let vault = LazyVault::new(data_dir, clock.clone());
-        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, target_layer: None, vault };
+        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, actor: Actor::current(FrontEnd::Cli), target_layer: None, vault };
         context.settings().installation()?;
         if let Err(e) = context.settings().move_secrets_into_vault() {
             // Lifeboat still starts; whatever needs the secret says so.
@@ -55,6 +58,7 @@ impl Context {
             clock: self.clock.clone(),
             events: self.events.clone(),
             interactive: self.interactive,
+            actor: self.actor.clone(),
             target_layer: self.target_layer.clone(),
             vault: LazyVault::new(&self.data_dir, self.clock.clone()),
         })
@@ -66,6 +70,19 @@ impl Context {
 
     pub fn interactive(&self) -> Trigger {
         self.interactive
+    }
+
+    pub fn set_front_end(&mut self, front_end: FrontEnd) {
+        self.actor.front_end = front_end;
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Appends `record` to the audit trail as this context's actor's, now.
+    pub fn audit(&self, record: Record) -> Result<()> {
+        self.catalog.append_audit(record, &self.actor, self.now()).map(drop)
     }
 
     pub fn set_target_layer(&mut self, layer: TargetLayer) {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::BackupListing;
+use crate::audit::{self, AuditEntry, ChainVerdict, FrontEnd};
+use crate::catalog::{AuditFilter, BackupListing};
 use crate::clock::{self, Clock};
 use crate::commands::backup::{Backup, BackupSummary};
 use crate::commands::open::{BackupFile, UnlockedBackup};
@@ -77,6 +78,21 @@ impl Engine {
         self.ctx.set_interactive(trigger);
     }
 
+    /// The front end recorded in the audit trail for what this engine does.
+    pub fn set_front_end(&mut self, front_end: FrontEnd) {
+        self.ctx.set_front_end(front_end);
+    }
+
+    /// The audit trail, newest first.
+    pub fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        self.ctx.catalog().audit_entries(filter)
+    }
+
+    /// Checks the audit trail link by link: where it breaks, if it does.
+    pub fn verify_audit(&self) -> Result<ChainVerdict> {
+        Ok(audit::verify(self.ctx.catalog().audit_chain()?))
+    }
+
     /// Wraps every target this engine opens (tests count or fail calls with it).
     pub fn layer_targets(&mut self, layer: TargetLayer) {
         self.ctx.set_target_layer(layer);
@@ -134,7 +150,7 @@ impl Engine {
     /// backups needs `confirmed` (the next sweep deletes them).
     pub fn apply_settings(&self, draft: &Draft, confirmed: bool) -> Result<Applied> {
         let settings = self.ctx.settings();
-        let applied = settings.apply(settings.check(draft).map_err(problems_error)?, confirmed)?;
+        let applied = settings.apply(settings.check(draft).map_err(problems_error)?, confirmed, self.ctx.actor())?;
         self.ctx.publish(Event::SettingsChanged { settings: applied.settings.clone() });
         if applied.tested_location.is_some() {
             location::check(&self.ctx);
@@ -151,7 +167,12 @@ impl Engine {
 
     /// Automatic backups on or off; every setting and the schedule are kept.
     pub fn set_automatic(&self, enabled: bool) -> Result<ScheduleInfo> {
+        let before = self.ctx.settings().schedule_info()?.enabled;
         let info = self.ctx.settings().set_automatic(enabled)?;
+        if before != enabled {
+            let summary = format!("Automatic backups turned {}", if enabled { "on" } else { "off" });
+            self.ctx.audit(audit::Record::new("settings-changed", audit::Outcome::Succeeded, summary, serde_json::json!({ "automatic": { "old": before, "new": enabled } })))?;
+        }
         self.ctx.publish(Event::SettingsChanged { settings: self.settings()? });
         Ok(info)
     }

@@ -5,12 +5,13 @@
 //!   `scratch` (folders for a moment's copies, swept after a crash)
 //! - `format` (the backup file), `protector` (who can open it), `target` (where it goes)
 //! - `vault` (secrets, keys and certificates; Lifeboat's own secrets too)
-//! - the domain: `items`, `operation`, `schedule`, `retention`
+//! - the domain: `items`, `operation`, `schedule`, `retention`, `audit` (the chained trail)
 //! - `catalog` (SQLite), `settings` (read as a view, changed as one transaction)
 //! - `events`, `context`, `installing` (a recovered configuration, put in whole),
 //!   `runner` (how long work runs)
 //! - `commands` (one module per user verb), `engine` (the facade), `scheduler`
 
+pub mod audit;
 mod b64;
 pub mod catalog;
 pub mod clock;

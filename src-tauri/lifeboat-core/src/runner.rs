@@ -14,6 +14,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+use crate::audit::{Actor, Outcome, Record};
 use crate::catalog::{Catalog, Counters};
 use crate::clock::Clock;
 use crate::context::Context;
@@ -242,6 +243,9 @@ const MONITOR_PERIOD: StdDuration = StdDuration::from_millis(250);
 /// What the work thread and the monitor share.
 struct Shared {
     id: String,
+    kind: OperationKind,
+    /// Whose operation it is, for the audit entry of its end.
+    actor: Actor,
     tracker: Tracker,
     /// The lock while the outcome is not recorded yet. Whoever records the outcome
     /// takes it: `finish`, or the monitor when stalled work never returns.
@@ -275,6 +279,13 @@ impl Shared {
         let now = (self.clock)();
         catalog.save_progress(&self.id, &self.tracker.counters(), now)?;
         catalog.finish_operation(&self.id, status, backup_id, error.map(|e| (e.code(), e.to_string(), e.hint())), now)?;
+        let (outcome, summary) = match error {
+            None if status == OperationStatus::Canceled => (Outcome::Canceled, format!("{} canceled", self.kind)),
+            None => (Outcome::Succeeded, format!("{} succeeded", self.kind)),
+            Some(e) => (Outcome::Failed, format!("{} failed: {e}", self.kind)),
+        };
+        let details = serde_json::json!({ "operation": self.id, "kind": self.kind, "backup_id": backup_id, "error_code": error.map(|e| e.code()) });
+        catalog.append_audit(Record::new("operation-finished", outcome, summary, details), &self.actor, now)?;
         drop(lock.take());
         if let Some(view) = catalog.operation(&self.id)? {
             self.events.publish(Event::OperationFinished { operation: view }, now);
@@ -312,9 +323,13 @@ impl RunningOperation {
         if swept > 0 {
             tracing::info!("Removed {swept} scratch folder(s) left by work that was stopped.");
         }
+        let details = serde_json::json!({ "operation": id, "kind": kind, "trigger": trigger });
+        ctx.audit(Record::new("operation-started", Outcome::Started, format!("{kind} started ({trigger})"), details))?;
         catalog.start_operation(&id, kind, trigger, std::process::id(), now)?;
         let shared = Arc::new(Shared {
             id: id.clone(),
+            kind,
+            actor: ctx.actor().clone(),
             tracker: Tracker {
                 started: Instant::now(),
                 phase: Mutex::new(None),
@@ -432,7 +447,7 @@ mod tests {
         let mut draft = ctx.settings().draft().unwrap();
         draft.stall_timeout_secs = stall_secs;
         let checked = ctx.settings().check(&draft).unwrap();
-        ctx.settings().apply(checked, false).unwrap();
+        ctx.settings().apply(checked, false, ctx.actor()).unwrap();
         ctx
     }
 

@@ -31,7 +31,8 @@ pub fn run(data_dir: &Path, args: ServiceArgs, out: &Output) -> Result<()> {
         let (start, real_start) = (chrono::Utc::now(), Instant::now());
         Arc::new(move || start + chrono::Duration::from_std(real_start.elapsed() * speed).unwrap_or_default())
     };
-    let engine = Engine::open_with_clock(data_dir, clock)?;
+    let mut engine = Engine::open_with_clock(data_dir, clock)?;
+    engine.set_front_end(lifeboat_core::audit::FrontEnd::Service);
     let events = engine.events().subscribe();
     let info = engine.settings()?.schedule;
     let scheduler = Scheduler::new(engine)?;

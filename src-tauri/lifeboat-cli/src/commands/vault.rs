@@ -361,7 +361,8 @@ fn written(out: &Output, file: &Path, what: &str) -> Result<()> {
     out.value(&serde_json::json!({ "written": file }), || format!("Wrote the {what} to {}.", file.display()))
 }
 
-fn time(text: &str) -> Result<DateTime<Utc>> {
+/// A time given as YYYY-MM-DD (midnight UTC) or RFC 3339.
+pub(crate) fn time(text: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }

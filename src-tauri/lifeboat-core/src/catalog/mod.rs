@@ -2,11 +2,13 @@
 //! listing cache and operations, one file per table group. Schema changes are SQL
 //! files under `migrations/`, applied in order.
 
+mod audit;
 mod backups;
 mod items;
 mod listings;
 mod operations;
 
+pub use audit::AuditFilter;
 pub use backups::{BackupRecord, BackupStatus};
 pub use listings::{retention_candidates, BackupListing, CachedListing, HeaderSummary, RetentionFate};
 pub(crate) use operations::Counters;
@@ -25,6 +27,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0002_operations.sql")),
     M::up(include_str!("../../migrations/0003_listings.sql")),
     M::up(include_str!("../../migrations/0004_meta.sql")),
+    M::up(include_str!("../../migrations/0005_audit.sql")),
 ];
 
 pub struct Catalog {

@@ -24,6 +24,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{Actor, Outcome, Record};
 use crate::catalog::{retention_candidates, Catalog};
 use crate::error::{check_range, Error, Result};
 use crate::format::Installation;
@@ -340,7 +341,10 @@ impl<'a> Settings<'a> {
     }
 
     /// Applies a checked draft: a retention that deletes backups needs `confirmed`.
-    pub fn apply(&self, checked: Checked, confirmed: bool) -> Result<Applied> {
+    /// The fields it changed, with their old and new values, are recorded in the audit
+    /// trail as `actor`'s, in the same transaction.
+    pub fn apply(&self, checked: Checked, confirmed: bool, actor: &Actor) -> Result<Applied> {
+        let before = self.view()?;
         let deletions = self.deletions(&checked)?;
         if !deletions.is_empty() && !confirmed {
             let names: Vec<String> = deletions.iter().map(|d| format!("{} ({}, {})", d.id, d.created_at.format("%Y-%m-%d %H:%M UTC"), d.reason)).collect();
@@ -389,9 +393,12 @@ impl<'a> Settings<'a> {
                 }
                 catalog.set_setting(SETTING_ENCRYPTION, setting)?;
             }
-            // Last: the largest step, and the one the transaction test makes fail.
             if let Some(items) = &checked.items {
                 catalog.replace_items(items, self.now)?;
+            }
+            // Last: the step the transaction test makes fail.
+            if let Some(record) = changes_record(&before, &self.view()?) {
+                catalog.append_audit(record, actor, self.now)?;
             }
             Ok(())
         });
@@ -412,6 +419,25 @@ impl Settings<'_> {
             self.discard_secret(name, secret);
         }
     }
+}
+
+/// The audit record of a settings change: each field whose view changed, with its old
+/// and new value (the view holds no secret), or `None` when nothing changed.
+fn changes_record(before: &SettingsView, after: &SettingsView) -> Option<Record> {
+    let (before, after) = (serde_json::to_value(before).ok()?, serde_json::to_value(after).ok()?);
+    let (serde_json::Value::Object(before), serde_json::Value::Object(after)) = (before, after) else { return None };
+    let changes: serde_json::Map<String, serde_json::Value> = after
+        .into_iter()
+        .filter_map(|(field, new)| {
+            let old = before.get(&field).cloned().unwrap_or_default();
+            (old != new).then(|| (field, serde_json::json!({ "old": old, "new": new })))
+        })
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
+    let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
+    Some(Record::new("settings-changed", Outcome::Succeeded, format!("Settings changed: {}", fields.join(", ")), serde_json::Value::Object(changes)))
 }
 
 /// A saved location as a form shows it (passwords empty).
