@@ -58,7 +58,8 @@ fn a_0_2_0_data_folder_is_migrated_forward_with_every_backup_vault_object_and_se
     assert_eq!(status["settings"]["schedule"]["schedule"], before["settings"]["schedule"]["schedule"]);
     assert_eq!(cli.json(&["schedule", "show"], "")["schedule"], expected(&root, "schedule.json")["schedule"]);
     // The schema moved forward, and says who moved it.
-    assert_eq!(user_version(&cli.data.join("catalog.db")), 4);
+    let current = user_version(&cli.data.join("catalog.db"));
+    assert_eq!(current, 5, "0.3's schema: operations, listings, meta, audit");
     let migrated_by: String =
         rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap().query_row("SELECT value FROM meta WHERE key = 'migrated_by'", [], |r| r.get(0)).unwrap();
     assert_eq!(migrated_by, env!("CARGO_PKG_VERSION"));
@@ -127,6 +128,7 @@ fn a_catalog_or_vault_from_a_newer_lifeboat_is_refused_and_left_byte_for_byte() 
     cli.ok(&["vault", "secret", "set", "token", "--value-stdin"], "kept-as-it-was");
     cli.ok(&["status"], "");
 
+    let current = user_version(&cli.data.join("catalog.db"));
     from_the_future(&cli.data.join("catalog.db"));
     let before = snapshot(&cli.data);
     for args in [&["status"][..], &["backup", "now"], &["items", "list"]] {
@@ -136,7 +138,7 @@ fn a_catalog_or_vault_from_a_newer_lifeboat_is_refused_and_left_byte_for_byte() 
     assert_eq!(snapshot(&cli.data), before, "the data folder is byte for byte as it was");
 
     // The catalog back as it was, the vault from the future.
-    rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap().pragma_update(None, "user_version", 4).unwrap();
+    rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap().pragma_update(None, "user_version", current).unwrap();
     from_the_future(&cli.data.join("vault.db"));
     let before = snapshot(&cli.data);
     cli.fails(&["vault", "list"], "", 1, "The vault ");
