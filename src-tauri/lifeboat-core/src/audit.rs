@@ -9,6 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The kinds of entry this version writes (`kind` stays open text for newer ones).
+pub const SETTINGS_CHANGED: &str = "settings-changed";
+pub const OPERATION_STARTED: &str = "operation-started";
+pub const OPERATION_FINISHED: &str = "operation-finished";
+
 /// The hash the first entry chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -84,6 +89,11 @@ pub struct Record {
 impl Record {
     pub fn new(kind: &'static str, outcome: Outcome, summary: impl Into<String>, details: serde_json::Value) -> Self {
         Record { kind, outcome, summary: summary.into(), details }
+    }
+
+    /// A saved settings change; `details` names each field with its old and new value.
+    pub fn settings_changed(summary: impl Into<String>, details: serde_json::Value) -> Self {
+        Record::new(SETTINGS_CHANGED, Outcome::Succeeded, summary, details)
     }
 
     pub fn entry(self, seq: u64, at: DateTime<Utc>, actor: &Actor) -> AuditEntry {
@@ -180,7 +190,7 @@ mod tests {
         let mut previous = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
-                let entry = Record::new("settings-changed", Outcome::Succeeded, format!("change {seq}"), serde_json::json!({ "n": seq })).entry(seq, at, &actor);
+                let entry = Record::settings_changed(format!("change {seq}"), serde_json::json!({ "n": seq })).entry(seq, at, &actor);
                 let body = serde_json::to_string(&entry).unwrap();
                 let hash = link(&previous, &body);
                 previous = hash.clone();
@@ -234,6 +244,7 @@ mod tests {
         let mut extra = chain(1).remove(0);
         extra.seq = 3;
         entries.insert(2, extra);
+        // Those after it renumbered, as whoever inserts it must to keep the numbers whole.
         for e in entries.iter_mut().skip(3) {
             e.seq += 1;
         }

@@ -171,7 +171,7 @@ impl Engine {
         let info = self.ctx.settings().set_automatic(enabled)?;
         if before != enabled {
             let summary = format!("Automatic backups turned {}", if enabled { "on" } else { "off" });
-            self.ctx.audit(audit::Record::new("settings-changed", audit::Outcome::Succeeded, summary, serde_json::json!({ "automatic": { "old": before, "new": enabled } })))?;
+            self.ctx.audit(audit::Record::settings_changed(summary, serde_json::json!({ "automatic": { "old": before, "new": enabled } })))?;
         }
         self.ctx.publish(Event::SettingsChanged { settings: self.settings()? });
         Ok(info)

@@ -14,7 +14,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::audit::{Actor, Outcome, Record};
+use crate::audit::{self, Actor, Outcome, Record};
 use crate::catalog::{Catalog, Counters};
 use crate::clock::Clock;
 use crate::context::Context;
@@ -285,7 +285,7 @@ impl Shared {
             Some(e) => (Outcome::Failed, format!("{} failed: {e}", self.kind)),
         };
         let details = serde_json::json!({ "operation": self.id, "kind": self.kind, "backup_id": backup_id, "error_code": error.map(|e| e.code()) });
-        catalog.append_audit(Record::new("operation-finished", outcome, summary, details), &self.actor, now)?;
+        catalog.append_audit(Record::new(audit::OPERATION_FINISHED, outcome, summary, details), &self.actor, now)?;
         drop(lock.take());
         if let Some(view) = catalog.operation(&self.id)? {
             self.events.publish(Event::OperationFinished { operation: view }, now);
@@ -324,7 +324,7 @@ impl RunningOperation {
             tracing::info!("Removed {swept} scratch folder(s) left by work that was stopped.");
         }
         let details = serde_json::json!({ "operation": id, "kind": kind, "trigger": trigger });
-        ctx.audit(Record::new("operation-started", Outcome::Started, format!("{kind} started ({trigger})"), details))?;
+        ctx.audit(Record::new(audit::OPERATION_STARTED, Outcome::Started, format!("{kind} started ({trigger})"), details))?;
         catalog.start_operation(&id, kind, trigger, std::process::id(), now)?;
         let shared = Arc::new(Shared {
             id: id.clone(),

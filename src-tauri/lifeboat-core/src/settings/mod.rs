@@ -24,7 +24,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Actor, Outcome, Record};
+use crate::audit::{Actor, Record};
 use crate::catalog::{retention_candidates, Catalog};
 use crate::error::{check_range, Error, Result};
 use crate::format::Installation;
@@ -437,7 +437,7 @@ fn changes_record(before: &SettingsView, after: &SettingsView) -> Option<Record>
         return None;
     }
     let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-    Some(Record::new("settings-changed", Outcome::Succeeded, format!("Settings changed: {}", fields.join(", ")), serde_json::Value::Object(changes)))
+    Some(Record::settings_changed(format!("Settings changed: {}", fields.join(", ")), serde_json::Value::Object(changes)))
 }
 
 /// A saved location as a form shows it (passwords empty).
