@@ -13,6 +13,11 @@ use sha2::{Digest, Sha256};
 pub const SETTINGS_CHANGED: &str = "settings-changed";
 pub const OPERATION_STARTED: &str = "operation-started";
 pub const OPERATION_FINISHED: &str = "operation-finished";
+/// An elevation tried: with the right password, or a wrong one.
+pub const ELEVATION: &str = "elevation";
+/// An action that needs elevation, done or refused.
+pub const ELEVATED_ACTION: &str = "elevated-action";
+pub const ADMIN_PASSWORD: &str = "admin-password";
 
 /// The hash the first entry chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::audit::{Actor, FrontEnd, Record};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
+use crate::elevation::Elevation;
 use crate::error::{Error, IoContext, Result};
 use crate::events::{Event, EventBus};
 use crate::operation::Trigger;
@@ -30,6 +31,8 @@ pub struct Context {
     actor: Actor,
     target_layer: Option<TargetLayer>,
     vault: LazyVault,
+    /// Shared by every context of one engine: elevating once covers its workers.
+    elevation: Arc<Elevation>,
 }
 
 impl Context {
@@ -38,9 +41,11 @@ impl Context {
         // paths, servers and backups); one that exists keeps the access it was given.
         crate::owner_only::create_dir_all(data_dir).with_path("creating the data folder", data_dir)?;
         check_writable(data_dir)?;
-        let catalog = Catalog::open(&data_dir.join("catalog.db"))?;
-        let vault = LazyVault::new(data_dir, clock.clone());
-        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, actor: Actor::current(FrontEnd::Cli), target_layer: None, vault };
+        let catalog = Catalog::open(&data_dir.join(crate::catalog::FILE_NAME))?;
+        let actor = Actor::current(FrontEnd::Cli);
+        let elevation = Arc::new(Elevation::new(catalog.path().to_owned(), clock.clone(), actor.clone()));
+        let vault = LazyVault::new(data_dir, clock.clone(), elevation.clone());
+        let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, actor, target_layer: None, vault, elevation };
         context.settings().installation()?;
         if let Err(e) = context.settings().move_secrets_into_vault() {
             // Lifeboat still starts; whatever needs the secret says so.
@@ -60,7 +65,8 @@ impl Context {
             interactive: self.interactive,
             actor: self.actor.clone(),
             target_layer: self.target_layer.clone(),
-            vault: LazyVault::new(&self.data_dir, self.clock.clone()),
+            vault: LazyVault::new(&self.data_dir, self.clock.clone(), self.elevation.clone()),
+            elevation: self.elevation.clone(),
         })
     }
 
@@ -74,6 +80,16 @@ impl Context {
 
     pub fn set_front_end(&mut self, front_end: FrontEnd) {
         self.actor.front_end = front_end;
+        self.elevation.set_actor(self.actor.clone());
+    }
+
+    pub fn elevation(&self) -> &Elevation {
+        &self.elevation
+    }
+
+    /// Lets `action` go ahead only for an elevated session (see `elevation`).
+    pub fn require_elevation(&self, action: &str) -> Result<()> {
+        self.vault()?.require_elevation(action)
     }
 
     pub fn actor(&self) -> &Actor {

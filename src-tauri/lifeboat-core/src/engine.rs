@@ -17,6 +17,7 @@ use crate::commands::restore::{PlannedTarget, RestoreRequest};
 use crate::commands::status::Status;
 use crate::commands::{fleet, list, location, open, restore, retention, status, update};
 use crate::context::Context;
+use crate::elevation::{self, ElevationStatus};
 use crate::error::{Error, IoContext, Result};
 use crate::events::{Event, EventBus};
 use crate::operation::{OperationKind, OperationStatus, OperationView, Trigger};
@@ -168,6 +169,9 @@ impl Engine {
     /// Automatic backups on or off; every setting and the schedule are kept.
     pub fn set_automatic(&self, enabled: bool) -> Result<ScheduleInfo> {
         let before = self.ctx.settings().schedule_info()?.enabled;
+        if before && !enabled {
+            self.ctx.require_elevation("Turn automatic backups off")?;
+        }
         let info = self.ctx.settings().set_automatic(enabled)?;
         if before != enabled {
             let summary = format!("Automatic backups turned {}", if enabled { "on" } else { "off" });
@@ -175,6 +179,71 @@ impl Engine {
         }
         self.ctx.publish(Event::SettingsChanged { settings: self.settings()? });
         Ok(info)
+    }
+
+    // ---- elevation ----
+
+    /// Whether an administrator password is set, and whether this session is elevated.
+    pub fn elevation_status(&self) -> Result<ElevationStatus> {
+        let current = self.vault()?.admin_fingerprint()?;
+        self.ctx.elevation().status(current.as_deref())
+    }
+
+    /// Elevates this engine's session with the administrator password.
+    pub fn elevate(&self, password: &str) -> Result<ElevationStatus> {
+        let vault = self.vault()?;
+        if !vault.has_admin_password()? {
+            return Err(Error::input("No administrator password is set, so nothing needs elevation; set one with `lifeboat admin set-password` or in Settings."));
+        }
+        self.ctx.elevation().elevate(password, |password| vault.unlock_admin(password))?;
+        self.elevation_status()
+    }
+
+    /// Ends the elevation now.
+    pub fn lock_elevation(&self) -> Result<ElevationStatus> {
+        self.ctx.elevation().lock_now();
+        self.elevation_status()
+    }
+
+    /// How the front end asks for the administrator password when an action needs it
+    /// and the session is not elevated (the CLI's prompt; the window has none).
+    pub fn set_admin_password_prompt(&self, prompt: elevation::Prompt) {
+        self.ctx.elevation().set_prompt(prompt);
+    }
+
+    /// Sets the administrator password, or changes it (`current` is then required and
+    /// checked like any elevation). The first one seals the administrator's vault
+    /// objects to the new administrator key; the session is elevated afterwards.
+    pub fn set_admin_password(&self, current: Option<&str>, new: &str) -> Result<ElevationStatus> {
+        let vault = self.vault()?;
+        let elevation = self.ctx.elevation();
+        if vault.has_admin_password()? {
+            let current = current.ok_or_else(|| Error::ElevationRequired("Changing the administrator password needs the current one.".into()))?;
+            crate::vault::admin::check_password(new)?;
+            let key = elevation.elevate(current, |password| vault.unlock_admin(password))?;
+            vault.change_admin_password(&key, new)?;
+            self.ctx.audit(audit::Record::new(audit::ADMIN_PASSWORD, audit::Outcome::Succeeded, "Administrator password changed", serde_json::json!({})))?;
+        } else {
+            let key = vault.create_admin(new)?;
+            elevation.hold(key)?;
+            self.ctx.audit(audit::Record::new(audit::ADMIN_PASSWORD, audit::Outcome::Succeeded, "Administrator password set", serde_json::json!({})))?;
+        }
+        self.elevation_status()
+    }
+
+    /// How many minutes without elevated activity end an elevation.
+    pub fn set_elevation_minutes(&self, minutes: u32) -> Result<ElevationStatus> {
+        crate::error::check_range(minutes, elevation::MINUTES, " minutes", |m| format!("Elevation lasting {m} minutes"))?;
+        self.ctx.require_elevation(&format!("Set elevation to last {minutes} minutes"))?;
+        let before = self.ctx.elevation().timeout_minutes()?;
+        self.ctx.elevation().set_timeout_minutes(minutes)?;
+        if before != minutes {
+            self.ctx.audit(audit::Record::settings_changed(
+                format!("Elevation lasts {minutes} minutes"),
+                serde_json::json!({ "elevation_minutes": { "old": before, "new": minutes } }),
+            ))?;
+        }
+        self.elevation_status()
     }
 
     // ---- the location ----

@@ -73,6 +73,17 @@ pub enum Error {
     /// The change deletes something; nothing was done until it is confirmed.
     #[error("{0}")]
     NeedsConfirmation(String),
+
+    /// An elevated action without an elevated session; the message names the action.
+    #[error("{0}")]
+    ElevationRequired(String),
+
+    #[error("{0}")]
+    WrongAdminPassword(String),
+
+    /// Wrong administrator passwords were given just before; the next try waits.
+    #[error("Too many wrong administrator passwords: try again in {seconds} s.")]
+    ElevationDelayed { seconds: u64 },
 }
 
 /// A stable code for every error: stored in the catalog with a failed operation,
@@ -108,6 +119,9 @@ pub enum ErrorCode {
     FolderNotFound,
     ConnectionLost,
     TimedOut,
+    ElevationRequired,
+    WrongAdminPassword,
+    ElevationDelayed,
     /// A code written by a newer Lifeboat.
     #[serde(other)]
     Unknown,
@@ -169,6 +183,9 @@ impl ErrorCode {
             FolderNotFound => "folder-not-found",
             ConnectionLost => "connection-lost",
             TimedOut => "timed-out",
+            ElevationRequired => "elevation-required",
+            WrongAdminPassword => "wrong-admin-password",
+            ElevationDelayed => "elevation-delayed",
             Unknown => "unknown",
         }
     }
@@ -194,6 +211,8 @@ impl ErrorCode {
             FolderNotFound => "Create the folder (with its parents), or choose one that exists.",
             ConnectionLost => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
             TimedOut => "The server stopped answering; check it and the network. The next scheduled backup retries.",
+            ElevationRequired => "Elevate with the administrator password first: in the window, the lock in the title bar; on the command line, a terminal's prompt or --admin-password-file FILE.",
+            WrongAdminPassword => "A forgotten administrator password comes back only by recovering the configuration from a backup made while it was set.",
             _ => return None,
         })
     }
@@ -218,7 +237,14 @@ impl std::str::FromStr for ErrorCode {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Input(_) | Error::Expired { .. } | Error::WrongIdentity(_) | Error::EncryptionNotSet | Error::NeedsConfirmation(_) => ErrorKind::Input,
+            Error::Input(_)
+            | Error::Expired { .. }
+            | Error::WrongIdentity(_)
+            | Error::EncryptionNotSet
+            | Error::NeedsConfirmation(_)
+            | Error::ElevationRequired(_)
+            | Error::WrongAdminPassword(_)
+            | Error::ElevationDelayed { .. } => ErrorKind::Input,
             Error::Io { .. } | Error::Operation(_) | Error::Catalog(_) | Error::Stalled { .. } | Error::Location { .. } | Error::NewerDataFolder { .. } => ErrorKind::Operation,
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy(_) | Error::UpdateInProgress(_) => ErrorKind::Busy,
@@ -247,6 +273,9 @@ impl Error {
             Error::EncryptionNotSet => ErrorCode::EncryptionNotSet,
             Error::NeedsConfirmation(_) => ErrorCode::ConfirmationNeeded,
             Error::NewerDataFolder { .. } => ErrorCode::NewerDataFolder,
+            Error::ElevationRequired(_) => ErrorCode::ElevationRequired,
+            Error::WrongAdminPassword(_) => ErrorCode::WrongAdminPassword,
+            Error::ElevationDelayed { .. } => ErrorCode::ElevationDelayed,
         }
     }
 

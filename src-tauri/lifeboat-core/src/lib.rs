@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod clock;
 pub mod commands;
 pub mod context;
+pub mod elevation;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -32,6 +32,12 @@ pub trait Verb: Send + 'static {
     /// The work, with the lock held, progress recorded and cancel requests seen.
     fn run(&mut self, ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Self::Output>;
 
+    /// What the operation does, when only an elevated session may start it (restores,
+    /// recoveries, deletions): the words of the audit entry and of the refusal.
+    fn elevated_action(&self) -> Option<String> {
+        None
+    }
+
     /// The backup the operation made, recorded with it.
     fn made_backup(_output: &Self::Output) -> Option<&str> {
         None
@@ -49,6 +55,7 @@ pub trait Verb: Send + 'static {
 
 /// Runs `verb` as an operation on this thread, reporting progress to `display` too.
 pub fn run<V: Verb>(ctx: &Context, verb: V, trigger: Trigger, display: &dyn Progress, cancel: &Cancel) -> Result<V::Output> {
+    require_elevation(ctx, &verb)?;
     let op = RunningOperation::start(ctx, V::KIND, trigger, cancel)?;
     run_holding(ctx, op, verb, trigger, display)
 }
@@ -64,6 +71,7 @@ fn run_holding<V: Verb>(ctx: &Context, op: RunningOperation, mut verb: V, trigge
 /// Like `run`, but when another operation holds the lock it waits for it (telling
 /// `waiting` why, once) instead of refusing; a cancel ends the wait.
 pub fn run_when_free<V: Verb>(ctx: &Context, verb: V, trigger: Trigger, display: &dyn Progress, cancel: &Cancel, waiting: &dyn Fn(&Error)) -> Result<V::Output> {
+    require_elevation(ctx, &verb)?;
     let mut told = false;
     let op = loop {
         match RunningOperation::start(ctx, V::KIND, trigger, cancel) {
@@ -78,6 +86,14 @@ pub fn run_when_free<V: Verb>(ctx: &Context, verb: V, trigger: Trigger, display:
         }
     };
     run_holding(ctx, op, verb, trigger, display)
+}
+
+/// An elevated verb starts only for an elevated session (which it extends).
+fn require_elevation<V: Verb>(ctx: &Context, verb: &V) -> Result<()> {
+    match verb.elevated_action() {
+        Some(action) => ctx.require_elevation(&action),
+        None => Ok(()),
+    }
 }
 
 /// How often a waiting operation tries the lock again.
@@ -105,6 +121,7 @@ impl<T: 'static> Started<T> {
 /// operation recorded here; the work runs on its own thread with its own context,
 /// reporting through the catalog and the event bus.
 pub fn start<V: Verb>(ctx: &Context, mut verb: V, trigger: Trigger, cancel: &Cancel) -> Result<Started<V::Output>> {
+    require_elevation(ctx, &verb)?;
     let op = RunningOperation::start(ctx, V::KIND, trigger, cancel)?;
     let id = op.id.clone();
     let worker = ctx.reopen()?;

@@ -30,6 +30,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_audit.sql")),
 ];
 
+/// The catalog's file in the data folder.
+pub const FILE_NAME: &str = "catalog.db";
+
 pub struct Catalog {
     conn: Connection,
     path: PathBuf,

@@ -20,6 +20,10 @@ impl Verb for Delete {
     type Output = DeletedBackup;
     const KIND: OperationKind = OperationKind::Delete;
 
+    fn elevated_action(&self) -> Option<String> {
+        Some(format!("Delete the backup {}", self.backup))
+    }
+
     fn run(&mut self, ctx: &Context, progress: &dyn Progress, _cancel: &Cancel) -> Result<DeletedBackup> {
         progress.phase(Phase::Deleting);
         let found = open::find(ctx, &self.backup)?;

@@ -64,6 +64,10 @@ impl Verb for Recover {
     type Output = RecoveryReport;
     const KIND: OperationKind = OperationKind::Recover;
 
+    fn elevated_action(&self) -> Option<String> {
+        Some(format!("Recover this installation from the backup {}", self.backup.inspection().id))
+    }
+
     fn run(&mut self, ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<RecoveryReport> {
         let extracted = Extracted::from(ctx, &self.backup, progress, cancel)?;
         let plan = extracted.plan(ctx, &self.backup)?;
@@ -164,7 +168,7 @@ impl Extracted {
         let catalog = Catalog::open(&self.catalog)
             .map_err(|e| Error::integrity(format!("The configuration in this backup cannot be read by this Lifeboat ({e}); it may come from a newer version.")))?;
         let vault_dir = self.vault.as_deref().and_then(Path::parent).unwrap_or(self.scratch.dir()).to_owned();
-        let lazy = LazyVault::new(&vault_dir, ctx.clock().clone());
+        let lazy = LazyVault::new(&vault_dir, ctx.clock().clone(), std::sync::Arc::new(crate::elevation::Elevation::new(self.catalog.clone(), ctx.clock().clone(), ctx.actor().clone())));
         let settings = Settings::new(&catalog, ctx.data_dir(), ctx.now(), None, &lazy);
         let installation = settings.installation()?;
         let view = settings.view()?;

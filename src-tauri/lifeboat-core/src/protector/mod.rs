@@ -14,6 +14,7 @@ pub use certificate::{create_certificate, create_certificate_files, self_signed,
 pub use key::{parse_legacy_key, KeyIdentity, KeyRecipient, LegacyKey};
 pub use none::NoneRecipient;
 pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};
+pub(crate) use passphrase::{argon2id, DEFAULT_M_KIB, DEFAULT_P, DEFAULT_T};
 
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};

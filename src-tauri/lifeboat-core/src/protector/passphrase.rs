@@ -13,9 +13,9 @@ use crate::format::{EncryptionKind, FileKey, Stanza};
 
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 /// Argon2id cost for new configurations: 64 MiB, 3 passes, 4 lanes.
-const DEFAULT_M_KIB: u32 = 64 * 1024;
-const DEFAULT_T: u32 = 3;
-const DEFAULT_P: u32 = 4;
+pub(crate) const DEFAULT_M_KIB: u32 = 64 * 1024;
+pub(crate) const DEFAULT_T: u32 = 3;
+pub(crate) const DEFAULT_P: u32 = 4;
 /// Upper bounds accepted from a header, so a crafted file cannot exhaust memory or time.
 const MAX_M_KIB: u32 = 1024 * 1024;
 const MAX_T: u32 = 64;
@@ -93,7 +93,7 @@ pub fn check_passphrase(passphrase: &str) -> Result<()> {
     Ok(())
 }
 
-fn argon2id(passphrase: &str, salt: &[u8], m_kib: u32, t: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
+pub(crate) fn argon2id(passphrase: &str, salt: &[u8], m_kib: u32, t: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
     if m_kib > MAX_M_KIB || t > MAX_T || p > MAX_P {
         return Err(Error::integrity(format!("The backup asks for Argon2id parameters beyond what Lifeboat accepts (m={m_kib} KiB, t={t}, p={p}).")));
     }

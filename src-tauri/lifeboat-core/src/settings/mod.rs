@@ -345,6 +345,18 @@ impl<'a> Settings<'a> {
     /// trail as `actor`'s, in the same transaction.
     pub fn apply(&self, checked: Checked, confirmed: bool, actor: &Actor) -> Result<Applied> {
         let before = self.view()?;
+        let elevated: Vec<&str> = [
+            ("location", checked.location.is_some()),
+            ("encryption", checked.encryption.is_some()),
+            ("retention", checked.retention != before.retention),
+            ("expiry", checked.expiry_days != before.expiry_days),
+        ]
+        .into_iter()
+        .filter_map(|(field, changes)| changes.then_some(field))
+        .collect();
+        if !elevated.is_empty() {
+            self.vault()?.require_elevation(&format!("Change the {}", elevated.join(", ")))?;
+        }
         let deletions = self.deletions(&checked)?;
         if !deletions.is_empty() && !confirmed {
             let names: Vec<String> = deletions.iter().map(|d| format!("{} ({}, {})", d.id, d.created_at.format("%Y-%m-%d %H:%M UTC"), d.reason)).collect();

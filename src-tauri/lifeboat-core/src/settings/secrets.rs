@@ -72,7 +72,7 @@ impl Settings<'_> {
 
     pub(super) fn read_text(&self, name: &str, secret: &SecretRef) -> Result<Zeroizing<String>> {
         match secret {
-            SecretRef::Vault { vault_version } => self.vault()?.reveal_secret(name, Some(vault_version)),
+            SecretRef::Vault { vault_version } => self.vault()?.secret_value(name, Some(vault_version)),
             SecretRef::File(file) => Err(Error::operation(format!("The secret {file} was not moved into the vault; start Lifeboat again to move it, or set it again."))),
         }
     }

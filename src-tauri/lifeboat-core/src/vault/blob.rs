@@ -18,7 +18,6 @@ use super::geography::{self, GeographyKey};
 use super::objects::{check_name, Attributes, Material, ObjectKind, ObjectSummary, VersionInfo};
 use super::{aad, insert_version, Vault};
 use crate::error::{Error, Result};
-use crate::seal;
 
 const MAGIC: &[u8; 20] = b"LIFEBOAT-VAULT-BLOB\n";
 const VERSION: u16 = 1;
@@ -63,6 +62,7 @@ impl Vault {
     /// "Download backup": the object with every version, as a blob for this vault's
     /// current geography.
     pub fn backup_object(&self, kind: ObjectKind, name: &str) -> Result<Vec<u8>> {
+        self.require_elevation(&format!("Download the backup of the {kind} {name:?}"))?;
         self.seal_blob(&self.blob_payload(kind, name)?)
     }
 
@@ -108,6 +108,7 @@ impl Vault {
     /// for another geography, and when the name exists here (active or deleted).
     pub fn restore_object(&self, blob: &[u8]) -> Result<ObjectSummary> {
         let contents = self.open_blob(blob)?;
+        self.require_elevation(&format!("Restore the {} {:?} from its backup", contents.kind, contents.name))?;
         let (kind, name) = (contents.kind, contents.name.as_str());
         match self.object_row(kind, name)? {
             Some(row) if row.deleted_at.is_some() => {
@@ -120,16 +121,18 @@ impl Vault {
             }
             None => {}
         }
-        let key = self.key()?;
+        let mut sealed = Vec::with_capacity(contents.versions.len());
+        for v in &contents.versions {
+            sealed.push(self.seal_value(&aad(kind, name, &v.version), &v.value, false)?);
+        }
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("INSERT INTO objects (kind, name, created_at) VALUES (?1, ?2, ?3)", rusqlite::params![kind.to_string(), name, super::stamp(contents.created_at)])?;
-        for (seq, v) in contents.versions.iter().enumerate() {
+        for (seq, (v, (sealed, sealed_for))) in contents.versions.iter().zip(sealed).enumerate() {
             let details = Material::check(kind, &v.value, (!v.public.is_empty()).then_some(v.public.as_slice()))?;
             let info =
                 VersionInfo { kind, name: name.into(), version: v.version.clone(), created_at: v.created_at, updated_at: v.updated_at, attributes: v.attributes.clone(), details };
-            let sealed = seal::seal(&key, &aad(kind, name, &v.version), &v.value, &mut rand::rng());
             let public = (!v.public.is_empty()).then_some(v.public.as_slice());
-            insert_version(&tx, &info, seq as i64 + 1, public, &sealed)?;
+            insert_version(&tx, &info, seq as i64 + 1, public, (&sealed, sealed_for))?;
         }
         tx.commit()?;
         self.summary(kind, name)

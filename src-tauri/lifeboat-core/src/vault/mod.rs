@@ -4,6 +4,7 @@
 //! the vault key (`key_home`), which never enters the file. Objects travel between
 //! vaults of one geography as backup blobs (`blob`, `geography`).
 
+pub mod admin;
 mod blob;
 mod carried;
 pub use blob::MAX_BLOB;
@@ -17,6 +18,7 @@ pub use objects::{check_name, AttributeChanges, Attributes, Details, ObjectKind,
 
 use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rand::RngExt;
@@ -25,14 +27,16 @@ use rusqlite_migration::M;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::audit::{Actor, FrontEnd};
 use crate::clock::Clock;
+use crate::elevation::Elevation;
 use crate::error::{Error, Result};
-use crate::seal;
+use admin::SealedFor;
 use key_home::{KeyHome, VaultKey};
 use objects::Material;
 use rows::{insert_version, json, meta, object_row, set_meta, stamp, version_row, ObjectRow, VERSION_COLUMNS};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/vault/0001_vault.sql"))];
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/vault/0001_vault.sql")), M::up(include_str!("../../migrations/vault/0002_admin.sql"))];
 
 pub const RECOVERY_DAYS: std::ops::RangeInclusive<u32> = 7..=90;
 pub const DEFAULT_RECOVERY_DAYS: u32 = 90;
@@ -70,19 +74,20 @@ pub struct VaultCounts {
 pub struct LazyVault {
     data_dir: PathBuf,
     clock: Clock,
+    elevation: Arc<Elevation>,
     vault: OnceCell<Vault>,
 }
 
 impl LazyVault {
-    pub fn new(data_dir: &Path, clock: Clock) -> Self {
-        LazyVault { data_dir: data_dir.to_owned(), clock, vault: OnceCell::new() }
+    pub fn new(data_dir: &Path, clock: Clock, elevation: Arc<Elevation>) -> Self {
+        LazyVault { data_dir: data_dir.to_owned(), clock, elevation, vault: OnceCell::new() }
     }
 
     pub fn get(&self) -> Result<&Vault> {
         if let Some(vault) = self.vault.get() {
             return Ok(vault);
         }
-        let vault = Vault::open(&self.data_dir, self.clock.clone())?;
+        let vault = Vault::open_with(&self.data_dir, self.clock.clone(), self.elevation.clone())?;
         Ok(self.vault.get_or_init(|| vault))
     }
 }
@@ -92,6 +97,7 @@ pub struct Vault {
     data_dir: PathBuf,
     clock: Clock,
     held: RefCell<Held>,
+    elevation: Arc<Elevation>,
 }
 
 /// Which vault this is and its key once loaded; a recovery (here or in another
@@ -103,9 +109,16 @@ struct Held {
 }
 
 impl Vault {
+    /// Opens the vault of a data folder on its own (elevation and the audit trail go to
+    /// the data folder's catalog), as `open_with` does.
+    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self> {
+        let elevation = Arc::new(Elevation::new(data_dir.join(crate::catalog::FILE_NAME), clock.clone(), Actor::current(FrontEnd::Cli)));
+        Self::open_with(data_dir, clock, elevation)
+    }
+
     /// Opens the vault of a data folder, creating it (with a new vault key and
     /// geography) the first time, and purges deleted objects whose recovery period ended.
-    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self> {
+    pub fn open_with(data_dir: &Path, clock: Clock, elevation: Arc<Elevation>) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::operation(format!("creating the data folder {}: {e}", data_dir.display())))?;
         let path = data_dir.join(FILE_NAME);
         let mut conn = Connection::open(&path)?;
@@ -116,9 +129,16 @@ impl Vault {
         conn.pragma_update(None, "foreign_keys", true)?;
         crate::sqlite::migrate(&mut conn, MIGRATIONS, "vault", &path)?;
         let (id, home, key) = Self::identity(&mut conn, data_dir, &clock)?;
-        let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, held: RefCell::new(Held { id, home, key }) };
+        let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, held: RefCell::new(Held { id, home, key }), elevation };
         vault.purge_expired()?;
         Ok(vault)
+    }
+
+    /// Lets `action` go ahead if the session is elevated or elevates now (the front
+    /// end's prompt); refuses it otherwise. Nothing is asked without an administrator
+    /// password.
+    pub(crate) fn require_elevation(&self, action: &str) -> Result<()> {
+        self.elevation.require(self.admin_fingerprint()?.as_deref(), action, |password| self.unlock_admin(password))
     }
 
     /// The vault's id and key home, creating both (and the first geography) in one
@@ -234,12 +254,14 @@ impl Vault {
 
     /// The current geography as a passphrase-protected file, for pairing another vault.
     pub fn export_geography(&self, passphrase: &str) -> Result<Vec<u8>> {
+        self.require_elevation("Export the vault's geography")?;
         geography::export(&self.conn, &self.key()?, passphrase)
     }
 
     /// Pairs this vault with the geography in `file`: blobs made for it restore here,
     /// and this vault's new blobs are made for it.
     pub fn import_geography(&self, file: &[u8], passphrase: &str) -> Result<VaultSettings> {
+        self.require_elevation("Import a geography into the vault")?;
         geography::import(&self.conn, &self.key()?, file, passphrase, self.now())?;
         self.settings()
     }
@@ -316,10 +338,9 @@ impl Vault {
     fn add_version(&self, kind: ObjectKind, name: &str, material: Material, attributes: Attributes, managed: bool) -> Result<VersionInfo> {
         check_name(name)?;
         attributes.check()?;
-        let key = self.key()?;
         let now = self.now();
         let version = new_version_id();
-        let sealed = seal::seal(&key, &aad(kind, name, &version), &material.plain, &mut rand::rng());
+        let sealed = self.seal_value(&aad(kind, name, &version), &material.plain, managed)?;
         let tx = self.conn.unchecked_transaction()?;
         match self.object_row(kind, name)? {
             Some(row) if row.deleted_at.is_some() => return Err(deleted_conflict(kind, name)),
@@ -337,7 +358,7 @@ impl Vault {
         }
         let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name], |r| r.get(0))?;
         let info = VersionInfo { kind, name: name.into(), version, created_at: now, updated_at: now, attributes, details: material.details };
-        insert_version(&tx, &info, seq, material.public.as_deref(), &sealed)?;
+        insert_version(&tx, &info, seq, material.public.as_deref(), (&sealed.0, sealed.1))?;
         tx.commit()?;
         Ok(info)
     }
@@ -390,8 +411,15 @@ impl Vault {
         }
     }
 
-    /// A secret's value: an explicit action, refused for a disabled or not-yet-valid version.
+    /// A secret's value, shown to the administrator: an elevated action, refused for a
+    /// disabled or not-yet-valid version.
     pub fn reveal_secret(&self, name: &str, version: Option<&str>) -> Result<Zeroizing<String>> {
+        self.require_elevation(&format!("Reveal the secret {name:?}"))?;
+        self.secret_value(name, version)
+    }
+
+    /// A secret's value for Lifeboat's own use (a managed secret the settings need).
+    pub(crate) fn secret_value(&self, name: &str, version: Option<&str>) -> Result<Zeroizing<String>> {
         let plain = self.open_value(ObjectKind::Secret, name, version)?;
         String::from_utf8(plain.to_vec()).map(Zeroizing::new).map_err(|_| damaged())
     }
@@ -407,11 +435,13 @@ impl Vault {
     }
 
     fn unseal(&self, info: &VersionInfo) -> Result<Zeroizing<Vec<u8>>> {
-        let sealed: Vec<u8> =
-            self.conn
-                .query_row("SELECT sealed FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3", params![info.kind.to_string(), info.name, info.version], |r| r.get(0))?;
-        let key = self.key()?;
-        seal::open(&key, &aad(info.kind, &info.name, &info.version), &sealed).ok_or_else(|| {
+        let (sealed, sealed_for): (Vec<u8>, String) = self.conn.query_row(
+            "SELECT sealed, sealed_for FROM versions WHERE kind = ?1 AND name = ?2 AND version = ?3",
+            params![info.kind.to_string(), info.name, info.version],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let sealed_for: SealedFor = crate::names::parse_name(&sealed_for).ok_or_else(damaged)?;
+        self.open_sealed(&aad(info.kind, &info.name, &info.version), &sealed, sealed_for)?.ok_or_else(|| {
             Error::integrity(format!(
                 "Version {} of the {} {:?} does not open with this vault's key: the vault file was changed or its key replaced.",
                 info.version, info.kind, info.name

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use super::admin::SealedFor;
 use super::objects::{Attributes, ObjectKind, VersionInfo};
 use crate::error::Result;
 use crate::sqlite::{named, optional_time_at, time_at};
@@ -38,11 +39,11 @@ pub(super) fn version_row(r: &rusqlite::Row) -> rusqlite::Result<VersionInfo> {
     })
 }
 
-pub(super) fn insert_version(tx: &Connection, info: &VersionInfo, seq: i64, public: Option<&[u8]>, sealed: &[u8]) -> Result<()> {
+pub(super) fn insert_version(tx: &Connection, info: &VersionInfo, seq: i64, public: Option<&[u8]>, (sealed, sealed_for): (&[u8], SealedFor)) -> Result<()> {
     let a = &info.attributes;
     tx.execute(
-        "INSERT INTO versions (kind, name, version, seq, created_at, updated_at, enabled, not_before, expires, content_type, tags, public, details, sealed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO versions (kind, name, version, seq, created_at, updated_at, enabled, not_before, expires, content_type, tags, public, details, sealed, sealed_for)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             info.kind.to_string(),
             info.name,
@@ -57,7 +58,8 @@ pub(super) fn insert_version(tx: &Connection, info: &VersionInfo, seq: i64, publ
             json(&a.tags),
             public,
             json(&info.details),
-            sealed
+            sealed,
+            crate::names::name_of(&sealed_for)
         ],
     )?;
     Ok(())

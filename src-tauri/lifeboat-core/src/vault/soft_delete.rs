@@ -39,6 +39,7 @@ impl Vault {
         if row.managed {
             return Err(Error::input(format!("The {kind} {name:?} holds what Lifeboat's settings use; change the settings instead (it is replaced or removed with them).")));
         }
+        self.require_elevation(&format!("Delete the {kind} {name:?}"))?;
         let now = self.now();
         let purge_at = now + Duration::days(self.recovery_days()? as i64);
         self.conn.execute("UPDATE objects SET deleted_at = ?3, purge_at = ?4 WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name, stamp(now), stamp(purge_at)])?;
@@ -56,6 +57,7 @@ impl Vault {
     /// recovery period has ended (when it is purged automatically anyway).
     pub fn purge(&self, kind: ObjectKind, name: &str) -> Result<()> {
         let row = self.deleted(kind, name)?;
+        self.require_elevation(&format!("Purge the {kind} {name:?}"))?;
         if self.settings()?.purge_protection {
             let purge_at = row.purge_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
             if purge_at > self.now() {

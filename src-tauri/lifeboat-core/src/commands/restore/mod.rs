@@ -91,6 +91,11 @@ impl Verb for Restore {
     type Output = RestoreReport;
     const KIND: OperationKind = OperationKind::Restore;
 
+    fn elevated_action(&self) -> Option<String> {
+        let to = self.request.to.as_ref().map(|dir| format!(" to {}", dir.display())).unwrap_or_else(|| " over the original places".into());
+        Some(format!("Restore from the backup {}{to}", self.backup.inspection().id))
+    }
+
     fn run(&mut self, ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<RestoreReport> {
         let now = ctx.now();
         refuse_expired(self.backup.inspection().expires_at, now)?;
