@@ -27,6 +27,10 @@ struct Cli {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Read the administrator password from FILE when a command needs it (restores,
+    /// reveals, deletions, protected settings), instead of asking on the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    admin_password_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +87,9 @@ enum Command {
     /// Running and past operations.
     #[command(subcommand)]
     Operations(commands::operations::OperationsCommand),
+    /// The administrator password: set or change it, and how elevation stands.
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
     /// The audit trail: who changed or did what, when, and whether its chain holds.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -120,6 +127,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The wall clock; in debug builds (the tests) `LIFEBOAT_TEST_NOW` (RFC 3339) fixes it,
+/// so tests across processes never sleep. Release builds ignore it: the time gates the
+/// wait after wrong administrator passwords.
+fn clock() -> lifeboat_core::clock::Clock {
+    #[cfg(debug_assertions)]
+    if let Some(now) = std::env::var("LIFEBOAT_TEST_NOW").ok().and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()) {
+        let now = now.to_utc();
+        return std::sync::Arc::new(move || now);
+    }
+    lifeboat_core::clock::system()
+}
+
 fn run(cli: Cli, out: &Output) -> Result<()> {
     // Commands that need no data folder.
     match &cli.command {
@@ -139,8 +158,12 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
     if let Command::Service(args) = cli.command {
         return commands::service::run(&data_dir, args, out);
     }
-    let engine = Engine::open(&data_dir)?;
+    let admin_password = cli.admin_password_file.as_deref().map(|file| secrets::read_file(file, "administrator password")).transpose()?;
+    let engine = Engine::open_with_clock(&data_dir, clock())?;
     output::exit_when_abandoned(&engine, out.is_json());
+    // Asked only when a command needs elevation: from the file, else on the terminal.
+    let given = admin_password.clone();
+    engine.set_admin_password_prompt(Box::new(move || given.clone().or_else(|| secrets::ask_on_terminal("Administrator password"))));
     let cancel = Cancel::default();
     {
         let cancel = cancel.clone();
@@ -161,6 +184,7 @@ fn run(cli: Cli, out: &Output) -> Result<()> {
         Command::Expiry(c) => commands::schedule::expiry(&engine, c, out),
         Command::Status => commands::status::run(&engine, out),
         Command::Operations(c) => commands::operations::run(&engine, c, out),
+        Command::Admin(c) => commands::admin::run(&engine, c, admin_password.as_ref(), out),
         Command::Audit(c) => commands::audit::run(&engine, c, out),
         Command::Vault(c) => commands::vault::run(&engine, c, out, &cancel),
         Command::Fleet(c) => commands::fleet::run(&engine, c, out),

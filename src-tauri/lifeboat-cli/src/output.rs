@@ -79,6 +79,7 @@ pub fn hint(code: ErrorCode) -> Option<String> {
         ErrorCode::Busy => Some("`lifeboat operations cancel ID` cancels it."),
         ErrorCode::FolderNotFound => Some("`lifeboat location create-folder` creates it."),
         ErrorCode::WrongIdentity => Some("Give it with --identity FILE [--password-stdin], --passphrase-stdin or --key-stdin."),
+        ErrorCode::ElevationRequired => Some("On a terminal Lifeboat asks for it; scripts add --admin-password-file FILE."),
         _ => None,
     };
     match (code.hint(), command) {

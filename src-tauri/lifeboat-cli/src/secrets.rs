@@ -32,6 +32,22 @@ pub fn read_stdin_line(prompt: &str) -> Result<Zeroizing<String>> {
     Ok(line)
 }
 
+/// Reads a secret from a file given for scripts (`--admin-password-file`): the
+/// file's text with one trailing newline removed.
+pub fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(lifeboat_core::fsutil::read_small_file(path, what)?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::input(format!("The {what} in {} is not UTF-8 text.", path.display())))?;
+    Ok(Zeroizing::new(text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(text).to_owned()))
+}
+
+/// Asks on the terminal, without echo; `None` when there is no terminal to ask on.
+pub fn ask_on_terminal(prompt: &str) -> Option<Zeroizing<String>> {
+    if !std::io::stdin().is_terminal() && !std::io::stderr().is_terminal() {
+        return None;
+    }
+    rpassword::prompt_password(format!("{prompt}: ")).ok().map(Zeroizing::new)
+}
+
 /// Asks before something that cannot be undone: `--yes` answers for scripts; a
 /// terminal is asked; anything else is refused with what to add.
 pub fn confirm(question: &str, yes: bool) -> Result<()> {

@@ -176,14 +176,14 @@ fn an_update_installed_through_the_cli_and_a_tampered_one_refused() {
     tampered[150_000] ^= 0x40;
     feed.put("lifeboat.deb", &tampered);
     feed.publish(&newer(), "linux-x86_64-deb", "lifeboat.deb", &signer.sign_as(&package, &newer()));
-    let out = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]).wait_with_output().unwrap();
+    let out = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_os_str())]).wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("The downloaded update was refused and nothing was installed: its signature does not match its content"), "{stderr}");
     assert!(!installed.join("installed.deb").exists());
 
     feed.put("lifeboat.deb", &package);
-    let out = cli.spawn_with(&["--json", "update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]).wait_with_output().unwrap();
+    let out = cli.spawn_with(&["--json", "update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_os_str())]).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["version"].as_str(), report["from_version"].as_str()), (Some(newer().as_str()), Some(VERSION)));
@@ -230,7 +230,7 @@ fn an_update_killed_in_the_middle_leaves_a_lock_the_next_operation_recognises_as
     feed.put("latest.json", latest.to_string().as_bytes());
     cli.ok(&["update", "settings", "--feed", &feed.url("latest.json")], "");
     let installed = dir.path().join("installed");
-    let mut updating = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_path())]);
+    let mut updating = cli.spawn_with(&["update", "install"], &[("LIFEBOAT_TEST_INSTALL_INTO", installed.as_os_str())]);
     let running = || cli.json(&["operations", "list"], "").as_array().unwrap().iter().any(|o| o["kind"] == "update" && o["status"] == "running");
     let started = std::time::Instant::now();
     while !running() {

@@ -174,6 +174,8 @@ impl Elevation {
             return Err(Error::ElevationDelayed { seconds: (retry_at - now).num_seconds().max(1) as u64 });
         }
         let Some(key) = unlock(password)? else {
+            // The wait counts from the answer (Argon2id takes a moment).
+            let now = self.now();
             let failures = attempts.failures.saturating_add(1);
             let next = Attempts { failures, last: Some(now) };
             self.with_catalog(|catalog| catalog.set_setting(ATTEMPTS, &next))?;

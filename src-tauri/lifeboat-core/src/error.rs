@@ -211,7 +211,7 @@ impl ErrorCode {
             FolderNotFound => "Create the folder (with its parents), or choose one that exists.",
             ConnectionLost => "The server went away during the operation; the next scheduled backup retries, and nothing half-written is listed.",
             TimedOut => "The server stopped answering; check it and the network. The next scheduled backup retries.",
-            ElevationRequired => "Elevate with the administrator password first: in the window, the lock in the title bar; on the command line, a terminal's prompt or --admin-password-file FILE.",
+            ElevationRequired => "Only the administrator may do this: elevate with the administrator password first.",
             WrongAdminPassword => "A forgotten administrator password comes back only by recovering the configuration from a backup made while it was set.",
             _ => return None,
         })

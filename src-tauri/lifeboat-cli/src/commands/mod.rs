@@ -1,5 +1,6 @@
 //! One module per verb: its arguments, what it asks the engine, how it prints.
 
+pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod backups;

@@ -18,7 +18,7 @@ impl Cli {
         self.start_with(args, stdin, &[])
     }
 
-    fn start_with(&self, args: &[&str], stdin: Stdio, env: &[(&str, &std::path::Path)]) -> Child {
+    fn start_with(&self, args: &[&str], stdin: Stdio, env: &[(&str, &std::ffi::OsStr)]) -> Child {
         spawn(
             Command::new(env!("CARGO_BIN_EXE_lifeboat"))
                 // Vault keys stay in the data folder's file, never in a developer's keyring.
@@ -34,7 +34,12 @@ impl Cli {
     }
 
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.start(args, Stdio::piped());
+        self.run_with(args, stdin, &[])
+    }
+
+    /// Like `run`, with more environment.
+    pub fn run_with(&self, args: &[&str], stdin: &str, env: &[(&str, &std::ffi::OsStr)]) -> Output {
+        let mut child = self.start_with(args, Stdio::piped(), env);
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }
@@ -45,7 +50,7 @@ impl Cli {
     }
 
     /// Like `spawn`, with more environment.
-    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &std::path::Path)]) -> Child {
+    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Child {
         self.start_with(args, Stdio::null(), env)
     }
 
