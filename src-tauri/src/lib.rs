@@ -2,6 +2,7 @@
 //! shows health, desktop notifications, and the same scheduler `lifeboat service`
 //! runs. Everything that decides anything lives in `lifeboat-core`.
 
+mod admin;
 mod commands;
 #[cfg(test)]
 mod fixtures;
@@ -99,6 +100,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             updates::update_set_settings,
             updates::update_install,
             updates::update_restart,
+            admin::admin_status,
+            admin::admin_elevate,
+            admin::admin_lock,
+            admin::admin_set_password,
+            admin::admin_set_timeout,
         ])
         .events(tauri_specta::collect_events![EngineEvent, updates::UpdateFound])
 }

@@ -185,7 +185,11 @@ impl Engine {
 
     /// Whether an administrator password is set, and whether this session is elevated.
     pub fn elevation_status(&self) -> Result<ElevationStatus> {
-        let current = self.vault()?.admin_fingerprint()?;
+        // No vault yet, no password: asking must not create one (the badge asks often).
+        let current = match self.data_dir().join(crate::vault::FILE_NAME).exists() {
+            true => self.vault()?.admin_fingerprint()?,
+            false => None,
+        };
         self.ctx.elevation().status(current.as_deref())
     }
 

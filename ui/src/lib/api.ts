@@ -18,6 +18,7 @@ import {
   type UiError_Serialize as UiError,
   type UpdateSettings_Deserialize as UpdateSettings,
 } from "./bindings";
+import { askElevation } from "./elevation.svelte";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
 
@@ -27,8 +28,13 @@ export class EngineError extends Error {
   }
 }
 
-async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
-  const result = await call;
+/** Calls a command; an action refused for want of elevation opens the administrator
+ * password modal and, once elevated, is tried again. */
+async function call<T>(command: () => Promise<Result<T>>): Promise<T> {
+  let result = await command();
+  if (result.status === "error" && result.error.code === "elevation-required" && (await askElevation(result.error.message))) {
+    result = await command();
+  }
   if (result.status === "error") throw new EngineError(result.error);
   return result.data;
 }
@@ -38,82 +44,90 @@ type OutcomeOf = { [O in Outcome as O["kind"]]: O["outcome"] };
 
 /** The outcome of an operation of `kind` started here, once it ends. */
 async function outcome<K extends keyof OutcomeOf>(kind: K, id: Promise<string>): Promise<OutcomeOf[K]> {
-  const ended = await unwrap(commands.waitOperation(await id));
+  const opId = await id;
+  const ended = await call(() => commands.waitOperation(opId));
   if (ended.kind !== kind) throw new Error(`expected a ${kind} operation, got ${ended.kind}`);
   return ended.outcome as OutcomeOf[K];
 }
 
 export const api = {
-  status: () => unwrap(commands.getStatus()),
-  backupNow: () => unwrap(commands.backupNow()),
-  setAutomatic: (enabled: boolean) => unwrap(commands.setAutomatic(enabled)),
-  backups: () => unwrap(commands.listBackups()),
-  operations: (limit: number) => unwrap(commands.listOperations(limit)),
-  cancel: (id: string) => unwrap(commands.cancelOperation(id)),
+  status: () => call(() => commands.getStatus()),
+  backupNow: () => call(() => commands.backupNow()),
+  setAutomatic: (enabled: boolean) => call(() => commands.setAutomatic(enabled)),
+  backups: () => call(() => commands.listBackups()),
+  operations: (limit: number) => call(() => commands.listOperations(limit)),
+  cancel: (id: string) => call(() => commands.cancelOperation(id)),
   checkLocation: () => commands.checkLocation(),
-  configuration: () => unwrap(commands.getConfiguration()),
+  configuration: () => call(() => commands.getConfiguration()),
   validateSettings: (draft: Draft) => commands.validateSettings(draft),
-  previewSettings: (draft: Draft) => unwrap(commands.previewSettings(draft)),
-  saveConfiguration: (configuration: ConfigurationDraft, confirmed: boolean) => unwrap(commands.saveConfiguration(configuration, confirmed)),
-  testLocation: (location: LocationDraft) => unwrap(commands.testLocation(location)),
-  createLocationFolder: (location: LocationDraft) => unwrap(commands.createLocationFolder(location)),
-  inspectCertificate: (path: string) => unwrap(commands.inspectCertificate(path)),
+  previewSettings: (draft: Draft) => call(() => commands.previewSettings(draft)),
+  saveConfiguration: (configuration: ConfigurationDraft, confirmed: boolean) => call(() => commands.saveConfiguration(configuration, confirmed)),
+  testLocation: (location: LocationDraft) => call(() => commands.testLocation(location)),
+  createLocationFolder: (location: LocationDraft) => call(() => commands.createLocationFolder(location)),
+  inspectCertificate: (path: string) => call(() => commands.inspectCertificate(path)),
   createCertificate: (subject: string, years: number, password: string, pfxPath: string) =>
-    unwrap(commands.createCertificate(subject, years, password, pfxPath)),
+    call(() => commands.createCertificate(subject, years, password, pfxPath)),
   /** A backup at the location, or (with `installation`) another installation's there. */
-  inspect: (source: string, installation: string | null = null) => unwrap(commands.restoreInspect(source, installation)),
-  fleet: () => unwrap(commands.fleetStatus()),
-  unlock: (identity: IdentityInput) => unwrap(commands.restoreUnlock(identity)),
-  browse: (item: string, folder: string) => unwrap(commands.restoreBrowse(item, folder)),
-  previewRestore: (request: RestoreRequest) => unwrap(commands.restorePreview(request)),
+  inspect: (source: string, installation: string | null = null) => call(() => commands.restoreInspect(source, installation)),
+  fleet: () => call(() => commands.fleetStatus()),
+  unlock: (identity: IdentityInput) => call(() => commands.restoreUnlock(identity)),
+  browse: (item: string, folder: string) => call(() => commands.restoreBrowse(item, folder)),
+  previewRestore: (request: RestoreRequest) => call(() => commands.restorePreview(request)),
   closeRestore: () => commands.restoreClose(),
   /** Starts verifying the unlocked backup; `done` resolves with the outcome. */
-  verifyUnlocked: () => started("verify", unwrap(commands.restoreVerify())),
-  startRestore: (request: RestoreRequest) => started("restore", unwrap(commands.restoreStart(request))),
-  verifyBackup: (id: string) => outcome("verify", unwrap(commands.verifyBackup(id))),
-  copyBackup: (id: string, dest: string) => outcome("copy", unwrap(commands.copyBackup(id, dest))),
-  deleteBackup: (id: string) => outcome("delete", unwrap(commands.deleteBackup(id))),
+  verifyUnlocked: () => started("verify", call(() => commands.restoreVerify())),
+  startRestore: (request: RestoreRequest) => started("restore", call(() => commands.restoreStart(request))),
+  verifyBackup: (id: string) => outcome("verify", call(() => commands.verifyBackup(id))),
+  copyBackup: (id: string, dest: string) => outcome("copy", call(() => commands.copyBackup(id, dest))),
+  deleteBackup: (id: string) => outcome("delete", call(() => commands.deleteBackup(id))),
   /** Starts a backup now; the outcome when it ends (the first start waits for it). */
-  backupAndWait: () => started("backup", unwrap(commands.backupNow())),
+  backupAndWait: () => started("backup", call(() => commands.backupNow())),
   updates: {
-    state: () => unwrap(commands.updateState()),
-    check: () => unwrap(commands.updateCheck()),
-    setSettings: (settings: UpdateSettings) => unwrap(commands.updateSetSettings(settings)),
+    state: () => call(() => commands.updateState()),
+    check: () => call(() => commands.updateCheck()),
+    setSettings: (settings: UpdateSettings) => call(() => commands.updateSetSettings(settings)),
     /** Starts installing the newest version; the outcome when it ends. */
-    install: () => outcome("update", unwrap(commands.updateInstall())),
+    install: () => outcome("update", call(() => commands.updateInstall())),
     restart: () => commands.updateRestart(),
   },
   recovery: {
-    list: (location: LocationDraft) => unwrap(commands.recoverList(location)),
-    inspect: (file: string | null, location: LocationDraft | null, backup: string | null) => unwrap(commands.recoverInspect(file, location, backup)),
-    unlock: (identity: IdentityInput) => unwrap(commands.recoverUnlock(identity)),
-    start: (replace: boolean) => started("recover", unwrap(commands.recoverStart(replace))),
+    list: (location: LocationDraft) => call(() => commands.recoverList(location)),
+    inspect: (file: string | null, location: LocationDraft | null, backup: string | null) => call(() => commands.recoverInspect(file, location, backup)),
+    unlock: (identity: IdentityInput) => call(() => commands.recoverUnlock(identity)),
+    start: (replace: boolean) => started("recover", call(() => commands.recoverStart(replace))),
     close: () => commands.recoverClose(),
   },
+  admin: {
+    status: () => call(() => commands.adminStatus()),
+    elevate: (password: string) => call(() => commands.adminElevate(password)),
+    lock: () => call(() => commands.adminLock()),
+    setPassword: (current: string | null, next: string) => call(() => commands.adminSetPassword(current, next)),
+    setTimeout: (minutes: number) => call(() => commands.adminSetTimeout(minutes)),
+  },
   vault: {
-    list: (deleted: boolean) => unwrap(commands.vaultList(deleted)),
-    versions: (kind: ObjectKind, name: string) => unwrap(commands.vaultVersions(kind, name)),
-    setSecret: (name: string, value: string, attributes: Attributes) => unwrap(commands.vaultSetSecret(name, value, attributes)),
-    createKey: (name: string, bits: number, attributes: Attributes) => unwrap(commands.vaultCreateKey(name, bits, attributes)),
+    list: (deleted: boolean) => call(() => commands.vaultList(deleted)),
+    versions: (kind: ObjectKind, name: string) => call(() => commands.vaultVersions(kind, name)),
+    setSecret: (name: string, value: string, attributes: Attributes) => call(() => commands.vaultSetSecret(name, value, attributes)),
+    createKey: (name: string, bits: number, attributes: Attributes) => call(() => commands.vaultCreateKey(name, bits, attributes)),
     importCertificate: (name: string, path: string, password: string, attributes: Attributes) =>
-      unwrap(commands.vaultImportCertificate(name, path, password, attributes)),
+      call(() => commands.vaultImportCertificate(name, path, password, attributes)),
     createCertificate: (name: string, subject: string, bits: number, years: number, attributes: Attributes) =>
-      unwrap(commands.vaultCreateCertificate(name, subject, bits, years, attributes)),
-    reveal: (name: string, version: string | null) => unwrap(commands.vaultReveal(name, version)),
-    update: (kind: ObjectKind, name: string, version: string | null, changes: AttributeChanges) => unwrap(commands.vaultUpdate(kind, name, version, changes)),
-    remove: (kind: ObjectKind, name: string) => unwrap(commands.vaultDelete(kind, name)),
-    recover: (kind: ObjectKind, name: string) => unwrap(commands.vaultRecover(kind, name)),
-    purge: (kind: ObjectKind, name: string) => unwrap(commands.vaultPurge(kind, name)),
-    backup: (kind: ObjectKind, name: string, dest: string) => unwrap(commands.vaultBackup(kind, name, dest)),
+      call(() => commands.vaultCreateCertificate(name, subject, bits, years, attributes)),
+    reveal: (name: string, version: string | null) => call(() => commands.vaultReveal(name, version)),
+    update: (kind: ObjectKind, name: string, version: string | null, changes: AttributeChanges) => call(() => commands.vaultUpdate(kind, name, version, changes)),
+    remove: (kind: ObjectKind, name: string) => call(() => commands.vaultDelete(kind, name)),
+    recover: (kind: ObjectKind, name: string) => call(() => commands.vaultRecover(kind, name)),
+    purge: (kind: ObjectKind, name: string) => call(() => commands.vaultPurge(kind, name)),
+    backup: (kind: ObjectKind, name: string, dest: string) => call(() => commands.vaultBackup(kind, name, dest)),
     /** Restores an object from its backup file as an operation; its summary once it ends. */
-    restore: (path: string) => outcome("vault-restore", unwrap(commands.vaultRestore(path))),
-    exportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => unwrap(commands.vaultExportPublic(kind, name, version, dest)),
-    settings: () => unwrap(commands.vaultSettings()),
-    setRecoveryDays: (days: number) => unwrap(commands.vaultSetRecoveryDays(days)),
-    enablePurgeProtection: () => unwrap(commands.vaultEnablePurgeProtection()),
-    moveKey: (to: KeyHome) => unwrap(commands.vaultMoveKey(to)),
-    exportGeography: (dest: string, passphrase: string) => unwrap(commands.vaultExportGeography(dest, passphrase)),
-    importGeography: (path: string, passphrase: string) => unwrap(commands.vaultImportGeography(path, passphrase)),
+    restore: (path: string) => outcome("vault-restore", call(() => commands.vaultRestore(path))),
+    exportPublic: (kind: ObjectKind, name: string, version: string | null, dest: string) => call(() => commands.vaultExportPublic(kind, name, version, dest)),
+    settings: () => call(() => commands.vaultSettings()),
+    setRecoveryDays: (days: number) => call(() => commands.vaultSetRecoveryDays(days)),
+    enablePurgeProtection: () => call(() => commands.vaultEnablePurgeProtection()),
+    moveKey: (to: KeyHome) => call(() => commands.vaultMoveKey(to)),
+    exportGeography: (dest: string, passphrase: string) => call(() => commands.vaultExportGeography(dest, passphrase)),
+    importGeography: (path: string, passphrase: string) => call(() => commands.vaultImportGeography(path, passphrase)),
   },
 };
 

@@ -126,6 +126,13 @@ export const commands = {
 	updateInstall: () => typedError<string, UiError_Serialize>(__TAURI_INVOKE("update_install")),
 	/**  Starts the newly installed version in place of this one. */
 	updateRestart: () => __TAURI_INVOKE<void>("update_restart"),
+	adminStatus: () => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_status")),
+	/**  Elevates the window's session with the administrator password. */
+	adminElevate: (password: string) => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_elevate", { password })),
+	adminLock: () => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_lock")),
+	/**  Sets the first administrator password (`current` none) or changes it. */
+	adminSetPassword: (current: string | null, replacement: string) => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_set_password", { current, replacement })),
+	adminSetTimeout: (minutes: number) => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_set_timeout", { minutes })),
 };
 
 /** Events */
@@ -493,6 +500,34 @@ export type Draft_Serialize = {
 	items: ItemDraft_Serialize[],
 };
 
+/**
+ *  What the front ends show: whether a password is set, whether this session is
+ *  elevated and until when, and when the next attempt is allowed after wrong ones.
+ */
+export type ElevationStatus = ElevationStatus_Serialize | ElevationStatus_Deserialize;
+
+/**
+ *  What the front ends show: whether a password is set, whether this session is
+ *  elevated and until when, and when the next attempt is allowed after wrong ones.
+ */
+export type ElevationStatus_Deserialize = {
+	password_set: boolean,
+	elevated_until?: string | null,
+	retry_at?: string | null,
+	timeout_minutes: number,
+};
+
+/**
+ *  What the front ends show: whether a password is set, whether this session is
+ *  elevated and until when, and when the next attempt is allowed after wrong ones.
+ */
+export type ElevationStatus_Serialize = {
+	password_set: boolean,
+	elevated_until: string | null,
+	retry_at: string | null,
+	timeout_minutes: number,
+};
+
 /**  A change of how new backups are encrypted, as typed, or none. */
 export type EncryptionChange = { kind: "unchanged" } | 
 /**  A public certificate file (.cer, DER or PEM); with `add`, beside the current ones. */
@@ -586,7 +621,7 @@ export type ErrorCode_Deserialize = "invalid-input" | "disk-full" | "access-deni
 /**  A newer Lifeboat used the data folder; this version leaves it alone. */
 "newer-data-folder" | "canceled" | "stalled" | "catalog" | 
 /**  The process running the operation stopped (recorded by the next operation). */
-"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
+"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | "elevation-required" | "wrong-admin-password" | "elevation-delayed" | 
 /**  A code written by a newer Lifeboat. */
 string;
 
@@ -599,7 +634,7 @@ export type ErrorCode_Serialize = "invalid-input" | "disk-full" | "access-denied
 /**  A newer Lifeboat used the data folder; this version leaves it alone. */
 "newer-data-folder" | "canceled" | "stalled" | "catalog" | 
 /**  The process running the operation stopped (recorded by the next operation). */
-"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | 
+"interrupted" | "encryption-not-set" | "confirmation-needed" | "server-unreachable" | "wrong-credentials" | "share-not-found" | "folder-not-found" | "connection-lost" | "timed-out" | "elevation-required" | "wrong-admin-password" | "elevation-delayed" | 
 /**  A code written by a newer Lifeboat. */
 "unknown";
 

@@ -28,6 +28,10 @@ const engine = {
   testLocation: vi.fn(async (): Promise<unknown> => {
     throw Object.assign(new Error("\\\\nas01\\backups: the folder \"ws-07\" does not exist on the share."), { code: "folder-not-found" });
   }),
+  admin: {
+    setPassword: vi.fn(async () => ({ password_set: true, elevated_until: "2026-03-01T00:05:00Z", retry_at: null, timeout_minutes: 5 })),
+    setTimeout: vi.fn(async (minutes: number) => ({ password_set: true, elevated_until: "2026-03-01T00:05:00Z", retry_at: null, timeout_minutes: minutes })),
+  },
   createLocationFolder: vi.fn(async () => ({ kind: "smb", path: "\\\\nas01\\backups\\ws-07", user: "CORP\\backup", description: "SMB share \\\\nas01\\backups\\ws-07", free_bytes: 1073741824, is_default: false })),
 };
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn(async () => "/mnt/picked"), save: vi.fn(async () => "/mnt/key.pfx") }));
@@ -173,6 +177,28 @@ describe("Configuration", () => {
     await waitFor(() =>
       expect(engine.saveConfiguration).toHaveBeenCalledWith(configuration({ ...saved, encryption: { kind: "key", key: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" } }), false),
     );
+  });
+
+  it("warns while no administrator password is set, then sets one apart from the settings", async () => {
+    render(Configuration, {});
+    await screen.findByText(/No administrator password is set: anyone at this session can restore over live data/);
+    const set = screen.getByText("Set password") as HTMLButtonElement;
+    expect(set.disabled).toBe(true);
+    await fireEvent.input(screen.getByLabelText("Administrator password"), { target: { value: "short" } });
+    await screen.findByText("Use at least 8 characters.");
+    await fireEvent.input(screen.getByLabelText("Administrator password"), { target: { value: "a long admin password" } });
+    await fireEvent.input(screen.getByLabelText("Confirm the administrator password"), { target: { value: "a long admin password" } });
+    await waitFor(() => expect(set.disabled).toBe(false));
+    await fireEvent.click(set);
+    await screen.findByText("The administrator password is set.");
+    expect(engine.admin.setPassword).toHaveBeenCalledWith(null, "a long admin password");
+    expect(engine.saveConfiguration).not.toHaveBeenCalled();
+    // Set: changing it asks for the current one, and the elevation time can be saved.
+    expect(screen.getByLabelText("Current administrator password")).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText("minutes of activity", { exact: false }), { target: { value: "20" } });
+    await fireEvent.click(screen.getByText("Save"));
+    await screen.findByText("Elevation now lasts 20 minutes of activity.");
+    expect(engine.admin.setTimeout).toHaveBeenCalledWith(20);
   });
 
   it("labels every control, in each encryption mode", async () => {

@@ -64,6 +64,7 @@ const engine = {
   ),
   inspectCertificate: vi.fn(async () => ({ thumbprint: "AB12CD34", subject: "CN=Backups", not_after: "2031-01-01T00:00:00Z", key_bits: 3072 })),
   saveConfiguration: vi.fn(async () => null),
+  admin: { setPassword: vi.fn(async () => ({ password_set: true, elevated_until: "2026-03-01T00:05:00Z", retry_at: null, timeout_minutes: 5 })) },
   backupAndWait: vi.fn(async () => ({ id: "op-1", done: Promise.resolve({ id: "b1", file_name: "lifeboat-b1.lbk", size: 2048 }) })),
   testLocation: vi.fn(async () => ({})),
   recovery: {
@@ -125,9 +126,27 @@ describe("First start", () => {
     expect(((await screen.findByLabelText("Certificate file (.cer)")) as HTMLInputElement).value).toBe("/keys/backup.cer");
     await fireEvent.click(button("Next"));
     await fireEvent.click(button("Next"));
+    await fireEvent.click(button("Next"));
+
+    // The administrator password: required unless going without it is chosen, warned.
+    await screen.findByText(/Choose an administrator password of at least 8 characters/);
+    expect(button("Save and back up now").disabled).toBe(true);
+    await fireEvent.click(screen.getByLabelText("Go without an administrator password"));
+    await screen.findByText(/Anyone at this session will be able to restore over live data/);
+    expect(button("Save and back up now").disabled).toBe(false);
+    await fireEvent.click(screen.getByLabelText("Go without an administrator password"));
+    await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "the admin password" } });
+    await fireEvent.input(screen.getByLabelText("Confirm"), { target: { value: "the admin passwore" } });
+    await screen.findByText("The two passwords differ.");
+    await fireEvent.input(screen.getByLabelText("Confirm"), { target: { value: "the admin password" } });
+    await waitFor(() => expect(button("Save and back up now").disabled).toBe(false));
+    expect(unlabeledControls(container)).toEqual([]);
     expect(engine.saveConfiguration).not.toHaveBeenCalled();
     await fireEvent.click(button("Save and back up now"));
     await screen.findByText(/The first backup is made/);
+    // The password first, so that the session is elevated for what the settings change.
+    expect(engine.admin.setPassword).toHaveBeenCalledWith(null, "the admin password");
+    expect(engine.admin.setPassword.mock.invocationCallOrder[0]).toBeLessThan(engine.saveConfiguration.mock.invocationCallOrder[0]);
     expect(engine.saveConfiguration).toHaveBeenCalledTimes(1);
     const saved = engine.saveConfiguration.mock.calls[0] as unknown as [{ settings: Draft }, boolean];
     expect(saved[0].settings.encryption).toEqual({ kind: "certificate", path: "/keys/backup.cer", add: false });
