@@ -48,6 +48,7 @@ fn main() {
         expires_at: "2027-01-01T00:00:00Z".parse().unwrap(),
         installation: Installation { id: "00000000-0000-4000-8000-000000000003".parse().unwrap(), name: "host".into() },
         lifeboat_version: "0.2.0".into(),
+        audit_head: None,
     };
     let recipient = KeyRecipient(parse_legacy_key(KEY).unwrap());
     let backup = write_backup(Vec::new(), meta, &[&recipient], &[source], vec![], &mut rand::rng(), &NoProgress, &Cancel::default()).unwrap().out;

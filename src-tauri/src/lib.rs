@@ -3,6 +3,7 @@
 //! runs. Everything that decides anything lives in `lifeboat-core`.
 
 mod admin;
+mod audit;
 mod commands;
 #[cfg(test)]
 mod fixtures;
@@ -105,6 +106,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             admin::admin_lock,
             admin::admin_set_password,
             admin::admin_set_timeout,
+            audit::audit_list,
+            audit::audit_verify,
+            audit::audit_export,
         ])
         .events(tauri_specta::collect_events![EngineEvent, updates::UpdateFound])
 }

@@ -40,6 +40,8 @@ export const configurationRows = (files) => [
   ["an S3 region with spaces", ["location-s3", ...spoil(s3, "location_region", "eu west")], "Give the region as the service names it"],
   ["an S3 endpoint over ftp", ["location-s3", ...spoil(s3, "location_endpoint", "ftp://s3.example.com")], "Give the endpoint as a URL"],
   ["no S3 access key id", ["location-s3", ...spoil(s3, "location_user", "")], "Give the access key id"],
+  ["a short administrator password", [["admin-new", "short"]], "Use at least 8 characters."],
+  ["administrator passwords that differ", [["admin-new", "a long admin password"], ["admin-confirm", "another admin password"]], "The two passwords differ."],
 ];
 
 /** Vault rows: [what, kind tab, fields to fill ([field, value] or a click), words of the message]. */

@@ -134,6 +134,8 @@ const secrets = {
   "the .pfx password": "gui-pfx-password",
   "a wrong .pfx password": "gui-wrong-password-0815",
   "the vault value": "gui-vault-value-4711",
+  "the administrator password": "gui-admin-password-2718",
+  "a wrong administrator password": "gui-not-the-admin-password",
 };
 const keptSecrets = () => {
   const kept = { "the certificate's private key": readFileSync(join(keys, "key.pem"), "utf8").split("\n")[1] };
@@ -582,7 +584,17 @@ try {
   await session.click('[data-action="next"]');
   await session.waitFor("the item kept", () => session.find('[data-item="0"]'));
   await session.click('[data-action="next"]');
+  await session.waitFor("Next after the location", () => enabled('[data-action="next"]'));
+  await session.click('[data-action="next"]');
+  // The administrator password: required unless going without it, warned.
+  await session.waitFor("the administrator step", () => session.find('[data-field="admin-new"]'));
+  await session.click('[data-field="without-admin"]');
+  await session.waitFor("the warning for going without", () => session.find('[data-warning="no-admin-password"]'));
+  await session.click('[data-field="without-admin"]');
+  await session.type('[data-field="admin-new"]', secrets["the administrator password"]);
+  await session.type('[data-field="admin-confirm"]', secrets["the administrator password"]);
   await session.waitFor("Save and back up now", () => enabled('[data-action="next"]'));
+  await shot("first-start-setup-admin");
   await session.click('[data-action="next"]');
   await session.waitFor("the first backup made", () => session.find("[data-first-backup]"), 120000);
   await shot("first-start-setup-done");
@@ -591,6 +603,46 @@ try {
   const setUp = JSON.parse(lifeboat(["status"], "", setupEnv));
   if (setUp.encryption.mode !== "certificate" || setUp.items.length !== 1) throw new Error(`set-up saved ${JSON.stringify(setUp.encryption)} and ${setUp.items.length} item(s)`);
   await expectNoSecrets("after set-up");
+
+  // Elevation: setting the password left the window elevated (the badge); Lock now
+  // ends it. Deleting the backup then asks for the password in the modal, naming the
+  // action; a wrong one is refused, the right one (after the 1 s wait) deletes it.
+  await session.waitFor("the elevated badge", () => session.find('[data-badge="elevated"]'));
+  await shot("elevated-badge");
+  await session.click('[data-action="lock-now"]');
+  await session.waitFor("the badge gone after Lock now", () => session.run(`return document.querySelector('[data-badge="elevated"]') === null`));
+  await session.click('[data-blade="backups"]');
+  await session.click('[data-action="delete"]');
+  await session.click('[data-action="confirm-delete"]');
+  await session.waitFor("the elevation modal", () => session.find('[data-dialog="elevation"]'));
+  await expectText("the action named in the modal", "Delete the backup");
+  await session.type('[data-field="admin-password"]', secrets["a wrong administrator password"]);
+  await session.click('[data-action="elevate"]');
+  await expectText("a wrong password refused", "The administrator password is wrong");
+  await shot("elevation-modal");
+  if (JSON.parse(lifeboat(["backups", "list"], "", setupEnv)).length !== 1) throw new Error("the backup went before the password was given");
+  await session.waitFor(
+    "elevated with the right password once the wait is over",
+    async () => {
+      if (await session.run(`return document.querySelector('[data-dialog="elevation"]') === null`)) return true;
+      await session.type('[data-field="admin-password"]', secrets["the administrator password"]);
+      await session.click('[data-action="elevate"]');
+      return false;
+    },
+    30000,
+  );
+  await session.waitFor("the backup deleted once elevated", () => JSON.parse(lifeboat(["backups", "list"], "", setupEnv)).length === 0, 30000);
+  await session.waitFor("the elevated badge again", () => session.find('[data-badge="elevated"]'));
+  // The audit trail in Activity: the wrong password, the deletion, filtered by outcome.
+  await session.click('[data-blade="activity"]');
+  await session.click('[data-tab="audit"]');
+  await session.waitFor("the audit trail", () => session.find('[data-table="audit"]'));
+  await expectText("the wrong password in the trail", "Wrong administrator password");
+  await expectText("the deletion in the trail", "Delete the backup");
+  await shot("activity-audit");
+  await session.click('[data-action="audit-verify"]');
+  await session.waitFor("the chain holds", () => session.find('[data-verdict="holds"]'));
+  await expectNoSecrets("after elevating");
 
   // Recover from a backup: the share the first installation last backed up to, its
   // .pfx, what comes back, then the same items and vault, and a backup to the share

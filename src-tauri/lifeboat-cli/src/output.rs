@@ -63,6 +63,12 @@ pub fn stdout_line(text: &str) {
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
+/// Prints text as it is (it ends its own lines), as `stdout_line` does.
+pub fn stdout_text(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Prints a line on stderr; as with stdout, a closed stderr is no reason to stop.
 pub fn stderr_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");

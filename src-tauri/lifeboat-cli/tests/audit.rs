@@ -11,7 +11,7 @@ fn the_audit_trail_lists_changes_and_operations_and_verify_finds_an_edit() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli { data: tmp.path().join("data") };
     assert_eq!(cli.ok(&["audit", "list"], "").trim(), "No audit entries.");
-    assert_eq!(cli.ok(&["audit", "verify"], "").trim(), "The audit trail is empty.");
+    assert_eq!(cli.ok(&["audit", "verify"], "").trim(), "The audit trail is empty.\nNo backup at the location has recorded a head of the trail yet.");
 
     std::fs::create_dir_all(tmp.path().join("docs")).unwrap();
     std::fs::write(tmp.path().join("docs/notes.txt"), "audit me\n").unwrap();
@@ -23,9 +23,10 @@ fn the_audit_trail_lists_changes_and_operations_and_verify_finds_an_edit() {
     let entries = cli.json(&["audit", "list"], "");
     let entries = entries.as_array().unwrap();
     let kinds: Vec<&str> = entries.iter().rev().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds[..3], ["settings-changed"; 3]);
+    // The passphrase's key is a managed vault secret, stored just before the setting.
+    assert_eq!(kinds[..4], ["vault-changed", "settings-changed", "settings-changed", "settings-changed"]);
     // The backup, then the retention sweep that follows it.
-    assert_eq!(kinds[3..], ["operation-started", "operation-finished", "operation-started", "operation-finished"]);
+    assert_eq!(kinds[4..], ["operation-started", "operation-finished", "operation-started", "operation-finished"]);
     assert!(entries.iter().all(|e| e["front_end"] == "cli" && !e["os_user"].as_str().unwrap().is_empty()), "{entries:?}");
     let retention = entries.iter().find(|e| e["summary"] == "Settings changed: retention").unwrap();
     assert_eq!(retention["details"]["retention"]["new"]["max_count"], 7);
@@ -38,8 +39,11 @@ fn the_audit_trail_lists_changes_and_operations_and_verify_finds_an_edit() {
     assert!(table.contains("backup succeeded") && !table.contains("Settings changed"), "{table}");
 
     let verdict = cli.json(&["audit", "verify"], "");
-    assert_eq!(verdict["broken"], serde_json::Value::Null);
-    assert_eq!(verdict["head"]["seq"].as_u64(), Some(entries.len() as u64));
+    assert_eq!(verdict["chain"]["broken"], serde_json::Value::Null);
+    assert_eq!(verdict["chain"]["head"]["seq"].as_u64(), Some(entries.len() as u64));
+    // The backup's header recorded the head as the backup started.
+    assert_eq!(verdict["witnesses"], 1);
+    assert_eq!(verdict["contradictions"], serde_json::json!([]));
 
     // Someone edits what a change set, straight in the catalog.
     let db = rusqlite::Connection::open(cli.data.join("catalog.db")).unwrap();

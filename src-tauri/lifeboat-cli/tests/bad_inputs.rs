@@ -52,12 +52,14 @@ fn bad_command_lines_get_their_exit_code_and_a_clear_message_and_change_nothing(
     fs::create_dir(root.join("site")).unwrap();
     fs::write(root.join("site/a.txt"), "protected").unwrap();
     fs::write(root.join("plain.txt"), "not a backup, a blob or a certificate").unwrap();
+    fs::write(root.join("short-password"), "short\n").unwrap();
     cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], PASSPHRASE);
     cli.ok(&["items", "add", root.join("site").to_str().unwrap(), "--name", "site"], "");
     let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
     cli.ok(&["vault", "secret", "set", "kept", "--value-stdin"], "a kept value");
     let (plain, site, out) = (root.join("plain.txt"), root.join("site"), root.join("out"));
     let (plain, site, out) = (plain.to_str().unwrap(), site.to_str().unwrap(), out.to_str().unwrap());
+    let short = root.join("short-password").to_string_lossy().into_owned();
     let before = state(&cli);
 
     #[rustfmt::skip]
@@ -106,6 +108,15 @@ fn bad_command_lines_get_their_exit_code_and_a_clear_message_and_change_nothing(
         ("a blob that is not there", vec!["vault", "restore", "/nonexistent/secret.lbvault"], "", 2, NOT_THERE),
         ("a file that is not a blob", vec!["vault", "restore", plain], "", 2, "This file is not a Lifeboat vault backup"),
         ("purging an object not deleted", vec!["vault", "purge", "secret", "kept", "--yes"], "", 2, "The secret \"kept\" is not deleted; delete it first."),
+        // The administrator password and the audit trail.
+        ("a short administrator password", vec!["admin", "set-password", "--new-password-file", &short], "", 2, "The administrator password is too short (5 characters)"),
+        ("an administrator password file that is not there", vec!["--admin-password-file", "/nonexistent/password", "status"], "", 2, NOT_THERE),
+        ("elevation for 0 minutes", vec!["admin", "set-timeout", "0"], "", 2, "choose 1 to 240 minutes"),
+        ("elevating without a password set", vec!["admin", "set-timeout", "20"], "", 2, "No administrator password is set"),
+        ("an unknown front end", vec!["audit", "list", "--front-end", "browser"], "", 2, "Unknown front end \"browser\": use window, cli or service."),
+        ("an unknown outcome", vec!["audit", "list", "--outcome", "maybe"], "", 2, "Unknown outcome \"maybe\""),
+        ("an audit time that is not a time", vec!["audit", "list", "--until", "soon"], "", 2, "\"soon\" is not a time"),
+        ("both --csv and --json", vec!["--json", "audit", "list", "--csv"], "", 2, "Choose one of --csv and --json."),
     ];
     for (what, args, stdin, code, words) in &table {
         let run = cli.run(args, stdin);

@@ -1,6 +1,6 @@
 //! Crash consistency: `lifeboat` killed with SIGKILL at random moments of each kind
-//! of work (backup, restore, retention, vault change, settings change, recovery of
-//! the installation), and after every kill what docs/reliability.md promises is
+//! of work (backup, restore, retention, vault change, settings change, an audited
+//! change, recovery of the installation), and after every kill what docs/reliability.md promises is
 //! checked: the catalog and the vault pass `PRAGMA integrity_check`, every listed
 //! backup verifies, a restored folder holds its old or its new content (never a
 //! mix, never nothing) and the old one is kept, a setting is the old or the new,
@@ -505,6 +505,29 @@ fn a_killed_settings_change_leaves_the_old_or_the_new_settings() {
         cli.ok(&["encryption", "set-passphrase", "--passphrase-stdin"], new);
         let id = cli.json(&["backup", "now"], "")["id"].as_str().unwrap().to_owned();
         cli.ok(&["verify", &id, "--passphrase-stdin"], new);
+        no_leftovers(&cli, site.parent().unwrap());
+        outcome
+    });
+}
+
+#[test]
+fn a_killed_audited_change_leaves_the_old_or_the_new_trail_never_a_broken_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, site) = installation(tmp.path(), "a", &content(8, 1, 1024));
+    let entries = |cli: &Cli| cli.json(&["audit", "verify"], "")["chain"]["entries"].as_u64().unwrap();
+    let span = timed(&cli, &["retention", "set", "--max-count", "9"], "");
+    let mut round = 0;
+    harness("audit", span, |moment| {
+        round += 1;
+        let before = entries(&cli);
+        // Each round a new value, so each change appends one entry in its transaction.
+        let outcome = kill_after(&cli, &["retention", "set", "--max-count", &(10 + round).to_string()], "", moment);
+        databases_sound(&cli);
+        // `audit verify` fails (exit 3) on a broken chain.
+        let after = entries(&cli);
+        assert!(after == before || after == before + 1, "the trail went from {before} to {after} entries");
+        let max_count = cli.json(&["status"], "")["retention"]["max_count"].as_u64().unwrap();
+        assert_eq!(after == before + 1, max_count == 10 + round as u64, "the change and its entry land together");
         no_leftovers(&cli, site.parent().unwrap());
         outcome
     });

@@ -30,6 +30,8 @@ const VAULT_VALUE: &str = "Vault-Value-Charlie-9034";
 const WRONG_PASSPHRASE: &str = "Wrong-Passphrase-Delta-5521";
 const WRONG_SHARE_PASSWORD: &str = "Wrong-Share-Echo-6630";
 const WRONG_PFX_PASSWORD: &str = "Wrong-Pfx-Foxtrot-1187";
+const ADMIN_PASSWORD: &str = "Admin-Password-Hotel-2290";
+const WRONG_ADMIN_PASSWORD: &str = "Wrong-Admin-India-7745";
 
 /// The CLI, keeping everything it printed.
 struct Recorded {
@@ -125,12 +127,20 @@ fn no_secret_reaches_the_data_folder_or_the_output() {
     lb.backup_id();
     lb.ok(&["status"], "");
     lb.ok(&["operations", "list"], "");
+
+    // An administrator password, from files outside the data folder: set, a wrong
+    // one refused (and recorded), the right one used for an elevated change.
+    std::fs::write(root.join("admin"), ADMIN_PASSWORD).unwrap();
+    std::fs::write(root.join("wrong-admin"), WRONG_ADMIN_PASSWORD).unwrap();
+    lb.ok(&["admin", "set-password", "--new-password-file", &to("admin")], "");
+    lb.ok(&["--admin-password-file", &to("admin"), "expiry", "set", "--days", "45"], "");
+    lb.refused(&["--admin-password-file", &to("wrong-admin"), "expiry", "set", "--days", "40"], "");
     // The audit trail records each change with its old and new values: the new
     // location's access key id is there; no secret may be (searched with the rest).
     let audit = lb.ok(&["--json", "audit", "list", "--limit", "1000"], "");
     assert!(holds(audit.as_bytes(), S3_KEY_ID), "control: the audit trail names the new location");
 
-    let secrets = [PFX_PASSWORD, PASSPHRASE, VAULT_VALUE, WRONG_PASSPHRASE, WRONG_SHARE_PASSWORD, WRONG_PFX_PASSWORD, PASSWORD, S3_SECRET];
+    let secrets = [PFX_PASSWORD, PASSPHRASE, VAULT_VALUE, WRONG_PASSPHRASE, WRONG_SHARE_PASSWORD, WRONG_PFX_PASSWORD, PASSWORD, S3_SECRET, ADMIN_PASSWORD, WRONG_ADMIN_PASSWORD];
     let printed = lb.printed.borrow();
     // Controls: what is not secret (the share's user, the access key id) is found, so
     // the search would find a secret too.

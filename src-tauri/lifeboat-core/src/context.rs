@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{Actor, FrontEnd, Record};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Recorder};
 use crate::clock::Clock;
 use crate::elevation::Elevation;
 use crate::error::{Error, IoContext, Result};
@@ -43,7 +43,8 @@ impl Context {
         check_writable(data_dir)?;
         let catalog = Catalog::open(&data_dir.join(crate::catalog::FILE_NAME))?;
         let actor = Actor::current(FrontEnd::Cli);
-        let elevation = Arc::new(Elevation::new(catalog.path().to_owned(), clock.clone(), actor.clone()));
+        let recorder = Arc::new(Recorder::new(catalog.path().to_owned(), clock.clone(), actor.clone()));
+        let elevation = Arc::new(Elevation::new(recorder, clock.clone()));
         let vault = LazyVault::new(data_dir, clock.clone(), elevation.clone());
         let context = Context { data_dir: data_dir.to_owned(), catalog, clock, events, interactive: Trigger::Cli, actor, target_layer: None, vault, elevation };
         context.settings().installation()?;
@@ -80,7 +81,7 @@ impl Context {
 
     pub fn set_front_end(&mut self, front_end: FrontEnd) {
         self.actor.front_end = front_end;
-        self.elevation.set_actor(self.actor.clone());
+        self.elevation.recorder().set_actor(self.actor.clone());
     }
 
     pub fn elevation(&self) -> &Elevation {

@@ -8,15 +8,14 @@
 //! it holds across processes and restarts, and each leaves an audit entry. Without an
 //! administrator password (an explicit, warned choice) nothing is asked.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::audit::{Actor, Outcome, Record, ELEVATED_ACTION, ELEVATION};
-use crate::catalog::Catalog;
+use crate::audit::{Outcome, Record, ELEVATED_ACTION, ELEVATION};
+use crate::catalog::{Catalog, Recorder};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 
@@ -75,22 +74,20 @@ struct Unlocked {
 }
 
 pub struct Elevation {
-    catalog_path: PathBuf,
+    recorder: Arc<Recorder>,
     clock: Clock,
-    actor: Mutex<Actor>,
     unlocked: Mutex<Option<Unlocked>>,
     prompt: Mutex<Option<Prompt>>,
-    /// Opened on first use: most engines never elevate.
-    catalog: Mutex<Option<Catalog>>,
 }
 
 impl Elevation {
-    pub fn new(catalog_path: PathBuf, clock: Clock, actor: Actor) -> Self {
-        Elevation { catalog_path, clock, actor: Mutex::new(actor), unlocked: Mutex::new(None), prompt: Mutex::new(None), catalog: Mutex::new(None) }
+    pub fn new(recorder: Arc<Recorder>, clock: Clock) -> Self {
+        Elevation { recorder, clock, unlocked: Mutex::new(None), prompt: Mutex::new(None) }
     }
 
-    pub fn set_actor(&self, actor: Actor) {
-        *lock(&self.actor) = actor;
+    /// Where elevation and the vault append their audit entries.
+    pub fn recorder(&self) -> &Arc<Recorder> {
+        &self.recorder
     }
 
     pub fn set_prompt(&self, prompt: Prompt) {
@@ -102,17 +99,11 @@ impl Elevation {
     }
 
     fn with_catalog<T>(&self, work: impl FnOnce(&Catalog) -> Result<T>) -> Result<T> {
-        let mut catalog = lock(&self.catalog);
-        if catalog.is_none() {
-            *catalog = Some(Catalog::open(&self.catalog_path)?);
-        }
-        work(catalog.as_ref().expect("opened above"))
+        self.recorder.with(work)
     }
 
     fn audit(&self, record: Record) -> Result<()> {
-        let actor = lock(&self.actor).clone();
-        let now = self.now();
-        self.with_catalog(|catalog| catalog.append_audit(record, &actor, now).map(drop))
+        self.recorder.record(record)
     }
 
     fn attempts(&self) -> Result<Attempts> {

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::{self, AuditEntry, ChainVerdict, FrontEnd};
+use crate::audit::{self, AuditEntry, FrontEnd};
 use crate::catalog::{AuditFilter, BackupListing};
 use crate::clock::{self, Clock};
+use crate::commands::audit::AuditReport;
 use crate::commands::backup::{Backup, BackupSummary};
 use crate::commands::open::{BackupFile, UnlockedBackup};
 use crate::commands::recover::{self, RecoveryPlan};
@@ -89,9 +90,10 @@ impl Engine {
         self.ctx.catalog().audit_entries(filter)
     }
 
-    /// Checks the audit trail link by link: where it breaks, if it does.
-    pub fn verify_audit(&self) -> Result<ChainVerdict> {
-        Ok(audit::verify(self.ctx.catalog().audit_chain()?))
+    /// Checks the audit trail link by link, then against the heads the backups at the
+    /// location recorded.
+    pub fn verify_audit(&self) -> Result<AuditReport> {
+        crate::commands::audit::verify(&self.ctx)
     }
 
     /// Wraps every target this engine opens (tests count or fail calls with it).
@@ -238,6 +240,11 @@ impl Engine {
     /// How many minutes without elevated activity end an elevation.
     pub fn set_elevation_minutes(&self, minutes: u32) -> Result<ElevationStatus> {
         crate::error::check_range(minutes, elevation::MINUTES, " minutes", |m| format!("Elevation lasting {m} minutes"))?;
+        if !self.vault()?.has_admin_password()? {
+            return Err(Error::input(
+                "No administrator password is set, so nothing needs elevation; set one first (`lifeboat admin set-password`, or Configuration → Administrator).",
+            ));
+        }
         self.ctx.require_elevation(&format!("Set elevation to last {minutes} minutes"))?;
         let before = self.ctx.elevation().timeout_minutes()?;
         self.ctx.elevation().set_timeout_minutes(minutes)?;

@@ -36,7 +36,9 @@ pub fn stage(ctx: &Context, catalog: &Path, vault: Option<&Path>) -> Result<()> 
         // Flushing needs write access on Windows (a read-only handle is refused there).
         fs::OpenOptions::new().write(true).open(&to).and_then(|f| f.sync_all()).with_path("flushing", &to)?;
     }
-    fsutil::write_atomic(&dir.join(READY), b"", true)
+    // The mark names this recovery, so that installing it again after a crash adds
+    // its audit entries once.
+    fsutil::write_atomic(&dir.join(READY), uuid::Uuid::new_v4().simple().to_string().as_bytes(), true)
 }
 
 /// Whether a recovery left something in `recovering/` (staged, or being staged).
@@ -56,11 +58,12 @@ pub fn finish(ctx: &Context) -> Result<bool> {
         }
         return Ok(false);
     }
+    let recovery_id = String::from_utf8_lossy(&fs::read(dir.join(READY)).with_path("reading", &dir.join(READY))?).into_owned();
     let vault = dir.join(VAULT);
     if vault.exists() {
         ctx.vault()?.replace_with(&vault)?;
     }
-    ctx.catalog().replace_with(&dir.join(CATALOG))?;
+    ctx.catalog().replace_with(&dir.join(CATALOG), &recovery_id, ctx.actor(), ctx.now())?;
     fs::remove_dir_all(&dir).with_path("removing", &dir)?;
     fsutil::sync_dir(ctx.data_dir())?;
     Ok(true)

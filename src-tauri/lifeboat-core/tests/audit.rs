@@ -41,12 +41,15 @@ fn settings_changes_and_operations_are_recorded_with_who_and_how_they_ended() {
     assert!(engine.backup_now(&NoProgress, &Cancel::default()).is_err());
 
     let changed = ("settings-changed".to_owned(), String::new(), Outcome::Succeeded);
+    // The passphrase's key, a managed vault secret, is stored just before the setting.
+    let passphrase_key = ("vault-changed".to_owned(), String::new(), Outcome::Succeeded);
     let started = |kind: &str| ("operation-started".to_owned(), kind.to_owned(), Outcome::Started);
     let finished = |kind: &str, outcome| ("operation-finished".to_owned(), kind.to_owned(), outcome);
     assert_eq!(
         kinds(&engine),
         [
             changed.clone(),
+            passphrase_key,
             changed.clone(),
             changed.clone(),
             started("backup"),
@@ -71,7 +74,7 @@ fn settings_changes_and_operations_are_recorded_with_who_and_how_they_ended() {
     assert_eq!(failed.front_end, FrontEnd::Window);
     assert!(failed.summary.starts_with("backup failed: "), "{}", failed.summary);
     assert_eq!(failed.details["kind"], "backup");
-    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=12).rev().collect::<Vec<_>>());
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=13).rev().collect::<Vec<_>>());
 
     // Automatic backups off, then off again (no change, no entry).
     engine.set_automatic(false).unwrap();
@@ -79,14 +82,14 @@ fn settings_changes_and_operations_are_recorded_with_who_and_how_they_ended() {
     let off = &engine.audit_entries(&AuditFilter::default()).unwrap()[0];
     assert_eq!((off.summary.as_str(), &off.details), ("Automatic backups turned off", &serde_json::json!({ "automatic": { "old": true, "new": false } })));
 
-    let verdict = engine.verify_audit().unwrap();
-    assert_eq!((verdict.entries, verdict.broken), (13, None));
-    assert_eq!(verdict.head.unwrap().seq, 13);
+    let verdict = engine.verify_audit().unwrap().chain;
+    assert_eq!((verdict.entries, verdict.broken), (14, None));
+    assert_eq!(verdict.head.unwrap().seq, 14);
 
     // Listings narrow by kind, time and count.
-    let filter = |kind: Option<&str>, limit: Option<u32>| AuditFilter { since: None, kind: kind.map(Into::into), limit };
+    let filter = |kind: Option<&str>, limit: Option<u32>| AuditFilter { kind: kind.map(Into::into), limit, ..AuditFilter::default() };
     assert_eq!(engine.audit_entries(&filter(Some("operation-finished"), None)).unwrap().len(), 4);
-    assert_eq!(engine.audit_entries(&filter(None, Some(3))).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [13, 12, 11]);
+    assert_eq!(engine.audit_entries(&filter(None, Some(3))).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [14, 13, 12]);
     let later = AuditFilter { since: Some(clock.0.lock().unwrap().to_owned() + chrono::Duration::seconds(1)), ..AuditFilter::default() };
     assert!(engine.audit_entries(&later).unwrap().is_empty());
 }
@@ -129,12 +132,159 @@ fn an_edited_or_removed_entry_in_the_catalog_is_found() {
     }
     let db = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
     db.execute("UPDATE audit SET body = replace(body, 'retention', 'schedule') WHERE seq = 2", []).unwrap();
-    let broken = engine.verify_audit().unwrap().broken.expect("the edit is found");
+    let broken = engine.verify_audit().unwrap().chain.broken.expect("the edit is found");
     assert_eq!(broken.seq, 2);
     assert!(broken.problem.contains("entry 2 was changed"), "{}", broken.problem);
 
     db.execute("DELETE FROM audit WHERE seq IN (2, 3)", []).unwrap();
-    let verdict = engine.verify_audit().unwrap();
+    let verdict = engine.verify_audit().unwrap().chain;
     assert_eq!(verdict.broken.unwrap().problem, "entries 2 to 3 were removed");
     assert_eq!(verdict.head.unwrap().seq, 1, "the chain holds up to the entry before");
+}
+
+/// Rewrites the trail from entry 1 on with `edit` applied to each body, recomputing
+/// every hash as a program that knows the rule would: in itself the chain holds.
+fn rewrite_trail(db: &rusqlite::Connection, edit: impl Fn(u64, String) -> String) {
+    let rows: Vec<(u64, String)> =
+        db.prepare("SELECT seq, body FROM audit ORDER BY seq").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let mut previous = lifeboat_core::audit::GENESIS.to_owned();
+    for (seq, body) in rows {
+        let body = edit(seq, body);
+        let hash = lifeboat_core::audit::link(&previous, &body);
+        db.execute("UPDATE audit SET body = ?2, hash = ?3 WHERE seq = ?1", rusqlite::params![seq, body, hash]).unwrap();
+        previous = hash;
+    }
+}
+
+#[test]
+fn a_trail_rewritten_or_cut_after_a_backup_disagrees_with_the_head_the_backup_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let data = tmp.path().join("data");
+    let engine = common::engine(&data, &clock);
+    common::make_tree(&tmp.path().join("tree"));
+    engine.add_item(&tmp.path().join("tree"), Some("tree"), None, vec![]).unwrap();
+    engine.set_passphrase("a witness test passphrase").unwrap();
+    engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    engine.set_retention(RetentionPolicy { days: 10, max_count: 5 }, false).unwrap();
+    engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
+    let report = engine.verify_audit().unwrap();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!((report.witnesses, report.location_problem.as_deref()), (2, None));
+    let backups = engine.list_backups().unwrap();
+    let location = engine.settings().unwrap().location.path;
+    let heads: Vec<u64> = backups
+        .iter()
+        .map(|b| {
+            let header = lifeboat_core::format::read_header(&mut std::fs::File::open(location.join(&b.file_name)).unwrap()).unwrap().header;
+            lifeboat_core::audit::witness::recorded(&header).unwrap().seq
+        })
+        .collect();
+    // Each recorded the trail as its backup started: the entries before it and its own start.
+    assert_eq!(heads, [4, 9], "{backups:?}");
+
+    // The whole trail rewritten (what the retention was set to), every hash recomputed:
+    // the chain holds in itself, both backups contradict it.
+    let db = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
+    let original: Vec<(u64, String, String)> =
+        db.prepare("SELECT seq, body, hash FROM audit").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    rewrite_trail(&db, |seq, body| if seq == 2 { format!("{body} ") } else { body });
+    let report = engine.verify_audit().unwrap();
+    assert_eq!(report.chain.broken, None, "rewritten consistently");
+    assert_eq!(report.contradictions.iter().map(|c| c.seq).collect::<Vec<_>>(), [4, 9], "{report:?}");
+    assert!(report.contradictions[0].problem.contains("recorded entry 4 differently"), "{}", report.contradictions[0].problem);
+    assert!(!report.holds());
+
+    // Put back, then the end cut off after the first backup: the second one says so.
+    for (seq, body, hash) in &original {
+        db.execute("UPDATE audit SET body = ?2, hash = ?3 WHERE seq = ?1", rusqlite::params![seq, body, hash]).unwrap();
+    }
+    assert!(engine.verify_audit().unwrap().holds());
+    db.execute("DELETE FROM audit WHERE seq > 5", []).unwrap();
+    let report = engine.verify_audit().unwrap();
+    assert_eq!(report.chain.broken, None, "a cut trail holds in itself");
+    assert_eq!(report.contradictions.len(), 1);
+    assert!(report.contradictions[0].problem.contains("recorded entry 9 as the last one, but the trail ends at entry 5"), "{}", report.contradictions[0].problem);
+}
+
+/// Each entry oldest first as (kind, what it is about, outcome), carried ones marked.
+fn trail(engine: &lifeboat_core::engine::Engine) -> Vec<(String, String, Outcome, bool)> {
+    let mut entries = engine.audit_entries(&AuditFilter::default()).unwrap();
+    entries.reverse();
+    entries
+        .into_iter()
+        .map(|e| {
+            let about = e.details["kind"].as_str().or(e.details["change"].as_str()).unwrap_or_default().to_owned();
+            (e.kind, about, e.outcome, e.carried.is_some())
+        })
+        .collect()
+}
+
+#[test]
+fn a_session_from_configuration_to_recovery_leaves_each_entry_and_the_trail_survives_the_machine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let first = common::engine(&tmp.path().join("first"), &clock);
+    common::make_tree(&tmp.path().join("tree"));
+    first.add_item(&tmp.path().join("tree"), Some("tree"), None, vec![]).unwrap();
+    first.set_passphrase("an audit session passphrase").unwrap();
+    // A folder both machines reach (the default one is inside each data folder).
+    first.set_local_location(&tmp.path().join("backups")).unwrap();
+    first.vault().unwrap().set_secret("db-password", b"session-secret-value", Default::default()).unwrap();
+    let backup = first.backup_now(&NoProgress, &Cancel::default()).unwrap().id;
+    let identity = lifeboat_core::protector::PassphraseIdentity::new(zeroize::Zeroizing::new("an audit session passphrase".into()));
+    let request = lifeboat_core::commands::restore::RestoreRequest { items: vec![], paths: vec![], to: Some(tmp.path().join("restored")) };
+    first.restore(&backup, Some(&identity), request, &NoProgress, &Cancel::default()).unwrap();
+    first.vault().unwrap().delete(lifeboat_core::vault::ObjectKind::Secret, "db-password").unwrap();
+
+    let s = |kind: &str, about: &str, outcome| (kind.to_owned(), about.to_owned(), outcome, false);
+    let ok = Outcome::Succeeded;
+    // The passphrase's key is a managed vault secret, stored just before the setting.
+    let before_backup = [
+        s("settings-changed", "", ok),
+        s("vault-changed", "version-added", ok),
+        s("settings-changed", "", ok),
+        s("settings-changed", "", ok),
+        s("vault-changed", "version-added", ok),
+        s("operation-started", "backup", Outcome::Started),
+    ];
+    let mut expected: Vec<_> = before_backup.to_vec();
+    expected.extend([
+        s("operation-finished", "backup", ok),
+        s("operation-started", "retention", Outcome::Started),
+        s("operation-finished", "retention", ok),
+        s("operation-started", "restore", Outcome::Started),
+        s("operation-finished", "restore", ok),
+        s("vault-changed", "deleted", ok),
+    ]);
+    assert_eq!(trail(&first), expected);
+
+    // A new machine recovers from that backup: its own entries stay, then the recovery,
+    // then the first machine's trail as the backup carried it (up to its start).
+    let second = common::engine(&tmp.path().join("second"), &clock);
+    let location = first.settings().unwrap().location.path;
+    let file = second.inspect_at(&lifeboat_core::settings::TypedLocation::Local(location), Some(&backup)).unwrap();
+    common::recover_from(&second, file, Some(&identity), false).unwrap();
+    let mut expected = vec![s("operation-started", "recover", Outcome::Started), s("recovered", "", ok)];
+    expected.extend(before_backup.iter().map(|(k, a, o, _)| (k.clone(), a.clone(), *o, true)));
+    expected.push(s("operation-finished", "recover", ok));
+    assert_eq!(trail(&second), expected);
+    let recovered = &second.audit_entries(&AuditFilter { kind: Some("recovered".into()), ..AuditFilter::default() }).unwrap()[0];
+    assert_eq!((recovered.details["carried"].as_u64(), &recovered.details["entries"]), (Some(6), &serde_json::json!([1, 6])));
+    // The carried entries are the first machine's, unchanged: the backup's head holds.
+    let report = second.verify_audit().unwrap();
+    assert!(report.holds(), "{report:?}");
+    assert_eq!(report.witnesses, 1);
+
+    // Recovering from the same backup again carries nothing twice.
+    let file = second.inspect(&backup).unwrap();
+    common::recover_from(&second, file, Some(&identity), true).unwrap();
+    let again = second.audit_entries(&AuditFilter { kind: Some("recovered".into()), ..AuditFilter::default() }).unwrap();
+    assert_eq!(again[0].details["carried"], 0);
+    assert!(second.verify_audit().unwrap().holds());
+    // No secret value reached either trail.
+    for engine in [&first, &second] {
+        let all = serde_json::to_string(&engine.audit_entries(&AuditFilter::default()).unwrap()).unwrap();
+        assert!(!all.contains("session-secret-value") && !all.contains("an audit session passphrase"));
+    }
 }

@@ -249,10 +249,8 @@ fn editing_the_vault_file_does_not_make_a_secret_readable() {
     // intruder knows): elevation works with that password, the secret still does not open.
     let intruder = common::engine(&w.root.join("intruder"), &w.clock);
     intruder.set_admin_password(None, "the intruder's own password").unwrap();
-    let theirs: String = rusqlite::Connection::open(w.root.join("intruder").join("vault.db"))
-        .unwrap()
-        .query_row("SELECT value FROM meta WHERE key = 'admin'", [], |r| r.get(0))
-        .unwrap();
+    let theirs: String =
+        rusqlite::Connection::open(w.root.join("intruder").join("vault.db")).unwrap().query_row("SELECT value FROM meta WHERE key = 'admin'", [], |r| r.get(0)).unwrap();
     db.execute("INSERT INTO meta (key, value) VALUES ('admin', ?1)", [&theirs]).unwrap();
     let engine = fresh();
     engine.elevate("the intruder's own password").unwrap();

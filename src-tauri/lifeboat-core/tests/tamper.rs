@@ -178,8 +178,9 @@ fn a_thousand_flipped_bits_are_caught_by_verify_and_restore_naming_the_part() {
     let index_offset = u64::from_le_bytes(original[len - 32..len - 24].try_into().unwrap()) as usize;
     // What an error must name for a flip in each part. A flipped header byte breaks the
     // header's JSON, its signature, a recipient or the MAC: any message about the header
-    // or the key it names. A footer flip sends the reader to a wrong index chunk.
-    let header_words: &[&str] = &["header", "signature", "needs the legacy encryption key", "recipients of a kind"];
+    // or the key it names, or (a flip in the version field) says which format version
+    // the file claims. A footer flip sends the reader to a wrong index chunk.
+    let header_words: &[&str] = &["header", "signature", "needs the legacy encryption key", "recipients of a kind", "in backup format version"];
     let parts: [(&str, std::ops::Range<usize>, usize, &[&str]); 4] = [
         ("header", 0..header_len(&original), 150, header_words),
         ("data", header_len(&original)..index_offset, 550, &["data chunk"]),

@@ -75,6 +75,7 @@ fn generate(name: &str, recipient: &dyn Recipient, seed: u64) -> Vec<u8> {
         expires_at: Utc.with_ymd_and_hms(2126, 1, 2, 3, 4, 5).unwrap(),
         installation: Installation { id: uuid::Uuid::from_u128(42), name: format!("vector-{name}") },
         lifeboat_version: "0.1.0".into(),
+        audit_head: None,
     };
     let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(seed);
     write_backup(Vec::new(), meta, &[recipient], &[source], vec![], &mut rng, &NoProgress, &Cancel::default()).unwrap().out

@@ -12,6 +12,8 @@ import {
   type LocationDraft,
   type ObjectKind,
   type Attributes_Deserialize as Attributes,
+  type AuditFilter_Deserialize as AuditFilter,
+  type ExportFormat,
   type AttributeChanges_Deserialize as AttributeChanges,
   type Outcome_Serialize as Outcome,
   type RestoreRequest_Deserialize as RestoreRequest,
@@ -96,6 +98,11 @@ export const api = {
     unlock: (identity: IdentityInput) => call(() => commands.recoverUnlock(identity)),
     start: (replace: boolean) => started("recover", call(() => commands.recoverStart(replace))),
     close: () => commands.recoverClose(),
+  },
+  audit: {
+    list: (filter: AuditFilter) => call(() => commands.auditList(filter)),
+    verify: () => call(() => commands.auditVerify()),
+    export: (filter: AuditFilter, format: ExportFormat, dest: string) => call(() => commands.auditExport(filter, format, dest)),
   },
   admin: {
     status: () => call(() => commands.adminStatus()),

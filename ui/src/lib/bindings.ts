@@ -133,6 +133,13 @@ export const commands = {
 	/**  Sets the first administrator password (`current` none) or changes it. */
 	adminSetPassword: (current: string | null, replacement: string) => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_set_password", { current, replacement })),
 	adminSetTimeout: (minutes: number) => typedError<ElevationStatus_Serialize, UiError_Serialize>(__TAURI_INVOKE("admin_set_timeout", { minutes })),
+	auditList: (filter: AuditFilter_Deserialize) => typedError<AuditEntry_Serialize[], UiError_Serialize>(__TAURI_INVOKE("audit_list", { filter })),
+	auditVerify: () => typedError<AuditReport_Serialize, UiError_Serialize>(__TAURI_INVOKE("audit_verify")),
+	/**
+	 *  Writes the entries the filter admits (no limit) to `dest`, which the save dialog
+	 *  already confirmed replacing; returns how many.
+	 */
+	auditExport: (filter: AuditFilter_Deserialize, format: ExportFormat, dest: string) => typedError<number, UiError_Serialize>(__TAURI_INVOKE("audit_export", { filter, format, dest })),
 };
 
 /** Events */
@@ -191,6 +198,111 @@ export type Attributes_Serialize = {
 	expires: string | null,
 	content_type: string | null,
 	tags: { [key in string]: string },
+};
+
+/**
+ *  One entry as it is hashed and stored. `kind` is open-ended text so that an older
+ *  Lifeboat still lists and checks the entries of a newer one.
+ */
+export type AuditEntry = AuditEntry_Serialize | AuditEntry_Deserialize;
+
+/**
+ *  One entry as it is hashed and stored. `kind` is open-ended text so that an older
+ *  Lifeboat still lists and checks the entries of a newer one.
+ */
+export type AuditEntry_Deserialize = {
+	seq: number,
+	at: string,
+	kind: string,
+	front_end: FrontEnd,
+	os_user: string,
+	outcome: AuditOutcome,
+	/**  One line for people. */
+	summary: string,
+	/**  What changed or what was acted on, never a secret value. */
+	details: unknown,
+	/**
+	 *  Set on an entry a recovery brought over from the recovered installation's trail
+	 *  (the fields above are the original's, `seq` aside).
+	 */
+	carried?: Carried | null,
+};
+
+/**
+ *  One entry as it is hashed and stored. `kind` is open-ended text so that an older
+ *  Lifeboat still lists and checks the entries of a newer one.
+ */
+export type AuditEntry_Serialize = {
+	seq: number,
+	at: string,
+	kind: string,
+	front_end: FrontEnd,
+	os_user: string,
+	outcome: AuditOutcome,
+	/**  One line for people. */
+	summary: string,
+	/**  What changed or what was acted on, never a secret value. */
+	details: unknown,
+	/**
+	 *  Set on an entry a recovery brought over from the recovered installation's trail
+	 *  (the fields above are the original's, `seq` aside).
+	 */
+	carried?: Carried,
+};
+
+/**  Which entries a listing shows, newest first: every condition given must hold. */
+export type AuditFilter = AuditFilter_Serialize | AuditFilter_Deserialize;
+
+/**  Which entries a listing shows, newest first: every condition given must hold. */
+export type AuditFilter_Deserialize = {
+	since?: string | null,
+	/**  Entries before this time only. */
+	until?: string | null,
+	kind?: string | null,
+	front_end?: FrontEnd | null,
+	outcome?: AuditOutcome | null,
+	limit?: number | null,
+};
+
+/**  Which entries a listing shows, newest first: every condition given must hold. */
+export type AuditFilter_Serialize = {
+	since: string | null,
+	/**  Entries before this time only. */
+	until: string | null,
+	kind: string | null,
+	front_end: FrontEnd | null,
+	outcome: AuditOutcome | null,
+	limit: number | null,
+};
+
+/**
+ *  How an audited action ended (named `AuditOutcome` for the window, beside the
+ *  operations' `Outcome`; JSON does not show an enum's name).
+ */
+export type AuditOutcome = 
+/**  Started, not yet ended (an operation's first entry). */
+"started" | "succeeded" | "failed" | "canceled";
+
+export type AuditReport = AuditReport_Serialize | AuditReport_Deserialize;
+
+export type AuditReport_Deserialize = {
+	chain: ChainVerdict_Deserialize,
+	/**  How many backups at the location recorded a head. */
+	witnesses: number,
+	/**  Those the trail does not hold: it was rewritten or cut after they were made. */
+	contradictions: Contradiction[],
+	/**  Why the location's backups could not be compared (it did not answer). */
+	location_problem?: string | null,
+};
+
+export type AuditReport_Serialize = {
+	chain: ChainVerdict_Serialize,
+	/**  How many backups at the location recorded a head. */
+	witnesses: number,
+	/**  Those the trail does not hold: it was rewritten or cut after they were made. */
+	contradictions: Contradiction[],
+	/**  Why the location's backups could not be compared (it did not answer). */
+	location_problem: string | null,
 };
 
 /**  A newer Lifeboat the feed offers. */
@@ -375,11 +487,52 @@ export type BackupSummary_Serialize = {
 	retention_error: string | null,
 };
 
+/**
+ *  Where a carried entry stood in the trail it came from: enough to check that it is
+ *  that trail's entry unchanged, and to match the heads that trail's backups recorded.
+ */
+export type Carried = {
+	seq: number,
+	hash: string,
+	/**  The hash of the entry before it there. */
+	previous: string,
+};
+
 export type CertificateSummary = {
 	thumbprint: string,
 	subject: string,
 	not_after: string,
 	key_bits: number,
+};
+
+/**  The first place the chain does not hold. */
+export type ChainBreak = {
+	/**  The first entry that does not follow from the ones before it. */
+	seq: number,
+	problem: string,
+};
+
+/**  Where the chain ends: the last entry's number and hash. */
+export type ChainHead = {
+	seq: number,
+	hash: string,
+};
+
+/**  What a check of the whole chain found. */
+export type ChainVerdict = ChainVerdict_Serialize | ChainVerdict_Deserialize;
+
+/**  What a check of the whole chain found. */
+export type ChainVerdict_Deserialize = {
+	entries: number,
+	head?: ChainHead | null,
+	broken?: ChainBreak | null,
+};
+
+/**  What a check of the whole chain found. */
+export type ChainVerdict_Serialize = {
+	entries: number,
+	head: ChainHead | null,
+	broken: ChainBreak | null,
 };
 
 /**
@@ -424,6 +577,16 @@ export type ContentItem = {
 	source: string,
 	files: number,
 	bytes: number,
+};
+
+/**  A backup whose recorded head the local trail does not hold. */
+export type Contradiction = {
+	backup_id: string,
+	file_name: string,
+	created_at: string,
+	/**  The entry the backup recorded as the last one. */
+	seq: number,
+	problem: string,
 };
 
 export type CopiedBackup = {
@@ -678,6 +841,13 @@ export type Event_Serialize = { event: "operation-started"; operation: Operation
 /**  Slots passed while nothing was running (asleep, app closed); one catch-up follows. */
 { event: "backups-missed"; count: number; first: string; last: string } | { event: "location-unreachable"; location: string; error: string } | { event: "location-reachable"; location: string } | { event: "certificate-expiring"; thumbprint: string; subject: string; not_after: string; days_left: number } | { event: "backups-deleted"; backups: DeletedBackup[] };
 
+/**  How an export writes entries. */
+export type ExportFormat = 
+/**  One row per entry; `details` as JSON in the last column. */
+"csv" | 
+/**  An array of the entries as listed. */
+"json";
+
 /**  What is wrong with one field, in the engine's words. */
 export type FieldProblem = FieldProblem_Serialize | FieldProblem_Deserialize;
 
@@ -758,6 +928,11 @@ export type FleetStatus_Serialize = {
 	checked_at: string,
 	members: FleetMember_Serialize[],
 };
+
+/**  Which front end an action came through. */
+export type FrontEnd = "window" | "cli" | 
+/**  `lifeboat service`: the scheduler without a window. */
+"service";
 
 export type HealthState = 
 /**  Not checked since it was set. */

@@ -36,8 +36,9 @@ pub fn run(engine: &Engine, command: AdminCommand, admin_password: Option<&Zeroi
             let current = match engine.elevation_status()?.password_set {
                 true => Some(match admin_password {
                     Some(password) => password.clone(),
-                    None => secrets::ask_on_terminal("Current administrator password")
-                        .ok_or_else(|| Error::ElevationRequired("Changing the administrator password needs the current one: run on a terminal, or add --admin-password-file FILE.".into()))?,
+                    None => secrets::ask_on_terminal("Current administrator password").ok_or_else(|| {
+                        Error::ElevationRequired("Changing the administrator password needs the current one: run on a terminal, or add --admin-password-file FILE.".into())
+                    })?,
                 }),
                 false => None,
             };

@@ -7,19 +7,23 @@ mod backups;
 mod items;
 mod listings;
 mod operations;
+mod recorder;
 
 pub use audit::AuditFilter;
 pub use backups::{BackupRecord, BackupStatus};
 pub use listings::{retention_candidates, BackupListing, CachedListing, HeaderSummary, RetentionFate};
 pub(crate) use operations::Counters;
 pub use operations::Ended;
+pub use recorder::Recorder;
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use serde::{de::DeserializeOwned, Serialize};
 
+use crate::audit::Actor;
 use crate::error::{Error, Result};
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -77,9 +81,11 @@ impl Catalog {
     }
 
     /// Replaces the configuration with a catalog copy a backup carried: settings, items,
-    /// backups and listings become the copy's; the operations of both are kept. The
-    /// copy is brought to this version's schema first. One transaction.
-    pub fn replace_with(&self, copy: &Path) -> Result<()> {
+    /// backups and listings become the copy's; the operations of both are kept, and
+    /// the audit trail gets the copy's entries appended after a `recovered` entry
+    /// (`carry_audit`). The copy is brought to this version's schema first. One
+    /// transaction.
+    pub fn replace_with(&self, copy: &Path, recovery_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
         let mut carried = Connection::open(copy)?;
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut carried)
@@ -95,7 +101,7 @@ impl Catalog {
                  INSERT INTO main.listings SELECT * FROM carried.listings;
                  INSERT OR IGNORE INTO main.operations SELECT * FROM carried.operations;",
             )?;
-            Ok(())
+            catalog.carry_audit(recovery_id, actor, now)
         });
         self.conn.execute("DETACH DATABASE carried", [])?;
         replaced

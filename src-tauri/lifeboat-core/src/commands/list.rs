@@ -8,7 +8,7 @@ use std::io::Cursor;
 use crate::catalog::{retention_candidates, BackupListing, CachedListing, HeaderSummary, RetentionFate};
 use crate::context::Context;
 use crate::error::{ErrorKind, Result};
-use crate::format::read_header;
+use crate::format::{read_header, HeaderBytes};
 use crate::retention::decide;
 use crate::target::{StoredFile, Target};
 
@@ -59,8 +59,8 @@ pub(crate) fn refresh_as(ctx: &Context, target: &dyn Target, location: &str) -> 
     let names: Vec<String> = unseen.iter().map(|f| f.name.clone()).collect();
     let mut learned = Vec::new();
     let mut read = HashMap::new();
-    for (file, head) in unseen.into_iter().zip(target.heads(&names, HEAD_BYTES)) {
-        let (listing, lasting) = read_listing(target, file, head);
+    for (file, header) in unseen.into_iter().zip(read_headers(target, &names)) {
+        let (listing, lasting) = read_listing(file, header);
         if lasting {
             learned.push(listing.clone());
         }
@@ -86,14 +86,24 @@ pub(crate) fn refresh_as(ctx: &Context, target: &dyn Target, location: &str) -> 
 /// longer one is read from the file itself).
 const HEAD_BYTES: usize = 16 << 10;
 
-/// A file's listing from its first bytes, and whether it lasts (a header that
-/// cannot be read because of the file itself, not because the location failed on
-/// the way).
-fn read_listing(target: &dyn Target, file: &StoredFile, head: Result<Vec<u8>>) -> (CachedListing, bool) {
-    let header = head.and_then(|head| match read_header(&mut Cursor::new(&head)) {
-        Err(_) if head.len() == HEAD_BYTES => target.open(&file.name).and_then(|mut r| read_header(&mut r)),
-        parsed => parsed,
-    });
+/// The headers of the files `names`, each read from its first bytes (a longer one
+/// from the file itself).
+pub(crate) fn read_headers(target: &dyn Target, names: &[String]) -> Vec<Result<HeaderBytes>> {
+    names
+        .iter()
+        .zip(target.heads(names, HEAD_BYTES))
+        .map(|(name, head)| {
+            head.and_then(|head| match read_header(&mut Cursor::new(&head)) {
+                Err(_) if head.len() == HEAD_BYTES => target.open(name).and_then(|mut r| read_header(&mut r)),
+                parsed => parsed,
+            })
+        })
+        .collect()
+}
+
+/// A file's listing from its header, and whether it lasts (a header that cannot be
+/// read because of the file itself, not because the location failed on the way).
+fn read_listing(file: &StoredFile, header: Result<HeaderBytes>) -> (CachedListing, bool) {
     match header {
         Ok(h) => (CachedListing { file_name: file.name.clone(), size: file.size, header: Some(HeaderSummary::of(&h.header)), problem: None }, true),
         Err(e) => {

@@ -2,6 +2,7 @@
 //! copy, delete, retention, recover, vault restore, update) implement `runner::Verb` and run
 //! as operations; the others (list, status, fleet, open, location) read or check and return at once.
 
+pub mod audit;
 pub mod backup;
 pub mod copy;
 pub mod delete;

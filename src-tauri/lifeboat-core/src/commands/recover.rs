@@ -168,7 +168,9 @@ impl Extracted {
         let catalog = Catalog::open(&self.catalog)
             .map_err(|e| Error::integrity(format!("The configuration in this backup cannot be read by this Lifeboat ({e}); it may come from a newer version.")))?;
         let vault_dir = self.vault.as_deref().and_then(Path::parent).unwrap_or(self.scratch.dir()).to_owned();
-        let lazy = LazyVault::new(&vault_dir, ctx.clock().clone(), std::sync::Arc::new(crate::elevation::Elevation::new(self.catalog.clone(), ctx.clock().clone(), ctx.actor().clone())));
+        // The backup's vault on its own: what it would record goes to the extracted catalog.
+        let recorder = std::sync::Arc::new(crate::catalog::Recorder::new(self.catalog.clone(), ctx.clock().clone(), ctx.actor().clone()));
+        let lazy = LazyVault::new(&vault_dir, ctx.clock().clone(), std::sync::Arc::new(crate::elevation::Elevation::new(recorder, ctx.clock().clone())));
         let settings = Settings::new(&catalog, ctx.data_dir(), ctx.now(), None, &lazy);
         let installation = settings.installation()?;
         let view = settings.view()?;

@@ -13,8 +13,8 @@ mod wrap;
 pub use certificate::{create_certificate, create_certificate_files, self_signed, CertificateInfo, CreatedCertificate, RsaIdentity, RsaRecipient};
 pub use key::{parse_legacy_key, KeyIdentity, KeyRecipient, LegacyKey};
 pub use none::NoneRecipient;
-pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};
 pub(crate) use passphrase::{argon2id, DEFAULT_M_KIB, DEFAULT_P, DEFAULT_T};
+pub use passphrase::{check_passphrase, PassphraseIdentity, PassphraseRecipient, MIN_PASSPHRASE_CHARS};
 
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
@@ -104,11 +104,16 @@ fn protector(stanza: &Stanza) -> Option<&'static Protector> {
 /// The stanzas this version knows (with the encryption kind of their protector).
 type Known = Vec<(EncryptionKind, Described)>;
 
+/// The stanzas that wrap the file key: all but the audit trail's witness.
+fn recipient_stanzas(header: &Header) -> impl Iterator<Item = &Stanza> {
+    header.recipients.iter().filter(|s| s.kind != crate::audit::witness::STANZA_TYPE)
+}
+
 /// The stanzas this version knows, described; the names of the others' types.
 fn known(header: &Header) -> Result<(Known, Vec<&str>)> {
     let mut described = Vec::new();
     let mut unknown = Vec::new();
-    for stanza in &header.recipients {
+    for stanza in recipient_stanzas(header) {
         match protector(stanza) {
             Some(p) => described.push((p.encryption, (p.describe)(stanza)?)),
             None => unknown.push(stanza.kind.as_str()),
@@ -126,7 +131,7 @@ pub fn check_recipients(header: &Header) -> Result<()> {
     if header.encryption != EncryptionKind::Other && described.iter().any(|(kind, _)| *kind != header.encryption) {
         return damaged(format!("its recipients do not match its encryption kind {:?}", header.encryption.to_string()));
     }
-    if described.iter().any(|(kind, _)| *kind == EncryptionKind::None) && header.recipients.len() > 1 {
+    if described.iter().any(|(kind, _)| *kind == EncryptionKind::None) && recipient_stanzas(header).count() > 1 {
         return damaged("it stores its key in the clear beside other recipients".into());
     }
     Ok(())
@@ -159,9 +164,7 @@ pub fn unwrap_file_key(header: &Header, identity: Option<&dyn Identity>) -> Resu
 /// Public labels of a backup's recipients, for listings: thumbprints, key ids,
 /// "passphrase", "none"; a type this version does not know by its name.
 pub fn recipient_labels(header: &Header) -> Vec<String> {
-    header
-        .recipients
-        .iter()
+    recipient_stanzas(header)
         .map(|stanza| match protector(stanza).map(|p| (p.describe)(stanza)) {
             Some(Ok(d)) => d.label,
             Some(Err(_)) => format!("{} (malformed)", stanza.kind),

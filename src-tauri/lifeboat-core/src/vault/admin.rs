@@ -159,7 +159,8 @@ impl Vault {
         for (kind, name, version, sealed) in rows {
             let kind: ObjectKind = crate::names::parse_name(&kind).ok_or_else(damaged)?;
             let aad = aad(kind, &name, &version);
-            let plain = seal::open(&vault_key, &aad, &sealed).ok_or_else(|| Error::integrity(format!("Version {version} of the {kind} {name:?} does not open with this vault's key; nothing was changed.")))?;
+            let plain = seal::open(&vault_key, &aad, &sealed)
+                .ok_or_else(|| Error::integrity(format!("Version {version} of the {kind} {name:?} does not open with this vault's key; nothing was changed.")))?;
             tx.execute(
                 "UPDATE versions SET sealed = ?4, sealed_for = 'admin' WHERE kind = ?1 AND name = ?2 AND version = ?3",
                 params![kind.to_string(), name, version, seal_to(&public, &aad, &plain, &mut rng)?],

@@ -135,6 +135,10 @@ impl Vault {
             insert_version(&tx, &info, seq as i64 + 1, public, (&sealed, sealed_for))?;
         }
         tx.commit()?;
+        self.record(
+            format!("The {kind} {name:?} restored from its backup with {} version(s)", contents.versions.len()),
+            serde_json::json!({ "object": kind, "name": name, "change": "restored", "versions": contents.versions.len(), "from_vault": contents.vault }),
+        )?;
         self.summary(kind, name)
     }
 

@@ -27,7 +27,8 @@ use rusqlite_migration::M;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::audit::{Actor, FrontEnd};
+use crate::audit::{Actor, FrontEnd, Outcome, Record, VAULT_CHANGED};
+use crate::catalog::Recorder;
 use crate::clock::Clock;
 use crate::elevation::Elevation;
 use crate::error::{Error, Result};
@@ -112,7 +113,8 @@ impl Vault {
     /// Opens the vault of a data folder on its own (elevation and the audit trail go to
     /// the data folder's catalog), as `open_with` does.
     pub fn open(data_dir: &Path, clock: Clock) -> Result<Self> {
-        let elevation = Arc::new(Elevation::new(data_dir.join(crate::catalog::FILE_NAME), clock.clone(), Actor::current(FrontEnd::Cli)));
+        let recorder = Arc::new(Recorder::new(data_dir.join(crate::catalog::FILE_NAME), clock.clone(), Actor::current(FrontEnd::Cli)));
+        let elevation = Arc::new(Elevation::new(recorder, clock.clone()));
         Self::open_with(data_dir, clock, elevation)
     }
 
@@ -132,6 +134,12 @@ impl Vault {
         let vault = Vault { conn, data_dir: data_dir.to_owned(), clock, held: RefCell::new(Held { id, home, key }), elevation };
         vault.purge_expired()?;
         Ok(vault)
+    }
+
+    /// Records a change of the vault in the audit trail (after it is committed: the
+    /// vault is a database of its own). `details` never holds a value.
+    fn record(&self, summary: String, details: serde_json::Value) -> Result<()> {
+        self.elevation.recorder().record(Record::new(VAULT_CHANGED, Outcome::Succeeded, summary, details))
     }
 
     /// Lets `action` go ahead if the session is elevated or elevates now (the front
@@ -200,6 +208,7 @@ impl Vault {
         set_meta(&self.conn, "key_home", &crate::names::name_of(&to))?;
         key_home::forget(&self.data_dir, &id, from);
         self.held.borrow_mut().home = to;
+        self.record(format!("The vault key moved to the {}", crate::names::name_of(&to)), serde_json::json!({ "change": "key-moved", "from": from, "to": to }))?;
         self.settings()
     }
 
@@ -262,7 +271,11 @@ impl Vault {
     /// and this vault's new blobs are made for it.
     pub fn import_geography(&self, file: &[u8], passphrase: &str) -> Result<VaultSettings> {
         self.require_elevation("Import a geography into the vault")?;
-        geography::import(&self.conn, &self.key()?, file, passphrase, self.now())?;
+        let id = geography::import(&self.conn, &self.key()?, file, passphrase, self.now())?;
+        self.record(
+            format!("Geography {id} imported: its blobs restore here, and new blobs are made for it"),
+            serde_json::json!({ "change": "geography-imported", "geography": id }),
+        )?;
         self.settings()
     }
 
@@ -360,6 +373,11 @@ impl Vault {
         let info = VersionInfo { kind, name: name.into(), version, created_at: now, updated_at: now, attributes, details: material.details };
         insert_version(&tx, &info, seq, material.public.as_deref(), (&sealed.0, sealed.1))?;
         tx.commit()?;
+        let whose = if managed { " (Lifeboat's own)" } else { "" };
+        self.record(
+            format!("The {kind} {name:?}{whose}: version {} added", info.version),
+            serde_json::json!({ "object": kind, "name": name, "version": info.version, "change": "version-added", "managed": managed }),
+        )?;
         Ok(info)
     }
 
@@ -460,6 +478,7 @@ impl Vault {
     /// Changes one version's attributes (the newest when `version` is `None`).
     pub fn update(&self, kind: ObjectKind, name: &str, version: Option<&str>, changes: &AttributeChanges) -> Result<VersionInfo> {
         let mut info = self.version(kind, name, version)?;
+        let before = info.attributes.clone();
         info.attributes = changes.apply_to(&info.attributes);
         info.attributes.check()?;
         info.updated_at = self.now();
@@ -469,6 +488,12 @@ impl Vault {
              WHERE kind = ?1 AND name = ?2 AND version = ?3",
             params![kind.to_string(), name, info.version, a.enabled, a.not_before.map(stamp), a.expires.map(stamp), a.content_type, json(&a.tags), stamp(info.updated_at)],
         )?;
+        if info.attributes != before {
+            self.record(
+                format!("The {kind} {name:?}: attributes of version {} changed", info.version),
+                serde_json::json!({ "object": kind, "name": name, "version": info.version, "change": "attributes", "old": before, "new": info.attributes }),
+            )?;
+        }
         Ok(info)
     }
 

@@ -22,13 +22,20 @@ impl Vault {
         if settings.purge_protection && days < settings.recovery_days {
             return Err(Error::input(format!("Purge protection is on: the recovery period can be raised but not lowered below {} days.", settings.recovery_days)));
         }
+        let before = settings.recovery_days;
         set_meta(&self.conn, "recovery_days", &days.to_string())?;
+        if before != days {
+            self.record(format!("Deleted objects are recoverable for {days} days"), serde_json::json!({ "change": "recovery-days", "old": before, "new": days }))?;
+        }
         self.settings()
     }
 
     /// Turns purge protection on, for good.
     pub fn enable_purge_protection(&self) -> Result<VaultSettings> {
-        set_meta(&self.conn, "purge_protection", "on")?;
+        if !self.settings()?.purge_protection {
+            set_meta(&self.conn, "purge_protection", "on")?;
+            self.record("Purge protection turned on, for good".into(), serde_json::json!({ "change": "purge-protection" }))?;
+        }
         self.settings()
     }
 
@@ -43,6 +50,10 @@ impl Vault {
         let now = self.now();
         let purge_at = now + Duration::days(self.recovery_days()? as i64);
         self.conn.execute("UPDATE objects SET deleted_at = ?3, purge_at = ?4 WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name, stamp(now), stamp(purge_at)])?;
+        self.record(
+            format!("The {kind} {name:?} deleted (recoverable until {})", purge_at.format("%Y-%m-%d %H:%M UTC")),
+            serde_json::json!({ "object": kind, "name": name, "change": "deleted", "purge_at": purge_at }),
+        )?;
         self.summary(kind, name)
     }
 
@@ -50,6 +61,7 @@ impl Vault {
     pub fn recover(&self, kind: ObjectKind, name: &str) -> Result<ObjectSummary> {
         self.deleted(kind, name)?;
         self.conn.execute("UPDATE objects SET deleted_at = NULL, purge_at = NULL WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name])?;
+        self.record(format!("The {kind} {name:?} recovered"), serde_json::json!({ "object": kind, "name": name, "change": "recovered" }))?;
         self.summary(kind, name)
     }
 
@@ -68,11 +80,24 @@ impl Vault {
             }
         }
         self.conn.execute("DELETE FROM objects WHERE kind = ?1 AND name = ?2", params![kind.to_string(), name])?;
-        Ok(())
+        self.record(format!("The {kind} {name:?} purged"), serde_json::json!({ "object": kind, "name": name, "change": "purged" }))
     }
 
     /// Purges every deleted object whose recovery period has ended; returns how many.
     pub fn purge_expired(&self) -> Result<usize> {
-        Ok(self.conn.execute("DELETE FROM objects WHERE purge_at IS NOT NULL AND purge_at <= ?1", [stamp(self.now())])?)
+        let now = stamp(self.now());
+        let due: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT kind, name FROM objects WHERE purge_at IS NOT NULL AND purge_at <= ?1")?
+            .query_map([&now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let purged = self.conn.execute("DELETE FROM objects WHERE purge_at IS NOT NULL AND purge_at <= ?1", [&now])?;
+        for (kind, name) in &due {
+            self.record(format!("The {kind} {name:?} purged at the end of its recovery period"), serde_json::json!({ "object": kind, "name": name, "change": "purged-when-due" }))?;
+        }
+        Ok(purged)
     }
 }

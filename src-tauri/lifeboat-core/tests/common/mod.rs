@@ -255,6 +255,7 @@ pub fn meta_now(lifeboat_version: &str) -> lifeboat_core::commands::backup::Back
         expires_at: now + chrono::Duration::days(30),
         installation: lifeboat_core::format::Installation { id: uuid::Uuid::new_v4(), name: "host".into() },
         lifeboat_version: lifeboat_version.into(),
+        audit_head: None,
     }
 }
 

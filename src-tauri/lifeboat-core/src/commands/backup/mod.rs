@@ -106,6 +106,8 @@ fn back_up(ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Ba
         }
     }
     let catalog = ctx.catalog();
+    // Before the copy: the head the header records is in the trail the backup carries.
+    let audit_head = catalog.audit_head()?;
     let config_copy = scratch.path("catalog.db");
     catalog.snapshot_to(&config_copy, cancel)?;
     sources.push(Source {
@@ -128,6 +130,7 @@ fn back_up(ctx: &Context, progress: &dyn Progress, cancel: &Cancel) -> Result<Ba
         expires_at: now + Duration::days(settings.expiry_days()? as i64),
         installation: settings.installation()?,
         lifeboat_version: env!("CARGO_PKG_VERSION").to_owned(),
+        audit_head,
     };
     let file_name = backup_file_name(now, id);
     let upload = target.create(&file_name)?;

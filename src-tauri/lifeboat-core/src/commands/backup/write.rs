@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rand::CryptoRng;
 use uuid::Uuid;
 
+use crate::audit::ChainHead;
 use crate::error::{Error, Result};
 use crate::format::{
     ChunkWriter, EncryptionKind, EntryHeader, EntryKind, EntryWriter, FileKey, Finished, Header, HeaderBytes, Index, IndexEntry, IndexItem, Installation, ItemKind, PayloadParams,
@@ -32,6 +33,9 @@ pub struct BackupMeta {
     pub expires_at: DateTime<Utc>,
     pub installation: Installation,
     pub lifeboat_version: String,
+    /// The audit trail's head as the backup starts, recorded in its header (an
+    /// encrypted backup's only: beside a clear key, older readers refuse any stanza).
+    pub audit_head: Option<ChainHead>,
 }
 
 pub struct WrittenBackup<W> {
@@ -71,7 +75,10 @@ pub fn write_backup<W: Write + Send + 'static>(
     let file_key = FileKey::generate(rng);
     let mut salt = vec![0u8; 32];
     rng.fill_bytes(&mut salt);
-    let stanzas = recipients.iter().map(|r| r.wrap(&file_key, rng)).collect::<Result<Vec<_>>>()?;
+    let mut stanzas = recipients.iter().map(|r| r.wrap(&file_key, rng)).collect::<Result<Vec<_>>>()?;
+    if let Some(head) = meta.audit_head.as_ref().filter(|_| encryption != EncryptionKind::None) {
+        stanzas.push(crate::audit::witness::stanza(head)?);
+    }
     let header = Header {
         backup_id: meta.backup_id,
         created_at: meta.created_at,

@@ -9,6 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod export;
+pub mod witness;
+
+pub use export::{export, ExportFormat};
+
 /// The kinds of entry this version writes (`kind` stays open text for newer ones).
 pub const SETTINGS_CHANGED: &str = "settings-changed";
 pub const OPERATION_STARTED: &str = "operation-started";
@@ -18,6 +23,11 @@ pub const ELEVATION: &str = "elevation";
 /// An action that needs elevation, done or refused.
 pub const ELEVATED_ACTION: &str = "elevated-action";
 pub const ADMIN_PASSWORD: &str = "admin-password";
+/// An object of the vault added, changed, deleted, recovered, purged or restored, or
+/// a vault setting changed; never a value.
+pub const VAULT_CHANGED: &str = "vault-changed";
+/// The installation recovered from a backup; the recovered trail's entries follow it.
+pub const RECOVERED: &str = "recovered";
 
 /// The hash the first entry chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -33,9 +43,11 @@ pub enum FrontEnd {
     Service,
 }
 
+/// How an audited action ended (named `AuditOutcome` for the window, beside the
+/// operations' `Outcome`; JSON does not show an enum's name).
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename = "AuditOutcome", rename_all = "kebab-case")]
 pub enum Outcome {
     /// Started, not yet ended (an operation's first entry).
     Started,
@@ -45,6 +57,18 @@ pub enum Outcome {
 }
 
 crate::names::display_by_name!(FrontEnd, Outcome);
+
+impl FrontEnd {
+    pub fn parse(text: &str) -> crate::Result<Self> {
+        crate::names::parse_name(text).ok_or_else(|| crate::Error::input(format!("Unknown front end {text:?}: use window, cli or service.")))
+    }
+}
+
+impl Outcome {
+    pub fn parse(text: &str) -> crate::Result<Self> {
+        crate::names::parse_name(text).ok_or_else(|| crate::Error::input(format!("Unknown outcome {text:?}: use started, succeeded, failed or canceled.")))
+    }
+}
 
 /// Who acts through an engine: recorded in every entry it appends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +94,7 @@ fn os_user() -> String {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub seq: u64,
     pub at: DateTime<Utc>,
     pub kind: String,
@@ -81,6 +106,33 @@ pub struct AuditEntry {
     /// What changed or what was acted on, never a secret value.
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub details: serde_json::Value,
+    /// Set on an entry a recovery brought over from the recovered installation's trail
+    /// (the fields above are the original's, `seq` aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Carried>,
+}
+
+/// Where a carried entry stood in the trail it came from: enough to check that it is
+/// that trail's entry unchanged, and to match the heads that trail's backups recorded.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub seq: u64,
+    pub hash: String,
+    /// The hash of the entry before it there.
+    pub previous: String,
+}
+
+impl AuditEntry {
+    /// The entry as it was in the trail it came from, if it was carried and is that
+    /// trail's entry unchanged: its number and hash there.
+    pub fn original(&self) -> Option<ChainHead> {
+        let carried = self.carried.as_ref()?;
+        let original = AuditEntry { seq: carried.seq, carried: None, ..self.clone() };
+        let body = serde_json::to_string(&original).ok()?;
+        (link(&carried.previous, &body) == carried.hash).then(|| ChainHead { seq: carried.seq, hash: carried.hash.clone() })
+    }
 }
 
 /// An entry before the catalog numbers it.
@@ -111,6 +163,7 @@ impl Record {
             outcome: self.outcome,
             summary: self.summary,
             details: self.details,
+            carried: None,
         }
     }
 }
@@ -136,6 +189,7 @@ pub struct StoredEntry {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainHead {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub seq: u64,
     pub hash: String,
 }
@@ -145,6 +199,7 @@ pub struct ChainHead {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainBreak {
     /// The first entry that does not follow from the ones before it.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub seq: u64,
     pub problem: String,
 }
@@ -153,6 +208,7 @@ pub struct ChainBreak {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainVerdict {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub entries: u64,
     pub head: Option<ChainHead>,
     pub broken: Option<ChainBreak>,
