@@ -70,7 +70,7 @@ export LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT LIFEBOAT_TEST_HOST_PRO
 start_server object-servers &&
   read -r LIFEBOAT_TEST_AZURITE_PORT LIFEBOAT_TEST_MOTO_PORT < <(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r["azurite_port"], r["moto_port"])' "$ready") || windows=1
 start_server host-programs && LIFEBOAT_TEST_HOST_PROGRAMS=$ready || windows=1
-windows_tests -p lifeboat-core --lib --test audit --test bad_inputs --test cloud_recovery --test fuzz_regressions --test object_storage --test path_safety --test recovery \
+windows_tests -p lifeboat-core --lib --test audit --test bad_inputs --test cloud_recovery --test elevation --test fuzz_regressions --test object_storage --test path_safety --test recovery \
   --test roundtrip --test scheduler --test settings --test stanzas --test tamper --test update --test vault --test vectors
 if start_server samba-server; then
   export LIFEBOAT_TEST_SAMBA="$ready"
@@ -80,7 +80,7 @@ if start_server samba-server; then
   mkdir -p "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share"
   ln -sfn "$share_dir" "$WINEPREFIX/dosdevices/unc/lifeboat-windows-share/backups"
   export LIFEBOAT_TEST_WINDOWS_SHARE='\\lifeboat-windows-share\backups'
-  windows_tests -p lifeboat-cli --test audit --test bad_inputs --test cli --test compat --test crash --test data_folder --test names_round_trip \
+  windows_tests -p lifeboat-cli --test admin --test audit --test bad_inputs --test cli --test compat --test crash --test data_folder --test names_round_trip \
     --test object_storage --test operations --test smb --test update --test vault
 else
   windows=1

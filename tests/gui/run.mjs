@@ -728,7 +728,11 @@ try {
   await expectText("Test connection to Azurite", "Connected: Azure container devstoreaccount1/gui-fleet/fleet");
   await shot("configuration-azure");
   await session.click('[data-action="save"]');
-  await session.waitFor("the container saved", () => JSON.parse(lifeboat(["location", "show"], "", cloudEnv)).kind === "azure");
+  await session.waitFor("the container saved", async () => {
+    const refused = await session.run(`return document.querySelector('.config .error-box')?.innerText ?? null`);
+    if (refused) throw new Error(`saving the container was refused: ${refused}`);
+    return JSON.parse(lifeboat(["location", "show"], "", cloudEnv)).kind === "azure";
+  });
   if (JSON.parse(lifeboat(["encryption", "show"], "", cloudEnv)).mode !== "passphrase") throw new Error("the passphrase typed in the blade was not saved");
   await session.click('[data-blade="essentials"]');
   await session.click('[data-action="backup-now"]');
@@ -827,6 +831,8 @@ try {
   failed = true;
   console.error("GUI test FAILED:", e.stack ?? e.message);
   if (session) await shot("failure").catch(() => {});
+  // What the page said, below the fold too.
+  if (session) console.error("the page at the failure:\n" + (await pageText().catch(() => "(unreadable)")));
 } finally {
   if (session) await session.close();
   driver.kill("SIGTERM");
