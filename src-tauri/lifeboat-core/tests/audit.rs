@@ -167,19 +167,22 @@ fn a_trail_rewritten_or_cut_after_a_backup_disagrees_with_the_head_the_backup_re
     engine.set_passphrase("a witness test passphrase").unwrap();
     engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
     engine.set_retention(RetentionPolicy { days: 10, max_count: 5 }, false).unwrap();
+    // A minute on: the second backup's name (its time) sorts after the first's.
+    clock.advance(chrono::Duration::minutes(1));
     engine.backup_now(&NoProgress, &Cancel::default()).unwrap();
     let report = engine.verify_audit().unwrap();
     assert!(report.holds(), "{report:?}");
     assert_eq!((report.witnesses, report.location_problem.as_deref()), (2, None));
     let backups = engine.list_backups().unwrap();
     let location = engine.settings().unwrap().location.path;
-    let heads: Vec<u64> = backups
+    let mut heads: Vec<u64> = backups
         .iter()
         .map(|b| {
             let header = lifeboat_core::format::read_header(&mut std::fs::File::open(location.join(&b.file_name)).unwrap()).unwrap().header;
             lifeboat_core::audit::witness::recorded(&header).unwrap().seq
         })
         .collect();
+    heads.sort();
     // Each recorded the trail as its backup started: the entries before it and its own start.
     assert_eq!(heads, [4, 9], "{backups:?}");
 
@@ -191,8 +194,10 @@ fn a_trail_rewritten_or_cut_after_a_backup_disagrees_with_the_head_the_backup_re
     rewrite_trail(&db, |seq, body| if seq == 2 { format!("{body} ") } else { body });
     let report = engine.verify_audit().unwrap();
     assert_eq!(report.chain.broken, None, "rewritten consistently");
-    assert_eq!(report.contradictions.iter().map(|c| c.seq).collect::<Vec<_>>(), [4, 9], "{report:?}");
-    assert!(report.contradictions[0].problem.contains("recorded entry 4 differently"), "{}", report.contradictions[0].problem);
+    let mut contradicted: Vec<(u64, &str)> = report.contradictions.iter().map(|c| (c.seq, c.problem.as_str())).collect();
+    contradicted.sort();
+    assert_eq!(contradicted.iter().map(|c| c.0).collect::<Vec<_>>(), [4, 9], "{report:?}");
+    assert!(contradicted[0].1.contains("recorded entry 4 differently"), "{}", contradicted[0].1);
     assert!(!report.holds());
 
     // Put back, then the end cut off after the first backup: the second one says so.
